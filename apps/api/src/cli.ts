@@ -1,0 +1,262 @@
+/**
+ * `pnpm pastoral <command>`: the operator's tool. A user's mistake is one clear line and a non-zero exit,
+ * never a stack trace (set PASTORAL_DEBUG=1 to see one).
+ */
+import { type DatabaseHandle, MigrationFailedError, migrateDown, migrateToLatest, redact } from '@pastoral/db';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { migrationsFolder, openDatabase } from './database.ts';
+import { createLogger } from './logger.ts';
+import { WELL_KNOWN_ACCOUNTS } from './seed/generate.ts';
+import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
+import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
+import { startServer } from './server.ts';
+
+/** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
+export interface CliOutput {
+  out: (line: string) => void;
+  progress: (line: string) => void;
+  isTerminal: boolean;
+}
+
+const defaultOutput: CliOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  progress: (line) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+    else process.stderr.write(`${line}\n`);
+  },
+  isTerminal: Boolean(process.stderr.isTTY),
+};
+
+export function buildCli(output: CliOutput = defaultOutput): Command {
+  const program = new Command('pastoral')
+    .description('Pastoral: early warning and intervention for schools')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (message, write) => write(message) });
+
+  program
+    .command('migrate')
+    .description('Bring the schema up to date, or revert it with --down')
+    .option('--down', 'revert migrations instead of applying them')
+    .addOption(new Option('--steps <n>', 'with --down: how many migrations to revert').argParser(positiveInteger).default(1))
+    .option('--all', 'with --down: revert every migration (drops all tables and their data)')
+    .action(async (options: { down?: boolean; steps: number; all?: boolean }) => {
+      await withDatabase(async (database) => {
+        const folder = migrationsFolder();
+        const outcome = options.down
+          ? await migrateDown(database.db, folder, options.all ? Infinity : options.steps)
+          : await migrateToLatest(database.db, folder);
+        for (const result of outcome.results) {
+          output.out(`${result.direction === 'Up' ? 'applied ' : 'reverted'} ${result.migrationName}`);
+        }
+        if (outcome.results.length === 0) output.out(options.down ? 'Nothing to revert.' : 'The schema is up to date.');
+      });
+    });
+
+  program
+    .command('seed')
+    .description('Fill an empty database with generated, realistic data')
+    .addOption(
+      new Option('--profile <name>', 'how much data: demo (2 schools) or district (50 schools, 50,000 students)')
+        .choices(Object.keys(SEED_PROFILES))
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--seed <n>', 'random seed: the same seed gives the same data').argParser(positiveInteger).default(1))
+    .addOption(new Option('--as-of <date>', 'the day the data ends on, YYYY-MM-DD (default: today)').argParser(isoDate))
+    .option('--reset', 'drop and recreate every table first (destroys all data)')
+    .action(async (options: { profile: SeedProfile['name']; seed: number; asOf?: Date; reset?: boolean }) => {
+      await withDatabase(async (database, config) => {
+        if (options.reset) {
+          await migrateDown(database.db, migrationsFolder(), Infinity);
+          await migrateToLatest(database.db, migrationsFolder());
+        }
+        const summary = await seedDatabase(database, {
+          profile: SEED_PROFILES[options.profile],
+          seed: options.seed,
+          asOf: options.asOf ?? new Date(),
+          password: config.seedPassword,
+          onProgress: progressPrinter(output),
+        });
+        if (output.isTerminal) output.progress('');
+        output.out(`Seeded the ${options.profile} profile into ${database.description} in ${seconds(summary.totalMs)}:`);
+        const width = Math.max(...summary.tables.map((t) => t.table.length));
+        for (const { table, rows, ms } of summary.tables) {
+          output.out(`  ${table.padEnd(width)}  ${rows.toLocaleString('en-GB').padStart(10)} rows  ${seconds(ms).padStart(7)}`);
+        }
+        output.out(`  (generating the data took ${seconds(summary.generateMs)})`);
+        printSignIns(output, config, summary.wellKnownClassroom);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('Serve the API and the web app (no migrations, no seeding)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config);
+      await startServer({ config, database: openDatabase(config, logger), logger });
+    });
+
+  program
+    .command('start')
+    .description('Migrate, seed the demo profile if the database is empty, then serve: the quickest way to try it')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config);
+      const database = openDatabase(config, logger);
+      try {
+        await migrateToLatest(database.db, migrationsFolder());
+        const schools = await database.db
+          .selectFrom('schools')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .executeTakeFirstOrThrow();
+        if (Number(schools.count) === 0) {
+          output.out('The database is empty: seeding the demo profile…');
+          const summary = await seedDatabase(database, {
+            profile: SEED_PROFILES.demo,
+            seed: 1,
+            asOf: new Date(),
+            password: config.seedPassword,
+          });
+          output.out(`Seeded in ${seconds(summary.totalMs)}.`);
+        }
+      } catch (error) {
+        await database.destroy();
+        throw error;
+      }
+      await startServer({ config, database, logger });
+      const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
+      output.out(`\nPastoral is running at http://${host}:${config.http.port}/ (${database.description})`);
+      printSignIns(output, config);
+    });
+
+  return program;
+}
+
+function printSignIns(output: CliOutput, config: Config, classroom?: string): void {
+  output.out(`\nDemo sign-ins (password: ${config.seedPassword === 'pastoral-demo' ? 'pastoral-demo' : 'the SEED_PASSWORD you set'}):`);
+  for (const [email, account] of Object.entries(WELL_KNOWN_ACCOUNTS)) {
+    output.out(`  ${email.padEnd(36)} ${account.role.padEnd(15)} ${account.description}`);
+  }
+  if (classroom) output.out(`  (form.master@s01 is the form master of ${classroom})`);
+}
+
+function progressPrinter(output: CliOutput): (event: SeedProgress) => void {
+  let lastLine = 0;
+  return (event) => {
+    if (event.phase === 'hashing') output.progress('hashing the demo passwords (argon2id)…');
+    else if (event.phase === 'generating') output.progress('generating the data…');
+    else if (event.phase === 'loaded') {
+      if (!output.isTerminal) output.progress(`loaded ${event.table}: ${event.rows.toLocaleString('en-GB')} rows`);
+    } else if (event.phase === 'loading' && output.isTerminal && performance.now() - lastLine > 100) {
+      lastLine = performance.now();
+      const percent = Math.floor((100 * event.loaded) / event.total);
+      output.progress(`loading ${event.table}: ${event.loaded.toLocaleString('en-GB')} of ${event.total.toLocaleString('en-GB')} (${percent}%)`);
+    }
+  };
+}
+
+async function withDatabase(work: (database: DatabaseHandle, config: Config) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const database = openDatabase(config, createLogger({ logLevel: 'warn' }));
+  try {
+    await work(database, config);
+  } finally {
+    await database.destroy();
+  }
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return number;
+}
+
+function isoDate(value: string): Date {
+  const date = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new InvalidArgumentError('expected a date as YYYY-MM-DD.');
+  }
+  return date;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** One line that says what went wrong and what to do, for the errors a user can cause. */
+export function describeError(error: unknown, databaseUrl?: string): string | undefined {
+  if (error instanceof ConfigError || error instanceof SeedError || error instanceof MigrationFailedError) {
+    return error.message;
+  }
+  const { code, errno, message, address, port, hostname } = error as {
+    code?: string;
+    errno?: number;
+    message?: string;
+    address?: string;
+    port?: number;
+    hostname?: string;
+  };
+  const where = databaseUrl ? redact(databaseUrl) : 'the database';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `Cannot reach the database at ${address ?? ''}${port ? `:${port}` : ''} (connection refused): is MySQL running, and is DATABASE_URL right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `Cannot find the database host ${hostname ?? ''}: check the host name in DATABASE_URL.`;
+    case 'ETIMEDOUT':
+      return `The database at ${where} did not answer in time: check DATABASE_URL, the network and any firewall.`;
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return `The database refused the sign-in (${message ?? 'access denied'}): check the user and password in DATABASE_URL.`;
+    case 'ER_BAD_DB_ERROR':
+      return `${message ?? 'Unknown database'}: create it first (CREATE DATABASE …), or fix the name in DATABASE_URL.`;
+    case 'SQLITE_CANTOPEN':
+      return `Cannot open the SQLite file of ${where}: check that its folder is writable.`;
+    case 'SQLITE_NOTADB':
+      return `${where} is not an SQLite database: point DATABASE_URL at another file.`;
+  }
+  if (code === 'PROTOCOL_CONNECTION_LOST' || errno === 2013) {
+    return `The database closed the connection (${message ?? ''}): check that it is running and reachable.`;
+  }
+  return undefined;
+}
+
+export async function runCli(argv: string[], output: CliOutput = defaultOutput): Promise<number> {
+  try {
+    await buildCli(output).exitOverride().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const commanderCode = (error as { code?: string }).code;
+    if (commanderCode?.startsWith('commander.')) {
+      // Commander has printed its message (or the help) already.
+      return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? 0 : 2;
+    }
+    const databaseUrl = safeDatabaseUrl();
+    const known = describeError(error, databaseUrl) ?? describeError((error as { cause?: unknown }).cause, databaseUrl);
+    if (known && !process.env.PASTORAL_DEBUG) {
+      process.stderr.write(`error: ${known}\n`);
+    } else {
+      process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
+      if (process.env.PASTORAL_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+      else process.stderr.write('(set PASTORAL_DEBUG=1 to see the stack trace)\n');
+    }
+    return 1;
+  }
+}
+
+function safeDatabaseUrl(): string | undefined {
+  try {
+    return loadConfig().database.url;
+  } catch {
+    return undefined;
+  }
+}
+
+// Run when executed directly (`tsx src/cli.ts`, `node dist/cli.js`), not when imported by tests.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
+  const code = await runCli(process.argv.slice(2));
+  // `serve` and `start` keep running; every other command ends here.
+  const command = process.argv[2];
+  if (code !== 0 || (command !== 'serve' && command !== 'start')) process.exit(code);
+}

@@ -1,0 +1,100 @@
+/**
+ * The one place that reads the environment. Every variable is validated once, at start, and the typed result
+ * is passed down; nothing else touches `process.env`.
+ */
+import { DatabaseUrlError, parseDatabaseUrl } from '@pastoral/db';
+import { z } from 'zod';
+
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
+
+const environmentSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { error: 'expected development, production or test' })
+    .default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: wholeNumber(0, 65535).default(4000),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/pastoral.sqlite')
+    .superRefine((url, context) => {
+      try {
+        parseDatabaseUrl(url);
+      } catch (error) {
+        if (!(error instanceof DatabaseUrlError)) throw error;
+        context.addIssue({ code: 'custom', message: error.message });
+      }
+    }),
+  DB_POOL_SIZE: wholeNumber(1, 500).default(20),
+  DB_POOL_OVERFLOW: wholeNumber(0, 500).default(10),
+  DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
+  SLOW_QUERY_MS: wholeNumber(0, 600_000).default(500),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected fatal, error, warn, info, debug, trace or silent',
+    })
+    .default('info'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://host:port' })
+    .optional(),
+  SEED_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).default('pastoral-demo'),
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  http: { host: string; port: number };
+  database: {
+    url: string;
+    /** Connections kept for steady load, and how many more a burst may open (the cap is their sum). */
+    poolSize: number;
+    poolOverflow: number;
+    connectTimeoutMs: number;
+    slowQueryMs: number;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  redisUrl: string | undefined;
+  seedPassword: string;
+  /** The web app's production build, served by the API; undefined to use the one beside the code. */
+  webDistDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; a bad value throws one error that names every bad variable and what it expects. */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as it does in a shell or a compose file.
+  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const value = present[name];
+      const shown = value === undefined ? '' : ` (got "${name === 'DATABASE_URL' ? '…' : value}")`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  return {
+    env: env.NODE_ENV,
+    http: { host: env.HOST, port: env.PORT },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DB_POOL_SIZE,
+      poolOverflow: env.DB_POOL_OVERFLOW,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      slowQueryMs: env.SLOW_QUERY_MS,
+    },
+    logLevel: env.LOG_LEVEL,
+    redisUrl: env.REDIS_URL,
+    seedPassword: env.SEED_PASSWORD,
+    webDistDir: env.WEB_DIST_DIR,
+  };
+}

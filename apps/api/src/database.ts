@@ -1,0 +1,31 @@
+import { createDb, type DatabaseHandle } from '@pastoral/db';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+
+/** Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL. */
+export function openDatabase(config: Config, logger: Logger): DatabaseHandle {
+  const { url, poolSize, poolOverflow, connectTimeoutMs, slowQueryMs } = config.database;
+  return createDb(url, {
+    poolSize: poolSize + poolOverflow,
+    connectTimeoutMs,
+    log: (event) => {
+      if (event.level === 'error') {
+        logger.debug({ sql: event.query.sql, durationMs: event.queryDurationMillis }, 'statement failed');
+      } else if (event.queryDurationMillis >= slowQueryMs) {
+        logger.warn({ sql: event.query.sql, durationMs: Math.round(event.queryDurationMillis) }, 'slow query');
+      }
+    },
+  });
+}
+
+/**
+ * The migrations folder: bundled beside the code in a production build (`dist/migrations`), or the repository's
+ * `migrations/` when running from source.
+ */
+export function migrationsFolder(): string {
+  const bundled = fileURLToPath(new URL('./migrations/', import.meta.url));
+  if (existsSync(bundled)) return bundled;
+  return fileURLToPath(new URL('../../../migrations/', import.meta.url));
+}

@@ -1,0 +1,48 @@
+/**
+ * The audit log's hash chain. Each entry's hash is SHA-256 over the previous entry's hash and a canonical
+ * encoding of the entry, so editing, deleting, inserting or reordering an entry breaks every hash after it.
+ *
+ * The encoding is a JSON array of the entry's fields in a fixed order: stable across engines, key order and
+ * JSON libraries. Changing it invalidates every existing chain: add a versioned encoding instead.
+ */
+import { createHash } from 'node:crypto';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface ChainedFields {
+  seq: number;
+  occurred_at: string;
+  school_id: number | null;
+  actor_type: string;
+  user_id: number | null;
+  api_token_id: number | null;
+  action: string;
+  entity_type: string | null;
+  entity_id: number | null;
+  student_id: number | null;
+  request_id: string | null;
+  ip: string | null;
+  details: string | null;
+}
+
+export function canonicalEncoding(entry: ChainedFields): string {
+  return JSON.stringify([
+    entry.seq,
+    entry.occurred_at,
+    entry.school_id,
+    entry.actor_type,
+    entry.user_id,
+    entry.api_token_id,
+    entry.action,
+    entry.entity_type,
+    entry.entity_id,
+    entry.student_id,
+    entry.request_id,
+    entry.ip,
+    entry.details,
+  ]);
+}
+
+export function chainHash(previousHash: string, entry: ChainedFields): string {
+  return createHash('sha256').update(previousHash).update('\n').update(canonicalEncoding(entry)).digest('hex');
+}

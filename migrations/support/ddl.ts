@@ -1,0 +1,102 @@
+/**
+ * DDL helpers for the migrations, and only for them.
+ *
+ * Frozen like the migrations themselves: a migration that ran must run the same way next year, so never change
+ * what an existing helper emits; add a new helper instead. Nothing here imports application code.
+ *
+ * Neither engine runs DDL in a transaction, so a migration that fails halfway must be safe to run again: tables
+ * are created IF NOT EXISTS and indexes only when the engine's catalog does not list them yet.
+ */
+import { type CreateTableBuilder, type Kysely, MysqlAdapter, sql } from 'kysely';
+
+export function isMysql(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof MysqlAdapter;
+}
+
+/** Column types that differ between the engines (see packages/db/src/schema.ts for the conventions). */
+export function columnTypes(db: Kysely<any>) {
+  const mysql = isMysql(db);
+  return {
+    /** An auto-increment surrogate key; SQLite needs exactly INTEGER for a rowid alias. */
+    id: mysql ? sql`int unsigned` : sql`integer`,
+    /** A reference to an `id` column. */
+    ref: mysql ? sql`int unsigned` : sql`integer`,
+    bigId: mysql ? sql`bigint unsigned` : sql`integer`,
+    timestamp: mysql ? sql`datetime(3)` : sql`text`,
+    date: mysql ? sql`date` : sql`text`,
+    flag: mysql ? sql`tinyint(1)` : sql`integer`,
+    smallInt: mysql ? sql`smallint` : sql`integer`,
+    tinyInt: mysql ? sql`tinyint` : sql`integer`,
+    double: mysql ? sql`double` : sql`real`,
+    text: sql`text`,
+    hash: mysql ? sql`char(64)` : sql`text`,
+  };
+}
+
+async function indexExists(db: Kysely<any>, table: string, name: string): Promise<boolean> {
+  if (isMysql(db)) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*) as n from information_schema.statistics
+      where table_schema = database() and table_name = ${table} and index_name = ${name}`.execute(db);
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+  const { rows } = await sql<{ n: number }>`
+    select count(*) as n from sqlite_master where type = 'index' and tbl_name = ${table} and name = ${name}`.execute(db);
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique?: boolean;
+}
+
+/** CREATE INDEX unless it is there already (MySQL 8 has no CREATE INDEX IF NOT EXISTS). */
+export async function createIndexes(db: Kysely<any>, table: string, indexes: IndexSpec[]): Promise<void> {
+  for (const index of indexes) {
+    if (await indexExists(db, table, index.name)) continue;
+    let builder = db.schema.createIndex(index.name).on(table).columns(index.columns);
+    if (index.unique) builder = builder.unique();
+    await builder.execute();
+  }
+}
+
+/** DROP TABLE IF EXISTS for each, in the order given (children first). */
+export async function dropTables(db: Kysely<any>, tables: string[]): Promise<void> {
+  for (const table of tables) await db.schema.dropTable(table).ifExists().execute();
+}
+
+/** `[column, 'table.column', on delete]`: a foreign key. */
+export type ForeignKeySpec = [column: string, references: string, onDelete?: 'cascade' | 'set null'];
+
+export interface TableOptions {
+  foreignKeys?: ForeignKeySpec[];
+  /** A MySQL PARTITION BY clause; ignored on SQLite. */
+  partitioning?: string;
+}
+
+/**
+ * CREATE TABLE IF NOT EXISTS with the project's table options:
+ * - InnoDB, utf8mb4 with a collation both MySQL 8 and MariaDB 10.11 have (utf8mb4_0900_ai_ci is MySQL-only);
+ * - foreign keys as table-level constraints named `<table>_<column>_fkey` (MySQL parses and silently ignores
+ *   an inline REFERENCES on a column).
+ */
+export async function createTable(
+  db: Kysely<any>,
+  name: string,
+  columns: (table: CreateTableBuilder<string, string>) => CreateTableBuilder<string, string>,
+  options: TableOptions = {},
+): Promise<void> {
+  let builder = columns(db.schema.createTable(name).ifNotExists());
+  for (const [column, references, onDelete] of options.foreignKeys ?? []) {
+    const [refTable, refColumn] = references.split('.') as [string, string];
+    builder = builder.addForeignKeyConstraint(`${name}_${column}_fkey`, [column], refTable, [refColumn], (fk) =>
+      onDelete ? fk.onDelete(onDelete) : fk,
+    );
+  }
+  if (isMysql(db)) {
+    const tableOptions = 'engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_520_ci';
+    builder = builder.modifyEnd(sql.raw([tableOptions, options.partitioning].filter(Boolean).join(' ')));
+  }
+  await builder.execute();
+}

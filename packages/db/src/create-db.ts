@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, type LogEvent, MysqlDialect, SqliteDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { type DatabaseTarget, parseDatabaseUrl } from './database-url.ts';
+import { type EngineDialect, mysqlEngineDialect, sqliteEngineDialect } from './dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Engine = DatabaseTarget['engine'];
+
+export interface CreateDbOptions {
+  /** Connections the MySQL pool may open (the per-process cap). */
+  poolSize?: number;
+  /** How long to wait for a TCP connection to MySQL before giving up. */
+  connectTimeoutMs?: number;
+  /** Called with every statement and its duration, for slow-query logging and statement counting. */
+  log?: (event: LogEvent) => void;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Engine-specific operations: bulk loading, catalog reads, EXPLAIN. */
+  dialect: EngineDialect;
+  /** A short, password-free description for logs: `mysql 127.0.0.1:3306/pastoral`. */
+  description: string;
+  destroy(): Promise<void>;
+}
+
+/** Opens the database a `DATABASE_URL` names. The connection itself opens lazily, on the first query. */
+export function createDb(url: string, options: CreateDbOptions = {}): DatabaseHandle {
+  const target = parseDatabaseUrl(url);
+  return target.engine === 'mysql' ? createMysqlDb(target, options) : createSqliteDb(target.path, options);
+}
+
+function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, options: CreateDbOptions): DatabaseHandle {
+  const pool = createPool({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    connectionLimit: options.poolSize ?? 10,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    // Our types: timestamps and dates as UTC strings, SUM/AVG as numbers, identical to what SQLite returns.
+    timezone: 'Z',
+    dateStrings: true,
+    decimalNumbers: true,
+    supportBigNumbers: true,
+    charset: 'UTF8MB4_UNICODE_520_CI',
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 30_000,
+  });
+  // NOW() and friends in UTC, like everything we store.
+  pool.on('connection', (connection) => {
+    connection.query("set time_zone = '+00:00'");
+  });
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: options.log });
+  return {
+    db,
+    engine: 'mysql',
+    dialect: mysqlEngineDialect(db, pool),
+    description: `mysql ${target.host}:${target.port}/${target.database}`,
+    destroy: () => db.destroy(),
+  };
+}
+
+function createSqliteDb(path: string, options: CreateDbOptions): DatabaseHandle {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path);
+  // WAL lets readers work while a writer commits; NORMAL sync is durable across application crashes in WAL.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: options.log });
+  return {
+    db,
+    engine: 'sqlite',
+    dialect: sqliteEngineDialect(db, database),
+    description: `sqlite ${path}`,
+    destroy: () => db.destroy(),
+  };
+}

@@ -1,0 +1,360 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as the application sees it, on both engines.
+ *
+ * Conventions that make one set of types true for MySQL/MariaDB and SQLite alike:
+ * - Timestamps are UTC strings `YYYY-MM-DD HH:MM:SS.mmm` (DATETIME(3) read with `dateStrings`, TEXT on
+ *   SQLite), dates are `YYYY-MM-DD`. Both sort and compare correctly as text.
+ * - Booleans are 0/1 integers (TINYINT(1) / INTEGER).
+ * - Ordered enums (risk level, alert severity, case priority) are small integers so that indexes can sort
+ *   by them; `enums.ts` maps them to names. Unordered enums (status, type, role) are strings.
+ * - JSON documents are TEXT holding JSON, encoded and decoded by the repositories.
+ */
+
+export type Timestamp = string;
+export type DateOnly = string;
+export type Flag = 0 | 1;
+
+/** A column the database fills when the insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface SchoolTable {
+  id: Generated<number>;
+  /** Short code shown to staff and used in e-mail domains: S01..S50. */
+  code: string;
+  name: string;
+  /** BCP 47 locale for dates and numbers shown to this school's staff. */
+  locale: Defaulted<string>;
+  /** IANA zone of the school day (attendance dates are local school days). */
+  time_zone: Defaulted<string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AcademicTermTable {
+  id: Generated<number>;
+  /** `2026-T1`: the key assessment results carry. */
+  code: string;
+  name: string;
+  starts_on: DateOnly;
+  ends_on: DateOnly;
+}
+
+export interface ClassroomTable {
+  id: Generated<number>;
+  school_id: number;
+  /** The form group's name within its school: `9B`. */
+  name: string;
+  /** National curriculum year, 7..13. */
+  year_group: number;
+  is_active: Defaulted<Flag>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  /** NULL for district staff, who belong to no single school. */
+  school_id: number | null;
+  email: string;
+  full_name: string;
+  role: string;
+  /** The safeguarding permission to read restricted case notes. */
+  can_view_restricted: Defaulted<Flag>;
+  /** argon2id PHC string; NULL for an account that cannot sign in with a password. */
+  password_hash: string | null;
+  is_active: Defaulted<Flag>;
+  last_sign_in_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ClassroomAssignmentTable {
+  id: Generated<number>;
+  school_id: number;
+  classroom_id: number;
+  user_id: number;
+  /** `FORM_MASTER` (the form tutor) or `ASSISTANT` (a co-tutor who sees the same students). */
+  kind: string;
+  created_at: Timestamp;
+}
+
+export interface StudentTable {
+  id: Generated<number>;
+  school_id: number;
+  classroom_id: number;
+  /** The school information system's identifier: the natural key integrators upsert by. */
+  external_id: string;
+  given_name: string;
+  family_name: string;
+  full_name: string;
+  date_of_birth: DateOnly | null;
+  year_group: number;
+  is_active: Defaulted<Flag>;
+  enrolled_on: DateOnly;
+  left_on: DateOnly | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RiskProfileTable {
+  student_id: number;
+  school_id: number;
+  /** Overall level (0 ON_TRACK .. 3 CRITICAL): the worst indicator's. */
+  level: number;
+  attendance_level: number;
+  behaviour_level: number;
+  coursework_level: number;
+  /** Share of the last 30 school days attended, 0..1; NULL when there are no records yet. */
+  attendance_rate: number | null;
+  attendance_days: number;
+  minor_incidents: number;
+  major_incidents: number;
+  suspensions: number;
+  failing_subjects: number;
+  failing_core_subjects: number;
+  /** JSON array of `{ indicator, level, text, facts }`. */
+  reasons: string;
+  rules_version: string;
+  computed_at: Timestamp;
+  /** The level before the last change, and when the level last got worse ("newly at risk"). */
+  previous_level: number | null;
+  worsened_at: Timestamp | null;
+}
+
+export interface AttendanceRecordTable {
+  student_id: number;
+  date: DateOnly;
+  school_id: number;
+  /** PRESENT, LATE, ABSENT_AUTHORISED, ABSENT_UNAUTHORISED */
+  status: string;
+  recorded_at: Timestamp;
+}
+
+export interface BehaviourIncidentTable {
+  id: Generated<number>;
+  school_id: number;
+  student_id: number;
+  /** The source system's identifier, unique per school, so a resent incident is not counted twice. */
+  external_id: string;
+  occurred_on: DateOnly;
+  category: string;
+  /** MINOR or MAJOR */
+  severity: string;
+  suspension_days: Defaulted<number>;
+  description: string | null;
+  reported_by: number | null;
+  created_at: Timestamp;
+}
+
+export interface AssessmentResultTable {
+  id: Generated<number>;
+  school_id: number;
+  student_id: number;
+  /** Subject code: ENGLISH, MATHS, SCIENCE, ... */
+  subject: string;
+  term_code: string;
+  score: number | null;
+  grade: string | null;
+  passing: Flag;
+  recorded_at: Timestamp;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  school_id: number;
+  student_id: number;
+  /** ATTENDANCE, BEHAVIOUR, ACADEMIC, WELLBEING, MANUAL */
+  type: string;
+  /** 1 WATCH, 2 AT_RISK, 3 CRITICAL: the band that raised it. */
+  severity: number;
+  /** NEW, ACKNOWLEDGED, ESCALATED, DISMISSED, RESOLVED */
+  status: string;
+  alert_date: DateOnly;
+  reason: string;
+  /** JSON object: the facts behind the reason. */
+  facts: string;
+  assigned_to: number | null;
+  /** NULL when the risk engine raised it. */
+  raised_by: number | null;
+  /**
+   * The indicator while the alert is open, NULL once it is closed or for manual concerns. A unique key on
+   * (student_id, open_indicator) lets the database itself refuse a second open alert for one indicator.
+   */
+  open_indicator: string | null;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: number | null;
+  dismissed_reason: string | null;
+  closed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InterventionCaseTable {
+  id: Generated<number>;
+  school_id: number;
+  student_id: number;
+  title: string;
+  category: string;
+  /** MTSS tier, 1..3 */
+  tier: number;
+  /** 0 LOW, 1 MEDIUM, 2 HIGH, 3 URGENT */
+  priority: number;
+  /** OPEN, IN_PROGRESS, MONITORING, CLOSED */
+  status: string;
+  /** IMPROVED, NO_CHANGE, WORSENED, TRANSFERRED once closed */
+  outcome: string | null;
+  goal: string | null;
+  assigned_to: number | null;
+  opened_by: number | null;
+  next_review_at: DateOnly | null;
+  /** JSON: the student's indicators when the case opened ("did it work"). */
+  baseline: string;
+  version: Defaulted<number>;
+  closed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CaseAlertTable {
+  case_id: number;
+  alert_id: number;
+  school_id: number;
+}
+
+export interface CaseEventTable {
+  id: Generated<number>;
+  school_id: number;
+  case_id: number;
+  /** OPENED, NOTE, STATUS_CHANGED, REASSIGNED, UPDATED */
+  kind: string;
+  author_id: number | null;
+  body: string | null;
+  restricted: Defaulted<Flag>;
+  from_status: string | null;
+  to_status: string | null;
+  from_user_id: number | null;
+  to_user_id: number | null;
+  created_at: Timestamp;
+}
+
+/** Columns shared by the live audit log and its archive. */
+export interface AuditEntryColumns {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  /** Position in the hash chain, 1, 2, 3, ... with no gaps. */
+  seq: number;
+  /** SHA-256 (hex) of the previous entry's hash and this entry's canonical encoding. */
+  hash: string;
+  school_id: number | null;
+  /** USER, TOKEN, SYSTEM or ANONYMOUS */
+  actor_type: string;
+  user_id: number | null;
+  api_token_id: number | null;
+  /** Dotted verb: `case.closed`, `session.signed_in`, `student.disclosed`. */
+  action: string;
+  entity_type: string | null;
+  entity_id: number | null;
+  /** The student whose data the entry concerns: their disclosure record. */
+  student_id: number | null;
+  request_id: string | null;
+  ip: string | null;
+  /** JSON: what changed, or what was read. */
+  details: string | null;
+}
+
+export type AuditLogTable = AuditEntryColumns;
+export interface AuditLogArchiveTable extends Omit<AuditEntryColumns, 'id'> {
+  /** Keeps the live entry's id: an entry is the same entry wherever it lives. */
+  id: number;
+  archived_at: Timestamp;
+}
+
+/** One row: the newest entry of the chain, locked by each writer to append the next. */
+export interface AuditChainHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface SessionTable {
+  /** SHA-256 (hex) of the cookie's session id: a copy of the table opens no session. */
+  id_hash: string;
+  user_id: number;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  /** The absolute end of the session, whatever its activity. */
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  /** NULL for a district-wide token. */
+  school_id: number | null;
+  name: string;
+  /** The first characters of the token, shown to admins to tell tokens apart. */
+  token_prefix: string;
+  token_hash: string;
+  /** Space-separated scopes: `students:read attendance:write`. */
+  scopes: string;
+  created_by: number | null;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface IdempotencyKeyTable {
+  id: Generated<number>;
+  /** `user:12` or `token:3`: keys are scoped to whoever sent them. */
+  principal: string;
+  idempotency_key: string;
+  operation: string;
+  /** SHA-256 of the canonical input: the same key with another input is refused. */
+  request_hash: string;
+  /** JSON of the first result, returned again to a retry; NULL while the first request runs. */
+  response: string | null;
+  school_id: number | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface Database {
+  schools: SchoolTable;
+  academic_terms: AcademicTermTable;
+  classrooms: ClassroomTable;
+  users: UserTable;
+  classroom_assignments: ClassroomAssignmentTable;
+  students: StudentTable;
+  risk_profiles: RiskProfileTable;
+  attendance_records: AttendanceRecordTable;
+  behaviour_incidents: BehaviourIncidentTable;
+  assessment_results: AssessmentResultTable;
+  alerts: AlertTable;
+  intervention_cases: InterventionCaseTable;
+  case_alerts: CaseAlertTable;
+  case_events: CaseEventTable;
+  audit_log: AuditLogTable;
+  audit_log_archive: AuditLogArchiveTable;
+  audit_chain_head: AuditChainHeadTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+export type TableName = keyof Database;
+
+export type School = Selectable<SchoolTable>;
+export type Classroom = Selectable<ClassroomTable>;
+export type User = Selectable<UserTable>;
+export type Student = Selectable<StudentTable>;
+export type RiskProfile = Selectable<RiskProfileTable>;
+export type Alert = Selectable<AlertTable>;
+export type InterventionCase = Selectable<InterventionCaseTable>;
+export type CaseEvent = Selectable<CaseEventTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
+export type NewAuditEntry = Insertable<AuditLogTable>;
+export type StudentUpdate = Updateable<StudentTable>;
