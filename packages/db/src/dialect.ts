@@ -32,6 +32,8 @@ export interface BulkInsertOptions {
    * generated seed (MySQL; SQLite checks are cheap enough to keep).
    */
   trusted?: boolean;
+  /** MySQL: `insert` skips LOAD DATA and uses multi-row INSERT, as it does by itself where LOAD DATA is off. */
+  method?: 'auto' | 'insert';
 }
 
 export interface EngineDialect {
@@ -79,9 +81,15 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDial
     );
   }
 
-  async function loadBatch(connection: PoolConnection, table: string, columns: readonly string[], batch: string[]) {
+  async function loadBatch(
+    connection: PoolConnection,
+    table: string,
+    columns: readonly string[],
+    batch: string[],
+    method: BulkInsertOptions['method'],
+  ) {
     const columnList = columns.map((column) => `\`${column}\``).join(', ');
-    if (!loadDataRefused) {
+    if (!loadDataRefused && method !== 'insert') {
       try {
         await query(connection, {
           sql:
@@ -112,12 +120,12 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDial
           for (const row of rows) {
             batch.push(toTsvLine(row));
             if (batch.length === MYSQL_BATCH_ROWS) {
-              await loadBatch(connection, table, columns, batch);
+              await loadBatch(connection, table, columns, batch, options.method);
               count += batch.length;
               batch = [];
             }
           }
-          if (batch.length > 0) await loadBatch(connection, table, columns, batch);
+          if (batch.length > 0) await loadBatch(connection, table, columns, batch, options.method);
           return count + batch.length;
         } finally {
           if (options.trusted) await query(connection, 'set foreign_key_checks = 1, unique_checks = 1');

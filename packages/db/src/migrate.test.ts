@@ -1,0 +1,167 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
+import type { Database } from './schema.ts';
+import { MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
+
+const ALL_TABLES: (keyof Database)[] = [
+  'schools',
+  'academic_terms',
+  'classrooms',
+  'users',
+  'classroom_assignments',
+  'students',
+  'risk_profiles',
+  'attendance_records',
+  'behaviour_incidents',
+  'assessment_results',
+  'alerts',
+  'intervention_cases',
+  'case_alerts',
+  'case_events',
+  'audit_log',
+  'audit_log_archive',
+  'audit_chain_head',
+  'sessions',
+  'api_tokens',
+  'idempotency_keys',
+];
+
+async function tableNames(database: TestDatabase): Promise<string[]> {
+  const tables = await database.handle.db.introspection.getTables();
+  return tables.map((table) => table.name).filter((name) => !name.startsWith('kysely_'));
+}
+
+for (const engine of testEngines()) {
+  describe(`migrations on ${engine.name}`, () => {
+    let database: TestDatabase | undefined;
+    afterEach(async () => {
+      await database?.drop();
+      database = undefined;
+    });
+
+    it('creates every table of the schema on an empty database, and nothing runs twice', async () => {
+      database = await engine.createDatabase({ migrate: false });
+      const first = await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
+      expect(first.results.map((r) => r.status)).toEqual(first.results.map(() => 'Success'));
+      expect(first.results.length).toBeGreaterThanOrEqual(5);
+      expect((await tableNames(database)).sort()).toEqual([...ALL_TABLES].sort());
+
+      const second = await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
+      expect(second.results).toEqual([]);
+      const status = await migrationStatus(database.handle.db, MIGRATIONS_FOLDER);
+      expect(status.every((migration) => migration.executedAt !== null)).toBe(true);
+    });
+
+    it('reverts everything with down and comes back up', async () => {
+      database = await engine.createDatabase();
+      const down = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, Infinity);
+      expect(down.results.every((r) => r.direction === 'Down' && r.status === 'Success')).toBe(true);
+      expect(await tableNames(database)).toEqual([]);
+
+      const oneDown = await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
+      expect(oneDown.results.length).toBe(down.results.length);
+      const lastStep = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, 1);
+      expect(lastStep.results).toHaveLength(1);
+      expect(await tableNames(database)).not.toContain('sessions');
+      await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
+      expect((await tableNames(database)).sort()).toEqual([...ALL_TABLES].sort());
+    });
+
+    it('re-runs a migration whose DDL already ran but was never recorded (DDL is not transactional)', async () => {
+      database = await engine.createDatabase();
+      // As if the process died after the DDL but before the migrator recorded it.
+      await sql`delete from kysely_migration`.execute(database.handle.db);
+      const rerun = await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
+      expect(rerun.results.length).toBeGreaterThanOrEqual(5);
+      expect(rerun.results.every((r) => r.status === 'Success')).toBe(true);
+      const head = await database.handle.db.selectFrom('audit_chain_head').selectAll().execute();
+      expect(head).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
+    });
+
+    it("has the source document's four composite indexes, read back from the engine's catalog", async () => {
+      database = await engine.createDatabase();
+      const { dialect } = database.handle;
+      const columnsOf = async (table: keyof Database, index: string) =>
+        (await dialect.listIndexes(table)).find((i) => i.name === index)?.columns;
+      expect(await columnsOf('intervention_cases', 'cases_assigned_status_idx')).toEqual([
+        'assigned_to',
+        'status',
+        'created_at',
+      ]);
+      expect(await columnsOf('alerts', 'alerts_assigned_status_idx')).toEqual(['assigned_to', 'status', 'alert_date']);
+      expect(await columnsOf('students', 'students_classroom_active_idx')).toEqual(['classroom_id', 'is_active']);
+      expect(await columnsOf('audit_log', 'audit_log_user_time_idx')).toEqual(['user_id', 'occurred_at']);
+      const unique = (await dialect.listIndexes('alerts')).find((i) => i.name === 'alerts_student_open_indicator_key');
+      expect(unique).toMatchObject({ unique: true, columns: ['student_id', 'open_indicator'] });
+    });
+
+    it('refuses a second open alert for the same student and indicator, but not a closed one', async () => {
+      database = await engine.createDatabase();
+      const { db } = database.handle;
+      const now = '2026-11-30 10:00:00.000';
+      await db.insertInto('schools').values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now }).execute();
+      await db
+        .insertInto('classrooms')
+        .values({ id: 1, school_id: 1, name: '7A', year_group: 7, created_at: now, updated_at: now })
+        .execute();
+      await db
+        .insertInto('students')
+        .values({
+          id: 1,
+          school_id: 1,
+          classroom_id: 1,
+          external_id: 'X1',
+          given_name: 'A',
+          family_name: 'B',
+          full_name: 'A B',
+          date_of_birth: null,
+          year_group: 7,
+          enrolled_on: '2026-09-01',
+          left_on: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      const alert = (status: string, openIndicator: string | null) => ({
+        school_id: 1,
+        student_id: 1,
+        type: 'ATTENDANCE',
+        severity: 1,
+        status,
+        alert_date: '2026-11-30',
+        reason: 'attendance 92.0% over the last 30 school days',
+        facts: '{}',
+        assigned_to: null,
+        raised_by: null,
+        open_indicator: openIndicator,
+        acknowledged_at: null,
+        acknowledged_by: null,
+        dismissed_reason: null,
+        closed_at: null,
+        created_at: now,
+        updated_at: now,
+      });
+      await db.insertInto('alerts').values(alert('RESOLVED', null)).execute();
+      await db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute();
+      await expect(db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute()).rejects.toThrow();
+      const count = await db.selectFrom('alerts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(2);
+    });
+
+    if (engine.name === 'mysql') {
+      it('partitions the audit log by year, with room for the next year and a catch-all', async () => {
+        database = await engine.createDatabase();
+        const partitions = await database.handle.dialect.listPartitions('audit_log');
+        const year = new Date().getUTCFullYear();
+        const names = partitions.map((p) => p.name);
+        for (let y = year - 3; y <= year + 1; y++) expect(names).toContain(`p${y}`);
+        expect(partitions.at(-1)).toEqual({ name: 'p_future', description: 'MAXVALUE' });
+        const { rows } = await sql<{ collation: string; engine: string }>`
+          select table_collation as collation, engine from information_schema.tables
+          where table_schema = database() and table_name = 'students'`.execute(database.handle.db);
+        expect(rows[0]).toEqual({ collation: 'utf8mb4_unicode_520_ci', engine: 'InnoDB' });
+      });
+    }
+  });
+}
