@@ -46,3 +46,23 @@ export function canonicalEncoding(entry: ChainedFields): string {
 export function chainHash(previousHash: string, entry: ChainedFields): string {
   return createHash('sha256').update(previousHash).update('\n').update(canonicalEncoding(entry)).digest('hex');
 }
+
+export interface StoredChainEntry extends ChainedFields {
+  hash: string;
+}
+
+/**
+ * Walks entries in sequence order from a known previous hash. Returns the sequence number of the first entry
+ * whose number or hash does not follow (an edit, deletion, insertion or swap), or null when all verify.
+ */
+export function firstBrokenLink(entries: Iterable<StoredChainEntry>, previous = { seq: 0, hash: GENESIS_HASH }): number | null {
+  let { seq, hash } = previous;
+  for (const entry of entries) {
+    if (entry.seq !== seq + 1) return seq + 1;
+    const expected = chainHash(hash, entry);
+    if (entry.hash !== expected) return entry.seq;
+    seq = entry.seq;
+    hash = expected;
+  }
+  return null;
+}

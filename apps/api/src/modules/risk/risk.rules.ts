@@ -118,7 +118,7 @@ export function assessRisk(indicators: RiskIndicators, rules: RiskRules = DEFAUL
     reasons.push({
       indicator: 'ACADEMIC',
       level: levelName(levels.ACADEMIC),
-      text: `failing ${listSubjects(indicators.failingSubjects)} this term`,
+      text: `failing ${listSubjects(orderSubjects(indicators.failingSubjects, rules))} this term`,
     });
   }
   reasons.sort((a, b) => RISK_LEVELS.indexOf(b.level) - RISK_LEVELS.indexOf(a.level));
@@ -166,6 +166,13 @@ const SUBJECT_NAMES: Record<string, string> = {
   MUSIC: 'music',
   PE: 'PE',
 };
+
+/** Core subjects first, in the rules' order, then the rest alphabetically: the same words whatever the input order. */
+function orderSubjects(subjects: string[], rules: RiskRules): string[] {
+  const core = rules.coursework.coreSubjects.filter((subject) => subjects.includes(subject));
+  const others = subjects.filter((subject) => !core.includes(subject)).sort();
+  return [...core, ...others];
+}
 
 function listSubjects(subjects: string[]): string {
   const names = subjects.map((subject) => SUBJECT_NAMES[subject] ?? subject.toLowerCase());

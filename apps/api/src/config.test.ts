@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('configuration', () => {
+  it('has working defaults: SQLite, port 4000, a pool of 20 + 10', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      http: { host: '127.0.0.1', port: 4000 },
+      database: { url: 'file:./data/pastoral.sqlite', poolSize: 20, poolOverflow: 10, slowQueryMs: 500 },
+      logLevel: 'info',
+      redisUrl: undefined,
+      seedPassword: 'pastoral-demo',
+    });
+  });
+
+  it('reads and converts every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      DATABASE_URL: 'mysql://app:secret@db:3306/pastoral',
+      DB_POOL_SIZE: '12',
+      DB_POOL_OVERFLOW: '4',
+      SLOW_QUERY_MS: '250',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: 'redis://cache:6379',
+      SEED_PASSWORD: 'long-enough',
+    });
+    expect(config).toMatchObject({
+      env: 'production',
+      http: { host: '0.0.0.0', port: 8080 },
+      database: { url: 'mysql://app:secret@db:3306/pastoral', poolSize: 12, poolOverflow: 4, slowQueryMs: 250 },
+      logLevel: 'warn',
+      redisUrl: 'redis://cache:6379',
+      seedPassword: 'long-enough',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(4000);
+  });
+
+  it('names every bad variable, what it expects and what it got, in one error', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DB_POOL_SIZE: '0' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      'Invalid configuration: PORT: expected a whole number from 0 to 65535 (got "eighty"); ' +
+        'DB_POOL_SIZE: expected a whole number from 1 to 500 (got "0"); ' +
+        'LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent (got "loud")',
+    );
+  });
+
+  it('rejects a DATABASE_URL it cannot use, without echoing it (it may hold a password)', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@h/db' })).toThrow(
+      'DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported: use mysql://user:password@host:3306/database or file:./data/pastoral.sqlite (got "…")',
+    );
+  });
+
+  it('rejects a REDIS_URL that is not redis://', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://cache:6379' })).toThrow('REDIS_URL: expected redis://host:port');
+  });
+});
