@@ -32,6 +32,8 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
   const program = new Command('pastoral')
     .description('Pastoral: early warning and intervention for schools')
     .showHelpAfterError('(run with --help for usage)')
+    // Before adding commands, so they inherit it: usage errors come back to runCli as exit code 2.
+    .exitOverride()
     .configureOutput({ outputError: (message, write) => write(message) });
 
   program
@@ -186,9 +188,8 @@ function seconds(ms: number): string {
 
 /** One line that says what went wrong and what to do, for the errors a user can cause. */
 export function describeError(error: unknown, databaseUrl?: string): string | undefined {
-  if (error instanceof ConfigError || error instanceof SeedError || error instanceof MigrationFailedError) {
-    return error.message;
-  }
+  if (error instanceof MigrationFailedError) return describeError(error.cause, databaseUrl) ?? error.message;
+  if (error instanceof ConfigError || error instanceof SeedError) return error.message;
   const { code, errno, message, address, port, hostname } = error as {
     code?: string;
     errno?: number;
@@ -224,7 +225,7 @@ export function describeError(error: unknown, databaseUrl?: string): string | un
 
 export async function runCli(argv: string[], output: CliOutput = defaultOutput): Promise<number> {
   try {
-    await buildCli(output).exitOverride().parseAsync(argv, { from: 'user' });
+    await buildCli(output).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     const commanderCode = (error as { code?: string }).code;

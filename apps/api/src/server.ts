@@ -40,6 +40,8 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     await app.register(fastifyStatic, {
       root: webRoot,
       wildcard: false,
+      // Our own cache policy below, not send's default max-age=0.
+      cacheControl: false,
       // Vite fingerprints everything under assets/: cache it for a year; index.html is always revalidated.
       setHeaders: (response, path) => {
         response.setHeader(
@@ -51,7 +53,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     // Client-side routes (/cases/123) load the app shell; unknown API-like paths still get a JSON 404.
     app.setNotFoundHandler((request, reply) => {
       const wantsHtml = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
-      if (wantsHtml) return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
+      if (wantsHtml) return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
       return reply.code(404).send({ error: 'Not Found', message: `No route for ${request.method} ${request.url}` });
     });
   } else {

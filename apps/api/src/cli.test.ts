@@ -1,0 +1,118 @@
+/** The CLI as a user runs it: a separate process, its exit code and exactly what it prints. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type TestDatabase, testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+async function pastoral(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+  }
+}
+
+/** A stack trace shows as indented `at …` lines. */
+const STACK_FRAME = /^\s+at /m;
+
+describe('pastoral CLI: mistakes are one clear line', () => {
+  it('names the allowed profiles for an unknown one', async () => {
+    const result = await pastoral(['seed', '--profile', 'galaxy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("argument 'galaxy' is invalid. Allowed choices are demo, district.");
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('reports an unreachable database in one line, with a non-zero exit', async () => {
+    const result = await pastoral(['migrate'], { DATABASE_URL: 'mysql://root@127.0.0.1:1/pastoral' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'error: Cannot reach the database at 127.0.0.1:1 (connection refused): is MySQL running, and is DATABASE_URL right?',
+    );
+  });
+
+  if (process.env.TEST_MYSQL_URL) {
+    it('says how to create a database that does not exist', async () => {
+      const server = new URL(process.env.TEST_MYSQL_URL!);
+      server.pathname = '/pastoral_no_such_database';
+      const result = await pastoral(['migrate'], { DATABASE_URL: server.toString() });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        "error: Unknown database 'pastoral_no_such_database': create it first (CREATE DATABASE …), or fix the name in DATABASE_URL.",
+      );
+    });
+  }
+
+  it('reports a DATABASE_URL it cannot use', async () => {
+    const result = await pastoral(['migrate'], { DATABASE_URL: 'postgres://u:secret@h/db' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: Invalid configuration: DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported');
+    expect(result.stderr).not.toContain('secret');
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('refuses a bad --seed and a bad --as-of with what to type instead', async () => {
+    const seed = await pastoral(['seed', '--profile', 'demo', '--seed', 'abc']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toContain('expected a whole number of at least 1.');
+    const asOf = await pastoral(['seed', '--profile', 'demo', '--as-of', '2026-02-30']);
+    expect(asOf.code).toBe(2);
+    expect(asOf.stderr).toContain('expected a date as YYYY-MM-DD.');
+  });
+
+  it('documents each command with --help', async () => {
+    const result = await pastoral(['seed', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--profile <name>');
+    expect(result.stdout).toContain('--reset');
+  });
+});
+
+for (const engine of testEngines()) {
+  describe(`pastoral CLI on ${engine.name}`, () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await engine.createDatabase({ migrate: false });
+    });
+    afterAll(() => database.drop());
+
+    it('refuses to seed before migrating, migrates, seeds, then refuses to seed again', async () => {
+      const env = { DATABASE_URL: database.url };
+      const early = await pastoral(['seed', '--profile', 'demo'], env);
+      expect(early.code).toBe(1);
+      expect(early.stderr.trim()).toBe('error: The database has no schema yet: run `pnpm pastoral migrate` first.');
+
+      const migrate = await pastoral(['migrate'], env);
+      expect(migrate.code).toBe(0);
+      expect(migrate.stdout).toContain('applied  20261130100000_tenancy');
+      expect((await pastoral(['migrate'], env)).stdout.trim()).toBe('The schema is up to date.');
+
+      const seed = await pastoral(['seed', '--profile', 'demo', '--seed', '5', '--as-of', '2026-11-30'], env);
+      expect(seed.code).toBe(0);
+      expect(seed.stdout).toMatch(/schools\s+2 rows/);
+      expect(seed.stdout).toMatch(/students\s+300 rows/);
+      expect(seed.stdout).toContain('form.master@s01.pastoral.example');
+      // Not a terminal: progress comes as plain lines on stderr.
+      expect(seed.stderr).toContain('loaded audit_log: 12,000 rows');
+
+      const again = await pastoral(['seed', '--profile', 'demo'], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr.trim()).toBe(
+        'error: The database already holds data (2 schools): seed into an empty database, or add --reset to drop and recreate every table first.',
+      );
+
+      const reset = await pastoral(['seed', '--profile', 'demo', '--reset'], env);
+      expect(reset.code).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDb } from '@pastoral/db';
+import { type TestDatabase, testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { buildServer } from './server.ts';
+
+const logger = createLogger({ logLevel: 'silent' });
+
+for (const engine of testEngines()) {
+  describe(`health endpoints on ${engine.name}`, () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await engine.createDatabase();
+    });
+    afterAll(() => database.drop());
+
+    it('answers /healthz and /readyz with 200 while the database answers', async () => {
+      const app = await buildServer({ config: loadConfig({ NODE_ENV: 'test' }), database: database.handle, logger });
+      expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+      const ready = await app.inject('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', database: 'ok' });
+      await app.close();
+    });
+  });
+}
+
+describe('health endpoints without a database', () => {
+  it('keeps /healthz at 200 and turns /readyz to 503 with Retry-After', async () => {
+    const unreachable = createDb('mysql://root@127.0.0.1:1/pastoral', { connectTimeoutMs: 500 });
+    const app = await buildServer({ config: loadConfig({ NODE_ENV: 'test' }), database: unreachable, logger });
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.headers['retry-after']).toBe('5');
+    expect(ready.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
+    await app.close();
+    await unreachable.destroy();
+  });
+});
+
+describe('serving the web app', () => {
+  let webRoot: string;
+  beforeAll(() => {
+    webRoot = mkdtempSync(join(tmpdir(), 'pastoral-web-'));
+    mkdirSync(join(webRoot, 'assets'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>Pastoral</title>');
+    writeFileSync(join(webRoot, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
+  });
+  afterAll(() => rmSync(webRoot, { recursive: true, force: true }));
+
+  it('serves the shell for client routes, fingerprinted assets for a year, and JSON 404s to API clients', async () => {
+    const database = createDb('file::memory:');
+    const app = await buildServer({
+      config: loadConfig({ NODE_ENV: 'test', WEB_DIST_DIR: webRoot }),
+      database,
+      logger,
+    });
+    const shell = await app.inject({ url: '/cases/123', headers: { accept: 'text/html' } });
+    expect(shell.statusCode).toBe(200);
+    expect(shell.body).toContain('<title>Pastoral</title>');
+    expect(shell.headers['cache-control']).toBe('no-cache');
+
+    const asset = await app.inject('/assets/app-1a2b3c.js');
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+
+    const missing = await app.inject({ url: '/nope', headers: { accept: 'application/json' } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'Not Found', message: 'No route for GET /nope' });
+    await app.close();
+    await database.destroy();
+  });
+});
