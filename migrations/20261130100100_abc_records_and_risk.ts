@@ -104,7 +104,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   );
   await createIndexes(db, 'assessment_results', [
     // The natural key integrators upsert by; also a student's results for a term.
-    { name: 'assessment_results_student_term_subject_key', columns: ['student_id', 'term_code', 'subject'], unique: true },
+    {
+      name: 'assessment_results_student_term_subject_key',
+      columns: ['student_id', 'term_code', 'subject'],
+      unique: true,
+    },
     { name: 'assessment_results_school_term_idx', columns: ['school_id', 'term_code'] },
   ]);
 }

@@ -41,7 +41,9 @@ async function indexExists(db: Kysely<any>, table: string, name: string): Promis
     return Number(rows[0]?.n ?? 0) > 0;
   }
   const { rows } = await sql<{ n: number }>`
-    select count(*) as n from sqlite_master where type = 'index' and tbl_name = ${table} and name = ${name}`.execute(db);
+    select count(*) as n from sqlite_master where type = 'index' and tbl_name = ${table} and name = ${name}`.execute(
+    db,
+  );
   return Number(rows[0]?.n ?? 0) > 0;
 }
 

@@ -56,7 +56,9 @@ describe('pastoral CLI: mistakes are one clear line', () => {
   it('reports a DATABASE_URL it cannot use', async () => {
     const result = await pastoral(['migrate'], { DATABASE_URL: 'postgres://u:secret@h/db' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('error: Invalid configuration: DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported');
+    expect(result.stderr).toContain(
+      'error: Invalid configuration: DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported',
+    );
     expect(result.stderr).not.toContain('secret');
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });

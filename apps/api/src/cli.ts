@@ -40,7 +40,9 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
     .command('migrate')
     .description('Bring the schema up to date, or revert it with --down')
     .option('--down', 'revert migrations instead of applying them')
-    .addOption(new Option('--steps <n>', 'with --down: how many migrations to revert').argParser(positiveInteger).default(1))
+    .addOption(
+      new Option('--steps <n>', 'with --down: how many migrations to revert').argParser(positiveInteger).default(1),
+    )
     .option('--all', 'with --down: revert every migration (drops all tables and their data)')
     .action(async (options: { down?: boolean; steps: number; all?: boolean }) => {
       await withDatabase(async (database) => {
@@ -63,7 +65,9 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         .choices(Object.keys(SEED_PROFILES))
         .makeOptionMandatory(),
     )
-    .addOption(new Option('--seed <n>', 'random seed: the same seed gives the same data').argParser(positiveInteger).default(1))
+    .addOption(
+      new Option('--seed <n>', 'random seed: the same seed gives the same data').argParser(positiveInteger).default(1),
+    )
     .addOption(new Option('--as-of <date>', 'the day the data ends on, YYYY-MM-DD (default: today)').argParser(isoDate))
     .option('--reset', 'drop and recreate every table first (destroys all data)')
     .action(async (options: { profile: SeedProfile['name']; seed: number; asOf?: Date; reset?: boolean }) => {
@@ -80,10 +84,14 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
           onProgress: progressPrinter(output),
         });
         if (output.isTerminal) output.progress('');
-        output.out(`Seeded the ${options.profile} profile into ${database.description} in ${seconds(summary.totalMs)}:`);
+        output.out(
+          `Seeded the ${options.profile} profile into ${database.description} in ${seconds(summary.totalMs)}:`,
+        );
         const width = Math.max(...summary.tables.map((t) => t.table.length));
         for (const { table, rows, ms } of summary.tables) {
-          output.out(`  ${table.padEnd(width)}  ${rows.toLocaleString('en-GB').padStart(10)} rows  ${seconds(ms).padStart(7)}`);
+          output.out(
+            `  ${table.padEnd(width)}  ${rows.toLocaleString('en-GB').padStart(10)} rows  ${seconds(ms).padStart(7)}`,
+          );
         }
         output.out(`  (generating the data took ${seconds(summary.generateMs)})`);
         printSignIns(output, config, summary.wellKnownClassroom);
@@ -136,7 +144,9 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
 }
 
 function printSignIns(output: CliOutput, config: Config, classroom?: string): void {
-  output.out(`\nDemo sign-ins (password: ${config.seedPassword === 'pastoral-demo' ? 'pastoral-demo' : 'the SEED_PASSWORD you set'}):`);
+  output.out(
+    `\nDemo sign-ins (password: ${config.seedPassword === 'pastoral-demo' ? 'pastoral-demo' : 'the SEED_PASSWORD you set'}):`,
+  );
   for (const [email, account] of Object.entries(WELL_KNOWN_ACCOUNTS)) {
     output.out(`  ${email.padEnd(36)} ${account.role.padEnd(15)} ${account.description}`);
   }
@@ -153,7 +163,9 @@ function progressPrinter(output: CliOutput): (event: SeedProgress) => void {
     } else if (event.phase === 'loading' && output.isTerminal && performance.now() - lastLine > 100) {
       lastLine = performance.now();
       const percent = Math.floor((100 * event.loaded) / event.total);
-      output.progress(`loading ${event.table}: ${event.loaded.toLocaleString('en-GB')} of ${event.total.toLocaleString('en-GB')} (${percent}%)`);
+      output.progress(
+        `loading ${event.table}: ${event.loaded.toLocaleString('en-GB')} of ${event.total.toLocaleString('en-GB')} (${percent}%)`,
+      );
     }
   };
 }

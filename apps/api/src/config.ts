@@ -38,12 +38,13 @@ const environmentSchema = z.object({
       error: 'expected fatal, error, warn, info, debug, trace or silent',
     })
     .default('info'),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://host:port' })
-    .optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://host:port' }).optional(),
   SEED_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).default('pastoral-demo'),
   WEB_DIST_DIR: z.string().optional(),
 });
+
+/** Every environment variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
 export interface Config {
   env: 'development' | 'production' | 'test';

@@ -18,7 +18,7 @@ export interface ServerDependencies {
 const READINESS_TIMEOUT_MS = 2_000;
 
 export async function buildServer({ config, database, logger }: ServerDependencies) {
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: config.env === 'test' });
+  const app = Fastify({ loggerInstance: logger });
 
   // Liveness: the process is up and its event loop turns. Never touches the database, so a database outage
   // does not get the process restarted.
@@ -53,7 +53,11 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     // Client-side routes (/cases/123) load the app shell; unknown API-like paths still get a JSON 404.
     app.setNotFoundHandler((request, reply) => {
       const wantsHtml = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
-      if (wantsHtml) return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+      if (wantsHtml)
+        return reply
+          .type('text/html')
+          .header('cache-control', 'no-cache')
+          .sendFile('index.html', { cacheControl: false });
       return reply.code(404).send({ error: 'Not Found', message: `No route for ${request.method} ${request.url}` });
     });
   } else {

@@ -18,8 +18,14 @@ describe('DATABASE_URL', () => {
   });
 
   it('reads SQLite file URLs, relative and absolute', () => {
-    expect(parseDatabaseUrl('file:./data/pastoral.sqlite')).toEqual({ engine: 'sqlite', path: './data/pastoral.sqlite' });
-    expect(parseDatabaseUrl('file:///var/lib/pastoral.sqlite')).toEqual({ engine: 'sqlite', path: '/var/lib/pastoral.sqlite' });
+    expect(parseDatabaseUrl('file:./data/pastoral.sqlite')).toEqual({
+      engine: 'sqlite',
+      path: './data/pastoral.sqlite',
+    });
+    expect(parseDatabaseUrl('file:///var/lib/pastoral.sqlite')).toEqual({
+      engine: 'sqlite',
+      path: '/var/lib/pastoral.sqlite',
+    });
   });
 
   it.each([

@@ -24,7 +24,15 @@ for (const engine of testEngines()) {
       it(`round-trips awkward text, NULLs and numbers exactly (${method})`, async () => {
         const { db, dialect } = database.handle;
         await db.deleteFrom('schools').execute();
-        const rows = AWKWARD_TEXT.map((name, i) => [i + 1, `S${i}`, name, i % 2 ? 'fr-FR' : 'en-GB', 'Europe/London', '2026-11-30 10:00:00.000', '2026-11-30 10:00:00.123']);
+        const rows = AWKWARD_TEXT.map((name, i) => [
+          i + 1,
+          `S${i}`,
+          name,
+          i % 2 ? 'fr-FR' : 'en-GB',
+          'Europe/London',
+          '2026-11-30 10:00:00.000',
+          '2026-11-30 10:00:00.123',
+        ]);
         const inserted = await dialect.bulkInsert(
           'schools',
           ['id', 'code', 'name', 'locale', 'time_zone', 'created_at', 'updated_at'],
@@ -33,10 +41,17 @@ for (const engine of testEngines()) {
         );
         expect(inserted).toBe(AWKWARD_TEXT.length);
         const stored = await db.selectFrom('schools').select(['id', 'name', 'updated_at']).orderBy('id').execute();
-        expect(stored).toEqual(AWKWARD_TEXT.map((name, i) => ({ id: i + 1, name, updated_at: '2026-11-30 10:00:00.123' })));
+        expect(stored).toEqual(
+          AWKWARD_TEXT.map((name, i) => ({ id: i + 1, name, updated_at: '2026-11-30 10:00:00.123' })),
+        );
 
         await db.deleteFrom('academic_terms').execute();
-        await dialect.bulkInsert('academic_terms', ['id', 'code', 'name', 'starts_on', 'ends_on'], [[1, 'T', 'Term', '2026-09-01', '2026-12-19']], { method });
+        await dialect.bulkInsert(
+          'academic_terms',
+          ['id', 'code', 'name', 'starts_on', 'ends_on'],
+          [[1, 'T', 'Term', '2026-09-01', '2026-12-19']],
+          { method },
+        );
         expect(await db.selectFrom('academic_terms').selectAll().execute()).toEqual([
           { id: 1, code: 'T', name: 'Term', starts_on: '2026-09-01', ends_on: '2026-12-19' },
         ]);
@@ -46,8 +61,14 @@ for (const engine of testEngines()) {
     it('loads more rows than one batch holds', async () => {
       const { db, dialect } = database.handle;
       const now = '2026-11-30 10:00:00.000';
-      await db.insertInto('schools').values({ id: 100, code: 'BIG', name: 'Big', created_at: now, updated_at: now }).execute();
-      await db.insertInto('classrooms').values({ id: 1, school_id: 100, name: '7A', year_group: 7, created_at: now, updated_at: now }).execute();
+      await db
+        .insertInto('schools')
+        .values({ id: 100, code: 'BIG', name: 'Big', created_at: now, updated_at: now })
+        .execute();
+      await db
+        .insertInto('classrooms')
+        .values({ id: 1, school_id: 100, name: '7A', year_group: 7, created_at: now, updated_at: now })
+        .execute();
       const students = function* () {
         for (let id = 1; id <= 25_001; id++) {
           yield [id, 100, 1, `X${id}`, 'Given', 'Family', 'Given Family', null, 7, 1, '2026-09-01', null, now, now];
@@ -55,11 +76,29 @@ for (const engine of testEngines()) {
       };
       const count = await dialect.bulkInsert(
         'students',
-        ['id', 'school_id', 'classroom_id', 'external_id', 'given_name', 'family_name', 'full_name', 'date_of_birth', 'year_group', 'is_active', 'enrolled_on', 'left_on', 'created_at', 'updated_at'],
+        [
+          'id',
+          'school_id',
+          'classroom_id',
+          'external_id',
+          'given_name',
+          'family_name',
+          'full_name',
+          'date_of_birth',
+          'year_group',
+          'is_active',
+          'enrolled_on',
+          'left_on',
+          'created_at',
+          'updated_at',
+        ],
         students(),
       );
       expect(count).toBe(25_001);
-      const stored = await db.selectFrom('students').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('max')]).executeTakeFirstOrThrow();
+      const stored = await db
+        .selectFrom('students')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('max')])
+        .executeTakeFirstOrThrow();
       expect({ n: Number(stored.n), max: Number(stored.max) }).toEqual({ n: 25_001, max: 25_001 });
     });
   });

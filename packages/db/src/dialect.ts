@@ -143,9 +143,12 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDial
 
     async explain(query) {
       const compiled = query.compile();
-      const { rows } = await db.executeQuery<{ table: string | null; key: string | null; Extra: string | null; type: string }>(
-        CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]),
-      );
+      const { rows } = await db.executeQuery<{
+        table: string | null;
+        key: string | null;
+        Extra: string | null;
+        type: string;
+      }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]));
       return rows.map((row) => ({
         table: row.table,
         index: row.key,
@@ -260,13 +263,16 @@ export function sqliteEngineDialect(db: Kysely<Database>, database: BetterSqlite
 
     async explain(query) {
       const compiled = query.compile();
-      const plan = database.prepare(`explain query plan ${compiled.sql}`).all(...(compiled.parameters as SqlValue[])) as {
+      const plan = database
+        .prepare(`explain query plan ${compiled.sql}`)
+        .all(...(compiled.parameters as SqlValue[])) as {
         detail: string;
       }[];
       return plan.map(({ detail }) => {
-        const match = /^(?:SCAN|SEARCH) (\S+)(?: AS \S+)?(?: USING (?:COVERING )?INDEX (\S+)| USING (?:INTEGER )?PRIMARY KEY)?/.exec(
-          detail,
-        );
+        const match =
+          /^(?:SCAN|SEARCH) (\S+)(?: AS \S+)?(?: USING (?:COVERING )?INDEX (\S+)| USING (?:INTEGER )?PRIMARY KEY)?/.exec(
+            detail,
+          );
         const usesPrimaryKey = /USING (?:INTEGER )?PRIMARY KEY/.test(detail);
         return {
           table: match?.[1] ?? null,

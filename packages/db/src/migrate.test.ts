@@ -100,7 +100,10 @@ for (const engine of testEngines()) {
       database = await engine.createDatabase();
       const { db } = database.handle;
       const now = '2026-11-30 10:00:00.000';
-      await db.insertInto('schools').values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now }).execute();
+      await db
+        .insertInto('schools')
+        .values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now })
+        .execute();
       await db
         .insertInto('classrooms')
         .values({ id: 1, school_id: 1, name: '7A', year_group: 7, created_at: now, updated_at: now })
@@ -145,7 +148,10 @@ for (const engine of testEngines()) {
       await db.insertInto('alerts').values(alert('RESOLVED', null)).execute();
       await db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute();
       await expect(db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute()).rejects.toThrow();
-      const count = await db.selectFrom('alerts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const count = await db
+        .selectFrom('alerts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(count.n)).toBe(2);
     });
 

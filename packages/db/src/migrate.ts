@@ -1,7 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Kysely, type Migration, type MigrationProvider, type MigrationResult, Migrator, NO_MIGRATIONS } from 'kysely';
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResult,
+  Migrator,
+  NO_MIGRATIONS,
+} from 'kysely';
 
 /** A migration file: `20261130100000_tenancy.ts` (or `.js` once built). */
 const MIGRATION_FILE = /^\d{14}_[a-z0-9_]+\.(?:ts|js|mjs)$/;

@@ -17,7 +17,12 @@ import {
   toTimestamp,
 } from '@pastoral/db';
 import { chainHash, GENESIS_HASH } from '../modules/audit-log/audit-chain.ts';
-import { assessRisk, DEFAULT_RISK_RULES, type RiskAssessment, type RiskIndicators } from '../modules/risk/risk.rules.ts';
+import {
+  assessRisk,
+  DEFAULT_RISK_RULES,
+  type RiskAssessment,
+  type RiskIndicators,
+} from '../modules/risk/risk.rules.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, SCHOOL_NAME_KINDS, SCHOOL_NAME_STEMS } from './names.ts';
 import type { SeedProfile } from './profiles.ts';
 import { Random } from './random.ts';
@@ -195,7 +200,8 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const nowMs = asOfMs + 16 * HOUR_MS;
   const historyStartMs = asOfMs - profile.historyYears * 365 * DAY_MS;
   const schoolDays = lastSchoolDays(asOfMs, profile.schoolDays);
-  const academicYear = new Date(asOfMs).getUTCMonth() >= 8 ? new Date(asOfMs).getUTCFullYear() : new Date(asOfMs).getUTCFullYear() - 1;
+  const academicYear =
+    new Date(asOfMs).getUTCMonth() >= 8 ? new Date(asOfMs).getUTCFullYear() : new Date(asOfMs).getUTCFullYear() - 1;
   const terms = academicTerms(academicYear, profile.historyYears);
   const currentTerm = [...terms].reverse().find((term) => term.startsOn <= asOfDate) ?? terms[0]!;
   const created = toTimestamp(new Date(historyStartMs - 30 * DAY_MS));
@@ -257,7 +263,13 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         kind: 'FORM_MASTER',
       });
       for (const assistantId of classroom.assistantIds) {
-        assignments.push({ id: assignments.length + 1, schoolId: s, classroomId: classroom.id, userId: assistantId, kind: 'ASSISTANT' });
+        assignments.push({
+          id: assignments.length + 1,
+          schoolId: s,
+          classroomId: classroom.id,
+          userId: assistantId,
+          kind: 'ASSISTANT',
+        });
       }
     }
   }
@@ -401,7 +413,26 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   }
   for (const student of students) {
     if (student.active) continue;
-    riskRows.push([student.id, student.schoolId, 0, 0, 0, 0, null, 0, 0, 0, 0, 0, 0, '[]', DEFAULT_RISK_RULES.version, recordedAt, null, null]);
+    riskRows.push([
+      student.id,
+      student.schoolId,
+      0,
+      0,
+      0,
+      0,
+      null,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      '[]',
+      DEFAULT_RISK_RULES.version,
+      recordedAt,
+      null,
+      null,
+    ]);
   }
 
   // ---- Alerts and cases ------------------------------------------------------------------------------------
@@ -519,14 +550,21 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       acknowledgedAt,
       acknowledgedBy: acknowledgedAt === null ? null : classroomById(student.classroomId).formMasterId,
       dismissedReason: status === 'DISMISSED' ? random.pick(DISMISS_REASONS) : null,
-      closedAt: status === 'NEW' || status === 'ACKNOWLEDGED' ? null : (acknowledgedAt ?? at) + random.int(1, 30) * DAY_MS,
+      closedAt:
+        status === 'NEW' || status === 'ACKNOWLEDGED' ? null : (acknowledgedAt ?? at) + random.int(1, 30) * DAY_MS,
     };
   }
 
   // Cases: one for every escalated alert, then cases opened directly, up to the profile's total.
   for (const alert of alerts) {
     if (alert.status !== 'ESCALATED' || cases.length >= profile.cases) continue;
-    const caseId = addCase(studentById(alert.studentId), alert.acknowledgedAt ?? alert.alertAt, alert.type, alert.severity, alert.assignedTo);
+    const caseId = addCase(
+      studentById(alert.studentId),
+      alert.acknowledgedAt ?? alert.alertAt,
+      alert.type,
+      alert.severity,
+      alert.assignedTo,
+    );
     caseAlerts.push([caseId, alert.id, alert.schoolId]);
   }
   while (cases.length < profile.cases) {
@@ -544,7 +582,13 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     );
   }
 
-  function addCase(student: StudentPlan, openedAt: number, type: string, severity: number, formMasterId: number | null): number {
+  function addCase(
+    student: StudentPlan,
+    openedAt: number,
+    type: string,
+    severity: number,
+    formMasterId: number | null,
+  ): number {
     const id = cases.length + 1;
     const category = type === 'MANUAL' ? 'WELLBEING' : type;
     const toLead = random.chance(0.3);
@@ -615,9 +659,20 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     for (const e of events) caseEvents.push({ ...e, id: caseEvents.length + 1 });
 
     const risk = riskByStudent.get(student.id);
-    const baseline = risk && recent
-      ? { level: risk.then.level, attendanceRate: risk.indicators.attendanceRate, behaviourLevel: risk.then.behaviourLevel, courseworkLevel: risk.then.courseworkLevel }
-      : { level: severity, attendanceRate: type === 'ATTENDANCE' ? historicalIndicators('ATTENDANCE', severity).attendanceRate : null, behaviourLevel: type === 'BEHAVIOUR' ? severity : 0, courseworkLevel: type === 'ACADEMIC' ? Math.max(2, severity) : 0 };
+    const baseline =
+      risk && recent
+        ? {
+            level: risk.then.level,
+            attendanceRate: risk.indicators.attendanceRate,
+            behaviourLevel: risk.then.behaviourLevel,
+            courseworkLevel: risk.then.courseworkLevel,
+          }
+        : {
+            level: severity,
+            attendanceRate: type === 'ATTENDANCE' ? historicalIndicators('ATTENDANCE', severity).attendanceRate : null,
+            behaviourLevel: type === 'BEHAVIOUR' ? severity : 0,
+            courseworkLevel: type === 'ACADEMIC' ? Math.max(2, severity) : 0,
+          };
     const lastChange = events.filter((e) => e.kind !== 'NOTE').at(-1)!.at;
     cases.push({
       id,
@@ -628,7 +683,8 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       tier: severity === 3 ? random.int(2, 3) : severity === 2 ? random.int(1, 2) : 1,
       priority: Math.min(3, severity - 1 + random.int(0, 1)),
       status,
-      outcome: status === 'CLOSED' ? random.weighted(CASE_OUTCOMES.map((o, i) => [o, [50, 25, 10, 15][i]!] as const)) : null,
+      outcome:
+        status === 'CLOSED' ? random.weighted(CASE_OUTCOMES.map((o, i) => [o, [50, 25, 10, 15][i]!] as const)) : null,
       goal: random.pick(CASE_GOALS[category] ?? CASE_GOALS.WELLBEING!),
       assignedTo: assignee,
       openedBy,
@@ -645,8 +701,11 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   // Make sure the well-known form master of each of the first two schools has work waiting: the classroom
   // with the most new alerts and open cases becomes theirs.
   const workload = new Map<number, number>();
-  for (const alert of alerts) if (alert.status === 'NEW' && alert.assignedTo) workload.set(alert.assignedTo, (workload.get(alert.assignedTo) ?? 0) + 1);
-  for (const c of cases) if (c.status !== 'CLOSED' && c.assignedTo) workload.set(c.assignedTo, (workload.get(c.assignedTo) ?? 0) + 1);
+  for (const alert of alerts)
+    if (alert.status === 'NEW' && alert.assignedTo)
+      workload.set(alert.assignedTo, (workload.get(alert.assignedTo) ?? 0) + 1);
+  for (const c of cases)
+    if (c.status !== 'CLOSED' && c.assignedTo) workload.set(c.assignedTo, (workload.get(c.assignedTo) ?? 0) + 1);
   const busiestFormMaster = (schoolId: number) =>
     classrooms
       .filter((classroom) => classroom.schoolId === schoolId)
@@ -667,7 +726,13 @@ export function generateSeedData(options: GenerateOptions): SeedData {
 
   // ---- Audit log -------------------------------------------------------------------------------------------
   for (const alert of alerts) {
-    const base = { schoolId: alert.schoolId, entityType: 'alert', entityId: alert.id, studentId: alert.studentId, apiTokenId: null };
+    const base = {
+      schoolId: alert.schoolId,
+      entityType: 'alert',
+      entityId: alert.id,
+      studentId: alert.studentId,
+      apiTokenId: null,
+    };
     audit.push({
       ...base,
       at: alert.alertAt,
@@ -677,7 +742,14 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       details: JSON.stringify({ type: alert.type, severity: alert.severity }),
     });
     if (alert.acknowledgedAt !== null && alert.acknowledgedAt <= nowMs) {
-      audit.push({ ...base, at: alert.acknowledgedAt, actorType: 'USER', userId: alert.acknowledgedBy, action: 'alert.acknowledged', details: null });
+      audit.push({
+        ...base,
+        at: alert.acknowledgedAt,
+        actorType: 'USER',
+        userId: alert.acknowledgedBy,
+        action: 'alert.acknowledged',
+        details: null,
+      });
     }
     if (alert.closedAt !== null && alert.closedAt <= nowMs && alert.status !== 'ESCALATED') {
       const dismissed = alert.status === 'DISMISSED';
@@ -694,11 +766,28 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const caseById = (id: number) => cases[id - 1]!;
   for (const [caseId, alertId] of caseAlerts) {
     const c = caseById(caseId);
-    audit.push({ at: c.createdAt, schoolId: c.schoolId, actorType: 'USER', userId: c.openedBy, apiTokenId: null, action: 'alert.escalated', entityType: 'alert', entityId: alertId, studentId: c.studentId, details: JSON.stringify({ caseId }) });
+    audit.push({
+      at: c.createdAt,
+      schoolId: c.schoolId,
+      actorType: 'USER',
+      userId: c.openedBy,
+      apiTokenId: null,
+      action: 'alert.escalated',
+      entityType: 'alert',
+      entityId: alertId,
+      studentId: c.studentId,
+      details: JSON.stringify({ caseId }),
+    });
   }
   for (const e of caseEvents) {
     const c = caseById(e.caseId);
-    const action = { OPENED: 'case.opened', NOTE: 'case.note_added', STATUS_CHANGED: 'case.status_changed', REASSIGNED: 'case.reassigned' }[e.kind] ?? 'case.updated';
+    const action =
+      {
+        OPENED: 'case.opened',
+        NOTE: 'case.note_added',
+        STATUS_CHANGED: 'case.status_changed',
+        REASSIGNED: 'case.reassigned',
+      }[e.kind] ?? 'case.updated';
     const details =
       e.kind === 'STATUS_CHANGED'
         ? { from: e.fromStatus, to: e.toStatus, ...(e.toStatus === 'CLOSED' ? { outcome: c.outcome } : {}) }
@@ -707,9 +796,31 @@ export function generateSeedData(options: GenerateOptions): SeedData {
           : e.kind === 'NOTE'
             ? { noteId: e.id, restricted: e.restricted === 1 }
             : { title: c.title, priority: c.priority };
-    audit.push({ at: e.at, schoolId: e.schoolId, actorType: 'USER', userId: e.authorId, apiTokenId: null, action, entityType: 'case', entityId: e.caseId, studentId: c.studentId, details: JSON.stringify(details) });
+    audit.push({
+      at: e.at,
+      schoolId: e.schoolId,
+      actorType: 'USER',
+      userId: e.authorId,
+      apiTokenId: null,
+      action,
+      entityType: 'case',
+      entityId: e.caseId,
+      studentId: c.studentId,
+      details: JSON.stringify(details),
+    });
     if (e.restricted === 1) {
-      audit.push({ at: Math.min(nowMs, e.at + random.int(1, 72) * HOUR_MS), schoolId: e.schoolId, actorType: 'USER', userId: schoolById(e.schoolId).safeguardingLeadId, apiTokenId: null, action: 'case_note.restricted_read', entityType: 'case_event', entityId: e.id, studentId: c.studentId, details: null });
+      audit.push({
+        at: Math.min(nowMs, e.at + random.int(1, 72) * HOUR_MS),
+        schoolId: e.schoolId,
+        actorType: 'USER',
+        userId: schoolById(e.schoolId).safeguardingLeadId,
+        apiTokenId: null,
+        action: 'case_note.restricted_read',
+        entityType: 'case_event',
+        entityId: e.id,
+        studentId: c.studentId,
+        details: null,
+      });
     }
   }
   // Everything else an ordinary day leaves behind: sign-ins, failed sign-ins, integrator syncs and reads.
@@ -749,7 +860,9 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         entityType: kind === 'disclosure' ? 'student' : 'school',
         entityId: kind === 'disclosure' ? student.id : school.id,
         studentId: kind === 'disclosure' ? student.id : null,
-        details: JSON.stringify(kind === 'disclosure' ? { fields: ['riskProfile', 'attendance'] } : { records: random.int(200, 1000) }),
+        details: JSON.stringify(
+          kind === 'disclosure' ? { fields: ['riskProfile', 'attendance'] } : { records: random.int(200, 1000) },
+        ),
       });
     }
   }
@@ -799,68 +912,127 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const ts = (ms: number | null) => (ms === null ? null : toTimestamp(new Date(ms)));
   const activeStudents = students.filter((student) => student.active);
   const tables: TableData[] = [
-    rowsOf('schools', ['id', 'code', 'name', 'locale', 'time_zone', 'created_at', 'updated_at'], schools.map((school) => [
-      school.id,
-      school.code,
-      schoolName(seed, school.id),
-      'en-GB',
-      'Europe/London',
-      created,
-      created,
-    ])),
-    rowsOf('academic_terms', ['id', 'code', 'name', 'starts_on', 'ends_on'], terms.map((term, i) => [i + 1, term.code, term.name, term.startsOn, term.endsOn])),
-    rowsOf('classrooms', ['id', 'school_id', 'name', 'year_group', 'is_active', 'created_at', 'updated_at'], classrooms.map((c) => [
-      c.id,
-      c.schoolId,
-      c.name,
-      c.yearGroup,
-      1,
-      created,
-      created,
-    ])),
-    rowsOf('users', ['id', 'school_id', 'email', 'full_name', 'role', 'can_view_restricted', 'password_hash', 'is_active', 'last_sign_in_at', 'created_at', 'updated_at'], staff.map((m) => [
-      m.id,
-      m.schoolId,
-      m.email,
-      m.fullName,
-      m.role,
-      m.canViewRestricted,
-      passwordHashOf(m),
-      1,
-      null,
-      created,
-      created,
-    ])),
-    rowsOf('classroom_assignments', ['id', 'school_id', 'classroom_id', 'user_id', 'kind', 'created_at'], assignments.map((a) => [
-      a.id,
-      a.schoolId,
-      a.classroomId,
-      a.userId,
-      a.kind,
-      created,
-    ])),
-    rowsOf('students', ['id', 'school_id', 'classroom_id', 'external_id', 'given_name', 'family_name', 'full_name', 'date_of_birth', 'year_group', 'is_active', 'enrolled_on', 'left_on', 'created_at', 'updated_at'], students.map((s) => {
-      const birthYear = academicYear - s.yearGroup - 5;
-      const birth = Date.UTC(birthYear, 8, 1) + ((s.id * 7919) % 365) * DAY_MS;
-      const enrolled = Date.UTC(academicYear - (s.yearGroup - 7), 8, 3);
-      return [
-        s.id,
-        s.schoolId,
-        s.classroomId,
-        `SIS-${String(s.schoolId).padStart(2, '0')}-${String(100000 + s.id)}`,
-        s.givenName,
-        s.familyName,
-        `${s.givenName} ${s.familyName}`,
-        toDateOnly(new Date(birth)),
-        s.yearGroup,
-        s.active ? 1 : 0,
-        toDateOnly(new Date(enrolled)),
-        s.active ? null : toDateOnly(new Date(Date.UTC(academicYear, 6, 20))),
+    rowsOf(
+      'schools',
+      ['id', 'code', 'name', 'locale', 'time_zone', 'created_at', 'updated_at'],
+      schools.map((school) => [
+        school.id,
+        school.code,
+        schoolName(seed, school.id),
+        'en-GB',
+        'Europe/London',
         created,
         created,
-      ];
-    })),
-    rowsOf('risk_profiles', ['student_id', 'school_id', 'level', 'attendance_level', 'behaviour_level', 'coursework_level', 'attendance_rate', 'attendance_days', 'minor_incidents', 'major_incidents', 'suspensions', 'failing_subjects', 'failing_core_subjects', 'reasons', 'rules_version', 'computed_at', 'previous_level', 'worsened_at'], riskRows),
+      ]),
+    ),
+    rowsOf(
+      'academic_terms',
+      ['id', 'code', 'name', 'starts_on', 'ends_on'],
+      terms.map((term, i) => [i + 1, term.code, term.name, term.startsOn, term.endsOn]),
+    ),
+    rowsOf(
+      'classrooms',
+      ['id', 'school_id', 'name', 'year_group', 'is_active', 'created_at', 'updated_at'],
+      classrooms.map((c) => [c.id, c.schoolId, c.name, c.yearGroup, 1, created, created]),
+    ),
+    rowsOf(
+      'users',
+      [
+        'id',
+        'school_id',
+        'email',
+        'full_name',
+        'role',
+        'can_view_restricted',
+        'password_hash',
+        'is_active',
+        'last_sign_in_at',
+        'created_at',
+        'updated_at',
+      ],
+      staff.map((m) => [
+        m.id,
+        m.schoolId,
+        m.email,
+        m.fullName,
+        m.role,
+        m.canViewRestricted,
+        passwordHashOf(m),
+        1,
+        null,
+        created,
+        created,
+      ]),
+    ),
+    rowsOf(
+      'classroom_assignments',
+      ['id', 'school_id', 'classroom_id', 'user_id', 'kind', 'created_at'],
+      assignments.map((a) => [a.id, a.schoolId, a.classroomId, a.userId, a.kind, created]),
+    ),
+    rowsOf(
+      'students',
+      [
+        'id',
+        'school_id',
+        'classroom_id',
+        'external_id',
+        'given_name',
+        'family_name',
+        'full_name',
+        'date_of_birth',
+        'year_group',
+        'is_active',
+        'enrolled_on',
+        'left_on',
+        'created_at',
+        'updated_at',
+      ],
+      students.map((s) => {
+        const birthYear = academicYear - s.yearGroup - 5;
+        const birth = Date.UTC(birthYear, 8, 1) + ((s.id * 7919) % 365) * DAY_MS;
+        const enrolled = Date.UTC(academicYear - (s.yearGroup - 7), 8, 3);
+        return [
+          s.id,
+          s.schoolId,
+          s.classroomId,
+          `SIS-${String(s.schoolId).padStart(2, '0')}-${String(100000 + s.id)}`,
+          s.givenName,
+          s.familyName,
+          `${s.givenName} ${s.familyName}`,
+          toDateOnly(new Date(birth)),
+          s.yearGroup,
+          s.active ? 1 : 0,
+          toDateOnly(new Date(enrolled)),
+          s.active ? null : toDateOnly(new Date(Date.UTC(academicYear, 6, 20))),
+          created,
+          created,
+        ];
+      }),
+    ),
+    rowsOf(
+      'risk_profiles',
+      [
+        'student_id',
+        'school_id',
+        'level',
+        'attendance_level',
+        'behaviour_level',
+        'coursework_level',
+        'attendance_rate',
+        'attendance_days',
+        'minor_incidents',
+        'major_incidents',
+        'suspensions',
+        'failing_subjects',
+        'failing_core_subjects',
+        'reasons',
+        'rules_version',
+        'computed_at',
+        'previous_level',
+        'worsened_at',
+      ],
+      riskRows,
+    ),
     {
       table: 'attendance_records',
       columns: ['student_id', 'date', 'school_id', 'status', 'recorded_at'],
@@ -874,96 +1046,215 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         }
       },
     },
-    rowsOf('behaviour_incidents', ['id', 'school_id', 'student_id', 'external_id', 'occurred_on', 'category', 'severity', 'suspension_days', 'description', 'reported_by', 'created_at'], incidents.map((incident, i) => {
-      const student = studentById(incident.studentId);
-      return [
-        i + 1,
-        student.schoolId,
-        student.id,
-        `INC-${String(i + 1).padStart(7, '0')}`,
-        incident.date,
-        incident.category,
-        incident.severity,
-        incident.suspensionDays,
-        INCIDENT_DESCRIPTIONS[incident.category] ?? null,
-        classroomById(student.classroomId).formMasterId,
-        `${incident.date} 15:30:00.000`,
-      ];
-    })),
-    rowsOf('assessment_results', ['school_id', 'student_id', 'subject', 'term_code', 'score', 'grade', 'passing', 'recorded_at'], assessmentRows),
-    rowsOf('alerts', ['id', 'school_id', 'student_id', 'type', 'severity', 'status', 'alert_date', 'reason', 'facts', 'assigned_to', 'raised_by', 'open_indicator', 'acknowledged_at', 'acknowledged_by', 'dismissed_reason', 'closed_at', 'created_at', 'updated_at'], alerts.map((a) => [
-      a.id,
-      a.schoolId,
-      a.studentId,
-      a.type,
-      a.severity,
-      a.status,
-      toDateOnly(new Date(a.alertAt)),
-      a.reason,
-      a.facts,
-      a.assignedTo,
-      a.raisedBy,
-      (a.status === 'NEW' || a.status === 'ACKNOWLEDGED') && a.raisedBy === null ? a.type : null,
-      ts(a.acknowledgedAt),
-      a.acknowledgedBy,
-      a.dismissedReason,
-      ts(a.closedAt),
-      ts(a.alertAt),
-      ts(Math.max(a.alertAt, a.acknowledgedAt ?? 0, a.closedAt ?? 0)),
-    ])),
-    rowsOf('intervention_cases', ['id', 'school_id', 'student_id', 'title', 'category', 'tier', 'priority', 'status', 'outcome', 'goal', 'assigned_to', 'opened_by', 'next_review_at', 'baseline', 'version', 'closed_at', 'created_at', 'updated_at'], cases.map((c) => [
-      c.id,
-      c.schoolId,
-      c.studentId,
-      c.title,
-      c.category,
-      c.tier,
-      c.priority,
-      c.status,
-      c.outcome,
-      c.goal,
-      c.assignedTo,
-      c.openedBy,
-      c.nextReviewAt,
-      c.baseline,
-      c.version,
-      ts(c.closedAt),
-      ts(c.createdAt),
-      ts(c.updatedAt),
-    ])),
+    rowsOf(
+      'behaviour_incidents',
+      [
+        'id',
+        'school_id',
+        'student_id',
+        'external_id',
+        'occurred_on',
+        'category',
+        'severity',
+        'suspension_days',
+        'description',
+        'reported_by',
+        'created_at',
+      ],
+      incidents.map((incident, i) => {
+        const student = studentById(incident.studentId);
+        return [
+          i + 1,
+          student.schoolId,
+          student.id,
+          `INC-${String(i + 1).padStart(7, '0')}`,
+          incident.date,
+          incident.category,
+          incident.severity,
+          incident.suspensionDays,
+          INCIDENT_DESCRIPTIONS[incident.category] ?? null,
+          classroomById(student.classroomId).formMasterId,
+          `${incident.date} 15:30:00.000`,
+        ];
+      }),
+    ),
+    rowsOf(
+      'assessment_results',
+      ['school_id', 'student_id', 'subject', 'term_code', 'score', 'grade', 'passing', 'recorded_at'],
+      assessmentRows,
+    ),
+    rowsOf(
+      'alerts',
+      [
+        'id',
+        'school_id',
+        'student_id',
+        'type',
+        'severity',
+        'status',
+        'alert_date',
+        'reason',
+        'facts',
+        'assigned_to',
+        'raised_by',
+        'open_indicator',
+        'acknowledged_at',
+        'acknowledged_by',
+        'dismissed_reason',
+        'closed_at',
+        'created_at',
+        'updated_at',
+      ],
+      alerts.map((a) => [
+        a.id,
+        a.schoolId,
+        a.studentId,
+        a.type,
+        a.severity,
+        a.status,
+        toDateOnly(new Date(a.alertAt)),
+        a.reason,
+        a.facts,
+        a.assignedTo,
+        a.raisedBy,
+        (a.status === 'NEW' || a.status === 'ACKNOWLEDGED') && a.raisedBy === null ? a.type : null,
+        ts(a.acknowledgedAt),
+        a.acknowledgedBy,
+        a.dismissedReason,
+        ts(a.closedAt),
+        ts(a.alertAt),
+        ts(Math.max(a.alertAt, a.acknowledgedAt ?? 0, a.closedAt ?? 0)),
+      ]),
+    ),
+    rowsOf(
+      'intervention_cases',
+      [
+        'id',
+        'school_id',
+        'student_id',
+        'title',
+        'category',
+        'tier',
+        'priority',
+        'status',
+        'outcome',
+        'goal',
+        'assigned_to',
+        'opened_by',
+        'next_review_at',
+        'baseline',
+        'version',
+        'closed_at',
+        'created_at',
+        'updated_at',
+      ],
+      cases.map((c) => [
+        c.id,
+        c.schoolId,
+        c.studentId,
+        c.title,
+        c.category,
+        c.tier,
+        c.priority,
+        c.status,
+        c.outcome,
+        c.goal,
+        c.assignedTo,
+        c.openedBy,
+        c.nextReviewAt,
+        c.baseline,
+        c.version,
+        ts(c.closedAt),
+        ts(c.createdAt),
+        ts(c.updatedAt),
+      ]),
+    ),
     rowsOf('case_alerts', ['case_id', 'alert_id', 'school_id'], caseAlerts),
-    rowsOf('case_events', ['id', 'school_id', 'case_id', 'kind', 'author_id', 'body', 'restricted', 'from_status', 'to_status', 'from_user_id', 'to_user_id', 'created_at'], caseEvents.map((e) => [
-      e.id,
-      e.schoolId,
-      e.caseId,
-      e.kind,
-      e.authorId,
-      e.body,
-      e.restricted,
-      e.fromStatus,
-      e.toStatus,
-      e.fromUserId,
-      e.toUserId,
-      ts(e.at),
-    ])),
-    rowsOf('api_tokens', ['id', 'school_id', 'name', 'token_prefix', 'token_hash', 'scopes', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'], schools.map((school) => {
-      // The secret is made and dropped: a seeded token is a record of a token, not a way in.
-      const secret = `pst_${new Random(seed, 300, school.id).hex(64)}`;
-      return [
-        school.tokenId,
-        school.id,
-        'Information system sync',
-        secret.slice(0, 10),
-        createHash('sha256').update(secret).digest('hex'),
-        'roster:write attendance:write behaviour:write assessments:write students:read',
-        school.adminId,
-        created,
-        null,
-        null,
-        recordedAt,
-      ];
-    })),
-    rowsOf('audit_log', ['id', 'occurred_at', 'seq', 'hash', 'school_id', 'actor_type', 'user_id', 'api_token_id', 'action', 'entity_type', 'entity_id', 'student_id', 'request_id', 'ip', 'details'], auditRows),
+    rowsOf(
+      'case_events',
+      [
+        'id',
+        'school_id',
+        'case_id',
+        'kind',
+        'author_id',
+        'body',
+        'restricted',
+        'from_status',
+        'to_status',
+        'from_user_id',
+        'to_user_id',
+        'created_at',
+      ],
+      caseEvents.map((e) => [
+        e.id,
+        e.schoolId,
+        e.caseId,
+        e.kind,
+        e.authorId,
+        e.body,
+        e.restricted,
+        e.fromStatus,
+        e.toStatus,
+        e.fromUserId,
+        e.toUserId,
+        ts(e.at),
+      ]),
+    ),
+    rowsOf(
+      'api_tokens',
+      [
+        'id',
+        'school_id',
+        'name',
+        'token_prefix',
+        'token_hash',
+        'scopes',
+        'created_by',
+        'created_at',
+        'expires_at',
+        'revoked_at',
+        'last_used_at',
+      ],
+      schools.map((school) => {
+        // The secret is made and dropped: a seeded token is a record of a token, not a way in.
+        const secret = `pst_${new Random(seed, 300, school.id).hex(64)}`;
+        return [
+          school.tokenId,
+          school.id,
+          'Information system sync',
+          secret.slice(0, 10),
+          createHash('sha256').update(secret).digest('hex'),
+          'roster:write attendance:write behaviour:write assessments:write students:read',
+          school.adminId,
+          created,
+          null,
+          null,
+          recordedAt,
+        ];
+      }),
+    ),
+    rowsOf(
+      'audit_log',
+      [
+        'id',
+        'occurred_at',
+        'seq',
+        'hash',
+        'school_id',
+        'actor_type',
+        'user_id',
+        'api_token_id',
+        'action',
+        'entity_type',
+        'entity_id',
+        'student_id',
+        'request_id',
+        'ip',
+        'details',
+      ],
+      auditRows,
+    ),
   ];
 
   const wellKnownSchool = schoolById(wellKnownClassroom.schoolId);
@@ -1013,8 +1304,18 @@ function academicTerms(currentYear: number, historyYears: number) {
   for (let year = currentYear - historyYears; year <= currentYear; year++) {
     terms.push(
       { code: `${year}-AUT`, name: `Autumn ${year}`, startsOn: `${year}-09-01`, endsOn: `${year}-12-19` },
-      { code: `${year + 1}-SPR`, name: `Spring ${year + 1}`, startsOn: `${year + 1}-01-05`, endsOn: `${year + 1}-03-27` },
-      { code: `${year + 1}-SUM`, name: `Summer ${year + 1}`, startsOn: `${year + 1}-04-13`, endsOn: `${year + 1}-07-22` },
+      {
+        code: `${year + 1}-SPR`,
+        name: `Spring ${year + 1}`,
+        startsOn: `${year + 1}-01-05`,
+        endsOn: `${year + 1}-03-27`,
+      },
+      {
+        code: `${year + 1}-SUM`,
+        name: `Summer ${year + 1}`,
+        startsOn: `${year + 1}-04-13`,
+        endsOn: `${year + 1}-07-22`,
+      },
     );
   }
   return terms;
@@ -1037,20 +1338,39 @@ function indicatorsFor(attendance: string[], incidents: Incident[], failing: str
 
 /** Indicator values that fall in a given band, for alerts raised in past years. */
 function historicalIndicators(type: string, severity: number): RiskIndicators {
-  const none: RiskIndicators = { attendanceRate: 1, attendanceDays: 30, minorIncidents: 0, majorIncidents: 0, suspensions: 0, failingSubjects: [] };
+  const none: RiskIndicators = {
+    attendanceRate: 1,
+    attendanceDays: 30,
+    minorIncidents: 0,
+    majorIncidents: 0,
+    suspensions: 0,
+    failingSubjects: [],
+  };
   if (type === 'ATTENDANCE') return { ...none, attendanceRate: [1, 28 / 30, 26 / 30, 22 / 30][severity]! };
   if (type === 'BEHAVIOUR') {
-    return severity === 1 ? { ...none, minorIncidents: 1 } : severity === 2 ? { ...none, minorIncidents: 2 } : { ...none, majorIncidents: 1, suspensions: 1 };
+    return severity === 1
+      ? { ...none, minorIncidents: 1 }
+      : severity === 2
+        ? { ...none, minorIncidents: 2 }
+        : { ...none, majorIncidents: 1, suspensions: 1 };
   }
   return { ...none, failingSubjects: severity >= 3 ? ['ENGLISH', 'MATHS'] : ['MATHS'] };
 }
 
 function factsFor(type: string, indicators: RiskIndicators): Record<string, unknown> {
   if (type === 'ATTENDANCE') {
-    return { attendanceRate: Math.round((indicators.attendanceRate ?? 1) * 1000) / 1000, schoolDays: indicators.attendanceDays };
+    return {
+      attendanceRate: Math.round((indicators.attendanceRate ?? 1) * 1000) / 1000,
+      schoolDays: indicators.attendanceDays,
+    };
   }
   if (type === 'BEHAVIOUR') {
-    return { minorIncidents: indicators.minorIncidents, majorIncidents: indicators.majorIncidents, suspensions: indicators.suspensions, windowDays: 30 };
+    return {
+      minorIncidents: indicators.minorIncidents,
+      majorIncidents: indicators.majorIncidents,
+      suspensions: indicators.suspensions,
+      windowDays: 30,
+    };
   }
   return { failingSubjects: indicators.failingSubjects };
 }

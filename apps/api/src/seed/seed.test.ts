@@ -14,7 +14,12 @@ const demo = SEED_PROFILES.demo;
 
 const count = async (handle: DatabaseHandle, table: TableName) =>
   Number(
-    (await handle.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+    (
+      await handle.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
   );
 
 /** Every row of a table in primary-key order, without columns that are random by design (password salts). */
@@ -188,7 +193,11 @@ for (const engine of testEngines()) {
         (await db.selectFrom('risk_profiles').selectAll().execute()).map((p) => [p.student_id, p]),
       );
       expect(open.length).toBeGreaterThan(0);
-      const levelOf = { ATTENDANCE: 'attendance_level', BEHAVIOUR: 'behaviour_level', ACADEMIC: 'coursework_level' } as const;
+      const levelOf = {
+        ATTENDANCE: 'attendance_level',
+        BEHAVIOUR: 'behaviour_level',
+        ACADEMIC: 'coursework_level',
+      } as const;
       for (const alert of open) {
         const profile = profiles.get(alert.student_id)!;
         expect(alert.severity).toBe(profile[levelOf[alert.type as keyof typeof levelOf]]);
@@ -213,9 +222,11 @@ for (const engine of testEngines()) {
     it('refuses to seed a database that already holds data', async () => {
       await expect(
         seedDatabase(database.handle, { profile: demo, seed: 7, asOf: AS_OF, password: PASSWORD }),
-      ).rejects.toThrow(new SeedError(
-        'The database already holds data (2 schools): seed into an empty database, or add --reset to drop and recreate every table first.',
-      ));
+      ).rejects.toThrow(
+        new SeedError(
+          'The database already holds data (2 schools): seed into an empty database, or add --reset to drop and recreate every table first.',
+        ),
+      );
     });
 
     it('is deterministic: the same seed and date give the same rows on every engine', async () => {

@@ -10,6 +10,8 @@ export interface SeedOptions {
   seed: number;
   asOf: Date;
   password: string;
+  /** How MySQL loads rows: LOAD DATA where the server allows it (auto), or multi-row INSERT (the baseline). */
+  bulkMethod?: 'auto' | 'insert';
   /** Called as rows land: a table's running count against its total. */
   onProgress?: (event: SeedProgress) => void;
 }
@@ -59,6 +61,7 @@ export async function seedDatabase(handle: DatabaseHandle, options: SeedOptions)
     const tableStarted = performance.now();
     const rows = await handle.dialect.bulkInsert(tableData.table, tableData.columns, withProgress(tableData, options), {
       trusted: true,
+      method: options.bulkMethod ?? 'auto',
     });
     const ms = performance.now() - tableStarted;
     loaded.push({ table: tableData.table, rows, ms });

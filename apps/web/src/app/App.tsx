@@ -15,9 +15,9 @@ export function App() {
       <main className="content">
         <h1>See who is slipping, early enough to help.</h1>
         <p className="lede">
-          Pastoral is an early-warning and intervention platform for schools. It brings attendance, behaviour
-          and coursework together, so form masters can spot the students who are starting to struggle and
-          follow up before a bad week becomes a bad term.
+          Pastoral is an early-warning and intervention platform for schools. It brings attendance, behaviour and
+          coursework together, so form masters can spot the students who are starting to struggle and follow up before a
+          bad week becomes a bad term.
         </p>
 
         <ApiStatusPanel />

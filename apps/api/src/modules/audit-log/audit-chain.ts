@@ -55,7 +55,10 @@ export interface StoredChainEntry extends ChainedFields {
  * Walks entries in sequence order from a known previous hash. Returns the sequence number of the first entry
  * whose number or hash does not follow (an edit, deletion, insertion or swap), or null when all verify.
  */
-export function firstBrokenLink(entries: Iterable<StoredChainEntry>, previous = { seq: 0, hash: GENESIS_HASH }): number | null {
+export function firstBrokenLink(
+  entries: Iterable<StoredChainEntry>,
+  previous = { seq: 0, hash: GENESIS_HASH },
+): number | null {
   let { seq, hash } = previous;
   for (const entry of entries) {
     if (entry.seq !== seq + 1) return seq + 1;

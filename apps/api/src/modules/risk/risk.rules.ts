@@ -112,7 +112,11 @@ export function assessRisk(indicators: RiskIndicators, rules: RiskRules = DEFAUL
     });
   }
   if (levels.BEHAVIOUR > ON_TRACK) {
-    reasons.push({ indicator: 'BEHAVIOUR', level: levelName(levels.BEHAVIOUR), text: behaviourText(indicators, rules) });
+    reasons.push({
+      indicator: 'BEHAVIOUR',
+      level: levelName(levels.BEHAVIOUR),
+      text: behaviourText(indicators, rules),
+    });
   }
   if (levels.ACADEMIC > ON_TRACK) {
     reasons.push({

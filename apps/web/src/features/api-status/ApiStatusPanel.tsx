@@ -74,11 +74,7 @@ export function ApiStatusPanel() {
           : `${READINESS_EXPLANATIONS[latestCheck.readiness]} Checked at ${timeFormat.format(latestCheck.checkedAt)}.`}
       </p>
 
-      <button
-        type="button"
-        className="status-recheck"
-        onClick={() => setRecheckRequest((count) => count + 1)}
-      >
+      <button type="button" className="status-recheck" onClick={() => setRecheckRequest((count) => count + 1)}>
         {isChecking ? 'Checking…' : 'Check again'}
       </button>
     </section>
