@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
 import { type IndexSpec, columnTypes, createIndexes, createTable, dropTables, isMysql } from './support/ddl.ts';
 
 /**
@@ -19,21 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       const withId = mysql
         ? table.addColumn('id', t.bigId, (c) => c.notNull().autoIncrement())
         : table.addColumn('id', t.id, (c) => c.primaryKey().autoIncrement());
-      const withColumns = withId
-        .addColumn('occurred_at', t.timestamp, (c) => c.notNull())
-        .addColumn('seq', t.bigId, (c) => c.notNull())
-        .addColumn('hash', t.hash, (c) => c.notNull())
-        .addColumn('school_id', t.ref)
-        .addColumn('actor_type', 'varchar(16)', (c) => c.notNull())
-        .addColumn('user_id', t.ref)
-        .addColumn('api_token_id', t.ref)
-        .addColumn('action', 'varchar(64)', (c) => c.notNull())
-        .addColumn('entity_type', 'varchar(40)')
-        .addColumn('entity_id', t.ref)
-        .addColumn('student_id', t.ref)
-        .addColumn('request_id', 'varchar(64)')
-        .addColumn('ip', 'varchar(45)')
-        .addColumn('details', t.text);
+      const withColumns = addEntryColumns(withId, t);
       return mysql ? withColumns.addPrimaryKeyConstraint('audit_log_pkey', ['id', 'occurred_at']) : withColumns;
     },
     { partitioning: mysql ? yearPartitions(new Date().getUTCFullYear()) : undefined },
@@ -41,23 +27,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await createIndexes(db, 'audit_log', auditIndexes('audit_log'));
 
   await createTable(db, 'audit_log_archive', (table) =>
-    table
-      .addColumn('id', t.bigId, (c) => c.primaryKey())
-      .addColumn('occurred_at', t.timestamp, (c) => c.notNull())
-      .addColumn('seq', t.bigId, (c) => c.notNull())
-      .addColumn('hash', t.hash, (c) => c.notNull())
-      .addColumn('school_id', t.ref)
-      .addColumn('actor_type', 'varchar(16)', (c) => c.notNull())
-      .addColumn('user_id', t.ref)
-      .addColumn('api_token_id', t.ref)
-      .addColumn('action', 'varchar(64)', (c) => c.notNull())
-      .addColumn('entity_type', 'varchar(40)')
-      .addColumn('entity_id', t.ref)
-      .addColumn('student_id', t.ref)
-      .addColumn('request_id', 'varchar(64)')
-      .addColumn('ip', 'varchar(45)')
-      .addColumn('details', t.text)
-      .addColumn('archived_at', t.timestamp, (c) => c.notNull()),
+    addEntryColumns(
+      table.addColumn('id', t.bigId, (c) => c.primaryKey()),
+      t,
+    ).addColumn('archived_at', t.timestamp, (c) => c.notNull()),
   );
   await createIndexes(db, 'audit_log_archive', auditIndexes('audit_log_archive'));
 
@@ -70,6 +43,28 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The genesis: sequence 0 with an all-zero hash. Every writer locks this row to append the next entry.
   await sql`insert into audit_chain_head (id, seq, hash)
     select 1, 0, ${'0'.repeat(64)} where not exists (select 1 from audit_chain_head where id = 1)`.execute(db);
+}
+
+/** The columns of an entry after its id, the same in the live log and the archive. */
+function addEntryColumns(
+  table: CreateTableBuilder<string, string>,
+  t: ReturnType<typeof columnTypes>,
+): CreateTableBuilder<string, string> {
+  return table
+    .addColumn('occurred_at', t.timestamp, (c) => c.notNull())
+    .addColumn('seq', t.bigId, (c) => c.notNull())
+    .addColumn('hash', t.hash, (c) => c.notNull())
+    .addColumn('school_id', t.ref)
+    .addColumn('actor_type', 'varchar(16)', (c) => c.notNull())
+    .addColumn('user_id', t.ref)
+    .addColumn('api_token_id', t.ref)
+    .addColumn('action', 'varchar(64)', (c) => c.notNull())
+    .addColumn('entity_type', 'varchar(40)')
+    .addColumn('entity_id', t.ref)
+    .addColumn('student_id', t.ref)
+    .addColumn('request_id', 'varchar(64)')
+    .addColumn('ip', 'varchar(45)')
+    .addColumn('details', t.text);
 }
 
 /** Partitions for the three years before this one (seeded history), this year and the next, and catch-alls. */

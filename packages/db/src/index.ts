@@ -1,3 +1,4 @@
+export * from './columns.ts';
 export * from './create-db.ts';
 export * from './database-url.ts';
 export * from './dialect.ts';

@@ -1,31 +1,11 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TABLE_COLUMNS } from './columns.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
 import type { Database } from './schema.ts';
 import { MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
 
-const ALL_TABLES: (keyof Database)[] = [
-  'schools',
-  'academic_terms',
-  'classrooms',
-  'users',
-  'classroom_assignments',
-  'students',
-  'risk_profiles',
-  'attendance_records',
-  'behaviour_incidents',
-  'assessment_results',
-  'alerts',
-  'intervention_cases',
-  'case_alerts',
-  'case_events',
-  'audit_log',
-  'audit_log_archive',
-  'audit_chain_head',
-  'sessions',
-  'api_tokens',
-  'idempotency_keys',
-];
+const ALL_TABLES = Object.keys(TABLE_COLUMNS);
 
 async function tableNames(database: TestDatabase): Promise<string[]> {
   const tables = await database.handle.db.introspection.getTables();

@@ -8,14 +8,7 @@
  * (once to compute risk, once to stream into the database) without being held in memory.
  */
 import { createHash } from 'node:crypto';
-import {
-  ATTENDANCE_STATUSES,
-  CASE_OUTCOMES,
-  type SqlValue,
-  type TableName,
-  toDateOnly,
-  toTimestamp,
-} from '@pastoral/db';
+import { CASE_OUTCOMES, type SqlValue, TABLE_COLUMNS, type TableName, toDateOnly, toTimestamp } from '@pastoral/db';
 import { chainHash, GENESIS_HASH } from '../modules/audit-log/audit-chain.ts';
 import {
   assessRisk,
@@ -360,6 +353,7 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       const passing = score >= 40;
       if (!passing) failing.push(subject);
       assessmentRows.push([
+        assessmentRows.length + 1,
         student.schoolId,
         student.id,
         subject,
@@ -914,7 +908,6 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const tables: TableData[] = [
     rowsOf(
       'schools',
-      ['id', 'code', 'name', 'locale', 'time_zone', 'created_at', 'updated_at'],
       schools.map((school) => [
         school.id,
         school.code,
@@ -927,29 +920,14 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     ),
     rowsOf(
       'academic_terms',
-      ['id', 'code', 'name', 'starts_on', 'ends_on'],
       terms.map((term, i) => [i + 1, term.code, term.name, term.startsOn, term.endsOn]),
     ),
     rowsOf(
       'classrooms',
-      ['id', 'school_id', 'name', 'year_group', 'is_active', 'created_at', 'updated_at'],
       classrooms.map((c) => [c.id, c.schoolId, c.name, c.yearGroup, 1, created, created]),
     ),
     rowsOf(
       'users',
-      [
-        'id',
-        'school_id',
-        'email',
-        'full_name',
-        'role',
-        'can_view_restricted',
-        'password_hash',
-        'is_active',
-        'last_sign_in_at',
-        'created_at',
-        'updated_at',
-      ],
       staff.map((m) => [
         m.id,
         m.schoolId,
@@ -966,27 +944,10 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     ),
     rowsOf(
       'classroom_assignments',
-      ['id', 'school_id', 'classroom_id', 'user_id', 'kind', 'created_at'],
       assignments.map((a) => [a.id, a.schoolId, a.classroomId, a.userId, a.kind, created]),
     ),
     rowsOf(
       'students',
-      [
-        'id',
-        'school_id',
-        'classroom_id',
-        'external_id',
-        'given_name',
-        'family_name',
-        'full_name',
-        'date_of_birth',
-        'year_group',
-        'is_active',
-        'enrolled_on',
-        'left_on',
-        'created_at',
-        'updated_at',
-      ],
       students.map((s) => {
         const birthYear = academicYear - s.yearGroup - 5;
         const birth = Date.UTC(birthYear, 8, 1) + ((s.id * 7919) % 365) * DAY_MS;
@@ -1009,33 +970,10 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         ];
       }),
     ),
-    rowsOf(
-      'risk_profiles',
-      [
-        'student_id',
-        'school_id',
-        'level',
-        'attendance_level',
-        'behaviour_level',
-        'coursework_level',
-        'attendance_rate',
-        'attendance_days',
-        'minor_incidents',
-        'major_incidents',
-        'suspensions',
-        'failing_subjects',
-        'failing_core_subjects',
-        'reasons',
-        'rules_version',
-        'computed_at',
-        'previous_level',
-        'worsened_at',
-      ],
-      riskRows,
-    ),
+    rowsOf('risk_profiles', riskRows),
     {
       table: 'attendance_records',
-      columns: ['student_id', 'date', 'school_id', 'status', 'recorded_at'],
+      columns: TABLE_COLUMNS.attendance_records,
       count: activeStudents.length * schoolDays.length,
       rows: function* () {
         for (const student of activeStudents) {
@@ -1048,19 +986,6 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     },
     rowsOf(
       'behaviour_incidents',
-      [
-        'id',
-        'school_id',
-        'student_id',
-        'external_id',
-        'occurred_on',
-        'category',
-        'severity',
-        'suspension_days',
-        'description',
-        'reported_by',
-        'created_at',
-      ],
       incidents.map((incident, i) => {
         const student = studentById(incident.studentId);
         return [
@@ -1078,33 +1003,9 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         ];
       }),
     ),
-    rowsOf(
-      'assessment_results',
-      ['school_id', 'student_id', 'subject', 'term_code', 'score', 'grade', 'passing', 'recorded_at'],
-      assessmentRows,
-    ),
+    rowsOf('assessment_results', assessmentRows),
     rowsOf(
       'alerts',
-      [
-        'id',
-        'school_id',
-        'student_id',
-        'type',
-        'severity',
-        'status',
-        'alert_date',
-        'reason',
-        'facts',
-        'assigned_to',
-        'raised_by',
-        'open_indicator',
-        'acknowledged_at',
-        'acknowledged_by',
-        'dismissed_reason',
-        'closed_at',
-        'created_at',
-        'updated_at',
-      ],
       alerts.map((a) => [
         a.id,
         a.schoolId,
@@ -1128,26 +1029,6 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     ),
     rowsOf(
       'intervention_cases',
-      [
-        'id',
-        'school_id',
-        'student_id',
-        'title',
-        'category',
-        'tier',
-        'priority',
-        'status',
-        'outcome',
-        'goal',
-        'assigned_to',
-        'opened_by',
-        'next_review_at',
-        'baseline',
-        'version',
-        'closed_at',
-        'created_at',
-        'updated_at',
-      ],
       cases.map((c) => [
         c.id,
         c.schoolId,
@@ -1169,23 +1050,9 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         ts(c.updatedAt),
       ]),
     ),
-    rowsOf('case_alerts', ['case_id', 'alert_id', 'school_id'], caseAlerts),
+    rowsOf('case_alerts', caseAlerts),
     rowsOf(
       'case_events',
-      [
-        'id',
-        'school_id',
-        'case_id',
-        'kind',
-        'author_id',
-        'body',
-        'restricted',
-        'from_status',
-        'to_status',
-        'from_user_id',
-        'to_user_id',
-        'created_at',
-      ],
       caseEvents.map((e) => [
         e.id,
         e.schoolId,
@@ -1203,19 +1070,6 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     ),
     rowsOf(
       'api_tokens',
-      [
-        'id',
-        'school_id',
-        'name',
-        'token_prefix',
-        'token_hash',
-        'scopes',
-        'created_by',
-        'created_at',
-        'expires_at',
-        'revoked_at',
-        'last_used_at',
-      ],
       schools.map((school) => {
         // The secret is made and dropped: a seeded token is a record of a token, not a way in.
         const secret = `pst_${new Random(seed, 300, school.id).hex(64)}`;
@@ -1234,27 +1088,7 @@ export function generateSeedData(options: GenerateOptions): SeedData {
         ];
       }),
     ),
-    rowsOf(
-      'audit_log',
-      [
-        'id',
-        'occurred_at',
-        'seq',
-        'hash',
-        'school_id',
-        'actor_type',
-        'user_id',
-        'api_token_id',
-        'action',
-        'entity_type',
-        'entity_id',
-        'student_id',
-        'request_id',
-        'ip',
-        'details',
-      ],
-      auditRows,
-    ),
+    rowsOf('audit_log', auditRows),
   ];
 
   const wellKnownSchool = schoolById(wellKnownClassroom.schoolId);
@@ -1265,8 +1099,8 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   };
 }
 
-function rowsOf(table: TableName, columns: readonly string[], rows: SqlValue[][]): TableData {
-  return { table, columns, count: rows.length, rows: () => rows };
+function rowsOf(table: TableName, rows: SqlValue[][]): TableData {
+  return { table, columns: TABLE_COLUMNS[table], count: rows.length, rows: () => rows };
 }
 
 function schoolCode(id: number): string {
@@ -1454,5 +1288,3 @@ const INCIDENT_DESCRIPTIONS: Record<string, string> = {
   PHONE: 'Phone used in lesson',
   HOMEWORK: 'Homework not handed in',
 };
-
-export const ATTENDANCE_CODES = ATTENDANCE_STATUSES;

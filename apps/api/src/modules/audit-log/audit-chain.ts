@@ -6,24 +6,13 @@
  * JSON libraries. Changing it invalidates every existing chain: add a versioned encoding instead.
  */
 import { createHash } from 'node:crypto';
+import type { AuditLogTable } from '@pastoral/db';
+import type { Selectable } from 'kysely';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export interface ChainedFields {
-  seq: number;
-  occurred_at: string;
-  school_id: number | null;
-  actor_type: string;
-  user_id: number | null;
-  api_token_id: number | null;
-  action: string;
-  entity_type: string | null;
-  entity_id: number | null;
-  student_id: number | null;
-  request_id: string | null;
-  ip: string | null;
-  details: string | null;
-}
+/** The fields the hash covers: everything but the row id (which archival keeps) and the hash itself. */
+export type ChainedFields = Omit<Selectable<AuditLogTable>, 'id' | 'hash'>;
 
 export function canonicalEncoding(entry: ChainedFields): string {
   return JSON.stringify([
