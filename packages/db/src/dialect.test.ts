@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_COLUMNS } from './columns.ts';
 import { type TestDatabase, testEngines } from './testing.ts';
 
 const AWKWARD_TEXT = [
@@ -74,32 +75,93 @@ for (const engine of testEngines()) {
           yield [id, 100, 1, `X${id}`, 'Given', 'Family', 'Given Family', null, 7, 1, '2026-09-01', null, now, now];
         }
       };
-      const count = await dialect.bulkInsert(
-        'students',
-        [
-          'id',
-          'school_id',
-          'classroom_id',
-          'external_id',
-          'given_name',
-          'family_name',
-          'full_name',
-          'date_of_birth',
-          'year_group',
-          'is_active',
-          'enrolled_on',
-          'left_on',
-          'created_at',
-          'updated_at',
-        ],
-        students(),
-      );
+      const count = await dialect.bulkInsert('students', TABLE_COLUMNS.students, students());
       expect(count).toBe(25_001);
       const stored = await db
         .selectFrom('students')
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('max')])
         .executeTakeFirstOrThrow();
       expect({ n: Number(stored.n), max: Number(stored.max) }).toEqual({ n: 25_001, max: 25_001 });
+    });
+  });
+}
+
+for (const engine of testEngines()) {
+  describe(`upserts on ${engine.name}`, () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await engine.createDatabase();
+      const now = '2026-11-30 10:00:00.000';
+      const { db } = database.handle;
+      await db
+        .insertInto('schools')
+        .values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now })
+        .execute();
+      await db
+        .insertInto('classrooms')
+        .values({ id: 1, school_id: 1, name: '7A', year_group: 7, created_at: now, updated_at: now })
+        .execute();
+      await db
+        .insertInto('students')
+        .values(
+          [1, 2].map((id) => ({
+            id,
+            school_id: 1,
+            classroom_id: 1,
+            external_id: `X${id}`,
+            given_name: 'A',
+            family_name: 'B',
+            full_name: 'A B',
+            date_of_birth: null,
+            year_group: 7,
+            enrolled_on: '2026-09-01',
+            left_on: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    });
+    afterAll(() => database.drop());
+
+    it('inserts new rows and updates rows with the same natural key, leaving the rest alone', async () => {
+      const { db, dialect } = database.handle;
+      const day = (student_id: number, date: string, status: string) => ({
+        student_id,
+        date,
+        school_id: 1,
+        status,
+        recorded_at: '2026-11-30 09:00:00.000',
+      });
+      const options = { conflict: ['student_id', 'date'], update: ['status', 'recorded_at'] } as const;
+      await dialect.upsert(
+        db,
+        'attendance_records',
+        [day(1, '2026-11-27', 'PRESENT'), day(2, '2026-11-27', 'LATE')],
+        options,
+      );
+      // The same day again, one corrected, inside a transaction: no duplicate rows, the correction applied.
+      await db
+        .transaction()
+        .execute((trx) =>
+          dialect.upsert(
+            trx,
+            'attendance_records',
+            [day(1, '2026-11-27', 'ABSENT_AUTHORISED'), day(2, '2026-11-27', 'LATE'), day(1, '2026-11-30', 'PRESENT')],
+            options,
+          ),
+        );
+      const rows = await db
+        .selectFrom('attendance_records')
+        .select(['student_id', 'date', 'status'])
+        .orderBy('student_id')
+        .orderBy('date')
+        .execute();
+      expect(rows).toEqual([
+        { student_id: 1, date: '2026-11-27', status: 'ABSENT_AUTHORISED' },
+        { student_id: 1, date: '2026-11-30', status: 'PRESENT' },
+        { student_id: 2, date: '2026-11-27', status: 'LATE' },
+      ]);
     });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Compilable, CompiledQuery, type Kysely, sql } from 'kysely';
+import { type Compilable, CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
 import type { Database, TableName } from './schema.ts';
 
@@ -49,6 +49,17 @@ export interface EngineDialect {
   listIndexes(table: TableName): Promise<IndexInfo[]>;
   /** The plan the engine chooses for a query. */
   explain(query: Compilable): Promise<PlanRow[]>;
+  /**
+   * Inserts rows, or updates the `update` columns of the row that already has the same unique key: the
+   * natural-key upsert integrators rely on (sending the same day's attendance twice changes nothing).
+   * Pass a transaction as `executor` to upsert inside it.
+   */
+  upsert<T extends TableName>(
+    executor: Kysely<Database>,
+    table: T,
+    rows: Insertable<Database[T]>[],
+    options: { conflict: readonly (keyof Database[T] & string)[]; update: readonly (keyof Database[T] & string)[] },
+  ): Promise<void>;
   /** For a partitioned table, the partition names and their bounds; empty on SQLite. */
   listPartitions(table: TableName): Promise<{ name: string; description: string | null }[]>;
 }
@@ -154,6 +165,17 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDial
         index: row.key,
         detail: `type=${row.type}${row.Extra ? `; ${row.Extra}` : ''}`,
       }));
+    },
+
+    async upsert(executor, table, rows, { update }) {
+      if (rows.length === 0) return;
+      // VALUES(col) works on MariaDB and MySQL 8 alike; MySQL's newer row-alias syntax does not exist on MariaDB.
+      const assignments = Object.fromEntries(update.map((column) => [column, sql`values(${sql.ref(column)})`]));
+      await executor
+        .insertInto(table)
+        .values(rows as never)
+        .onDuplicateKeyUpdate(assignments as never)
+        .execute();
     },
 
     async listPartitions(table) {
@@ -280,6 +302,16 @@ export function sqliteEngineDialect(db: Kysely<Database>, database: BetterSqlite
           detail,
         };
       });
+    },
+
+    async upsert(executor, table, rows, { conflict, update }) {
+      if (rows.length === 0) return;
+      const assignments = Object.fromEntries(update.map((column) => [column, sql.ref(`excluded.${column}`)]));
+      await executor
+        .insertInto(table)
+        .values(rows as never)
+        .onConflict((onConflict) => onConflict.columns(conflict as never).doUpdateSet(assignments as never))
+        .execute();
     },
 
     async listPartitions() {
