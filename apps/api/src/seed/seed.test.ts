@@ -1,4 +1,11 @@
-import { type DatabaseHandle, OPEN_ALERT_STATUSES, type TableName } from '@pastoral/db';
+import {
+  ALERT_STATUSES,
+  CASE_OUTCOMES,
+  CASE_STATUSES,
+  type DatabaseHandle,
+  OPEN_ALERT_STATUSES,
+  type TableName,
+} from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstBrokenLink } from '../modules/audit-log/audit-chain.ts';
@@ -84,6 +91,36 @@ for (const engine of testEngines()) {
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       expect(await count(handle, 'attendance_records')).toBe(Number(activeStudents.n) * demo.schoolDays);
+    });
+
+    it('has alerts and cases in every state, so every screen has something to show', async () => {
+      const { db } = database.handle;
+      const alertStatuses = await db.selectFrom('alerts').select('status').distinct().execute();
+      expect(alertStatuses.map((r) => r.status).sort()).toEqual([...ALERT_STATUSES].sort());
+      const caseStatuses = await db.selectFrom('intervention_cases').select('status').distinct().execute();
+      expect(caseStatuses.map((r) => r.status).sort()).toEqual([...CASE_STATUSES].sort());
+      const outcomes = await db
+        .selectFrom('intervention_cases')
+        .select('outcome')
+        .distinct()
+        .where('status', '=', 'CLOSED')
+        .execute();
+      expect(outcomes.map((r) => r.outcome).sort()).toEqual([...CASE_OUTCOMES].sort());
+      const kinds = await db.selectFrom('case_events').select('kind').distinct().execute();
+      expect(kinds.map((r) => r.kind).sort()).toEqual(['NOTE', 'OPENED', 'REASSIGNED', 'STATUS_CHANGED']);
+      const restricted = await db
+        .selectFrom('case_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('restricted', '=', 1)
+        .executeTakeFirstOrThrow();
+      expect(Number(restricted.n)).toBeGreaterThan(0);
+      const overdue = await db
+        .selectFrom('intervention_cases')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '!=', 'CLOSED')
+        .where('next_review_at', '<', '2026-11-30')
+        .executeTakeFirstOrThrow();
+      expect(Number(overdue.n)).toBeGreaterThan(0);
     });
 
     it('creates the well-known sign-ins with argon2id hashes of the seed password', async () => {
