@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_COLUMNS } from './columns.ts';
-import { type TestDatabase, testEngines } from './testing.ts';
+import { buildStudent, type TestDatabase, testEngines } from './testing.ts';
 
 const AWKWARD_TEXT = [
   'tab\there',
@@ -91,45 +91,17 @@ for (const engine of testEngines()) {
     let database: TestDatabase;
     beforeAll(async () => {
       database = await engine.createDatabase();
-      const now = '2026-11-30 10:00:00.000';
-      const { db } = database.handle;
-      await db
-        .insertInto('schools')
-        .values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now })
-        .execute();
-      await db
-        .insertInto('classrooms')
-        .values({ id: 1, school_id: 1, name: '7A', year_group: 7, created_at: now, updated_at: now })
-        .execute();
-      await db
-        .insertInto('students')
-        .values(
-          [1, 2].map((id) => ({
-            id,
-            school_id: 1,
-            classroom_id: 1,
-            external_id: `X${id}`,
-            given_name: 'A',
-            family_name: 'B',
-            full_name: 'A B',
-            date_of_birth: null,
-            year_group: 7,
-            enrolled_on: '2026-09-01',
-            left_on: null,
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .execute();
     });
     afterAll(() => database.drop());
 
     it('inserts new rows and updates rows with the same natural key, leaving the rest alone', async () => {
       const { db, dialect } = database.handle;
-      const day = (student_id: number, date: string, status: string) => ({
-        student_id,
+      const ada = await buildStudent(db);
+      const ben = await buildStudent(db, { classroom_id: ada.classroom_id });
+      const day = (student: { id: number; school_id: number }, date: string, status: string) => ({
+        student_id: student.id,
         date,
-        school_id: 1,
+        school_id: student.school_id,
         status,
         recorded_at: '2026-11-30 09:00:00.000',
       });
@@ -137,7 +109,7 @@ for (const engine of testEngines()) {
       await dialect.upsert(
         db,
         'attendance_records',
-        [day(1, '2026-11-27', 'PRESENT'), day(2, '2026-11-27', 'LATE')],
+        [day(ada, '2026-11-27', 'PRESENT'), day(ben, '2026-11-27', 'LATE')],
         options,
       );
       // The same day again, one corrected, inside a transaction: no duplicate rows, the correction applied.
@@ -147,7 +119,11 @@ for (const engine of testEngines()) {
           dialect.upsert(
             trx,
             'attendance_records',
-            [day(1, '2026-11-27', 'ABSENT_AUTHORISED'), day(2, '2026-11-27', 'LATE'), day(1, '2026-11-30', 'PRESENT')],
+            [
+              day(ada, '2026-11-27', 'ABSENT_AUTHORISED'),
+              day(ben, '2026-11-27', 'LATE'),
+              day(ada, '2026-11-30', 'PRESENT'),
+            ],
             options,
           ),
         );
@@ -158,9 +134,9 @@ for (const engine of testEngines()) {
         .orderBy('date')
         .execute();
       expect(rows).toEqual([
-        { student_id: 1, date: '2026-11-27', status: 'ABSENT_AUTHORISED' },
-        { student_id: 1, date: '2026-11-30', status: 'PRESENT' },
-        { student_id: 2, date: '2026-11-27', status: 'LATE' },
+        { student_id: ada.id, date: '2026-11-27', status: 'ABSENT_AUTHORISED' },
+        { student_id: ada.id, date: '2026-11-30', status: 'PRESENT' },
+        { student_id: ben.id, date: '2026-11-27', status: 'LATE' },
       ]);
     });
   });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TABLE_COLUMNS } from './columns.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
 import type { Database } from './schema.ts';
-import { MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
+import { buildStudent, MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
 
 const ALL_TABLES = Object.keys(TABLE_COLUMNS);
 
@@ -80,35 +80,10 @@ for (const engine of testEngines()) {
       database = await engine.createDatabase();
       const { db } = database.handle;
       const now = '2026-11-30 10:00:00.000';
-      await db
-        .insertInto('schools')
-        .values({ id: 1, code: 'S01', name: 'A', created_at: now, updated_at: now })
-        .execute();
-      await db
-        .insertInto('classrooms')
-        .values({ id: 1, school_id: 1, name: '7A', year_group: 7, created_at: now, updated_at: now })
-        .execute();
-      await db
-        .insertInto('students')
-        .values({
-          id: 1,
-          school_id: 1,
-          classroom_id: 1,
-          external_id: 'X1',
-          given_name: 'A',
-          family_name: 'B',
-          full_name: 'A B',
-          date_of_birth: null,
-          year_group: 7,
-          enrolled_on: '2026-09-01',
-          left_on: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      const student = await buildStudent(db);
       const alert = (status: string, openIndicator: string | null) => ({
-        school_id: 1,
-        student_id: 1,
+        school_id: student.school_id,
+        student_id: student.id,
         type: 'ATTENDANCE',
         severity: 1,
         status,

@@ -11,6 +11,8 @@ import { createDb, type CreateDbOptions, type DatabaseHandle, type Engine } from
 import { parseDatabaseUrl, withDatabase } from './database-url.ts';
 import { migrateToLatest } from './migrate.ts';
 
+export * from './factories.ts';
+
 /** The repository's migrations folder. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations/', import.meta.url));
 
