@@ -41,6 +41,8 @@ const environmentSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://host:port' }).optional(),
   SEED_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).default('pastoral-demo'),
   WEB_DIST_DIR: z.string().optional(),
+  INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
 
 /** Every environment variable the configuration reads. */
@@ -62,6 +64,14 @@ export interface Config {
   seedPassword: string;
   /** The web app's production build, served by the API; undefined to use the one beside the code. */
   webDistDir: string | undefined;
+  graphql: {
+    /** Schema introspection: on outside production, off in production unless INTROSPECTION=true. */
+    introspection: boolean;
+    /** Stack traces and "Did you mean" hints in error responses: development and test only. */
+    revealErrorDetails: boolean;
+  };
+  /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -97,5 +107,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     redisUrl: env.REDIS_URL,
     seedPassword: env.SEED_PASSWORD,
     webDistDir: env.WEB_DIST_DIR,
+    graphql: {
+      introspection: env.INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.INTROSPECTION === 'true',
+      revealErrorDetails: env.NODE_ENV !== 'production',
+    },
+    trustProxy: env.TRUST_PROXY === 'true',
   };
 }

@@ -1,12 +1,27 @@
 /** The HTTP server: routes and plugins, no domain logic. */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyStatic from '@fastify/static';
 import type { DatabaseHandle } from '@pastoral/db';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { createContext, type GraphQLContext } from './context.ts';
+import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
+import { buildSchema } from './graphql/schema.ts';
+import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 
 export interface ServerDependencies {
   config: Config;
@@ -16,9 +31,99 @@ export interface ServerDependencies {
 
 /** How long /readyz waits for the database before it answers 503. */
 const READINESS_TIMEOUT_MS = 2_000;
+/** The largest request body: a GraphQL document with its variables, or an ingest batch of 1,000 records. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A caller's own request id is kept when it looks like one; anything else gets a fresh id. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
 export async function buildServer({ config, database, logger }: ServerDependencies) {
-  const app = Fastify({ loggerInstance: logger });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  // Every response names its request, so a user's report can be matched with the log lines it left.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({
+        error: 'Payload Too Large',
+        message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB; send a smaller document or fewer records per request.`,
+      });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({
+      error: status === 500 ? 'Internal Server Error' : 'Bad Request',
+      message: status === 500 ? `Something went wrong on our side (request ${request.id}).` : error.message,
+    });
+  });
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: buildSchema(),
+    // Set explicitly rather than left to NODE_ENV defaults.
+    introspection: config.graphql.introspection,
+    includeStacktraceInErrorResponses: config.graphql.revealErrorDetails,
+    hideSchemaDetailsFromClientErrors: !config.graphql.revealErrorDetails,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // Counted by the parser itself, so a syntax error is still a 400 (graphql-armor's token plugin made it 500).
+    parseOptions: { maxTokens: LIMITS.maxTokens },
+    validationRules: [
+      depthLimitRule(LIMITS.maxDepth),
+      aliasLimitRule(LIMITS.maxAliases),
+      rootFieldLimitRule(LIMITS.maxRootFields),
+    ],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      // Apollo's implicit cache-control plugin costs about a third of its CPU per request and serves us nothing.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
+      costLimitPlugin(),
+    ],
+    formatError: (formatted, error) => {
+      // Our own GraphQLErrors speak for themselves; anything else is a bug whose details stay in the log.
+      const original = unwrapResolverError(error);
+      if (original instanceof GraphQLError || config.graphql.revealErrorDetails) return formatted;
+      logger.error({ err: original, path: formatted.path }, 'resolver failed');
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    },
+  });
+  await apollo.start();
+  app.route({
+    url: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request, reply) => {
+        const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
+        const now = new Date();
+        const viewer = sessionId ? await viewerForSession(database.db, sessionId, now) : null;
+        return createContext({
+          db: database.db,
+          dialect: database.dialect,
+          config,
+          logger: request.log as Logger,
+          viewer,
+          now,
+          request: {
+            id: request.id,
+            ip: request.ip ?? null,
+            userAgent: request.headers['user-agent'] ?? null,
+          },
+          setCookie: (cookie) => void reply.header('set-cookie', cookie),
+        });
+      },
+    }),
+  });
 
   // Liveness: the process is up and its event loop turns. Never touches the database, so a database outage
   // does not get the process restarted.

@@ -184,6 +184,7 @@ export const TABLE_COLUMNS = {
     'created_at',
     'expires_at',
   ],
+  rate_limits: ['rate_key', 'window_started_at', 'hits'],
 } as const satisfies { [Table in keyof Database]: readonly (keyof Database[Table])[] };
 
 // Fails to compile when a column of the types is missing from the lists above.

@@ -38,6 +38,11 @@ export interface BulkInsertOptions {
 
 export interface EngineDialect {
   readonly engine: 'mysql' | 'sqlite';
+  /**
+   * Whether SELECT … FOR UPDATE locks rows (MySQL). SQLite has one writer at a time, so a write transaction
+   * already excludes every other writer and FOR UPDATE does not exist.
+   */
+  readonly rowLocks: boolean;
   /** Insert rows (arrays in `columns` order) as fast as the engine allows; returns the number inserted. */
   bulkInsert(
     table: TableName,
@@ -121,6 +126,7 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDial
 
   return {
     engine: 'mysql',
+    rowLocks: true,
 
     async bulkInsert(table, columns, rows, options = {}) {
       return withConnection(async (connection) => {
@@ -250,6 +256,7 @@ const SQLITE_BATCH_ROWS = 10_000;
 export function sqliteEngineDialect(db: Kysely<Database>, database: BetterSqlite3.Database): EngineDialect {
   return {
     engine: 'sqlite',
+    rowLocks: false,
 
     async bulkInsert(table, columns, rows) {
       // One prepared statement in a transaction per batch: SQLite's fastest path, and the event loop breathes

@@ -322,6 +322,13 @@ export interface IdempotencyKeyTable {
   expires_at: Timestamp;
 }
 
+/** A fixed-window counter: `signin:account:<email>` or `signin:ip:<address>`. */
+export interface RateLimitTable {
+  rate_key: string;
+  window_started_at: Timestamp;
+  hits: number;
+}
+
 export interface Database {
   schools: SchoolTable;
   academic_terms: AcademicTermTable;
@@ -343,6 +350,7 @@ export interface Database {
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
   idempotency_keys: IdempotencyKeyTable;
+  rate_limits: RateLimitTable;
 }
 
 export type TableName = keyof Database;
@@ -358,3 +366,6 @@ export type CaseEvent = Selectable<CaseEventTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type NewAuditEntry = Insertable<AuditLogTable>;
 export type StudentUpdate = Updateable<StudentTable>;
+export type AttendanceRecord = Selectable<AttendanceRecordTable>;
+export type BehaviourIncident = Selectable<BehaviourIncidentTable>;
+export type AssessmentResult = Selectable<AssessmentResultTable>;

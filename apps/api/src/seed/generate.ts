@@ -190,9 +190,11 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const { profile, seed } = options;
   const asOfMs = Date.UTC(options.asOf.getUTCFullYear(), options.asOf.getUTCMonth(), options.asOf.getUTCDate());
   const asOfDate = toDateOnly(new Date(asOfMs));
-  const nowMs = asOfMs + 16 * HOUR_MS;
+  // The data runs up to the evening before the as-of day: nothing of the day itself is recorded yet, so no seeded
+  // row lies in the future when the seed is run for today.
+  const nowMs = asOfMs - HOUR_MS;
   const historyStartMs = asOfMs - profile.historyYears * 365 * DAY_MS;
-  const schoolDays = lastSchoolDays(asOfMs, profile.schoolDays);
+  const schoolDays = lastSchoolDays(asOfMs - DAY_MS, profile.schoolDays);
   const academicYear =
     new Date(asOfMs).getUTCMonth() >= 8 ? new Date(asOfMs).getUTCFullYear() : new Date(asOfMs).getUTCFullYear() - 1;
   const terms = academicTerms(academicYear, profile.historyYears);
@@ -381,8 +383,8 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     const then = assessRisk(indicatorsThen);
     riskByStudent.set(student.id, { now, indicators: indicatorsNow, then });
     let worsenedAt: number | null = null;
-    if (now.level > then.level) worsenedAt = asOfMs - random.int(0, 6) * DAY_MS + random.int(6, 18) * HOUR_MS;
-    else if (now.level > 0) worsenedAt = asOfMs - random.int(8, 60) * DAY_MS + random.int(6, 18) * HOUR_MS;
+    if (now.level > then.level) worsenedAt = nowMs - random.int(1, 6 * 24) * HOUR_MS;
+    else if (now.level > 0) worsenedAt = nowMs - random.int(8 * 24, 60 * 24) * HOUR_MS;
     if (worsenedAt !== null) worsenedAtByStudent.set(student.id, worsenedAt);
     riskRows.push([
       student.id,
@@ -474,7 +476,7 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       });
     });
     if (student.active && random.chance(0.01)) {
-      alerts.push(manualAlert(student, asOfMs - random.int(0, 20) * DAY_MS, 'NEW'));
+      alerts.push(manualAlert(student, asOfMs - random.int(1, 20) * DAY_MS, 'NEW'));
     }
   }
 
@@ -522,7 +524,7 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       acknowledgedAt: status === 'RESOLVED' && random.chance(0.3) ? null : acknowledgedAt,
       acknowledgedBy: status === 'RESOLVED' && random.chance(0.3) ? null : formMasterId,
       dismissedReason: status === 'DISMISSED' ? random.pick(DISMISS_REASONS) : null,
-      closedAt: status === 'RESOLVED' ? at + random.int(7, 45) * DAY_MS : acknowledgedAt,
+      closedAt: status === 'RESOLVED' ? Math.min(nowMs, at + random.int(7, 45) * DAY_MS) : acknowledgedAt,
     });
   }
 
@@ -545,7 +547,9 @@ export function generateSeedData(options: GenerateOptions): SeedData {
       acknowledgedBy: acknowledgedAt === null ? null : classroomById(student.classroomId).formMasterId,
       dismissedReason: status === 'DISMISSED' ? random.pick(DISMISS_REASONS) : null,
       closedAt:
-        status === 'NEW' || status === 'ACKNOWLEDGED' ? null : (acknowledgedAt ?? at) + random.int(1, 30) * DAY_MS,
+        status === 'NEW' || status === 'ACKNOWLEDGED'
+          ? null
+          : Math.min(nowMs, (acknowledgedAt ?? at) + random.int(1, 30) * DAY_MS),
     };
   }
 

@@ -1,0 +1,72 @@
+/** What every resolver gets: the viewer, the database, per-request loaders, and the request's identity. */
+import { type Database, type EngineDialect, toDateOnly } from '@pastoral/db';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { unauthenticated } from './graphql/errors.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import type { AuditActor } from './modules/audit-log/audit.writer.ts';
+import type { Viewer } from './modules/auth/viewer.ts';
+import { currentTermCode } from './modules/students/student.repository.ts';
+
+export interface RequestInfo {
+  id: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface GraphQLContext {
+  db: Kysely<Database>;
+  dialect: EngineDialect;
+  config: Config;
+  logger: Logger;
+  viewer: Viewer | null;
+  loaders: Loaders;
+  request: RequestInfo;
+  /** One clock per request: every "now" and "today" of a request agrees. */
+  now: Date;
+  today: string;
+  /** Adds a Set-Cookie header to the response. */
+  setCookie: (cookie: string) => void;
+  /** The term coursework is judged on, read once per request. */
+  currentTerm: () => Promise<string | null>;
+}
+
+export function createContext(options: {
+  db: Kysely<Database>;
+  dialect: EngineDialect;
+  config: Config;
+  logger: Logger;
+  viewer: Viewer | null;
+  request: RequestInfo;
+  setCookie: (cookie: string) => void;
+  now?: Date;
+}): GraphQLContext {
+  const now = options.now ?? new Date();
+  const today = toDateOnly(now);
+  let currentTerm: Promise<string | null> | undefined;
+  return {
+    ...options,
+    now,
+    today,
+    loaders: createLoaders(options.db, options.dialect, options.viewer),
+    currentTerm: () => (currentTerm ??= currentTermCode(options.db, today)),
+  };
+}
+
+/** The signed-in viewer, or a 401 for an anonymous request. */
+export function requireViewer(context: GraphQLContext): Viewer {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+}
+
+/** The viewer as the actor of an audit entry. */
+export function auditActor(context: GraphQLContext): AuditActor {
+  return {
+    type: context.viewer ? 'USER' : 'ANONYMOUS',
+    userId: context.viewer?.user.id ?? null,
+    apiTokenId: null,
+    requestId: context.request.id,
+    ip: context.request.ip,
+  };
+}

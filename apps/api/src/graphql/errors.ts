@@ -1,0 +1,19 @@
+/**
+ * Errors the API throws on purpose. Expected failures of mutations are `userErrors` in the payload; these are
+ * for requests that cannot be answered as asked. Each carries the HTTP status Apollo answers with.
+ */
+import { GraphQLError } from 'graphql';
+
+/** The request is malformed or out of bounds: 400, with what to send instead. */
+export function badInput(message: string, argument?: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), http: { status: 400 } },
+  });
+}
+
+/** The request needs a signed-in user: 401. */
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError('Sign in first: this field needs a signed-in user.', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}

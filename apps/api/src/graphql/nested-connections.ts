@@ -1,0 +1,113 @@
+/**
+ * Connections nested under a list (each student's alerts, each case's timeline) without N+1: a DataLoader
+ * gathers the parents of one level, and one statement reads every parent's first page with a per-parent limit
+ * (ROW_NUMBER() OVER (PARTITION BY parent ...), which MariaDB, MySQL 8 and SQLite all have).
+ */
+import type { Database } from '@pastoral/db';
+import DataLoader from 'dataloader';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import {
+  type ConnectionModel,
+  connectionFromRows,
+  type PageArgs,
+  paginate,
+  readPageArgs,
+  type SortKey,
+} from './relay.ts';
+
+/** IN lists stay bounded: a batch reads at most this many parents. */
+export const MAX_BATCH_SIZE = 500;
+
+export interface NestedConnectionSpec<TB extends keyof Database, Row extends object> {
+  db: Kysely<Database>;
+  /** The scoped rows of some parents, selected but not yet ordered or limited. */
+  rowsOf: (parentIds: readonly number[]) => SelectQueryBuilder<Database, TB, Row>;
+  /** The column holding the parent's id, as `table.column`. */
+  parentColumn: string;
+  parentOf: (row: Row) => number;
+  keys: SortKey<Row>[];
+  /** Per-parent counts, read only when a totalCount is asked for. */
+  countsOf: (parentIds: readonly number[]) => Promise<Map<number, number>>;
+}
+
+interface NestedKey {
+  parentId: number;
+  args: PageArgs;
+}
+
+export function nestedConnectionLoader<TB extends keyof Database, Row extends object>(
+  spec: NestedConnectionSpec<TB, Row>,
+): DataLoader<NestedKey, ConnectionModel, string> {
+  const counts = new DataLoader<number, number>(
+    async (parentIds) => {
+      const byParent = await spec.countsOf(parentIds);
+      return parentIds.map((id) => byParent.get(id) ?? 0);
+    },
+    { maxBatchSize: MAX_BATCH_SIZE },
+  );
+  const countOf = (parentId: number) => () => counts.load(parentId);
+
+  return new DataLoader<NestedKey, ConnectionModel, string>(
+    async (keys) => {
+      const results = new Map<NestedKey, ConnectionModel>();
+      const firstPages = keys.filter(
+        (key) => key.args.after == null && key.args.before == null && key.args.last == null,
+      );
+      // Pages after a cursor are rare and each is its own: read them one by one.
+      for (const key of keys.filter((k) => !firstPages.includes(k))) {
+        results.set(
+          key,
+          await paginate({
+            query: spec.rowsOf([key.parentId]),
+            keys: spec.keys,
+            args: key.args,
+            count: countOf(key.parentId),
+          }),
+        );
+      }
+      const bySize = groupBy(firstPages, (key) => readPageArgs(key.args, spec.keys.length).size);
+      for (const [size, group] of bySize) {
+        const parentIds = [...new Set(group.map((key) => key.parentId))];
+        const orderBy = sql.join(
+          spec.keys.map((key) => sql`${key.expression} ${sql.raw(key.direction)}`),
+          sql`, `,
+        );
+        const ranked = spec
+          .rowsOf(parentIds)
+          .select(
+            sql<number>`row_number() over (partition by ${sql.ref(spec.parentColumn)} order by ${orderBy})`.as(
+              'page_rank',
+            ),
+          )
+          .as('ranked');
+        const rows = (await spec.db
+          .selectFrom(ranked as never)
+          .selectAll()
+          .where(sql.ref('page_rank'), '<=', size + 1)
+          .orderBy(sql.ref('page_rank'))
+          .execute()) as (Row & { page_rank: number })[];
+        const rowsByParent = groupBy(rows, (row) => spec.parentOf(row));
+        for (const key of group) {
+          const parentRows = (rowsByParent.get(key.parentId) ?? []).map(({ page_rank: _rank, ...row }) => row as Row);
+          results.set(
+            key,
+            connectionFromRows(parentRows, { size, backward: false, cursor: null }, spec.keys, countOf(key.parentId)),
+          );
+        }
+      }
+      return keys.map((key) => results.get(key)!);
+    },
+    { cacheKeyFn: (key) => `${key.parentId}:${JSON.stringify(key.args)}`, maxBatchSize: MAX_BATCH_SIZE },
+  );
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

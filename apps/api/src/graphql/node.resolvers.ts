@@ -1,0 +1,41 @@
+/** `node` and `nodes`: any object by its global id, through the same visibility scopes as every list. */
+import type { GraphQLContext } from '../context.ts';
+import { badInput } from './errors.ts';
+import { fromGlobalId, type NodeType } from './relay.ts';
+import type { Resolvers } from './resolvers-types.generated.ts';
+
+export const MAX_NODES = 100;
+
+async function loadNode(context: GraphQLContext, globalId: string): Promise<object | null> {
+  const decoded = fromGlobalId(globalId);
+  if (!decoded || !context.viewer) return null;
+  const { loaders } = context;
+  const loaderOf: Record<NodeType, { load: (id: number) => Promise<object | null> }> = {
+    User: loaders.visibleUser,
+    School: loaders.visibleSchool,
+    Classroom: loaders.visibleClassroom,
+    Student: loaders.visibleStudent,
+    InterventionCase: loaders.visibleCase,
+    CaseEvent: loaders.visibleCaseEvent,
+    Alert: loaders.visibleAlert,
+    AuditLogEntry: loaders.visibleAuditEntry,
+  };
+  const row = await loaderOf[decoded.type].load(decoded.id);
+  // The type travels with the row, for Node's type resolution.
+  return row === null ? null : { ...row, __typename: decoded.type };
+}
+
+export const nodeResolvers: Resolvers = {
+  Query: {
+    node: (_parent, { id }, context) => loadNode(context, id) as never,
+    nodes: (_parent, { ids }, context) => {
+      if (ids.length > MAX_NODES) {
+        throw badInput(`nodes takes at most ${MAX_NODES} ids (got ${ids.length}); split the request.`, 'ids');
+      }
+      return Promise.all(ids.map((id) => loadNode(context, id))) as never;
+    },
+  },
+  Node: {
+    __resolveType: (node) => (node as unknown as { __typename: NodeType }).__typename,
+  },
+};

@@ -1,0 +1,244 @@
+/**
+ * Relay conventions: opaque global ids, and cursor connections paged by keyset (sort key + id), never OFFSET,
+ * so that walking a connection returns every row exactly once even while rows are inserted.
+ */
+import type { Database } from '@pastoral/db';
+import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import { badInput } from './errors.ts';
+
+// ---- Global ids ---------------------------------------------------------------------------------------------
+
+/** The types that implement Node, as they appear in global ids. */
+export const NODE_TYPES = [
+  'User',
+  'School',
+  'Classroom',
+  'Student',
+  'InterventionCase',
+  'CaseEvent',
+  'Alert',
+  'AuditLogEntry',
+] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+export function toGlobalId(type: NodeType, id: number): string {
+  return Buffer.from(`${type}:${id}`).toString('base64url');
+}
+
+/** The type and database id behind a global id, or null for anything that is not one of ours. */
+export function fromGlobalId(globalId: string): { type: NodeType; id: number } | null {
+  if (globalId.length > 100 || !/^[A-Za-z0-9_-]+$/.test(globalId)) return null;
+  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+  const match = /^([A-Za-z]+):([1-9]\d{0,15})$/.exec(decoded);
+  if (!match || !NODE_TYPES.includes(match[1] as NodeType)) return null;
+  const id = Number(match[2]);
+  return Number.isSafeInteger(id) ? { type: match[1] as NodeType, id } : null;
+}
+
+/**
+ * The database id of a global id that must name a given type (a filter argument, a mutation input). A
+ * malformed id is the caller's mistake and says so; a well-formed id of a missing record is left to the
+ * lookup, which answers as for any record the viewer cannot see.
+ */
+export function idOfType(globalId: string, type: NodeType, argument: string): number {
+  const decoded = fromGlobalId(globalId);
+  if (!decoded || decoded.type !== type) {
+    throw badInput(`${argument} must be the id of a ${type}; "${globalId.slice(0, 40)}" is not.`, argument);
+  }
+  return decoded.id;
+}
+
+// ---- Connections --------------------------------------------------------------------------------------------
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+/** Counts stop here: a count of a large list reads at most this many index entries. */
+export const COUNT_CAP = 10_000;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface EdgeModel {
+  cursor: string;
+  node: unknown;
+}
+
+export interface ConnectionModel {
+  edges: EdgeModel[];
+  nodes: unknown[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** Resolved only when asked for: counting costs a query. */
+  totalCount: () => Promise<number>;
+  totalCountIsCapped: () => Promise<boolean>;
+}
+
+/** One key of an ordering: an expression, its direction, and how to read its value from a row. */
+export interface SortKey<Row> {
+  expression: Expression<unknown>;
+  direction: 'asc' | 'desc';
+  value: (row: Row) => string | number;
+}
+
+export interface Page {
+  size: number;
+  /** Paging backward (last/before) reads in reverse order and flips the result. */
+  backward: boolean;
+  cursor: (string | number)[] | null;
+}
+
+/** Validates first/after/last/before; every mistake is a 400 that says what to send instead. */
+export function readPageArgs(args: PageArgs, sortKeys: number): Page {
+  const { first, after, last, before } = args;
+  if (first != null && last != null) throw badInput('Pass either first or last, not both.', 'first');
+  if (after != null && before != null) throw badInput('Pass either after or before, not both.', 'after');
+  if (last == null && before != null) throw badInput('before pages backward: pass last with it.', 'before');
+  if (first == null && last == null && after == null && before == null) {
+    return { size: DEFAULT_PAGE_SIZE, backward: false, cursor: null };
+  }
+  const backward = last != null;
+  const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
+  const argument = backward ? 'last' : 'first';
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badInput(
+      `${argument} must be between 1 and ${MAX_PAGE_SIZE} (got ${size}); page through longer lists with ${backward ? 'before' : 'after'}.`,
+      argument,
+    );
+  }
+  const rawCursor = backward ? before : after;
+  return {
+    size,
+    backward,
+    cursor: rawCursor == null ? null : decodeCursor(rawCursor, sortKeys, backward ? 'before' : 'after'),
+  };
+}
+
+function encodeCursor(values: (string | number)[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, length: number, argument: string): (string | number)[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(values) &&
+      values.length === length &&
+      values.every((value) => typeof value === 'string' || typeof value === 'number')
+    ) {
+      return values as (string | number)[];
+    }
+  } catch {
+    // Falls through to the error below.
+  }
+  throw badInput(`${argument} is not a cursor of this list; pass an endCursor or startCursor it returned.`, argument);
+}
+
+/**
+ * `(k1, k2, ...) > (v1, v2, ...)` in the ordering's own directions, spelled out so that each engine can use the
+ * index: k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...
+ */
+function keysetCondition<Row>(
+  keys: SortKey<Row>[],
+  values: (string | number)[],
+  backward: boolean,
+): RawBuilder<SqlBool> {
+  const alternatives = keys.map((key, i) => {
+    const ascending = (key.direction === 'asc') !== backward;
+    const equalities = keys.slice(0, i).map((earlier, j) => sql`${earlier.expression} = ${values[j]}`);
+    const comparison = ascending ? sql`${key.expression} > ${values[i]}` : sql`${key.expression} < ${values[i]}`;
+    return sql.join([...equalities, comparison], sql` and `);
+  });
+  return sql<SqlBool>`(${sql.join(
+    alternatives.map((alternative) => sql`(${alternative})`),
+    sql` or `,
+  )})`;
+}
+
+/** What paginate needs of a query: Kysely's SelectQueryBuilder has all of it. */
+interface PageableQuery<Row> {
+  where(expression: Expression<SqlBool>): PageableQuery<Row>;
+  orderBy(expression: Expression<unknown>, direction: 'asc' | 'desc'): PageableQuery<Row>;
+  limit(limit: number): PageableQuery<Row>;
+  execute(): Promise<Row[]>;
+}
+
+/**
+ * Reads one page of a scoped, filtered query. `keys` must end with a unique key (the id) so that the order is
+ * total and every row has exactly one place in it.
+ */
+export async function paginate<Row>(options: {
+  query: PageableQuery<Row>;
+  keys: SortKey<Row>[];
+  args: PageArgs;
+  count: () => Promise<number>;
+}): Promise<ConnectionModel> {
+  const { keys, args } = options;
+  const page = readPageArgs(args, keys.length);
+  let query = options.query;
+  if (page.cursor) query = query.where(keysetCondition(keys, page.cursor, page.backward));
+  for (const key of keys) {
+    const ascending = (key.direction === 'asc') !== page.backward;
+    query = query.orderBy(key.expression, ascending ? 'asc' : 'desc');
+  }
+  const rows = await query.limit(page.size + 1).execute();
+  return connectionFromRows(rows, page, keys, options.count);
+}
+
+/** A connection from the rows a page query read: up to `size + 1` rows, in the page's reading order. */
+export function connectionFromRows<Row>(
+  rows: Row[],
+  page: Page,
+  keys: SortKey<Row>[],
+  count: () => Promise<number>,
+): ConnectionModel {
+  const hasMore = rows.length > page.size;
+  const pageRows = rows.slice(0, page.size);
+  if (page.backward) pageRows.reverse();
+  const edges = pageRows.map((row) => ({ cursor: encodeCursor(keys.map((key) => key.value(row))), node: row }));
+  let counted: Promise<number> | undefined;
+  const total = () => (counted ??= count());
+  return {
+    edges,
+    nodes: pageRows,
+    pageInfo: {
+      hasNextPage: page.backward ? page.cursor !== null : hasMore,
+      hasPreviousPage: page.backward ? hasMore : page.cursor !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: async () => Math.min(await total(), COUNT_CAP),
+    totalCountIsCapped: async () => (await total()) > COUNT_CAP,
+  };
+}
+
+/** Counts the rows of a query, stopping after COUNT_CAP + 1 so a count never reads a whole large table. */
+export async function countCapped<TB extends keyof Database, O>(
+  db: Kysely<Database>,
+  query: SelectQueryBuilder<Database, TB, O>,
+): Promise<number> {
+  const limited = query
+    .clearSelect()
+    .clearOrderBy()
+    .select(sql<number>`1`.as('one'))
+    .limit(COUNT_CAP + 1)
+    .as('limited');
+  const row = await db
+    .selectFrom(limited)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** A connection over a list already in memory (a bounded list, such as a classroom's form masters). */
+export function emptyConnection(): ConnectionModel {
+  return {
+    edges: [],
+    nodes: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+    totalCount: async () => 0,
+    totalCountIsCapped: async () => false,
+  };
+}

@@ -1,0 +1,46 @@
+/** DateTime and Date: stored as UTC text (`2026-11-30 09:15:00.000`, `2026-11-30`), served as ISO-8601. */
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDateTime(value: unknown): string {
+  const date = typeof value === 'string' && ISO_DATE_TIME.test(value) ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new GraphQLError(
+      `DateTime must be ISO-8601 with a zone, such as 2026-11-30T09:15:00Z; got ${JSON.stringify(value)}.`,
+    );
+  }
+  return date.toISOString().replace('T', ' ').slice(0, 23);
+}
+
+function parseDate(value: unknown): string {
+  const valid =
+    typeof value === 'string' &&
+    ISO_DATE.test(value) &&
+    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  if (!valid) throw new GraphQLError(`Date must be a calendar date as YYYY-MM-DD; got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An instant in time, as an ISO-8601 string in UTC.',
+  serialize: (value) => `${String(value).replace(' ', 'T')}Z`,
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string, such as "2026-11-30T09:15:00Z".');
+    return parseDateTime(ast.value);
+  },
+});
+
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  description: 'A calendar date, YYYY-MM-DD.',
+  serialize: (value) => String(value),
+  parseValue: parseDate,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('Date must be a string, such as "2026-11-30".');
+    return parseDate(ast.value);
+  },
+});

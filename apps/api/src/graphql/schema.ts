@@ -1,0 +1,47 @@
+/** The executable schema: every module's SDL, with its resolvers. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { alertResolvers } from '../modules/alerts/resolvers.ts';
+import { auditLogResolvers } from '../modules/audit-log/resolvers.ts';
+import { authResolvers } from '../modules/auth/resolvers.ts';
+import { caseResolvers } from '../modules/cases/resolvers.ts';
+import { dashboardResolvers } from '../modules/dashboard/dashboard.resolvers.ts';
+import { schoolResolvers } from '../modules/schools/resolvers.ts';
+import { studentResolvers } from '../modules/students/resolvers.ts';
+import { userResolvers } from '../modules/users/resolvers.ts';
+import { nodeResolvers } from './node.resolvers.ts';
+import type { Resolvers } from './resolvers-types.generated.ts';
+import { DateScalar, DateTimeScalar } from './scalars.ts';
+// The bundle inlines the SDL (see build.mjs); from source it is read from the module folders.
+import { bundledTypeDefs } from './type-defs.ts';
+
+const resolvers: Resolvers[] = [
+  { DateTime: DateTimeScalar, Date: DateScalar },
+  nodeResolvers,
+  authResolvers,
+  userResolvers,
+  schoolResolvers,
+  studentResolvers,
+  caseResolvers,
+  alertResolvers,
+  auditLogResolvers,
+  dashboardResolvers,
+];
+
+/** Every .graphql file under the API's source folder, in a stable order. */
+export function readTypeDefs(): string[] {
+  if (bundledTypeDefs.length > 0) return bundledTypeDefs;
+  const source = fileURLToPath(new URL('../', import.meta.url));
+  return readdirSync(source, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.graphql'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort()
+    .map((file) => readFileSync(file, 'utf8'));
+}
+
+export function buildSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: readTypeDefs(), resolvers: resolvers as never });
+}

@@ -1,0 +1,187 @@
+/**
+ * The per-request DataLoaders: one SQL statement per batch of keys, values in key order, null for misses.
+ * Loaders named `visible…` apply the viewer's visibility scope (for `node`, `nodes` and id arguments); the
+ * others load the relations of records the viewer can already see (a visible case's student and owner).
+ */
+import type { Database, EngineDialect } from '@pastoral/db';
+import DataLoader from 'dataloader';
+import { type Kysely, sql } from 'kysely';
+import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
+import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
+import { visibleAlerts } from './modules/alerts/alert.policy.ts';
+import { visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
+import type { Viewer } from './modules/auth/viewer.ts';
+import { visibleCases } from './modules/cases/case.policy.ts';
+import { visibleCaseEventsById, visibleCasesById } from './modules/cases/case.repository.ts';
+import {
+  classroomsById,
+  formMastersOf,
+  schoolsById,
+  visibleClassroomsById,
+  visibleSchoolsById,
+} from './modules/schools/school.repository.ts';
+import {
+  countByStudent,
+  riskProfilesByStudentId,
+  studentsById,
+  visibleStudentsById,
+} from './modules/students/student.repository.ts';
+import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
+
+function byKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
+  return new DataLoader<number, Row | null>(
+    async (keys) => {
+      const rows = new Map((await fetch(keys)).map((row) => [keyOf(row), row]));
+      return keys.map((key) => rows.get(key) ?? null);
+    },
+    { maxBatchSize: MAX_BATCH_SIZE },
+  );
+}
+
+function groupedByKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
+  return new DataLoader<number, Row[]>(
+    async (keys) => {
+      const groups = new Map<number, Row[]>();
+      for (const row of await fetch(keys)) {
+        const group = groups.get(keyOf(row));
+        if (group) group.push(row);
+        else groups.set(keyOf(row), [row]);
+      }
+      return keys.map((key) => groups.get(key) ?? []);
+    },
+    { maxBatchSize: MAX_BATCH_SIZE },
+  );
+}
+
+const id = (row: { id: number }) => row.id;
+
+async function countsBy(
+  db: Kysely<Database>,
+  query: () => Promise<{ parent: number; count: number | string | bigint }[]>,
+): Promise<Map<number, number>> {
+  void db;
+  return new Map((await query()).map((row) => [row.parent, Number(row.count)]));
+}
+
+export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, viewer: Viewer | null) {
+  const scoped = <Row>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
+    byKey<Row & { id: number }>(
+      async (ids) => (viewer ? ((await fetch(viewer, ids)) as (Row & { id: number })[]) : []),
+      id,
+    );
+
+  return {
+    visibleStudent: scoped((v, ids) => visibleStudentsById(db, v, ids)),
+    visibleCase: scoped((v, ids) => visibleCasesById(db, v, ids)),
+    visibleCaseEvent: scoped((v, ids) => visibleCaseEventsById(db, v, ids)),
+    visibleAlert: scoped((v, ids) => visibleAlertsById(db, v, ids)),
+    visibleAuditEntry: scoped((v, ids) => visibleAuditEntriesById(db, v, ids)),
+    visibleSchool: scoped((v, ids) => visibleSchoolsById(db, v, ids)),
+    visibleClassroom: scoped((v, ids) => visibleClassroomsById(db, v, ids)),
+    visibleUser: scoped((v, ids) => visibleUsersById(db, v, ids)),
+
+    studentById: byKey((ids) => studentsById(db, ids), id),
+    userById: byKey((ids) => usersById(db, ids), id),
+    schoolById: byKey((ids) => schoolsById(db, ids), id),
+    classroomById: byKey((ids) => classroomsById(db, ids), id),
+    riskProfileByStudentId: byKey(
+      (ids) => riskProfilesByStudentId(db, ids),
+      (row) => row.student_id,
+    ),
+    formMastersByClassroomId: groupedByKey(
+      (ids) => formMastersOf(db, ids),
+      (row) => row.classroom_id,
+    ),
+
+    attendanceByStudentId: nestedConnectionLoader({
+      db,
+      rowsOf: (ids) => db.selectFrom('attendance_records').selectAll().where('student_id', 'in', ids),
+      parentColumn: 'attendance_records.student_id',
+      parentOf: (row) => row.student_id,
+      keys: [{ expression: sql.ref('attendance_records.date'), direction: 'desc', value: (row) => row.date }],
+      countsOf: (ids) => countByStudent(db, 'attendance_records', ids),
+    }),
+    incidentsByStudentId: nestedConnectionLoader({
+      db,
+      rowsOf: (ids) => db.selectFrom('behaviour_incidents').selectAll().where('student_id', 'in', ids),
+      parentColumn: 'behaviour_incidents.student_id',
+      parentOf: (row) => row.student_id,
+      keys: [
+        { expression: sql.ref('behaviour_incidents.occurred_on'), direction: 'desc', value: (row) => row.occurred_on },
+        { expression: sql.ref('behaviour_incidents.id'), direction: 'desc', value: (row) => row.id },
+      ],
+      countsOf: (ids) => countByStudent(db, 'behaviour_incidents', ids),
+    }),
+    alertsByStudentId: nestedConnectionLoader({
+      db,
+      rowsOf: (ids) =>
+        db
+          .selectFrom('alerts')
+          .selectAll()
+          .where('student_id', 'in', ids)
+          .where(viewer ? visibleAlerts(viewer) : sql<boolean>`1 = 0`),
+      parentColumn: 'alerts.student_id',
+      parentOf: (row) => row.student_id,
+      keys: [
+        { expression: sql.ref('alerts.alert_date'), direction: 'desc', value: (row) => row.alert_date },
+        { expression: sql.ref('alerts.id'), direction: 'desc', value: (row) => row.id },
+      ],
+      countsOf: (ids) =>
+        countsBy(db, () =>
+          db
+            .selectFrom('alerts')
+            .select(['student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+            .where('student_id', 'in', ids)
+            .where(viewer ? visibleAlerts(viewer) : sql<boolean>`1 = 0`)
+            .groupBy('student_id')
+            .execute(),
+        ),
+    }),
+    casesByStudentId: nestedConnectionLoader({
+      db,
+      rowsOf: (ids) =>
+        db
+          .selectFrom('intervention_cases')
+          .selectAll()
+          .where('student_id', 'in', ids)
+          .where(viewer ? visibleCases(viewer) : sql<boolean>`1 = 0`),
+      parentColumn: 'intervention_cases.student_id',
+      parentOf: (row) => row.student_id,
+      keys: [
+        { expression: sql.ref('intervention_cases.created_at'), direction: 'desc', value: (row) => row.created_at },
+        { expression: sql.ref('intervention_cases.id'), direction: 'desc', value: (row) => row.id },
+      ],
+      countsOf: (ids) =>
+        countsBy(db, () =>
+          db
+            .selectFrom('intervention_cases')
+            .select(['student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+            .where('student_id', 'in', ids)
+            .where(viewer ? visibleCases(viewer) : sql<boolean>`1 = 0`)
+            .groupBy('student_id')
+            .execute(),
+        ),
+    }),
+    timelineByCaseId: nestedConnectionLoader({
+      db,
+      rowsOf: (ids) => db.selectFrom('case_events').selectAll().where('case_id', 'in', ids),
+      parentColumn: 'case_events.case_id',
+      parentOf: (row) => row.case_id,
+      keys: [
+        { expression: sql.ref('case_events.created_at'), direction: 'asc', value: (row) => row.created_at },
+        { expression: sql.ref('case_events.id'), direction: 'asc', value: (row) => row.id },
+      ],
+      countsOf: (ids) =>
+        countsBy(db, () =>
+          db
+            .selectFrom('case_events')
+            .select(['case_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+            .where('case_id', 'in', ids)
+            .groupBy('case_id')
+            .execute(),
+        ),
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

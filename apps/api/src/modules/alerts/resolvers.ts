@@ -1,0 +1,39 @@
+import { requireViewer } from '../../context.ts';
+import { severityCode, severityName } from '../../graphql/enums.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import type { AlertSeverity, AlertStatus, AlertType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { listAlerts } from './alert.repository.ts';
+
+export const alertResolvers: Resolvers = {
+  Query: {
+    alerts: (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = requireViewer(context);
+      // Without a filter: the viewer's own alerts still waiting for them.
+      const values = filter
+        ? {
+            status: filter.status ?? undefined,
+            type: filter.type ?? undefined,
+            severity: filter.severity?.map(severityCode),
+            studentId: filter.studentId == null ? undefined : idOfType(filter.studentId, 'Student', 'filter.studentId'),
+            assignedToMe: filter.assignedToMe ?? undefined,
+          }
+        : { assignedToMe: true, status: ['NEW', 'ACKNOWLEDGED'] };
+      return listAlerts(context.db, viewer, values, orderBy ?? { field: 'ALERT_DATE', direction: 'DESC' }, page);
+    },
+  },
+  Alert: {
+    id: (alert) => toGlobalId('Alert', alert.id),
+    type: (alert) => alert.type as AlertType,
+    severity: (alert) => severityName(alert.severity) as AlertSeverity,
+    status: (alert) => alert.status as AlertStatus,
+    alertDate: (alert) => alert.alert_date,
+    student: async (alert, _args, context) => (await context.loaders.studentById.load(alert.student_id))!,
+    assignedTo: (alert, _args, context) =>
+      alert.assigned_to === null ? null : context.loaders.userById.load(alert.assigned_to),
+    raisedBy: (alert, _args, context) =>
+      alert.raised_by === null ? null : context.loaders.userById.load(alert.raised_by),
+    acknowledgedAt: (alert) => alert.acknowledged_at,
+    dismissedReason: (alert) => alert.dismissed_reason,
+    createdAt: (alert) => alert.created_at,
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * Appends entries to the audit log inside the caller's transaction: no change without its entry, no entry
+ * without its change. Each entry takes the next place in the hash chain; the chain head is locked for the rest
+ * of the transaction, so writers in several processes never fork the chain.
+ */
+import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
+import type { Kysely, Transaction } from 'kysely';
+import { chainHash } from './audit-chain.ts';
+
+/** Who acted, and through which request. */
+export interface AuditActor {
+  type: 'USER' | 'TOKEN' | 'SYSTEM' | 'ANONYMOUS';
+  userId: number | null;
+  apiTokenId: number | null;
+  requestId: string | null;
+  ip: string | null;
+}
+
+/** What happened: a typed event per action, so an entry's shape is checked where it is written. */
+export type AuditEvent =
+  | { action: 'session.signed_in'; schoolId: number | null; userId: number }
+  | {
+      action: 'session.sign_in_failed';
+      schoolId: number | null;
+      userId: number | null;
+      reason: 'wrong_credentials' | 'throttled';
+    }
+  | { action: 'session.signed_out'; schoolId: number | null; userId: number }
+  | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number };
+
+function entryFields(event: AuditEvent) {
+  switch (event.action) {
+    case 'session.signed_in':
+    case 'session.signed_out':
+      return { entity_type: 'user', entity_id: event.userId, student_id: null, details: null };
+    case 'session.sign_in_failed':
+      return {
+        entity_type: event.userId === null ? null : 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ reason: event.reason }),
+      };
+    case 'case_note.restricted_read':
+      return {
+        entity_type: 'case_event',
+        entity_id: event.caseEventId,
+        student_id: event.studentId,
+        details: JSON.stringify({ caseId: event.caseId }),
+      };
+  }
+}
+
+export async function appendAuditEntry(
+  trx: Transaction<Database>,
+  dialect: EngineDialect,
+  actor: AuditActor,
+  event: AuditEvent,
+  now: Date = new Date(),
+): Promise<void> {
+  if (!dialect.rowLocks) {
+    // SQLite: writing first takes the database's write lock, so no other writer can read the same head.
+    await trx
+      .updateTable('audit_chain_head')
+      .set((eb) => ({ seq: eb.ref('seq') }))
+      .where('id', '=', 1)
+      .execute();
+  }
+  const head = await trx
+    .selectFrom('audit_chain_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .$if(dialect.rowLocks, (query) => query.forUpdate())
+    .executeTakeFirstOrThrow();
+  const fields = {
+    seq: Number(head.seq) + 1,
+    occurred_at: toTimestamp(now),
+    school_id: event.schoolId,
+    actor_type: actor.type,
+    user_id: actor.userId,
+    api_token_id: actor.apiTokenId,
+    action: event.action,
+    request_id: actor.requestId,
+    ip: actor.ip,
+    ...entryFields(event),
+  };
+  const hash = chainHash(head.hash, fields);
+  await trx
+    .insertInto('audit_log')
+    .values({ ...fields, hash })
+    .execute();
+  await trx.updateTable('audit_chain_head').set({ seq: fields.seq, hash }).where('id', '=', 1).execute();
+}
+
+/** An entry of its own, in a transaction of its own: for events that change nothing else (a failed sign-in). */
+export function recordAuditEvent(
+  db: Kysely<Database>,
+  dialect: EngineDialect,
+  actor: AuditActor,
+  event: AuditEvent,
+): Promise<void> {
+  return db.transaction().execute((trx) => appendAuditEntry(trx, dialect, actor, event));
+}

@@ -1,0 +1,43 @@
+import { toTimestamp } from '@pastoral/db';
+import { requireViewer } from '../../context.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import type { ActorType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { listAuditEntries } from './audit-log.repository.ts';
+
+const DEFAULT_WINDOW_MS = 30 * 86_400_000;
+
+export const auditLogResolvers: Resolvers = {
+  Query: {
+    auditLog: (_parent, { filter, ...page }, context) => {
+      const viewer = requireViewer(context);
+      const to = filter?.to ?? toTimestamp(context.now);
+      const from = filter?.from ?? toTimestamp(new Date(context.now.getTime() - DEFAULT_WINDOW_MS));
+      return listAuditEntries(
+        context.db,
+        viewer,
+        {
+          actorId: filter?.actorId == null ? undefined : idOfType(filter.actorId, 'User', 'filter.actorId'),
+          action: filter?.action ?? undefined,
+          entityType: filter?.entityType ?? undefined,
+          entityId: filter?.entityId ?? undefined,
+          schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
+          from,
+          to,
+        },
+        page,
+      );
+    },
+  },
+  AuditLogEntry: {
+    id: (entry) => toGlobalId('AuditLogEntry', entry.id),
+    occurredAt: (entry) => entry.occurred_at,
+    actorType: (entry) => entry.actor_type as ActorType,
+    actor: (entry, _args, context) => (entry.user_id === null ? null : context.loaders.userById.load(entry.user_id)),
+    school: (entry, _args, context) =>
+      entry.school_id === null ? null : context.loaders.schoolById.load(entry.school_id),
+    entityType: (entry) => entry.entity_type,
+    entityId: (entry) => entry.entity_id,
+    requestId: (entry) => entry.request_id,
+    sequence: (entry) => Number(entry.seq),
+  },
+};

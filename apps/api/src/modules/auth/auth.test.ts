@@ -1,0 +1,156 @@
+import { toTimestamp } from '@pastoral/db';
+import { testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
+import { hashSessionId } from './session.ts';
+
+const VIEWER =
+  'query { viewer { role canViewRestricted user { email fullName } school { code } classrooms { name } } }';
+const SIGN_IN =
+  'mutation ($input: SignInInput!) { signIn(input: $input) { viewer { role } userErrors { message code field } } }';
+
+for (const engine of testEngines()) {
+  describe(`sign-in and sessions on ${engine.name}`, () => {
+    let api: ApiHarness;
+    beforeAll(async () => {
+      api = await startApiHarness(engine);
+    });
+    afterAll(() => api.close());
+
+    it('signs a form master in with an HttpOnly, SameSite=Lax session cookie and shows who they are', async () => {
+      const response = await api.graphql(SIGN_IN, {
+        input: { email: 'Form.Master@s01.pastoral.example ', password: 'pastoral-demo' },
+      });
+      expect(response.body).toEqual({ data: { signIn: { viewer: { role: 'FORM_MASTER' }, userErrors: [] } } });
+      const cookie = String(response.headers['set-cookie']);
+      expect(cookie).toMatch(/^pastoral_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/);
+
+      const viewer = await api.graphql(VIEWER, {}, cookie.split(';')[0]);
+      expect(viewer.body.data).toMatchObject({
+        viewer: {
+          role: 'FORM_MASTER',
+          canViewRestricted: false,
+          user: { email: 'form.master@s01.pastoral.example' },
+          school: { code: 'S01' },
+        },
+      });
+      expect((viewer.body.data as { viewer: { classrooms: unknown[] } }).viewer.classrooms).toHaveLength(1);
+    });
+
+    it('stores only a hash of the session id, and gives a fresh id at every sign-in', async () => {
+      const first = await api.signIn('pastoral.lead@s01.pastoral.example');
+      const second = await api.signIn('pastoral.lead@s01.pastoral.example');
+      expect(first).not.toBe(second);
+      const sessionId = first.split('=')[1]!;
+      const stored = await api.database.handle.db.selectFrom('sessions').select('id_hash').execute();
+      expect(stored.map((row) => row.id_hash)).toContain(hashSessionId(sessionId));
+      expect(stored.map((row) => row.id_hash)).not.toContain(sessionId);
+    });
+
+    it('gives a wrong password and an unknown e-mail the same answer, and audits both', async () => {
+      const wrongPassword = await api.graphql(SIGN_IN, {
+        input: { email: 'school.admin@s01.pastoral.example', password: 'nope-nope' },
+      });
+      const unknownEmail = await api.graphql(SIGN_IN, {
+        input: { email: 'nobody@s01.pastoral.example', password: 'nope-nope' },
+      });
+      expect(wrongPassword.body).toEqual(unknownEmail.body);
+      expect(wrongPassword.body.data).toEqual({
+        signIn: {
+          viewer: null,
+          userErrors: [
+            {
+              message: 'The e-mail address or password is not right. Check both and try again.',
+              code: 'INVALID',
+              field: ['input'],
+            },
+          ],
+        },
+      });
+      expect(wrongPassword.headers['set-cookie']).toBeUndefined();
+      const failures = await api.database.handle.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_type', 'details'])
+        .where('action', '=', 'session.sign_in_failed')
+        .where('request_id', 'is not', null)
+        .where('occurred_at', '>', '2026-11-30 00:00:00.000')
+        .execute();
+      expect(failures.length).toBeGreaterThanOrEqual(2);
+      expect(
+        failures.every((f) => f.actor_type === 'ANONYMOUS' && f.details === '{"reason":"wrong_credentials"}'),
+      ).toBe(true);
+    });
+
+    it('throttles an account after 5 failures, even against the right password, and says when to retry', async () => {
+      const email = 'form.master@s02.pastoral.example';
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await api.graphql(SIGN_IN, { input: { email, password: `wrong-${attempt}` } });
+      }
+      const blocked = await api.graphql<{ signIn: { userErrors: { message: string }[] } }>(SIGN_IN, {
+        input: { email, password: 'pastoral-demo' },
+      });
+      expect(blocked.body.data?.signIn.userErrors[0]?.message).toMatch(
+        /^Too many failed sign-ins\. Try again in 1[45] minute\(s\)/,
+      );
+      expect(blocked.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('answers anonymous requests: viewer is null, everything else asks to sign in with a 401', async () => {
+      expect((await api.graphql('{ viewer { role } }')).body).toEqual({ data: { viewer: null } });
+      const cases = await api.graphql('{ cases { totalCount } }');
+      expect(cases.status).toBe(401);
+      expect(cases.body.errors?.[0]).toMatchObject({
+        message: 'Sign in first: this field needs a signed-in user.',
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
+      expect((await api.graphql('{ node(id: "U3R1ZGVudDox") { id } }')).body).toEqual({ data: { node: null } });
+    });
+
+    it('ends a session after 30 idle minutes, and records activity at most once a minute', async () => {
+      const cookie = await api.signIn('school.admin@s01.pastoral.example');
+      const idHash = hashSessionId(cookie.split('=')[1]!);
+      const quick = await api.graphql('{ viewer { role } }', {}, cookie);
+      expect(quick.statements.filter((statement) => /^update/i.test(statement))).toEqual([]);
+
+      const { db } = api.database.handle;
+      const old = toTimestamp(new Date(Date.now() - 10 * 60_000));
+      await db.updateTable('sessions').set({ last_seen_at: old }).where('id_hash', '=', idHash).execute();
+      const touched = await api.graphql('{ viewer { role } }', {}, cookie);
+      expect(touched.body.data).toEqual({ viewer: { role: 'SCHOOL_ADMIN' } });
+      expect(touched.statements.filter((statement) => /^update/i.test(statement))).toHaveLength(1);
+
+      const idle = toTimestamp(new Date(Date.now() - 31 * 60_000));
+      await db.updateTable('sessions').set({ last_seen_at: idle }).where('id_hash', '=', idHash).execute();
+      expect((await api.graphql('{ viewer { role } }', {}, cookie)).body).toEqual({ data: { viewer: null } });
+    });
+
+    it('ends a session after 12 hours, however active', async () => {
+      const cookie = await api.signIn('school.admin@s01.pastoral.example');
+      const idHash = hashSessionId(cookie.split('=')[1]!);
+      await api.database.handle.db
+        .updateTable('sessions')
+        .set({ expires_at: toTimestamp(new Date(Date.now() - 1000)) })
+        .where('id_hash', '=', idHash)
+        .execute();
+      expect((await api.graphql('{ viewer { role } }', {}, cookie)).body).toEqual({ data: { viewer: null } });
+    });
+
+    it('signs out: the session is gone, the cookie cleared, and both ends are in the audit log', async () => {
+      const cookie = await api.signIn('district.admin@pastoral.example');
+      const signOut = await api.graphql('mutation { signOut { signedOut } }', {}, cookie);
+      expect(signOut.body).toEqual({ data: { signOut: { signedOut: true } } });
+      expect(String(signOut.headers['set-cookie'])).toMatch(/^pastoral_session=; .*Max-Age=0/);
+      expect((await api.graphql('{ viewer { role } }', {}, cookie)).body).toEqual({ data: { viewer: null } });
+      const actions = await api.database.handle.db
+        .selectFrom('audit_log')
+        .innerJoin('users', 'users.id', 'audit_log.user_id')
+        .select('audit_log.action')
+        .where('users.email', '=', 'district.admin@pastoral.example')
+        .where('audit_log.request_id', 'is not', null)
+        .where('audit_log.occurred_at', '>', toTimestamp(new Date(Date.now() - 60_000)))
+        .orderBy('audit_log.seq')
+        .execute();
+      expect(actions.map((a) => a.action)).toEqual(['session.signed_in', 'session.signed_out']);
+    });
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Sign-in and sign-out. A wrong e-mail and a wrong password get the same answer in the same time (an unknown
+ * e-mail is verified against a dummy hash); failures are throttled per account and per address.
+ */
+import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
+import type { Kysely } from 'kysely';
+import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+import { deleteSession, insertSession } from './session.repository.ts';
+import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
+import { blockedUntil, clearFailures, recordFailure, SIGN_IN_RULES } from './throttle.ts';
+
+export interface SignInRequest {
+  email: string;
+  password: string;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
+
+export type SignInResult =
+  { ok: true; sessionId: string; userId: number } | { ok: false; message: string; retryAfterSeconds: number | null };
+
+const WRONG_CREDENTIALS = 'The e-mail address or password is not right. Check both and try again.';
+
+/** Verified against when the e-mail is unknown, so that both failures take the same time. */
+let dummyHash: Promise<string> | undefined;
+
+export async function signIn(
+  db: Kysely<Database>,
+  dialect: EngineDialect,
+  request: SignInRequest,
+  now: Date = new Date(),
+): Promise<SignInResult> {
+  const email = request.email.trim().toLowerCase();
+  const accountKey = `signin:account:${email}`.slice(0, 191);
+  const addressKey = `signin:ip:${request.ip ?? 'unknown'}`;
+  const anonymous: AuditActor = {
+    type: 'ANONYMOUS',
+    userId: null,
+    apiTokenId: null,
+    requestId: request.requestId,
+    ip: request.ip,
+  };
+
+  const blocked = [
+    await blockedUntil(db, accountKey, SIGN_IN_RULES.account, now),
+    await blockedUntil(db, addressKey, SIGN_IN_RULES.address, now),
+  ].filter((until): until is Date => until !== null);
+  if (blocked.length > 0) {
+    const until = Math.max(...blocked.map((date) => date.getTime()));
+    const retryAfterSeconds = Math.ceil((until - now.getTime()) / 1000);
+    await recordAuditEvent(db, dialect, anonymous, {
+      action: 'session.sign_in_failed',
+      schoolId: null,
+      userId: null,
+      reason: 'throttled',
+    });
+    return {
+      ok: false,
+      message: `Too many failed sign-ins. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s), or ask an administrator to reset your password.`,
+      retryAfterSeconds,
+    };
+  }
+
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'school_id', 'password_hash', 'is_active'])
+    .where('email', '=', email)
+    .executeTakeFirst();
+  const storedHash = user?.is_active === 1 ? user.password_hash : null;
+  const verified = await verifyPassword(
+    storedHash ?? (await (dummyHash ??= hashPassword(newSessionId()))),
+    request.password,
+  );
+
+  if (!user || !storedHash || !verified) {
+    await recordFailure(db, dialect, accountKey, SIGN_IN_RULES.account, now);
+    await recordFailure(db, dialect, addressKey, SIGN_IN_RULES.address, now);
+    await recordAuditEvent(db, dialect, anonymous, {
+      action: 'session.sign_in_failed',
+      schoolId: user?.school_id ?? null,
+      userId: user?.id ?? null,
+      reason: 'wrong_credentials',
+    });
+    return { ok: false, message: WRONG_CREDENTIALS, retryAfterSeconds: null };
+  }
+
+  // A fresh session id at every sign-in: an id planted before sign-in is never promoted.
+  const sessionId = newSessionId();
+  await db.transaction().execute(async (trx) => {
+    await insertSession(trx, {
+      idHash: hashSessionId(sessionId),
+      userId: user.id,
+      now: toTimestamp(now),
+      expiresAt: toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_MS)),
+      ip: request.ip,
+      userAgent: request.userAgent?.slice(0, 300) ?? null,
+    });
+    await trx
+      .updateTable('users')
+      .set({ last_sign_in_at: toTimestamp(now) })
+      .where('id', '=', user.id)
+      .execute();
+    await appendAuditEntry(
+      trx,
+      dialect,
+      { ...anonymous, type: 'USER', userId: user.id },
+      { action: 'session.signed_in', schoolId: user.school_id, userId: user.id },
+      now,
+    );
+  });
+  await clearFailures(db, accountKey);
+  return { ok: true, sessionId, userId: user.id };
+}
+
+export async function signOut(
+  db: Kysely<Database>,
+  dialect: EngineDialect,
+  session: { idHash: string; userId: number; schoolId: number | null },
+  actor: AuditActor,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const deleted = await deleteSession(trx, session.idHash);
+    if (deleted > 0) {
+      await appendAuditEntry(trx, dialect, actor, {
+        action: 'session.signed_out',
+        schoolId: session.schoolId,
+        userId: session.userId,
+      });
+    }
+    return deleted > 0;
+  });
+}

@@ -1,0 +1,108 @@
+import type { Database, InterventionCase } from '@pastoral/db';
+import { type Kysely, sql } from 'kysely';
+import { badInput } from '../../graphql/errors.ts';
+import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { visibleCases } from './case.policy.ts';
+
+export const OPEN_CASE_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
+/** Sorts cases with no review date after every dated one. */
+const NO_REVIEW_DATE = '9999-12-31';
+
+export interface CaseFilterValues {
+  status?: string[];
+  /** Priority codes, 0 LOW .. 3 URGENT. */
+  priority?: number[];
+  assignedToId?: number;
+  assignedToMe?: boolean;
+  studentId?: number;
+  overdue?: boolean;
+}
+
+export type CaseOrderValues = {
+  field: 'CREATED_AT' | 'UPDATED_AT' | 'NEXT_REVIEW_AT' | 'PRIORITY';
+  direction: 'ASC' | 'DESC';
+};
+
+function nonEmpty<T>(values: T[] | undefined, name: string): T[] | undefined {
+  if (values && values.length === 0)
+    throw badInput(`filter.${name} needs at least one value, or leave it out.`, 'filter');
+  return values;
+}
+
+export function casesQuery(db: Kysely<Database>, viewer: Viewer, filter: CaseFilterValues, today: string) {
+  let query = db.selectFrom('intervention_cases').where(visibleCases(viewer));
+  const status = nonEmpty(filter.status, 'status');
+  const priority = nonEmpty(filter.priority, 'priority');
+  if (status) query = query.where('intervention_cases.status', 'in', status);
+  if (priority) query = query.where('intervention_cases.priority', 'in', priority);
+  if (filter.assignedToMe) query = query.where('intervention_cases.assigned_to', '=', viewer.user.id);
+  if (filter.assignedToId !== undefined)
+    query = query.where('intervention_cases.assigned_to', '=', filter.assignedToId);
+  if (filter.studentId !== undefined) query = query.where('intervention_cases.student_id', '=', filter.studentId);
+  if (filter.overdue !== undefined) {
+    query = filter.overdue
+      ? query
+          .where('intervention_cases.status', 'in', OPEN_CASE_STATUSES)
+          .where('intervention_cases.next_review_at', '<', today)
+      : query.where((eb) =>
+          eb.or([
+            eb('intervention_cases.status', '=', 'CLOSED'),
+            eb('intervention_cases.next_review_at', 'is', null),
+            eb('intervention_cases.next_review_at', '>=', today),
+          ]),
+        );
+  }
+  return query;
+}
+
+export async function listCases(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  filter: CaseFilterValues,
+  order: CaseOrderValues,
+  args: PageArgs,
+  today: string,
+): Promise<ConnectionModel> {
+  const query = casesQuery(db, viewer, filter, today);
+  const direction = order.direction === 'ASC' ? 'asc' : 'desc';
+  const id: SortKey<InterventionCase> = { expression: sql.ref('intervention_cases.id'), direction, value: (r) => r.id };
+  const keys: Record<CaseOrderValues['field'], SortKey<InterventionCase>[]> = {
+    CREATED_AT: [{ expression: sql.ref('intervention_cases.created_at'), direction, value: (r) => r.created_at }, id],
+    UPDATED_AT: [{ expression: sql.ref('intervention_cases.updated_at'), direction, value: (r) => r.updated_at }, id],
+    NEXT_REVIEW_AT: [
+      {
+        expression: sql`coalesce(intervention_cases.next_review_at, ${NO_REVIEW_DATE})`,
+        direction,
+        value: (r) => r.next_review_at ?? NO_REVIEW_DATE,
+      },
+      id,
+    ],
+    PRIORITY: [
+      { expression: sql.ref('intervention_cases.priority'), direction, value: (r) => r.priority },
+      { expression: sql.ref('intervention_cases.created_at'), direction, value: (r) => r.created_at },
+      id,
+    ],
+  };
+  return paginate({
+    query: query.selectAll('intervention_cases'),
+    keys: keys[order.field],
+    args,
+    count: () => countCapped(db, query),
+  });
+}
+
+export async function visibleCasesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+  return db.selectFrom('intervention_cases').selectAll().where('id', 'in', ids).where(visibleCases(viewer)).execute();
+}
+
+export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+  return db
+    .selectFrom('case_events')
+    .selectAll('case_events')
+    .where('case_events.id', 'in', ids)
+    .where('case_events.case_id', 'in', (eb) =>
+      eb.selectFrom('intervention_cases').select('intervention_cases.id').where(visibleCases(viewer)),
+    )
+    .execute();
+}

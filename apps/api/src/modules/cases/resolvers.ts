@@ -1,0 +1,82 @@
+import { type CASE_PRIORITIES } from '@pastoral/db';
+import { auditActor, requireViewer } from '../../context.ts';
+import { priorityCode, priorityName } from '../../graphql/enums.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import type { CaseEventKind, CaseOutcome, CaseStatus, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { recordAuditEvent } from '../audit-log/audit.writer.ts';
+import { listCases, OPEN_CASE_STATUSES } from './case.repository.ts';
+
+export const caseResolvers: Resolvers = {
+  Query: {
+    cases: (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = requireViewer(context);
+      // Without a filter: the viewer's own open cases.
+      const values = filter
+        ? {
+            status: filter.status ?? undefined,
+            priority: filter.priority?.map(priorityCode),
+            assignedToId:
+              filter.assignedToId == null ? undefined : idOfType(filter.assignedToId, 'User', 'filter.assignedToId'),
+            assignedToMe: filter.assignedToMe ?? undefined,
+            studentId: filter.studentId == null ? undefined : idOfType(filter.studentId, 'Student', 'filter.studentId'),
+            overdue: filter.overdue ?? undefined,
+          }
+        : { assignedToMe: true, status: [...OPEN_CASE_STATUSES] };
+      return listCases(
+        context.db,
+        viewer,
+        values,
+        orderBy ?? { field: 'CREATED_AT', direction: 'DESC' },
+        page,
+        context.today,
+      );
+    },
+  },
+  InterventionCase: {
+    id: (row) => toGlobalId('InterventionCase', row.id),
+    priority: (row) => priorityName(row.priority) as (typeof CASE_PRIORITIES)[number],
+    status: (row) => row.status as CaseStatus,
+    outcome: (row) => row.outcome as CaseOutcome | null,
+    student: async (row, _args, context) => (await context.loaders.studentById.load(row.student_id))!,
+    assignedTo: (row, _args, context) =>
+      row.assigned_to === null ? null : context.loaders.userById.load(row.assigned_to),
+    openedBy: (row, _args, context) => (row.opened_by === null ? null : context.loaders.userById.load(row.opened_by)),
+    createdAt: (row) => row.created_at,
+    updatedAt: (row) => row.updated_at,
+    closedAt: (row) => row.closed_at,
+    nextReviewAt: (row) => row.next_review_at,
+    isOverdue: (row, _args, context) =>
+      row.status !== 'CLOSED' && row.next_review_at !== null && row.next_review_at < context.today,
+    timeline: (row, args, context) => context.loaders.timelineByCaseId.load({ parentId: row.id, args }),
+  },
+  CaseEvent: {
+    id: (event) => toGlobalId('CaseEvent', event.id),
+    kind: (event) => event.kind as CaseEventKind,
+    author: (event, _args, context) =>
+      event.author_id === null ? null : context.loaders.userById.load(event.author_id),
+    createdAt: (event) => event.created_at,
+    restricted: (event) => event.restricted === 1,
+    body: async (event, _args, context) => {
+      if (event.restricted !== 1) return event.body;
+      const viewer = requireViewer(context);
+      if (!viewer.canViewRestricted) return null;
+      // Every read of a restricted note is on the record, before the text leaves the server.
+      const parent = await context.loaders.visibleCase.load(event.case_id);
+      if (!parent) return null;
+      await recordAuditEvent(context.db, context.dialect, auditActor(context), {
+        action: 'case_note.restricted_read',
+        schoolId: event.school_id,
+        caseEventId: event.id,
+        caseId: event.case_id,
+        studentId: parent.student_id,
+      });
+      return event.body;
+    },
+    fromStatus: (event) => event.from_status as CaseStatus | null,
+    toStatus: (event) => event.to_status as CaseStatus | null,
+    fromUser: (event, _args, context) =>
+      event.from_user_id === null ? null : context.loaders.userById.load(event.from_user_id),
+    toUser: (event, _args, context) =>
+      event.to_user_id === null ? null : context.loaders.userById.load(event.to_user_id),
+  },
+};

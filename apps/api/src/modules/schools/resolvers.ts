@@ -1,0 +1,42 @@
+import { requireViewer } from '../../context.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { listStudents } from '../students/student.repository.ts';
+import { listClassrooms, listSchools } from './school.repository.ts';
+
+export const schoolResolvers: Resolvers = {
+  Query: {
+    schools: (_parent, args, context) => listSchools(context.db, requireViewer(context), args),
+    classrooms: (_parent, { filter, ...page }, context) =>
+      listClassrooms(
+        context.db,
+        requireViewer(context),
+        {
+          schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
+          yearGroup: filter?.yearGroup ?? undefined,
+          mine: filter?.mine ?? undefined,
+        },
+        page,
+      ),
+  },
+  School: {
+    id: (school) => toGlobalId('School', school.id),
+    timeZone: (school) => school.time_zone,
+    classrooms: (school, args, context) =>
+      listClassrooms(context.db, requireViewer(context), { schoolId: school.id }, args),
+  },
+  Classroom: {
+    id: (classroom) => toGlobalId('Classroom', classroom.id),
+    yearGroup: (classroom) => classroom.year_group,
+    school: async (classroom, _args, context) => (await context.loaders.schoolById.load(classroom.school_id))!,
+    formMasters: (classroom, _args, context) => context.loaders.formMastersByClassroomId.load(classroom.id),
+    students: (classroom, { includeInactive, ...page }, context) =>
+      listStudents(
+        context.db,
+        requireViewer(context),
+        { classroomId: classroom.id, active: includeInactive ? null : true },
+        { field: 'NAME', direction: 'ASC' },
+        page,
+      ),
+  },
+};

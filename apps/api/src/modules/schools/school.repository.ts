@@ -1,0 +1,74 @@
+import type { Classroom, Database, School } from '@pastoral/db';
+import { type Kysely, sql } from 'kysely';
+import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { visibleClassrooms } from '../classrooms/classroom.policy.ts';
+import { visibleSchools } from './school.policy.ts';
+
+export async function listSchools(db: Kysely<Database>, viewer: Viewer, args: PageArgs): Promise<ConnectionModel> {
+  const query = db.selectFrom('schools').where(visibleSchools(viewer));
+  const keys: SortKey<School>[] = [
+    { expression: sql.ref('schools.code'), direction: 'asc', value: (r) => r.code },
+    { expression: sql.ref('schools.id'), direction: 'asc', value: (r) => r.id },
+  ];
+  return paginate({ query: query.selectAll('schools'), keys, args, count: () => countCapped(db, query) });
+}
+
+export async function visibleSchoolsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+  return db.selectFrom('schools').selectAll().where('id', 'in', ids).where(visibleSchools(viewer)).execute();
+}
+
+export async function schoolsById(db: Kysely<Database>, ids: readonly number[]) {
+  return db.selectFrom('schools').selectAll().where('id', 'in', ids).execute();
+}
+
+export interface ClassroomFilterValues {
+  schoolId?: number;
+  yearGroup?: number;
+  mine?: boolean;
+}
+
+export async function listClassrooms(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  filter: ClassroomFilterValues,
+  args: PageArgs,
+): Promise<ConnectionModel> {
+  let query = db.selectFrom('classrooms').where(visibleClassrooms(viewer));
+  if (filter.schoolId !== undefined) query = query.where('classrooms.school_id', '=', filter.schoolId);
+  if (filter.yearGroup !== undefined) query = query.where('classrooms.year_group', '=', filter.yearGroup);
+  if (filter.mine) {
+    query =
+      viewer.classroomIds.length > 0
+        ? query.where('classrooms.id', 'in', viewer.classroomIds)
+        : query.where(sql<boolean>`1 = 0`);
+  }
+  const keys: SortKey<Classroom>[] = [
+    { expression: sql.ref('classrooms.school_id'), direction: 'asc', value: (r) => r.school_id },
+    { expression: sql.ref('classrooms.year_group'), direction: 'asc', value: (r) => r.year_group },
+    { expression: sql.ref('classrooms.name'), direction: 'asc', value: (r) => r.name },
+    { expression: sql.ref('classrooms.id'), direction: 'asc', value: (r) => r.id },
+  ];
+  return paginate({ query: query.selectAll('classrooms'), keys, args, count: () => countCapped(db, query) });
+}
+
+export async function visibleClassroomsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+  return db.selectFrom('classrooms').selectAll().where('id', 'in', ids).where(visibleClassrooms(viewer)).execute();
+}
+
+export async function classroomsById(db: Kysely<Database>, ids: readonly number[]) {
+  return db.selectFrom('classrooms').selectAll().where('id', 'in', ids).execute();
+}
+
+/** The form masters (and assistants) of classrooms, keyed by classroom. */
+export async function formMastersOf(db: Kysely<Database>, classroomIds: readonly number[]) {
+  return db
+    .selectFrom('classroom_assignments')
+    .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+    .selectAll('users')
+    .select('classroom_assignments.classroom_id')
+    .where('classroom_assignments.classroom_id', 'in', classroomIds)
+    .orderBy('classroom_assignments.kind', 'desc')
+    .orderBy('users.full_name')
+    .execute();
+}

@@ -1,0 +1,76 @@
+import { requireViewer } from '../../context.ts';
+import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import type { RiskReason } from '../risk/risk.rules.ts';
+import { assessmentResultsOf, listStudents } from './student.repository.ts';
+
+export const studentResolvers: Resolvers = {
+  Query: {
+    students: (_parent, { filter, orderBy, ...page }, context) =>
+      listStudents(
+        context.db,
+        requireViewer(context),
+        {
+          schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
+          classroomId:
+            filter?.classroomId == null ? undefined : idOfType(filter.classroomId, 'Classroom', 'filter.classroomId'),
+          riskLevels: filter?.riskLevels?.map(riskLevelCode),
+          active: filter?.active,
+          search: filter?.search ?? undefined,
+        },
+        orderBy ?? { field: 'NAME', direction: 'ASC' },
+        page,
+      ),
+  },
+  Student: {
+    id: (student) => toGlobalId('Student', student.id),
+    fullName: (student) => student.full_name,
+    givenName: (student) => student.given_name,
+    familyName: (student) => student.family_name,
+    externalId: (student) => student.external_id,
+    isActive: (student) => student.is_active === 1,
+    yearGroup: (student) => student.year_group,
+    classroom: async (student, _args, context) => (await context.loaders.classroomById.load(student.classroom_id))!,
+    school: async (student, _args, context) => (await context.loaders.schoolById.load(student.school_id))!,
+    riskProfile: (student, _args, context) => context.loaders.riskProfileByStudentId.load(student.id),
+    attendance: (student, args, context) => context.loaders.attendanceByStudentId.load({ parentId: student.id, args }),
+    behaviourIncidents: (student, args, context) =>
+      context.loaders.incidentsByStudentId.load({ parentId: student.id, args }),
+    assessmentResults: async (student, _args, context) => {
+      const term = await context.currentTerm();
+      return term ? assessmentResultsOf(context.db, [student.id], term) : [];
+    },
+    alerts: (student, args, context) => context.loaders.alertsByStudentId.load({ parentId: student.id, args }),
+    cases: (student, args, context) => context.loaders.casesByStudentId.load({ parentId: student.id, args }),
+  },
+  RiskProfile: {
+    level: (profile) => riskLevelName(profile.level),
+    reasons: (profile) => (JSON.parse(profile.reasons) as RiskReason[]).map((reason) => reason.text),
+    attendanceLevel: (profile) => riskLevelName(profile.attendance_level),
+    behaviourLevel: (profile) => riskLevelName(profile.behaviour_level),
+    courseworkLevel: (profile) => riskLevelName(profile.coursework_level),
+    attendanceRate: (profile) => profile.attendance_rate,
+    attendanceDays: (profile) => profile.attendance_days,
+    minorIncidents: (profile) => profile.minor_incidents,
+    majorIncidents: (profile) => profile.major_incidents,
+    failingSubjects: (profile) => profile.failing_subjects,
+    failingCoreSubjects: (profile) => profile.failing_core_subjects,
+    previousLevel: (profile) => (profile.previous_level === null ? null : riskLevelName(profile.previous_level)),
+    worsenedAt: (profile) => profile.worsened_at,
+    rulesVersion: (profile) => profile.rules_version,
+    computedAt: (profile) => profile.computed_at,
+  },
+  AttendanceRecord: {
+    status: (record) => record.status as AttendanceStatus,
+  },
+  BehaviourIncident: {
+    occurredOn: (incident) => incident.occurred_on,
+    severity: (incident) => incident.severity as IncidentSeverity,
+    suspensionDays: (incident) => incident.suspension_days,
+  },
+  AssessmentResult: {
+    term: (result) => result.term_code,
+    passing: (result) => result.passing === 1,
+  },
+};

@@ -1,0 +1,138 @@
+import type { Database, Student } from '@pastoral/db';
+import { type Kysely, sql } from 'kysely';
+import { badInput } from '../../graphql/errors.ts';
+import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { visibleStudents } from './student.policy.ts';
+
+export interface StudentFilterValues {
+  schoolId?: number;
+  classroomId?: number;
+  /** Level codes, 0 ON_TRACK .. 3 CRITICAL. */
+  riskLevels?: number[];
+  /** Default true: active students only; null for both. */
+  active?: boolean | null;
+  search?: string;
+}
+
+export type StudentOrderValues = { field: 'NAME' | 'RISK'; direction: 'ASC' | 'DESC' };
+
+/** A student row with the overall risk level it is ordered by (0 when no profile is computed yet). */
+export type StudentListRow = Student & { risk_level: number };
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function studentsQuery(db: Kysely<Database>, viewer: Viewer, filter: StudentFilterValues) {
+  const riskLevel = sql<number>`coalesce(risk_profiles.level, 0)`;
+  let query = db
+    .selectFrom('students')
+    .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+    .where(visibleStudents(viewer));
+  if (filter.schoolId !== undefined) query = query.where('students.school_id', '=', filter.schoolId);
+  if (filter.classroomId !== undefined) query = query.where('students.classroom_id', '=', filter.classroomId);
+  const active = filter.active === undefined ? true : filter.active;
+  if (active !== null) query = query.where('students.is_active', '=', active ? 1 : 0);
+  if (filter.riskLevels) {
+    if (filter.riskLevels.length === 0)
+      throw badInput('filter.riskLevels needs at least one level, or leave it out.', 'filter');
+    query = query.where(riskLevel, 'in', filter.riskLevels);
+  }
+  if (filter.search !== undefined) {
+    const search = filter.search.trim();
+    if (search.length < 2) throw badInput('filter.search needs at least 2 characters.', 'filter');
+    const prefix = `${escapeLike(search)}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('students.family_name', 'like', prefix),
+        eb('students.given_name', 'like', prefix),
+        eb('students.full_name', 'like', prefix),
+      ]),
+    );
+  }
+  return { query, riskLevel };
+}
+
+export async function listStudents(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  filter: StudentFilterValues,
+  order: StudentOrderValues,
+  args: PageArgs,
+): Promise<ConnectionModel> {
+  const { query, riskLevel } = studentsQuery(db, viewer, filter);
+  const direction = order.direction === 'ASC' ? 'asc' : 'desc';
+  const byName: SortKey<StudentListRow>[] = [
+    {
+      expression: sql.ref('students.family_name'),
+      direction: order.field === 'NAME' ? direction : 'asc',
+      value: (r) => r.family_name,
+    },
+    {
+      expression: sql.ref('students.given_name'),
+      direction: order.field === 'NAME' ? direction : 'asc',
+      value: (r) => r.given_name,
+    },
+    { expression: sql.ref('students.id'), direction: order.field === 'NAME' ? direction : 'asc', value: (r) => r.id },
+  ];
+  const keys: SortKey<StudentListRow>[] =
+    order.field === 'RISK' ? [{ expression: riskLevel, direction, value: (r) => r.risk_level }, ...byName] : byName;
+  return paginate({
+    query: query.selectAll('students').select(riskLevel.as('risk_level')),
+    keys,
+    args,
+    count: () => countCapped(db, query),
+  });
+}
+
+/** Students by id, if the viewer may see them (for `node` and `nodes`). */
+export async function visibleStudentsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+  return db.selectFrom('students').selectAll().where('id', 'in', ids).where(visibleStudents(viewer)).execute();
+}
+
+/** Students by id, for relations of records the viewer can already see (a visible case's student). */
+export async function studentsById(db: Kysely<Database>, ids: readonly number[]) {
+  return db.selectFrom('students').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function riskProfilesByStudentId(db: Kysely<Database>, studentIds: readonly number[]) {
+  return db.selectFrom('risk_profiles').selectAll().where('student_id', 'in', studentIds).execute();
+}
+
+export async function assessmentResultsOf(db: Kysely<Database>, studentIds: readonly number[], termCode: string) {
+  return db
+    .selectFrom('assessment_results')
+    .selectAll()
+    .where('student_id', 'in', studentIds)
+    .where('term_code', '=', termCode)
+    .orderBy('subject')
+    .execute();
+}
+
+/** The term that has most recently started: "this term" for coursework. */
+export async function currentTermCode(db: Kysely<Database>, today: string): Promise<string | null> {
+  const term = await db
+    .selectFrom('academic_terms')
+    .select('code')
+    .where('starts_on', '<=', today)
+    .orderBy('starts_on', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return term?.code ?? null;
+}
+
+/** Per-student counts of rows of a student-owned table, for nested totalCount. */
+export async function countByStudent(
+  db: Kysely<Database>,
+  table: 'attendance_records' | 'behaviour_incidents',
+  studentIds: readonly number[],
+): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom(table)
+    .select(['student_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('student_id', 'in', studentIds)
+    .groupBy('student_id')
+    .execute();
+  return new Map(rows.map((row) => [row.student_id, Number(row.count)]));
+}

@@ -1,0 +1,98 @@
+/**
+ * Tests of the HTTP API against a real database: a server on a fresh database seeded with the demo profile,
+ * clients that sign in as the well-known accounts, and a count of the SQL statements each request sends.
+ */
+import type { TestDatabase, TestEngine } from '@pastoral/db/testing';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { SEED_PROFILES } from '../seed/profiles.ts';
+import { seedDatabase } from '../seed/seed.ts';
+import { buildServer } from '../server.ts';
+
+export const DEMO_PASSWORD = 'pastoral-demo';
+export const AS_OF = new Date('2026-11-30T00:00:00Z');
+
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  status: number;
+  headers: Record<string, string | number | string[] | undefined>;
+  body: { data?: Data | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+  /** SQL statements the request sent, in order. */
+  statements: string[];
+}
+
+export interface ApiHarness {
+  database: TestDatabase;
+  app: Awaited<ReturnType<typeof buildServer>>;
+  /** Posts a GraphQL operation, as the holder of `cookie` if given. */
+  graphql<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    cookie?: string,
+  ): Promise<GraphQLResponse<Data>>;
+  /** Signs in and returns the session cookie to send back. */
+  signIn(email: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(
+  engine: TestEngine,
+  options: { seed?: boolean; environment?: Record<string, string> } = {},
+): Promise<ApiHarness> {
+  let recording: string[] | null = null;
+  const database = await engine.createDatabase({
+    log: (event) => {
+      if (recording && event.level === 'query') recording.push(event.query.sql);
+    },
+  });
+  if (options.seed !== false) {
+    await seedDatabase(database.handle, {
+      profile: SEED_PROFILES.demo,
+      seed: 1,
+      asOf: AS_OF,
+      password: DEMO_PASSWORD,
+    });
+  }
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...options.environment });
+  const app = await buildServer({ config, database: database.handle, logger: createLogger(config) });
+
+  async function graphql<Data>(query: string, variables?: Record<string, unknown>, cookie?: string) {
+    const statements: string[] = [];
+    recording = statements;
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        payload: JSON.stringify({ query, variables }),
+      });
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: response.json() as GraphQLResponse<Data>['body'],
+        statements,
+      };
+    } finally {
+      recording = null;
+    }
+  }
+
+  return {
+    database,
+    app,
+    graphql,
+    async signIn(email, password = DEMO_PASSWORD) {
+      const response = await graphql<{ signIn: { userErrors: { message: string }[] } }>(
+        'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',
+        { input: { email, password } },
+      );
+      const setCookie = response.headers['set-cookie'];
+      const cookie = (Array.isArray(setCookie) ? setCookie[0] : setCookie)?.split(';')[0];
+      if (!cookie) throw new Error(`sign-in as ${email} failed: ${JSON.stringify(response.body)}`);
+      return cookie;
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
