@@ -1,0 +1,113 @@
+/**
+ * Keyset paging: walking a connection forward or backward returns every row exactly once, in the order asked
+ * for, even while rows are inserted during the walk; bad paging arguments are refused with what to send.
+ */
+import { toTimestamp } from '@pastoral/db';
+import { buildStudent, testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, startApiHarness } from '../testing/api-harness.ts';
+
+interface Page {
+  edges: { cursor: string; node: { id: string } }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+async function walk(
+  api: ApiHarness,
+  cookie: string,
+  field: 'cases' | 'students',
+  orderBy: { field: string; direction: string },
+  backward: boolean,
+  onPage?: (index: number) => Promise<void>,
+): Promise<string[]> {
+  const filter = field === 'cases' ? ', filter: {}' : '';
+  const query = `query ($size: Int, $cursor: String, $orderBy: ${field === 'cases' ? 'CaseOrder' : 'StudentOrder'}) {
+    list: ${field}(${backward ? 'last: $size, before: $cursor' : 'first: $size, after: $cursor'}, orderBy: $orderBy${filter}) {
+      edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    } }`;
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (let index = 0; index < 200; index++) {
+    const response = await api.graphql<{ list: Page }>(query, { size: 17, cursor, orderBy }, cookie);
+    expect(response.body.errors).toBeUndefined();
+    const page = response.body.data!.list;
+    const pageIds = page.edges.map((edge) => edge.node.id);
+    ids.push(...(backward ? pageIds.reverse() : pageIds));
+    await onPage?.(index);
+    const more = backward ? page.pageInfo.hasPreviousPage : page.pageInfo.hasNextPage;
+    if (!more) return backward ? ids.reverse() : ids;
+    cursor = backward ? page.pageInfo.startCursor : page.pageInfo.endCursor;
+  }
+  throw new Error('the walk did not end');
+}
+
+for (const engine of testEngines()) {
+  describe(`cursor connections on ${engine.name}`, () => {
+    let api: ApiHarness;
+    let cookie: string;
+    beforeAll(async () => {
+      api = await startApiHarness(engine);
+      cookie = await api.signIn('pastoral.lead@s01.pastoral.example');
+    });
+    afterAll(() => api.close());
+
+    for (const field of ['CREATED_AT', 'UPDATED_AT', 'NEXT_REVIEW_AT', 'PRIORITY']) {
+      it(`walks every case of the school once, by ${field}, forward and backward`, async () => {
+        const forward = await walk(api, cookie, 'cases', { field, direction: 'DESC' }, false);
+        const total = await api.database.handle.db
+          .selectFrom('intervention_cases')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('school_id', '=', 1)
+          .executeTakeFirstOrThrow();
+        expect(new Set(forward).size).toBe(forward.length);
+        expect(forward.length).toBe(Number(total.n));
+        expect(await walk(api, cookie, 'cases', { field, direction: 'DESC' }, true)).toEqual(forward);
+        const ascending = await walk(api, cookie, 'cases', { field, direction: 'ASC' }, false);
+        expect(new Set(ascending)).toEqual(new Set(forward));
+      });
+    }
+
+    for (const field of ['NAME', 'RISK']) {
+      it(`walks every student once by ${field}, while new students arrive during the walk`, async () => {
+        const before = await walk(api, cookie, 'students', { field, direction: 'DESC' }, false);
+        const { db } = api.database.handle;
+        const classroom = await db
+          .selectFrom('classrooms')
+          .select('id')
+          .where('school_id', '=', 1)
+          .executeTakeFirstOrThrow();
+        const during = await walk(api, cookie, 'students', { field, direction: 'DESC' }, false, async (index) => {
+          // New students land on both sides of the cursor as the walk goes.
+          for (const familyName of ['Aaaa', 'Zzzz']) {
+            await buildStudent(db, {
+              classroom_id: classroom.id,
+              family_name: `${familyName}${index}`,
+              created_at: toTimestamp(new Date()),
+            });
+          }
+        });
+        const seen = new Set(during);
+        expect(seen.size).toBe(during.length);
+        for (const id of before) expect(seen.has(id)).toBe(true);
+      });
+    }
+
+    it.each([
+      ['{ cases(first: 0) { totalCount } }', 'first must be between 1 and 100 (got 0)'],
+      ['{ cases(first: 101) { totalCount } }', 'first must be between 1 and 100 (got 101)'],
+      ['{ cases(last: 500) { totalCount } }', 'last must be between 1 and 100 (got 500)'],
+      ['{ cases(first: 5, last: 5) { totalCount } }', 'Pass either first or last, not both.'],
+      ['{ cases(first: 5, after: "bm9wZQ") { totalCount } }', 'after is not a cursor of this list'],
+      ['{ cases(first: 5, before: "x") { totalCount } }', 'before pages backward: pass last with it.'],
+      ['{ cases(filter: { studentId: "nope" }) { totalCount } }', 'filter.studentId must be the id of a Student'],
+      [
+        '{ nodes(ids: [' + Array.from({ length: 101 }, () => '"x"').join(',') + ']) { id } }',
+        'nodes takes at most 100 ids',
+      ],
+    ])('refuses %s with a 400 that says what to send', async (query, message) => {
+      const response = await api.graphql(query, {}, cookie);
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.message).toContain(message);
+    });
+  });
+}
