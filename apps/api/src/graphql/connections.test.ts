@@ -5,7 +5,7 @@
 import { toTimestamp } from '@pastoral/db';
 import { buildStudent, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, startApiHarness } from '../testing/api-harness.ts';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../testing/api-harness.ts';
 
 interface Page {
   edges: { cursor: string; node: { id: string } }[];
@@ -28,9 +28,13 @@ async function walk(
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let index = 0; index < 200; index++) {
-    const response = await api.graphql<{ list: Page }>(query, { size: 17, cursor, orderBy }, cookie);
+    const response: GraphQLResponse<{ list: Page }> = await api.graphql<{ list: Page }>(
+      query,
+      { size: 17, cursor, orderBy },
+      cookie,
+    );
     expect(response.body.errors).toBeUndefined();
-    const page = response.body.data!.list;
+    const page: Page = response.body.data!.list;
     const pageIds = page.edges.map((edge) => edge.node.id);
     ids.push(...(backward ? pageIds.reverse() : pageIds));
     await onPage?.(index);

@@ -1,0 +1,132 @@
+/**
+ * The HTTP surface: GraphQL over HTTP conformance (graphql-http's audits against the running server), request
+ * ids, CSRF prevention, no batching, GET never mutating, body limits, and production's closed doors.
+ */
+import { auditServer } from 'graphql-http';
+import { testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+
+const engine = testEngines()[0]!;
+
+describe('GraphQL over HTTP', () => {
+  let api: ApiHarness;
+  let url: string;
+  beforeAll(async () => {
+    api = await startApiHarness(engine, { seed: false });
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = api.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('no address');
+    url = `http://127.0.0.1:${address.port}/graphql`;
+  });
+  afterAll(() => api.close());
+
+  it("passes every MUST of graphql-http's server audits", async () => {
+    const results = await auditServer({ url, fetchFn: fetch });
+    const errors = results.filter((result) => result.status === 'error').map((result) => `${result.id} ${result.name}`);
+    expect(errors).toEqual([]);
+    expect(results.length).toBeGreaterThan(20);
+  });
+
+  it('names every response with a request id, keeping a well-formed one the caller sent', async () => {
+    const fresh = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ viewer { role } }"}',
+    });
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-1234-abcd' },
+      body: '{"query":"{ viewer { role } }"}',
+    });
+    expect(kept.headers.get('x-request-id')).toBe('trace-1234-abcd');
+    const refused = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'bad id with spaces\n' },
+      body: '{"query":"{ viewer { role } }"}',
+    }).catch(() => null);
+    expect(refused?.headers.get('x-request-id') ?? '').not.toContain(' ');
+  });
+
+  it('refuses a simple cross-site POST (CSRF) and a GET that would mutate', async () => {
+    const csrf = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"mutation { signOut { signedOut } }"}',
+    });
+    expect(csrf.status).toBe(400);
+    expect(await csrf.text()).toContain('Cross-Site Request Forgery');
+    const get = await fetch(`${url}?query=${encodeURIComponent('mutation { signOut { signedOut } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(get.status).toBe(405);
+  });
+
+  it('refuses batched requests', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ viewer { role } }' }, { query: '{ viewer { role } }' }]),
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('refuses a body over 1 MiB with 413 and what to do', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ viewer { role } } # ${'x'.repeat(1024 * 1024)}` }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      error: 'Payload Too Large',
+      message: 'The request body is larger than 1024 KiB; send a smaller document or fewer records per request.',
+    });
+  });
+
+  it('answers a syntax error with 400, not 500, and refuses documents over the token limit', async () => {
+    const syntax = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ viewer { "}',
+    });
+    expect(syntax.status).toBe(400);
+    const tokens = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ ${'viewer { role } '.repeat(1500)} }` }),
+    });
+    expect(tokens.status).toBe(400);
+    expect(JSON.stringify(await tokens.json())).toContain(
+      'The document has more than 5000 tokens, the limit; send a smaller document or split it.',
+    );
+  });
+});
+
+describe('in production', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness(engine, { environment: { NODE_ENV: 'production' } });
+  });
+  afterAll(() => api.close());
+
+  it('has no introspection, no "Did you mean" hints and no stack traces', async () => {
+    const introspection = await api.graphql('{ __schema { types { name } } }');
+    expect(introspection.status).toBe(400);
+    expect(JSON.stringify(introspection.body)).toContain('introspection');
+    const typo = await api.graphql('{ viewr { role } }');
+    expect(typo.status).toBe(400);
+    expect(JSON.stringify(typo.body)).not.toContain('Did you mean');
+    expect(JSON.stringify(typo.body)).not.toContain('stacktrace');
+  });
+
+  it('sets the session cookie with the __Host- prefix and Secure', async () => {
+    const response = await api.graphql(
+      'mutation { signIn(input: { email: "form.master@s01.pastoral.example", password: "pastoral-demo" }) { userErrors { message } } }',
+    );
+    expect(String(response.headers['set-cookie'])).toMatch(
+      /^__Host-pastoral_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
+    );
+  });
+});
