@@ -47,7 +47,7 @@ async function recreateDatabase(name: string): Promise<string> {
 
 async function seedRun(name: string, method: SeedRun['method']): Promise<SeedRun> {
   const url = await recreateDatabase(name);
-  const handle = createDb(url, { poolSize: 4 });
+  const handle = createDb(url, { pool: { size: 4 } });
   try {
     const migrateStarted = performance.now();
     await migrateToLatest(handle.db, migrationsFolder());

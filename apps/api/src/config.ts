@@ -31,6 +31,8 @@ const environmentSchema = z.object({
     }),
   DB_POOL_SIZE: wholeNumber(1, 500).default(20),
   DB_POOL_OVERFLOW: wholeNumber(0, 500).default(10),
+  DB_POOL_MAX_WAITING: wholeNumber(0, 100_000).default(500),
+  DB_ACQUIRE_TIMEOUT_MS: wholeNumber(10, 120_000).default(2_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   SLOW_QUERY_MS: wholeNumber(0, 600_000).default(500),
   LOG_LEVEL: z
@@ -56,6 +58,10 @@ export interface Config {
     /** Connections kept for steady load, and how many more a burst may open (the cap is their sum). */
     poolSize: number;
     poolOverflow: number;
+    /** Requests that may wait for a connection; the next one gets a 503 at once. */
+    poolMaxWaiting: number;
+    /** How long a request waits for a connection before it gets a 503. */
+    acquireTimeoutMs: number;
     connectTimeoutMs: number;
     slowQueryMs: number;
   };
@@ -100,6 +106,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       url: env.DATABASE_URL,
       poolSize: env.DB_POOL_SIZE,
       poolOverflow: env.DB_POOL_OVERFLOW,
+      poolMaxWaiting: env.DB_POOL_MAX_WAITING,
+      acquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT_MS,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       slowQueryMs: env.SLOW_QUERY_MS,
     },

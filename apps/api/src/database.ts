@@ -6,9 +6,10 @@ import type { Config } from './config.ts';
 
 /** Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL. */
 export function openDatabase(config: Config, logger: Logger): DatabaseHandle {
-  const { url, poolSize, poolOverflow, connectTimeoutMs, slowQueryMs } = config.database;
+  const { url, poolSize, poolOverflow, poolMaxWaiting, acquireTimeoutMs, connectTimeoutMs, slowQueryMs } =
+    config.database;
   return createDb(url, {
-    poolSize: poolSize + poolOverflow,
+    pool: { size: poolSize, overflow: poolOverflow, maxWaiting: poolMaxWaiting, acquireTimeoutMs },
     connectTimeoutMs,
     log: (event) => {
       if (event.level === 'error') {

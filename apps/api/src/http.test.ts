@@ -2,9 +2,14 @@
  * The HTTP surface: GraphQL over HTTP conformance (graphql-http's audits against the running server), request
  * ids, CSRF prevention, no batching, GET never mutating, body limits, and production's closed doors.
  */
-import { auditServer } from 'graphql-http';
+import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
+import { auditServer } from 'graphql-http';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { buildServer } from './server.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
 const engine = testEngines()[0]!;
@@ -128,5 +133,46 @@ describe('in production', () => {
     expect(String(response.headers['set-cookie'])).toMatch(
       /^__Host-pastoral_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
     );
+  });
+});
+
+const mysql = testEngines().find((candidate) => candidate.name === 'mysql');
+
+describe.runIf(mysql)('when the database cannot serve', () => {
+  it('answers 503 with Retry-After, fast, whether the session lookup or a resolver meets the busy pool', async () => {
+    const database = await mysql!.createDatabase();
+    const busy = createDb(database.url, { pool: { size: 1, overflow: 0, maxWaiting: 0, acquireTimeoutMs: 200 } });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+    const app = await buildServer({ config, database: busy, logger: createLogger(config) });
+    try {
+      const holding = sql`select sleep(1)`.execute(busy.db);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      for (const cookie of [undefined, `pastoral_session=${'a'.repeat(43)}`]) {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+          payload: JSON.stringify({ query: '{ schools { totalCount } viewer { role } }' }),
+        });
+        if (!cookie) {
+          // Anonymous: the resolver needs no database, so the session-free request still works.
+          expect(response.statusCode).toBe(401);
+          continue;
+        }
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBeDefined();
+        expect(response.json().errors[0]).toMatchObject({
+          message: 'All 1 database connections are busy and 0 requests are already waiting.',
+          extensions: { code: 'DATABASE_UNAVAILABLE' },
+        });
+      }
+      expect(Date.now() - started).toBeLessThan(500);
+      await holding;
+    } finally {
+      await app.close();
+      await busy.destroy();
+      await database.drop();
+    }
   });
 });

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -11,8 +11,9 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyStatic from '@fastify/static';
-import type { DatabaseHandle } from '@pastoral/db';
+import type { DatabaseHandle, DatabaseUnavailableError } from '@pastoral/db';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
@@ -88,12 +89,17 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       ApolloServerPluginLandingPageDisabled(),
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
       costLimitPlugin(),
+      serviceUnavailablePlugin(),
     ],
     formatError: (formatted, error) => {
+      const cause = unwrapResolverError(error);
+      if (isDatabaseUnavailable(cause)) {
+        return { message: cause.message, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE' } };
+      }
       // Apollo marks everything that is not a deliberate GraphQL error INTERNAL_SERVER_ERROR: a bug, whose details
       // stay in the log. (A class check would not do: Apollo and our code may load different copies of graphql.)
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'resolver failed');
+        logger.error({ err: cause, path: formatted.path }, 'resolver failed');
         if (!config.graphql.revealErrorDetails) {
           return {
             message: 'Internal server error',
@@ -101,6 +107,10 @@ export async function buildServer({ config, database, logger }: ServerDependenci
             extensions: { code: 'INTERNAL_SERVER_ERROR' },
           };
         }
+      }
+      if (formatted.extensions?.code === 'DATABASE_UNAVAILABLE') {
+        // Raised while reading the session, where Apollo prefixes "Context creation failed".
+        return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, '') };
       }
       const tooManyTokens = /^Syntax Error: Document contains more that (\d+) tokens/.exec(formatted.message);
       if (tooManyTokens) {
@@ -120,7 +130,12 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       context: async (request, reply) => {
         const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
         const now = new Date();
-        const viewer = sessionId ? await viewerForSession(database.db, sessionId, now) : null;
+        const viewer = sessionId
+          ? await viewerForSession(database.db, sessionId, now).catch((error: unknown) => {
+              if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
+              throw error;
+            })
+          : null;
         return createContext({
           db: database.db,
           dialect: database.dialect,
@@ -184,6 +199,38 @@ export async function buildServer({ config, database, logger }: ServerDependenci
   }
 
   return app;
+}
+
+/** By name, not class: the error may come from another copy of the module (bundled and source). */
+function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
+  return (error as { name?: string } | null)?.name === 'DatabaseUnavailableError';
+}
+
+function serviceUnavailable(message: string, retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'DATABASE_UNAVAILABLE',
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
+}
+
+/** A request that failed because the database could not serve it is a 503 with Retry-After, not a 200 or 500. */
+function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors ?? [];
+          if (errors.some((error) => error.extensions?.code === 'DATABASE_UNAVAILABLE')) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', '2');
+          }
+        },
+      };
+    },
+  };
 }
 
 /** apps/web/dist, found from this file in the source tree (src/) and in the bundle (dist/) alike. */

@@ -2,16 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type LogEvent, MysqlDialect, SqliteDialect } from 'kysely';
-import { createPool } from 'mysql2';
 import { type DatabaseTarget, parseDatabaseUrl } from './database-url.ts';
 import { type EngineDialect, mysqlEngineDialect, sqliteEngineDialect } from './dialect.ts';
+import { createBoundedPool, DEFAULT_POOL_LIMITS, type PoolLimits, type PoolStats } from './mysql-pool.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = DatabaseTarget['engine'];
 
 export interface CreateDbOptions {
-  /** Connections the MySQL pool may open (the per-process cap). */
-  poolSize?: number;
+  /** The MySQL pool's limits (see mysql-pool.ts); its size plus overflow is the per-process connection cap. */
+  pool?: Partial<PoolLimits>;
   /** How long to wait for a TCP connection to MySQL before giving up. */
   connectTimeoutMs?: number;
   /** Called with every statement and its duration, for slow-query logging and statement counting. */
@@ -25,6 +25,8 @@ export interface DatabaseHandle {
   dialect: EngineDialect;
   /** A short, password-free description for logs: `mysql 127.0.0.1:3306/pastoral`. */
   description: string;
+  /** Open and waiting connections of the MySQL pool; null on SQLite, which has one connection. */
+  poolStats(): PoolStats | null;
   destroy(): Promise<void>;
 }
 
@@ -35,33 +37,34 @@ export function createDb(url: string, options: CreateDbOptions = {}): DatabaseHa
 }
 
 function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, options: CreateDbOptions): DatabaseHandle {
-  const pool = createPool({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    database: target.database,
-    connectionLimit: options.poolSize ?? 10,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-    // Our types: timestamps and dates as UTC strings, SUM/AVG as numbers, identical to what SQLite returns.
-    timezone: 'Z',
-    dateStrings: true,
-    decimalNumbers: true,
-    supportBigNumbers: true,
-    charset: 'UTF8MB4_UNICODE_520_CI',
-    enableKeepAlive: true,
-    keepAliveInitialDelay: 30_000,
-  });
-  // NOW() and friends in UTC, like everything we store.
-  pool.on('connection', (connection) => {
-    connection.query("set time_zone = '+00:00'");
-  });
+  const pool = createBoundedPool(
+    {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      // Our types: timestamps and dates as UTC strings, SUM/AVG as numbers, identical to what SQLite returns.
+      timezone: 'Z',
+      dateStrings: true,
+      decimalNumbers: true,
+      supportBigNumbers: true,
+      charset: 'UTF8MB4_UNICODE_520_CI',
+      enableKeepAlive: true,
+      keepAliveInitialDelay: 30_000,
+    },
+    { ...DEFAULT_POOL_LIMITS, ...options.pool },
+    // NOW() and friends in UTC, like everything we store.
+    (connection) => connection.query("set time_zone = '+00:00'"),
+  );
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: options.log });
   return {
     db,
     engine: 'mysql',
     dialect: mysqlEngineDialect(db, pool),
     description: `mysql ${target.host}:${target.port}/${target.database}`,
+    poolStats: () => pool.stats(),
     destroy: () => db.destroy(),
   };
 }
@@ -80,6 +83,7 @@ function createSqliteDb(path: string, options: CreateDbOptions): DatabaseHandle 
     engine: 'sqlite',
     dialect: sqliteEngineDialect(db, database),
     description: `sqlite ${path}`,
+    poolStats: () => null,
     destroy: () => db.destroy(),
   };
 }

@@ -6,7 +6,8 @@
 import { Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type Compilable, CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
-import type { Pool, PoolConnection } from 'mysql2';
+import type { PoolConnection } from 'mysql2';
+import type { BoundedPool } from './mysql-pool.ts';
 import type { Database, TableName } from './schema.ts';
 
 export type SqlValue = string | number | null;
@@ -75,7 +76,7 @@ export interface EngineDialect {
 /** Rows per LOAD DATA stream or INSERT statement: large enough to amortise round trips, small enough for memory. */
 const MYSQL_BATCH_ROWS = 20_000;
 
-export function mysqlEngineDialect(db: Kysely<Database>, pool: Pool): EngineDialect {
+export function mysqlEngineDialect(db: Kysely<Database>, pool: BoundedPool): EngineDialect {
   let loadDataRefused = false;
 
   async function withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {

@@ -4,5 +4,6 @@ export * from './database-url.ts';
 export * from './dialect.ts';
 export * from './enums.ts';
 export * from './migrate.ts';
+export * from './mysql-pool.ts';
 export * from './schema.ts';
 export * from './time.ts';

@@ -200,20 +200,27 @@ export type AlertStatus = 'NEW' | 'ACKNOWLEDGED' | 'ESCALATED' | 'DISMISSED' | '
 export type Alert = Node & {
   __typename?: 'Alert';
   id: Scalars['ID']['output'];
+  /** What the alert is about: ATTENDANCE, BEHAVIOUR, ACADEMIC from the risk engine; WELLBEING, MANUAL from staff. */
   type: AlertType;
+  /** The risk band that raised the alert; for a concern raised by staff, the band its author chose. */
   severity: AlertSeverity;
+  /** Where the alert is in triage. */
   status: AlertStatus;
+  /** The school-local calendar date the alert was raised on, `YYYY-MM-DD`. */
   alertDate: Scalars['Date']['output'];
   /** Why, in words, with the facts. */
   reason: Scalars['String']['output'];
+  /** The student the alert is about. */
   student: Student;
   /** Who should look at it: by default the student's form master. */
   assignedTo: Maybe<User>;
   /** Who raised it by hand; null when the risk engine did. */
   raisedBy: Maybe<User>;
+  /** When it was acknowledged (UTC); null while it has not been. */
   acknowledgedAt: Maybe<Scalars['DateTime']['output']>;
   /** Why it was dismissed. */
   dismissedReason: Maybe<Scalars['String']['output']>;
+  /** When the alert was recorded (UTC). */
   createdAt: Scalars['DateTime']['output'];
 };
 
@@ -237,18 +244,26 @@ export type AlertConnection = {
 
 /** Which alerts to list. Without a filter: your own unresolved alerts (NEW or ACKNOWLEDGED). */
 export type AlertFilter = {
+  /** Only alerts in one of these statuses; an empty list is refused. */
   status?: InputMaybe<Array<AlertStatus>>;
+  /** Only alerts of one of these types; an empty list is refused. */
   type?: InputMaybe<Array<AlertType>>;
+  /** Only alerts of one of these severities; an empty list is refused. */
   severity?: InputMaybe<Array<AlertSeverity>>;
+  /** Only this student's alerts (a Student id). */
   studentId?: InputMaybe<Scalars['ID']['input']>;
   /** Only alerts assigned to you. */
   assignedToMe?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** What to order alerts by. */
 export type AlertOrderField = 'ALERT_DATE' | 'SEVERITY';
 
+/** How to order alerts. Ties are broken by id, in the same direction. */
 export type AlertOrder = {
+  /** ALERT_DATE: by alert date; SEVERITY: by severity, then by alert date. */
   field: AlertOrderField;
+  /** ASC or DESC; DESC puts the most recent (or most severe) first. */
   direction: OrderDirection;
 };
 
@@ -261,16 +276,21 @@ export type AuditLogEntry = Node & {
   id: Scalars['ID']['output'];
   /** What happened, as a dotted verb: case.opened, session.signed_in, student.disclosed, ... */
   action: Scalars['String']['output'];
+  /** When it happened (UTC). */
   occurredAt: Scalars['DateTime']['output'];
+  /** A signed-in user, an API token, the system itself, or an anonymous request (such as a failed sign-in). */
   actorType: ActorType;
   /** The staff member who acted, if one did. */
   actor: Maybe<User>;
+  /** The school the entry concerns; null for district-wide entries. */
   school: Maybe<School>;
   /** The kind and database id of the record concerned. */
   entityType: Maybe<Scalars['String']['output']>;
+  /** The database id (not the global id) of the record concerned, if any. */
   entityId: Maybe<Scalars['Int']['output']>;
   /** The request that made the change, to match with the logs. */
   requestId: Maybe<Scalars['String']['output']>;
+  /** The client IP address of the request behind the entry (the forwarded one behind a trusted proxy); null without one. */
   ip: Maybe<Scalars['String']['output']>;
   /** What changed or was read, as a JSON document. */
   details: Maybe<Scalars['String']['output']>;
@@ -298,11 +318,15 @@ export type AuditLogEntryConnection = {
 
 /** Which entries to list. Without dates: the last 30 days. */
 export type AuditLogFilter = {
+  /** Only entries by this staff member (a User id). */
   actorId?: InputMaybe<Scalars['ID']['input']>;
   /** Exact action, such as case.opened. */
   action?: InputMaybe<Scalars['String']['input']>;
+  /** Only entries about this kind of record: alert, case, case_event, user, ... */
   entityType?: InputMaybe<Scalars['String']['input']>;
+  /** Only entries about the record with this database id (combine with entityType). */
   entityId?: InputMaybe<Scalars['Int']['input']>;
+  /** Only entries about this school (a School id). */
   schoolId?: InputMaybe<Scalars['ID']['input']>;
   /** From this instant (inclusive). Default: 30 days ago. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
@@ -327,6 +351,7 @@ export type Viewer = {
   sessionExpiresAt: Scalars['DateTime']['output'];
 };
 
+/** The credentials to sign in with. */
 export type SignInInput = {
   /** The staff member's e-mail address. */
   email: Scalars['String']['input'];
@@ -334,6 +359,7 @@ export type SignInInput = {
   password: Scalars['String']['input'];
 };
 
+/** The result of signIn: the new viewer on success, or why sign-in failed. */
 export type SignInPayload = {
   __typename?: 'SignInPayload';
   /** The signed-in user, or null when sign-in failed (see userErrors). */
@@ -342,10 +368,12 @@ export type SignInPayload = {
   userErrors: Array<UserError>;
 };
 
+/** The result of signOut. */
 export type SignOutPayload = {
   __typename?: 'SignOutPayload';
   /** Whether a session was ended (false when there was none). */
   signedOut: Scalars['Boolean']['output'];
+  /** Always empty: signing out does not fail (an anonymous request gets an UNAUTHENTICATED error instead). */
   userErrors: Array<UserError>;
 };
 
@@ -362,24 +390,31 @@ export type CaseOutcome = 'IMPROVED' | 'NO_CHANGE' | 'WORSENED' | 'TRANSFERRED';
 export type InterventionCase = Node & {
   __typename?: 'InterventionCase';
   id: Scalars['ID']['output'];
+  /** A short summary of the concern, as shown in lists. */
   title: Scalars['String']['output'];
   /** What the case is about: ATTENDANCE, BEHAVIOUR, ACADEMIC or WELLBEING. */
   category: Scalars['String']['output'];
   /** The MTSS tier, 1 to 3. */
   tier: Scalars['Int']['output'];
+  /** How urgent the case is. */
   priority: CasePriority;
+  /** Where the case is in its lifecycle. */
   status: CaseStatus;
   /** How the case ended; null while it is open. */
   outcome: Maybe<CaseOutcome>;
   /** What the case is working towards. */
   goal: Maybe<Scalars['String']['output']>;
+  /** The student the case is for. */
   student: Student;
   /** Who owns the case. */
   assignedTo: Maybe<User>;
   /** Who opened it. */
   openedBy: Maybe<User>;
+  /** When the case was opened (UTC). */
   createdAt: Scalars['DateTime']['output'];
+  /** When the case last changed, a new timeline entry included (UTC). */
   updatedAt: Scalars['DateTime']['output'];
+  /** When the case was closed (UTC); null while it is open. */
   closedAt: Maybe<Scalars['DateTime']['output']>;
   /** The next review date; past it, the case is overdue. */
   nextReviewAt: Maybe<Scalars['Date']['output']>;
@@ -404,16 +439,23 @@ export type CaseEventKind = 'OPENED' | 'NOTE' | 'STATUS_CHANGED' | 'REASSIGNED' 
 export type CaseEvent = Node & {
   __typename?: 'CaseEvent';
   id: Scalars['ID']['output'];
+  /** What happened: which of the fields below are set depends on it. */
   kind: CaseEventKind;
+  /** Who did it; null when no staff member did (or the account no longer exists). */
   author: Maybe<User>;
+  /** When it happened (UTC). */
   createdAt: Scalars['DateTime']['output'];
   /** The note's text. Null for a restricted note unless you may view restricted notes (each such read is audited). */
   body: Maybe<Scalars['String']['output']>;
   /** Whether the note is restricted to staff with the safeguarding permission. */
   restricted: Scalars['Boolean']['output'];
+  /** The status before a STATUS_CHANGED event; null for other kinds. */
   fromStatus: Maybe<CaseStatus>;
+  /** The status after a STATUS_CHANGED event, or OPEN for OPENED; null for other kinds. */
   toStatus: Maybe<CaseStatus>;
+  /** The previous owner, for a REASSIGNED event; null otherwise. */
   fromUser: Maybe<User>;
+  /** The new owner, for a REASSIGNED event, or the first owner for OPENED; null otherwise. */
   toUser: Maybe<User>;
 };
 
@@ -452,21 +494,31 @@ export type InterventionCaseConnection = {
 
 /** Which cases to list. Without a filter: your own open cases. */
 export type CaseFilter = {
+  /** Only cases in one of these statuses; an empty list is refused. */
   status?: InputMaybe<Array<CaseStatus>>;
+  /** Only cases of one of these priorities; an empty list is refused. */
   priority?: InputMaybe<Array<CasePriority>>;
   /** Only cases assigned to this user. */
   assignedToId?: InputMaybe<Scalars['ID']['input']>;
   /** Only cases assigned to you. */
   assignedToMe?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only this student's cases (a Student id). */
   studentId?: InputMaybe<Scalars['ID']['input']>;
   /** Only open cases whose review date has passed (true), or only those whose has not (false). */
   overdue?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** What to order cases by. */
 export type CaseOrderField = 'CREATED_AT' | 'UPDATED_AT' | 'NEXT_REVIEW_AT' | 'PRIORITY';
 
+/** How to order cases. Ties are broken by id, in the same direction. */
 export type CaseOrder = {
+  /**
+   * CREATED_AT, UPDATED_AT, NEXT_REVIEW_AT (cases without a review date sort after every dated one when
+   * ascending, before them when descending) or PRIORITY (then by creation time).
+   */
   field: CaseOrderField;
+  /** ASC or DESC. */
   direction: OrderDirection;
 };
 
@@ -478,6 +530,7 @@ export type Classroom = Node & {
   name: Scalars['String']['output'];
   /** The national curriculum year, 7 to 13. */
   yearGroup: Scalars['Int']['output'];
+  /** The school the classroom belongs to. */
   school: School;
   /** The form master (or masters) of this classroom. */
   formMasters: Array<User>;
@@ -521,14 +574,18 @@ export type ClassroomFilter = {
 /** How many open cases are in one status. */
 export type CaseStatusCount = {
   __typename?: 'CaseStatusCount';
+  /** An open case status (never CLOSED). */
   status: CaseStatus;
+  /** How many open cases are in that status; 0 when none. */
   count: Scalars['Int']['output'];
 };
 
 /** How many students are at one risk level. */
 export type RiskLevelCount = {
   __typename?: 'RiskLevelCount';
+  /** The overall risk level. */
   level: RiskLevel;
+  /** How many active students are at that level; students without a computed profile count as ON_TRACK. */
   count: Scalars['Int']['output'];
 };
 
@@ -605,7 +662,9 @@ export type Student = Node & {
   id: Scalars['ID']['output'];
   /** Given and family name, as shown to staff. */
   fullName: Scalars['String']['output'];
+  /** First (given) name. */
   givenName: Scalars['String']['output'];
+  /** Surname; student lists sort by it, then by given name. */
   familyName: Scalars['String']['output'];
   /** The school information system's identifier. */
   externalId: Scalars['String']['output'];
@@ -613,7 +672,9 @@ export type Student = Node & {
   isActive: Scalars['Boolean']['output'];
   /** The national curriculum year, 7 to 13. */
   yearGroup: Scalars['Int']['output'];
+  /** The student's classroom (form group). */
   classroom: Classroom;
+  /** The school the student attends. */
   school: School;
   /** The student's current risk: level, reasons and the indicators behind them. Null until first computed. */
   riskProfile: Maybe<RiskProfile>;
@@ -660,8 +721,11 @@ export type RiskProfile = {
   level: RiskLevel;
   /** Why, in words, with the facts: 'attendance 86.4% over the last 30 school days'. */
   reasons: Array<Scalars['String']['output']>;
+  /** The attendance indicator's level, from the attendance rate over the last 30 school days. */
   attendanceLevel: RiskLevel;
+  /** The behaviour indicator's level, from incidents and suspensions over the last 30 days. */
   behaviourLevel: RiskLevel;
+  /** The coursework indicator's level, from the subjects failed this term. */
   courseworkLevel: RiskLevel;
   /** Share of school days attended (present or late) over the last school days recorded, 0 to 1. */
   attendanceRate: Maybe<Scalars['Float']['output']>;
@@ -669,10 +733,13 @@ export type RiskProfile = {
   attendanceDays: Scalars['Int']['output'];
   /** Behaviour over the rules' window (30 days by default). */
   minorIncidents: Scalars['Int']['output'];
+  /** Major incidents over the same window. */
   majorIncidents: Scalars['Int']['output'];
+  /** Incidents that led to a suspension over the same window. */
   suspensions: Scalars['Int']['output'];
   /** Subjects failed this term, and how many of them are core subjects (English, maths). */
   failingSubjects: Scalars['Int']['output'];
+  /** How many of the subjects failed this term are core subjects (English, maths), 0 to 2. */
   failingCoreSubjects: Scalars['Int']['output'];
   /** The level before the last change, if it changed. */
   previousLevel: Maybe<RiskLevel>;
@@ -680,6 +747,7 @@ export type RiskProfile = {
   worsenedAt: Maybe<Scalars['DateTime']['output']>;
   /** The version of the rules that computed this profile. */
   rulesVersion: Scalars['String']['output'];
+  /** When the risk engine last computed this profile (UTC). */
   computedAt: Scalars['DateTime']['output'];
 };
 
@@ -689,7 +757,9 @@ export type AttendanceStatus = 'PRESENT' | 'LATE' | 'ABSENT_AUTHORISED' | 'ABSEN
 /** A student's attendance on one school day. */
 export type AttendanceRecord = {
   __typename?: 'AttendanceRecord';
+  /** The school day, as a school-local calendar date `YYYY-MM-DD`. */
   date: Scalars['Date']['output'];
+  /** How the student attended that day; late counts as attended. */
   status: AttendanceStatus;
 };
 
@@ -714,12 +784,15 @@ export type IncidentSeverity = 'MINOR' | 'MAJOR';
 /** A behaviour incident. */
 export type BehaviourIncident = {
   __typename?: 'BehaviourIncident';
+  /** The school-local calendar date of the incident, `YYYY-MM-DD`. */
   occurredOn: Scalars['Date']['output'];
   /** The kind of incident, such as DISRUPTION or BULLYING. */
   category: Scalars['String']['output'];
+  /** MINOR or MAJOR; a single major incident in the last 30 days makes the behaviour level AT_RISK. */
   severity: IncidentSeverity;
   /** Days of suspension that followed, 0 for none. */
   suspensionDays: Scalars['Int']['output'];
+  /** What happened, in words; null when none was recorded. */
   description: Maybe<Scalars['String']['output']>;
 };
 
@@ -747,7 +820,9 @@ export type AssessmentResult = {
   term: Scalars['String']['output'];
   /** The score out of 100, when the subject is scored. */
   score: Maybe<Scalars['Float']['output']>;
+  /** The GCSE-style grade, 9 (highest) to 1, when the subject is graded; null otherwise. */
   grade: Maybe<Scalars['String']['output']>;
+  /** Whether the result is a pass; failing English or maths raises the coursework level. */
   passing: Scalars['Boolean']['output'];
 };
 
@@ -771,7 +846,9 @@ export type StudentConnection = {
 
 /** Which students to list. Every condition narrows the list. */
 export type StudentFilter = {
+  /** Only this school's students (a School id). */
   schoolId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only this classroom's students (a Classroom id). */
   classroomId?: InputMaybe<Scalars['ID']['input']>;
   /** Only students at these levels. */
   riskLevels?: InputMaybe<Array<RiskLevel>>;
@@ -781,14 +858,18 @@ export type StudentFilter = {
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What to order students by. */
 export type StudentOrderField =
   /** Family name, then given name. */
   | 'NAME'
   /** Highest risk first (with DESC), then by name. */
   | 'RISK';
 
+/** How to order students. */
 export type StudentOrder = {
+  /** NAME: family name, then given name; RISK: overall risk level (no profile yet counts as ON_TRACK), then name. */
   field: StudentOrderField;
+  /** ASC or DESC; with RISK, DESC puts the highest risk first (ties stay by name A to Z). */
   direction: OrderDirection;
 };
 
