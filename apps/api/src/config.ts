@@ -35,6 +35,7 @@ const environmentSchema = z.object({
   DB_ACQUIRE_TIMEOUT_MS: wholeNumber(10, 120_000).default(2_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   SLOW_QUERY_MS: wholeNumber(0, 600_000).default(500),
+  REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(10_000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected fatal, error, warn, info, debug, trace or silent',
@@ -65,6 +66,8 @@ export interface Config {
     connectTimeoutMs: number;
     slowQueryMs: number;
   };
+  /** A request's deadline: no statement of it starts or runs past this. */
+  requestTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   redisUrl: string | undefined;
   seedPassword: string;
@@ -111,6 +114,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       slowQueryMs: env.SLOW_QUERY_MS,
     },
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
     redisUrl: env.REDIS_URL,
     seedPassword: env.SEED_PASSWORD,

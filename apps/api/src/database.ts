@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 
 /** Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL. */
-export function openDatabase(config: Config, logger: Logger): DatabaseHandle {
+export function openDatabase(config: Config, logger: Logger, purpose: 'serve' | 'admin' = 'serve'): DatabaseHandle {
   const { url, poolSize, poolOverflow, poolMaxWaiting, acquireTimeoutMs, connectTimeoutMs, slowQueryMs } =
     config.database;
   return createDb(url, {
     pool: { size: poolSize, overflow: poolOverflow, maxWaiting: poolMaxWaiting, acquireTimeoutMs },
     connectTimeoutMs,
+    // Requests have a deadline; migrations, seeding and other admin work run as long as they need.
+    statementTimeoutMs: purpose === 'serve' ? config.requestTimeoutMs : undefined,
     log: (event) => {
       if (event.level === 'error') {
         logger.debug({ sql: event.query.sql, durationMs: event.queryDurationMillis }, 'statement failed');

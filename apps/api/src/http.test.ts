@@ -6,9 +6,11 @@ import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { auditServer } from 'graphql-http';
 import { sql } from 'kysely';
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 import { buildServer } from './server.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
@@ -172,6 +174,67 @@ describe.runIf(mysql)('when the database cannot serve', () => {
     } finally {
       await app.close();
       await busy.destroy();
+      await database.drop();
+    }
+  });
+});
+
+describe.runIf(mysql)('the request deadline', () => {
+  it('stops a statement that runs past it on the server, and answers 503', async () => {
+    const api = await startApiHarness(mysql!);
+    const handle = createDb(api.database.url, { statementTimeoutMs: 300 });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '300' });
+    const app = await buildServer({ config, database: handle, logger: createLogger(config) });
+    const url = new URL(api.database.url);
+    const locker = await createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username) || 'root',
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+    });
+    try {
+      const cookie = await api.signIn('district.admin@pastoral.example');
+      // Another session holds the table: our read waits, as it would behind a long migration or a stuck writer.
+      await locker.query('lock tables schools write');
+      const started = Date.now();
+      const response = await app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json', cookie },
+        payload: JSON.stringify({ query: '{ schools { totalCount } }' }),
+      });
+      const elapsed = Date.now() - started;
+      expect(response.statusCode).toBe(503);
+      expect(response.json().errors[0]).toMatchObject({
+        message:
+          'A database statement ran past the 300 ms request deadline and was stopped; ask for less at once, or retry.',
+        extensions: { code: 'REQUEST_TIMEOUT' },
+      });
+      expect(elapsed).toBeLessThan(1500);
+    } finally {
+      await locker.query('unlock tables');
+      await locker.end();
+      await app.close();
+      await handle.destroy();
+      await api.close();
+    }
+  });
+});
+
+describe('the deadline plugin', () => {
+  it('sends no statement once the deadline has passed', async () => {
+    const database = await engine.createDatabase();
+    try {
+      const late = database.handle.db.withPlugin(new DeadlinePlugin(Date.now() - 1, 250));
+      await expect(late.selectFrom('schools').selectAll().execute()).rejects.toThrow(
+        new RequestDeadlineError(
+          'The request ran past its 250 ms deadline and was stopped; ask for less at once, or retry.',
+        ),
+      );
+      const inTime = database.handle.db.withPlugin(new DeadlinePlugin(Date.now() + 10_000, 10_000));
+      expect(await inTime.selectFrom('schools').selectAll().execute()).toEqual([]);
+    } finally {
       await database.drop();
     }
   });

@@ -11,7 +11,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyStatic from '@fastify/static';
-import type { DatabaseHandle, DatabaseUnavailableError } from '@pastoral/db';
+import { type DatabaseHandle, type DatabaseUnavailableError, isStatementTimeout } from '@pastoral/db';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
@@ -22,6 +22,7 @@ import { createContext, type GraphQLContext } from './context.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
+import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 
 export interface ServerDependencies {
   config: Config;
@@ -96,6 +97,13 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       if (isDatabaseUnavailable(cause)) {
         return { message: cause.message, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE' } };
       }
+      if (cause instanceof RequestDeadlineError || isStatementTimeout(cause)) {
+        const message =
+          cause instanceof RequestDeadlineError
+            ? cause.message
+            : `A database statement ran past the ${config.requestTimeoutMs} ms request deadline and was stopped; ask for less at once, or retry.`;
+        return { message, path: formatted.path, extensions: { code: 'REQUEST_TIMEOUT' } };
+      }
       // Apollo marks everything that is not a deliberate GraphQL error INTERNAL_SERVER_ERROR: a bug, whose details
       // stay in the log. (A class check would not do: Apollo and our code may load different copies of graphql.)
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
@@ -137,7 +145,9 @@ export async function buildServer({ config, database, logger }: ServerDependenci
             })
           : null;
         return createContext({
-          db: database.db,
+          db: database.db.withPlugin(
+            new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs),
+          ),
           dialect: database.dialect,
           config,
           logger: request.log as Logger,
@@ -223,7 +233,8 @@ function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
           const errors = response.body.singleResult.errors ?? [];
-          if (errors.some((error) => error.extensions?.code === 'DATABASE_UNAVAILABLE')) {
+          const unavailable = ['DATABASE_UNAVAILABLE', 'REQUEST_TIMEOUT'];
+          if (errors.some((error) => unavailable.includes(String(error.extensions?.code)))) {
             response.http.status = 503;
             response.http.headers.set('retry-after', '2');
           }

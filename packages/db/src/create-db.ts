@@ -14,6 +14,12 @@ export interface CreateDbOptions {
   pool?: Partial<PoolLimits>;
   /** How long to wait for a TCP connection to MySQL before giving up. */
   connectTimeoutMs?: number;
+  /**
+   * The longest any one statement may run, enforced by the server (MariaDB's max_statement_time, MySQL's
+   * max_execution_time for SELECT): work behind a request that has given up does not run on. Off by default
+   * (migrations, seeding and archival run long on purpose).
+   */
+  statementTimeoutMs?: number;
   /** Called with every statement and its duration, for slow-query logging and statement counting. */
   log?: (event: LogEvent) => void;
 }
@@ -55,8 +61,17 @@ function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, opt
       keepAliveInitialDelay: 30_000,
     },
     { ...DEFAULT_POOL_LIMITS, ...options.pool },
-    // NOW() and friends in UTC, like everything we store.
-    (connection) => connection.query("set time_zone = '+00:00'"),
+    (connection) => {
+      // NOW() and friends in UTC, like everything we store.
+      connection.query("set time_zone = '+00:00'");
+      const timeout = options.statementTimeoutMs;
+      if (timeout) {
+        // MariaDB names it max_statement_time (seconds); MySQL max_execution_time (milliseconds, SELECT only).
+        connection.query(`set session max_statement_time = ${timeout / 1000}`, (error) => {
+          if (error) connection.query(`set session max_execution_time = ${Math.ceil(timeout)}`, () => undefined);
+        });
+      }
+    },
   );
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: options.log });
   return {

@@ -327,3 +327,9 @@ export function sqliteEngineDialect(db: Kysely<Database>, database: BetterSqlite
     },
   };
 }
+
+/** A statement the server stopped for running past its time limit (MariaDB 1969, MySQL 3024). */
+export function isStatementTimeout(error: unknown): boolean {
+  const errno = (error as { errno?: number } | null)?.errno;
+  return errno === 1969 || errno === 3024;
+}
