@@ -152,5 +152,33 @@ for (const engine of testEngines()) {
         .execute();
       expect(actions.map((a) => a.action)).toEqual(['session.signed_in', 'session.signed_out']);
     });
+
+    it('leaves neither the change nor the audit entry when the entry cannot be written', async () => {
+      const cookie = await api.signIn('school.admin@s01.pastoral.example');
+      const { db } = api.database.handle;
+      const countAudit = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('audit_log')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const head = await db.selectFrom('audit_chain_head').selectAll().executeTakeFirstOrThrow();
+      const entriesBefore = await countAudit();
+      // Without its chain head the audit entry cannot be appended, so the sign-out's transaction must fail whole.
+      await db.deleteFrom('audit_chain_head').execute();
+      try {
+        const response = await api.graphql('mutation { signOut { signedOut } }', {}, cookie);
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      } finally {
+        await db.insertInto('audit_chain_head').values(head).execute();
+      }
+      expect(await countAudit()).toBe(entriesBefore);
+      expect((await api.graphql('{ viewer { role } }', {}, cookie)).body).toEqual({
+        data: { viewer: { role: 'SCHOOL_ADMIN' } },
+      });
+    });
   });
 }
