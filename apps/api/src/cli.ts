@@ -200,8 +200,13 @@ function seconds(ms: number): string {
 
 /** One line that says what went wrong and what to do, for the errors a user can cause. */
 export function describeError(error: unknown, databaseUrl?: string): string | undefined {
-  if (error instanceof MigrationFailedError) return describeError(error.cause, databaseUrl) ?? error.message;
   if (error instanceof ConfigError || error instanceof SeedError) return error.message;
+  // The first cause a user can act on: a failed migration wraps an unavailable database, which wraps the
+  // connection error that names the problem.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const fromCause = cause === undefined ? undefined : describeError(cause, databaseUrl);
+  if (fromCause) return fromCause;
+  if (error instanceof MigrationFailedError) return error.message;
   const { code, errno, message, address, port, hostname } = error as {
     code?: string;
     errno?: number;
@@ -246,7 +251,7 @@ export async function runCli(argv: string[], output: CliOutput = defaultOutput):
       return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? 0 : 2;
     }
     const databaseUrl = safeDatabaseUrl();
-    const known = describeError(error, databaseUrl) ?? describeError((error as { cause?: unknown }).cause, databaseUrl);
+    const known = describeError(error, databaseUrl);
     if (known && !process.env.PASTORAL_DEBUG) {
       process.stderr.write(`error: ${known}\n`);
     } else {

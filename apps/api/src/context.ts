@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { unauthenticated } from './graphql/errors.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
+import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
 
@@ -21,6 +22,8 @@ export interface GraphQLContext {
   config: Config;
   logger: Logger;
   viewer: Viewer | null;
+  /** Where sessions live: the database, or Redis when REDIS_URL is set. */
+  sessions: SessionStore;
   loaders: Loaders;
   request: RequestInfo;
   /** One clock per request: every "now" and "today" of a request agrees. */
@@ -38,6 +41,7 @@ export function createContext(options: {
   config: Config;
   logger: Logger;
   viewer: Viewer | null;
+  sessions: SessionStore;
   request: RequestInfo;
   setCookie: (cookie: string) => void;
   now?: Date;

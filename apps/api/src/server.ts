@@ -16,12 +16,14 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
 import Fastify from 'fastify';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
+import { databaseSessionStore, redisSessionStore } from './modules/auth/session-store.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 
 export interface ServerDependencies {
@@ -66,6 +68,10 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       message: status === 500 ? `Something went wrong on our side (request ${request.id}).` : error.message,
     });
   });
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
+  const sessions = redis ? redisSessionStore(redis, database.db) : databaseSessionStore(database.db);
+  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: buildSchema(),
@@ -139,7 +145,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
         const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
         const now = new Date();
         const viewer = sessionId
-          ? await viewerForSession(database.db, sessionId, now).catch((error: unknown) => {
+          ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
               if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
               throw error;
             })
@@ -152,6 +158,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
           config,
           logger: request.log as Logger,
           viewer,
+          sessions,
           now,
           request: {
             id: request.id,

@@ -27,6 +27,7 @@ export const authResolvers: Resolvers = {
       const result = await signIn(
         context.db,
         context.dialect,
+        context.sessions,
         {
           email: input.email,
           password: input.password,
@@ -49,13 +50,17 @@ export const authResolvers: Resolvers = {
         };
       }
       context.setCookie(sessionCookie(context.config, result.sessionId, SESSION_ABSOLUTE_MS / 1000));
-      return { viewer: await viewerForSession(context.db, result.sessionId, context.now), userErrors: [] };
+      return {
+        viewer: await viewerForSession(context.db, context.sessions, result.sessionId, context.now),
+        userErrors: [],
+      };
     },
     signOut: async (_parent, _args, context) => {
       const viewer = requireViewer(context);
       const signedOut = await signOut(
         context.db,
         context.dialect,
+        context.sessions,
         { idHash: viewer.session.idHash, userId: viewer.user.id, schoolId: viewer.schoolId },
         auditActor(context),
       );

@@ -1,4 +1,4 @@
-import type { Database, Role } from '@pastoral/db';
+import type { Database } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 
 export interface NewSession {
@@ -44,8 +44,13 @@ export async function findSessionWithUser(db: Kysely<Database>, idHash: string, 
   if (!row) return undefined;
   const { session_id_hash, session_last_seen_at, session_expires_at, ...user } = row;
   return {
-    user: { ...user, role: user.role as Role },
-    session: { idHash: session_id_hash, lastSeenAt: session_last_seen_at, expiresAt: session_expires_at },
+    user,
+    session: {
+      idHash: session_id_hash,
+      userId: user.id,
+      lastSeenAt: session_last_seen_at,
+      expiresAt: session_expires_at,
+    },
   };
 }
 

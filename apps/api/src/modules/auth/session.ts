@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Database, fromTimestamp, type Role, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
-import { classroomIdsOfUser, findSessionWithUser, touchSession } from './session.repository.ts';
+import { classroomIdsOfUser } from './session.repository.ts';
+import type { SessionStore } from './session-store.ts';
 import type { Viewer } from './viewer.ts';
 
 export const SESSION_IDLE_MS = 30 * 60_000;
@@ -52,11 +53,15 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 /** The viewer a session id belongs to, or null when it is unknown, expired or idle too long. */
-export async function viewerForSession(db: Kysely<Database>, sessionId: string, now: Date): Promise<Viewer | null> {
+export async function viewerForSession(
+  db: Kysely<Database>,
+  sessions: SessionStore,
+  sessionId: string,
+  now: Date,
+): Promise<Viewer | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return null;
   const idHash = hashSessionId(sessionId);
-  const found = await findSessionWithUser(
-    db,
+  const found = await sessions.findWithUser(
     idHash,
     toTimestamp(new Date(now.getTime() - SESSION_IDLE_MS)),
     toTimestamp(now),
@@ -64,7 +69,7 @@ export async function viewerForSession(db: Kysely<Database>, sessionId: string, 
   if (!found) return null;
   const { user, session } = found;
   if (now.getTime() - fromTimestamp(session.lastSeenAt).getTime() >= SESSION_TOUCH_INTERVAL_MS) {
-    await touchSession(db, idHash, toTimestamp(now));
+    await sessions.touch(idHash, toTimestamp(now), SESSION_IDLE_MS);
   }
   const idleEnd = Math.max(now.getTime(), fromTimestamp(session.lastSeenAt).getTime()) + SESSION_IDLE_MS;
   const expiresAt = Math.min(idleEnd, fromTimestamp(session.expiresAt).getTime());

@@ -6,7 +6,7 @@ import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { deleteSession, insertSession } from './session.repository.ts';
+import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
 import { blockedUntil, clearFailures, recordFailure, SIGN_IN_RULES } from './throttle.ts';
 
@@ -29,6 +29,7 @@ let dummyHash: Promise<string> | undefined;
 export async function signIn(
   db: Kysely<Database>,
   dialect: EngineDialect,
+  sessions: SessionStore,
   request: SignInRequest,
   now: Date = new Date(),
 ): Promise<SignInResult> {
@@ -88,28 +89,39 @@ export async function signIn(
 
   // A fresh session id at every sign-in: an id planted before sign-in is never promoted.
   const sessionId = newSessionId();
-  await db.transaction().execute(async (trx) => {
-    await insertSession(trx, {
-      idHash: hashSessionId(sessionId),
-      userId: user.id,
-      now: toTimestamp(now),
-      expiresAt: toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_MS)),
-      ip: request.ip,
-      userAgent: request.userAgent?.slice(0, 300) ?? null,
+  const idHash = hashSessionId(sessionId);
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await sessions.create(
+        {
+          idHash,
+          userId: user.id,
+          now: toTimestamp(now),
+          expiresAt: toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_MS)),
+          ip: request.ip,
+          userAgent: request.userAgent?.slice(0, 300) ?? null,
+        },
+        trx,
+      );
+      await trx
+        .updateTable('users')
+        .set({ last_sign_in_at: toTimestamp(now) })
+        .where('id', '=', user.id)
+        .execute();
+      await appendAuditEntry(
+        trx,
+        dialect,
+        { ...anonymous, type: 'USER', userId: user.id },
+        { action: 'session.signed_in', schoolId: user.school_id, userId: user.id },
+        now,
+      );
+    })
+    .catch(async (error: unknown) => {
+      // A session kept outside the database (Redis) must not outlive the sign-in that failed to be recorded.
+      await sessions.delete(idHash, db).catch(() => undefined);
+      throw error;
     });
-    await trx
-      .updateTable('users')
-      .set({ last_sign_in_at: toTimestamp(now) })
-      .where('id', '=', user.id)
-      .execute();
-    await appendAuditEntry(
-      trx,
-      dialect,
-      { ...anonymous, type: 'USER', userId: user.id },
-      { action: 'session.signed_in', schoolId: user.school_id, userId: user.id },
-      now,
-    );
-  });
   await clearFailures(db, accountKey);
   return { ok: true, sessionId, userId: user.id };
 }
@@ -117,18 +129,28 @@ export async function signIn(
 export async function signOut(
   db: Kysely<Database>,
   dialect: EngineDialect,
+  sessions: SessionStore,
   session: { idHash: string; userId: number; schoolId: number | null },
   actor: AuditActor,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const deleted = await deleteSession(trx, session.idHash);
-    if (deleted > 0) {
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      // The entry first: if it cannot be written, the session is not ended either.
       await appendAuditEntry(trx, dialect, actor, {
         action: 'session.signed_out',
         schoolId: session.schoolId,
         userId: session.userId,
       });
-    }
-    return deleted > 0;
-  });
+      const ended = await sessions.delete(session.idHash, trx);
+      if (!ended) throw new SessionAlreadyEndedError();
+      return true;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof SessionAlreadyEndedError) return false;
+      throw error;
+    });
 }
+
+/** Rolls back the sign-out's audit entry when another request ended the session first. */
+class SessionAlreadyEndedError extends Error {}
