@@ -185,5 +185,95 @@ for (const engine of testEngines()) {
       expect(data.schools.nodes).toEqual([{ code: 'S01' }]);
       expect(data.auditLog.totalCount).toBe(0);
     });
+
+    for (const role of Object.keys(ROLES) as (keyof typeof ROLES)[]) {
+      it(`${role}: schools, classrooms and the audit log agree with the role's scope`, async () => {
+        const response = await api.graphql<{
+          schools: { nodes: { code: string }[] };
+          classrooms: { totalCount: number; nodes: { id: string; school: { code: string } }[] };
+          auditLog: { totalCount: number; nodes: { school: { code: string } | null }[] };
+          otherClassroom: { id: string } | null;
+          otherSchoolClassroom: { id: string } | null;
+        }>(
+          `query ($otherClassroom: ID!, $otherSchoolClassroom: ID!) {
+            schools { nodes { code } }
+            classrooms(first: 100) { totalCount nodes { id school { code } } }
+            auditLog(first: 100, filter: { from: "2026-01-01T00:00:00Z", to: "2026-12-01T00:00:00Z" }) {
+              totalCount nodes { school { code } }
+            }
+            otherClassroom: node(id: $otherClassroom) { id }
+            otherSchoolClassroom: node(id: $otherSchoolClassroom) { id }
+          }`,
+          {
+            otherClassroom: toGlobalId('Classroom', students.otherClassroom.classroomId),
+            otherSchoolClassroom: toGlobalId('Classroom', students.otherSchool.classroomId),
+          },
+          cookies[role],
+        );
+        expect(response.body.errors).toBeUndefined();
+        const data = response.body.data!;
+        const schoolCodes = [...new Set(data.classrooms.nodes.map((c) => c.school.code))].sort();
+        const auditSchools = [...new Set(data.auditLog.nodes.map((e) => e.school?.code ?? null))];
+        switch (role) {
+          case 'FORM_MASTER':
+            expect(data.schools.nodes).toEqual([{ code: 'S01' }]);
+            expect(data.classrooms.nodes.map((c) => c.id)).toEqual([toGlobalId('Classroom', students.own.classroomId)]);
+            expect(data.otherClassroom).toBeNull();
+            expect(data.auditLog.totalCount).toBe(0);
+            break;
+          case 'PASTORAL_LEAD':
+            expect(schoolCodes).toEqual(['S01']);
+            expect(data.otherClassroom).not.toBeNull();
+            expect(data.auditLog.totalCount).toBe(0);
+            break;
+          case 'SCHOOL_ADMIN':
+            expect(schoolCodes).toEqual(['S01']);
+            expect(data.otherClassroom).not.toBeNull();
+            expect(data.auditLog.totalCount).toBeGreaterThan(0);
+            expect(auditSchools).toEqual(['S01']);
+            break;
+          case 'DISTRICT_ADMIN':
+            expect(data.schools.nodes.map((school) => school.code)).toEqual(['S01', 'S02']);
+            expect(schoolCodes).toEqual(['S01', 'S02']);
+            expect(data.otherClassroom).not.toBeNull();
+            expect(data.auditLog.totalCount).toBeGreaterThan(0);
+            break;
+        }
+        expect(data.otherSchoolClassroom === null).toBe(role !== 'DISTRICT_ADMIN');
+      });
+
+      it(`${role}: the dashboard's figures match the lists behind them`, async () => {
+        const mine = role === 'FORM_MASTER';
+        const response = await api.graphql<{
+          dashboard: {
+            newAlerts: number;
+            overdueReviews: number;
+            openCasesByStatus: { status: string; count: number }[];
+            studentsByRiskLevel: { count: number }[];
+          };
+          newAlerts: { totalCount: number };
+          overdue: { totalCount: number };
+          open: { totalCount: number };
+          students: { totalCount: number };
+        }>(
+          `query ($mine: Boolean) {
+            dashboard { newAlerts overdueReviews openCasesByStatus { status count } studentsByRiskLevel { count } }
+            newAlerts: alerts(filter: { status: [NEW], assignedToMe: $mine }) { totalCount }
+            overdue: cases(filter: { overdue: true, assignedToMe: $mine }) { totalCount }
+            open: cases(filter: { status: [OPEN, IN_PROGRESS, MONITORING], assignedToMe: $mine }) { totalCount }
+            students(filter: { active: true ${mine ? `, classroomId: "${toGlobalId('Classroom', students.own.classroomId)}"` : ''} }) { totalCount }
+          }`,
+          { mine: mine ? true : null },
+          cookies[role],
+        );
+        expect(response.body.errors).toBeUndefined();
+        const data = response.body.data!;
+        expect(data.dashboard.newAlerts).toBe(data.newAlerts.totalCount);
+        expect(data.dashboard.overdueReviews).toBe(data.overdue.totalCount);
+        expect(data.dashboard.openCasesByStatus.reduce((sum, s) => sum + s.count, 0)).toBe(data.open.totalCount);
+        expect(data.dashboard.studentsByRiskLevel.reduce((sum, l) => sum + l.count, 0)).toBe(data.students.totalCount);
+        expect(data.open.totalCount).toBeGreaterThan(0);
+      });
+    }
   });
 }

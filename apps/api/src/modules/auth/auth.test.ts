@@ -180,5 +180,19 @@ for (const engine of testEngines()) {
         data: { viewer: { role: 'SCHOOL_ADMIN' } },
       });
     });
+
+    it('throttles an address after 50 failures across accounts', async () => {
+      const { db } = api.database.handle;
+      // Earlier tests' failures from this address count too; start the window clean.
+      await db.deleteFrom('rate_limits').execute();
+      for (let attempt = 0; attempt < 50; attempt++) {
+        await api.graphql(SIGN_IN, { input: { email: `spray${attempt}@example.org`, password: 'guess-guess' } });
+      }
+      const blocked = await api.graphql<{ signIn: { userErrors: { message: string }[] } }>(SIGN_IN, {
+        input: { email: 'pastoral.lead@s01.pastoral.example', password: 'pastoral-demo' },
+      });
+      expect(blocked.body.data?.signIn.userErrors[0]?.message).toMatch(/^Too many failed sign-ins\. Try again in/);
+      await db.deleteFrom('rate_limits').execute();
+    });
   });
 }
