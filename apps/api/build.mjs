@@ -28,6 +28,8 @@ const inlineTypeDefs = {
 };
 
 const common = {
+  // Paths below are relative to this folder, whatever the caller's working directory.
+  absWorkingDir: new URL('.', import.meta.url).pathname,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -41,7 +43,7 @@ const migrations = readdirSync(migrationsDir).filter((file) => /^\d{14}_.+\.ts$/
 
 rmSync(new URL('./dist/', import.meta.url), { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/main.ts', 'src/cli.ts'], outdir: 'dist', plugins: [inlineTypeDefs] }),
+  build({ ...common, entryPoints: ['./src/main.ts', './src/cli.ts'], outdir: 'dist', plugins: [inlineTypeDefs] }),
   build({
     ...common,
     entryPoints: migrations.map((file) => new URL(file, migrationsDir).pathname),
