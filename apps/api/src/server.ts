@@ -97,6 +97,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
       costLimitPlugin(),
       serviceUnavailablePlugin(),
+      errorLoggingPlugin(),
     ],
     formatError: (formatted, error) => {
       const cause = unwrapResolverError(error);
@@ -112,8 +113,8 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       }
       // Apollo marks everything that is not a deliberate GraphQL error INTERNAL_SERVER_ERROR: a bug, whose details
       // stay in the log. (A class check would not do: Apollo and our code may load different copies of graphql.)
+      // Logged by errorLoggingPlugin, with the request's id.
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error({ err: cause, path: formatted.path }, 'resolver failed');
         if (!config.graphql.revealErrorDetails) {
           return {
             message: 'Internal server error',
@@ -244,6 +245,24 @@ function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
           if (errors.some((error) => unavailable.includes(String(error.extensions?.code)))) {
             response.http.status = 503;
             response.http.headers.set('retry-after', '2');
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Failures that are not deliberate GraphQL errors go to the request's log, which carries its request id. */
+function errorLoggingPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const cause = error.originalError;
+            if (!cause || cause.name === 'GraphQLError') continue;
+            const unavailable = isDatabaseUnavailable(cause) || cause instanceof RequestDeadlineError;
+            contextValue.logger[unavailable ? 'warn' : 'error']({ err: cause, path: error.path }, 'operation failed');
           }
         },
       };
