@@ -5,7 +5,14 @@
  */
 import type { Database, EngineDialect } from '@pastoral/db';
 import DataLoader from 'dataloader';
-import { type Kysely, sql } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleAlerts } from './modules/alerts/alert.policy.ts';
@@ -55,12 +62,46 @@ function groupedByKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, k
 
 const id = (row: { id: number }) => row.id;
 
-async function countsBy(
+function toCountMap(rows: { parent: number; count: number | string | bigint }[]): Map<number, number> {
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
+}
+
+/**
+ * A student's alerts or cases, newest first, through the viewer's scope (an anonymous viewer sees none): the
+ * nested connections of Student.
+ */
+function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
   db: Kysely<Database>,
-  query: () => Promise<{ parent: number; count: number | string | bigint }[]>,
-): Promise<Map<number, number>> {
-  void db;
-  return new Map((await query()).map((row) => [row.parent, Number(row.count)]));
+  table: Table,
+  dateColumn: 'alert_date' | 'created_at',
+  scope: ((eb: ExpressionBuilder<Database, Table>) => Expression<SqlBool>) | null,
+) {
+  const scoped = (ids: readonly number[]) =>
+    (db.selectFrom(table) as unknown as SelectQueryBuilder<Database, Table, object>)
+      .where(sql.ref(`${table}.student_id`), 'in', ids)
+      .where(scope ?? sql<SqlBool>`1 = 0`);
+  type Row = { id: number; student_id: number } & Record<string, string | number | null>;
+  return nestedConnectionLoader({
+    db,
+    rowsOf: (ids) => scoped(ids).selectAll() as unknown as SelectQueryBuilder<Database, Table, Row>,
+    parentColumn: `${table}.student_id`,
+    parentOf: (row: Row) => row.student_id,
+    keys: [
+      {
+        expression: sql.ref(`${table}.${dateColumn}`),
+        direction: 'desc',
+        value: (row: Row) => String(row[dateColumn]),
+      },
+      { expression: sql.ref(`${table}.id`), direction: 'desc', value: (row: Row) => row.id },
+    ],
+    countsOf: async (ids) =>
+      toCountMap(
+        (await scoped(ids)
+          .select([sql<number>`${sql.ref(`${table}.student_id`)}`.as('parent'), sql<number>`count(*)`.as('count')])
+          .groupBy(sql.ref(`${table}.student_id`))
+          .execute()) as { parent: number; count: number }[],
+      ),
+  });
 }
 
 export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, viewer: Viewer | null) {
@@ -112,56 +153,13 @@ export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, vie
       ],
       countsOf: (ids) => countByStudent(db, 'behaviour_incidents', ids),
     }),
-    alertsByStudentId: nestedConnectionLoader({
+    alertsByStudentId: studentRecordsLoader(db, 'alerts', 'alert_date', viewer ? visibleAlerts(viewer) : null),
+    casesByStudentId: studentRecordsLoader(
       db,
-      rowsOf: (ids) =>
-        db
-          .selectFrom('alerts')
-          .selectAll()
-          .where('student_id', 'in', ids)
-          .where(viewer ? visibleAlerts(viewer) : sql<boolean>`1 = 0`),
-      parentColumn: 'alerts.student_id',
-      parentOf: (row) => row.student_id,
-      keys: [
-        { expression: sql.ref('alerts.alert_date'), direction: 'desc', value: (row) => row.alert_date },
-        { expression: sql.ref('alerts.id'), direction: 'desc', value: (row) => row.id },
-      ],
-      countsOf: (ids) =>
-        countsBy(db, () =>
-          db
-            .selectFrom('alerts')
-            .select(['student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
-            .where('student_id', 'in', ids)
-            .where(viewer ? visibleAlerts(viewer) : sql<boolean>`1 = 0`)
-            .groupBy('student_id')
-            .execute(),
-        ),
-    }),
-    casesByStudentId: nestedConnectionLoader({
-      db,
-      rowsOf: (ids) =>
-        db
-          .selectFrom('intervention_cases')
-          .selectAll()
-          .where('student_id', 'in', ids)
-          .where(viewer ? visibleCases(viewer) : sql<boolean>`1 = 0`),
-      parentColumn: 'intervention_cases.student_id',
-      parentOf: (row) => row.student_id,
-      keys: [
-        { expression: sql.ref('intervention_cases.created_at'), direction: 'desc', value: (row) => row.created_at },
-        { expression: sql.ref('intervention_cases.id'), direction: 'desc', value: (row) => row.id },
-      ],
-      countsOf: (ids) =>
-        countsBy(db, () =>
-          db
-            .selectFrom('intervention_cases')
-            .select(['student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
-            .where('student_id', 'in', ids)
-            .where(viewer ? visibleCases(viewer) : sql<boolean>`1 = 0`)
-            .groupBy('student_id')
-            .execute(),
-        ),
-    }),
+      'intervention_cases',
+      'created_at',
+      viewer ? visibleCases(viewer) : null,
+    ),
     timelineByCaseId: nestedConnectionLoader({
       db,
       rowsOf: (ids) => db.selectFrom('case_events').selectAll().where('case_id', 'in', ids),
@@ -171,9 +169,9 @@ export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, vie
         { expression: sql.ref('case_events.created_at'), direction: 'asc', value: (row) => row.created_at },
         { expression: sql.ref('case_events.id'), direction: 'asc', value: (row) => row.id },
       ],
-      countsOf: (ids) =>
-        countsBy(db, () =>
-          db
+      countsOf: async (ids) =>
+        toCountMap(
+          await db
             .selectFrom('case_events')
             .select(['case_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
             .where('case_id', 'in', ids)

@@ -37,3 +37,24 @@ export function visibleStudents(viewer: Viewer) {
     );
   };
 }
+
+/**
+ * Records about a student that are assigned to a member of staff (alerts, cases): a form master sees those of
+ * their classrooms' students and those assigned to them; school staff their school's; district admins all.
+ */
+export function visibleStudentRecords<Table extends 'alerts' | 'intervention_cases'>(table: Table, viewer: Viewer) {
+  return (eb: ExpressionBuilder<Database, Table>): Expression<SqlBool> => {
+    if (viewer.role === 'DISTRICT_ADMIN') return EVERYTHING;
+    if (seesWholeSchool(viewer)) {
+      return viewer.schoolId === null ? NOTHING : eb(sql.ref(`${table}.school_id`), '=', viewer.schoolId);
+    }
+    const mine = eb(sql.ref(`${table}.assigned_to`), '=', viewer.user.id);
+    if (viewer.classroomIds.length === 0) return mine;
+    return eb.or([mine, eb(sql.ref(`${table}.student_id`), 'in', studentsOfClassrooms(viewer.classroomIds))]);
+  };
+}
+
+/** The ids of the students of some classrooms, as a subquery. */
+function studentsOfClassrooms(classroomIds: number[]) {
+  return sql`(select students.id from students where students.classroom_id in (${sql.join(classroomIds)}))`;
+}
