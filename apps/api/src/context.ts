@@ -35,17 +35,9 @@ export interface GraphQLContext {
   currentTerm: () => Promise<string | null>;
 }
 
-export function createContext(options: {
-  db: Kysely<Database>;
-  dialect: EngineDialect;
-  config: Config;
-  logger: Logger;
-  viewer: Viewer | null;
-  sessions: SessionStore;
-  request: RequestInfo;
-  setCookie: (cookie: string) => void;
-  now?: Date;
-}): GraphQLContext {
+export function createContext(
+  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm'> & { now?: Date },
+): GraphQLContext {
   const now = options.now ?? new Date();
   const today = toDateOnly(now);
   let currentTerm: Promise<string | null> | undefined;
