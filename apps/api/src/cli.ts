@@ -11,6 +11,8 @@ import { WELL_KNOWN_ACCOUNTS } from './seed/generate.ts';
 import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
 import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
+import { recomputeAll } from './modules/risk/risk.engine.ts';
+import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
 /** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
 export interface CliOutput {
@@ -95,6 +97,35 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         }
         output.out(`  (generating the data took ${seconds(summary.generateMs)})`);
         printSignIns(output, config, summary.wellKnownClassroom);
+      });
+    });
+
+  program
+    .command('recompute-risk')
+    .description("Recompute every active student's risk profile and alerts, in set-based batches")
+    .addOption(new Option('--school <id>', 'only this school (its database id)').argParser(positiveInteger))
+    .action(async (options: { school?: number }) => {
+      await withDatabase(async (database, config) => {
+        const rules = loadRiskRules(config.riskRulesFile);
+        const started = performance.now();
+        const summary = await recomputeAll(
+          {
+            db: database.db,
+            dialect: database.dialect,
+            rules,
+            actor: { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null },
+            now: new Date(),
+          },
+          {
+            schoolId: options.school,
+            onBatch: (done) => output.progress(`recomputed ${done.toLocaleString('en-GB')} students…`),
+          },
+        );
+        if (output.isTerminal) output.progress('');
+        output.out(
+          `Recomputed ${summary.students.toLocaleString('en-GB')} students with rules ${rules.version} in ${seconds(performance.now() - started)}: ` +
+            `${summary.levelChanged} changed level; alerts ${summary.alertsRaised} raised, ${summary.alertsRaisedInBand} moved to a worse band, ${summary.alertsResolved} resolved.`,
+        );
       });
     });
 
@@ -200,7 +231,8 @@ function seconds(ms: number): string {
 
 /** One line that says what went wrong and what to do, for the errors a user can cause. */
 export function describeError(error: unknown, databaseUrl?: string): string | undefined {
-  if (error instanceof ConfigError || error instanceof SeedError) return error.message;
+  if (error instanceof ConfigError || error instanceof SeedError || error instanceof RiskRulesError)
+    return error.message;
   // The first cause a user can act on: a failed migration wraps an unavailable database, which wraps the
   // connection error that names the problem.
   const cause = (error as { cause?: unknown } | null)?.cause;

@@ -44,6 +44,7 @@ const environmentSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://host:port' }).optional(),
   SEED_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).default('pastoral-demo'),
   WEB_DIST_DIR: z.string().optional(),
+  RISK_RULES_FILE: z.string().optional(),
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
@@ -79,6 +80,8 @@ export interface Config {
     /** Stack traces and "Did you mean" hints in error responses: development and test only. */
     revealErrorDetails: boolean;
   };
+  /** A district's own risk cut points (JSON); the defaults when unset. */
+  riskRulesFile: string | undefined;
   /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean;
 }
@@ -124,5 +127,6 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       revealErrorDetails: env.NODE_ENV !== 'production',
     },
     trustProxy: env.TRUST_PROXY === 'true',
+    riskRulesFile: env.RISK_RULES_FILE,
   };
 }

@@ -26,7 +26,22 @@ export type AuditEvent =
       reason: 'wrong_credentials' | 'throttled';
     }
   | { action: 'session.signed_out'; schoolId: number | null; userId: number }
-  | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number };
+  | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number }
+  | {
+      action: 'alert.raised' | 'alert.band_raised';
+      schoolId: number;
+      alertId: number;
+      studentId: number;
+      severity: number;
+    }
+  | { action: 'alert.resolved'; schoolId: number; alertId: number; studentId: number }
+  | {
+      action: 'risk.recomputed';
+      schoolId: number | null;
+      students: number;
+      levelChanged: number;
+      rulesVersion: string;
+    };
 
 function entryFields(event: AuditEvent) {
   switch (event.action) {
@@ -39,6 +54,27 @@ function entryFields(event: AuditEvent) {
         entity_id: event.userId,
         student_id: null,
         details: JSON.stringify({ reason: event.reason }),
+      };
+    case 'alert.raised':
+    case 'alert.band_raised':
+      return {
+        entity_type: 'alert',
+        entity_id: event.alertId,
+        student_id: event.studentId,
+        details: JSON.stringify({ severity: event.severity }),
+      };
+    case 'alert.resolved':
+      return { entity_type: 'alert', entity_id: event.alertId, student_id: event.studentId, details: null };
+    case 'risk.recomputed':
+      return {
+        entity_type: null,
+        entity_id: null,
+        student_id: null,
+        details: JSON.stringify({
+          students: event.students,
+          levelChanged: event.levelChanged,
+          rulesVersion: event.rulesVersion,
+        }),
       };
     case 'case_note.restricted_read':
       return {

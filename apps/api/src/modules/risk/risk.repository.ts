@@ -1,0 +1,115 @@
+/** The facts the risk rules need, read set-based for a batch of students: three statements per batch. */
+import type { Database, RiskProfile } from '@pastoral/db';
+import { type Kysely, sql } from 'kysely';
+
+export interface AttendanceFacts {
+  attended: number;
+  recorded: number;
+}
+
+/** Each student's last `windowSchoolDays` attendance records: how many, and how many attended. */
+export async function attendanceFacts(
+  db: Kysely<Database>,
+  studentIds: readonly number[],
+  windowSchoolDays: number,
+): Promise<Map<number, AttendanceFacts>> {
+  const ranked = db
+    .selectFrom('attendance_records')
+    .select([
+      'student_id',
+      'status',
+      sql<number>`row_number() over (partition by student_id order by ${sql.ref('date')} desc)`.as('recency'),
+    ])
+    .where('student_id', 'in', studentIds)
+    .as('ranked');
+  const rows = await db
+    .selectFrom(ranked)
+    .select([
+      'ranked.student_id',
+      sql<number>`sum(case when ranked.status in ('PRESENT', 'LATE') then 1 else 0 end)`.as('attended'),
+      sql<number>`count(*)`.as('recorded'),
+    ])
+    .where('ranked.recency', '<=', windowSchoolDays)
+    .groupBy('ranked.student_id')
+    .execute();
+  return new Map(
+    rows.map((row) => [row.student_id, { attended: Number(row.attended), recorded: Number(row.recorded) }]),
+  );
+}
+
+export interface BehaviourFacts {
+  minor: number;
+  major: number;
+  suspensions: number;
+}
+
+/** Each student's incidents after `since` and on or before `until` (dates). */
+export async function behaviourFacts(
+  db: Kysely<Database>,
+  studentIds: readonly number[],
+  since: string,
+  until: string,
+): Promise<Map<number, BehaviourFacts>> {
+  const rows = await db
+    .selectFrom('behaviour_incidents')
+    .select([
+      'student_id',
+      sql<number>`sum(case when severity = 'MINOR' then 1 else 0 end)`.as('minor'),
+      sql<number>`sum(case when severity = 'MAJOR' then 1 else 0 end)`.as('major'),
+      sql<number>`sum(case when suspension_days > 0 then 1 else 0 end)`.as('suspensions'),
+    ])
+    .where('student_id', 'in', studentIds)
+    .where('occurred_on', '>', since)
+    .where('occurred_on', '<=', until)
+    .groupBy('student_id')
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.student_id,
+      { minor: Number(row.minor), major: Number(row.major), suspensions: Number(row.suspensions) },
+    ]),
+  );
+}
+
+/** The subjects each student is failing in a term. */
+export async function failingSubjects(
+  db: Kysely<Database>,
+  studentIds: readonly number[],
+  termCode: string | null,
+): Promise<Map<number, string[]>> {
+  if (termCode === null) return new Map();
+  const rows = await db
+    .selectFrom('assessment_results')
+    .select(['student_id', 'subject'])
+    .where('student_id', 'in', studentIds)
+    .where('term_code', '=', termCode)
+    .where('passing', '=', 0)
+    .orderBy('student_id')
+    .orderBy('subject')
+    .execute();
+  const bySubject = new Map<number, string[]>();
+  for (const row of rows) bySubject.set(row.student_id, [...(bySubject.get(row.student_id) ?? []), row.subject]);
+  return bySubject;
+}
+
+export async function currentProfiles(
+  db: Kysely<Database>,
+  studentIds: readonly number[],
+): Promise<Map<number, RiskProfile>> {
+  const rows = await db.selectFrom('risk_profiles').selectAll().where('student_id', 'in', studentIds).execute();
+  return new Map(rows.map((row) => [row.student_id, row]));
+}
+
+/** Active students in id order, optionally of one school, from `afterId` on: the engine's batches. */
+export async function activeStudentBatch(
+  db: Kysely<Database>,
+  options: { schoolId?: number; afterId: number; limit: number },
+) {
+  let query = db
+    .selectFrom('students')
+    .select(['id', 'school_id', 'classroom_id'])
+    .where('is_active', '=', 1)
+    .where('id', '>', options.afterId);
+  if (options.schoolId !== undefined) query = query.where('school_id', '=', options.schoolId);
+  return query.orderBy('id').limit(options.limit).execute();
+}
