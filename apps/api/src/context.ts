@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { unauthenticated } from './graphql/errors.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
+import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
@@ -14,6 +15,8 @@ export interface RequestInfo {
   id: string;
   ip: string | null;
   userAgent: string | null;
+  /** The Idempotency-Key header, for mutations that take one. */
+  idempotencyKey: string | null;
 }
 
 export interface GraphQLContext {
@@ -54,6 +57,17 @@ export function createContext(
 export function requireViewer(context: GraphQLContext): Viewer {
   if (!context.viewer) throw unauthenticated();
   return context.viewer;
+}
+
+/** What a mutation service needs of the request: who acts, on which database, when. */
+export function mutationContext(context: GraphQLContext): MutationContext {
+  return {
+    db: context.db,
+    dialect: context.dialect,
+    viewer: requireViewer(context),
+    actor: auditActor(context),
+    now: context.now,
+  };
 }
 
 /** The viewer as the actor of an audit entry. */

@@ -165,6 +165,8 @@ export async function buildServer({ config, database, logger }: ServerDependenci
             id: request.id,
             ip: request.ip ?? null,
             userAgent: request.headers['user-agent'] ?? null,
+            idempotencyKey:
+              typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null,
           },
           setCookie: (cookie) => void reply.header('set-cookie', cookie),
         });

@@ -333,3 +333,14 @@ export function isStatementTimeout(error: unknown): boolean {
   const errno = (error as { errno?: number } | null)?.errno;
   return errno === 1969 || errno === 3024;
 }
+
+/** An insert or update that hit a unique key (MySQL 1062 ER_DUP_ENTRY, SQLite SQLITE_CONSTRAINT_UNIQUE/PK). */
+export function isUniqueViolation(error: unknown): boolean {
+  const { errno, code } = (error as { errno?: number; code?: string } | null) ?? {};
+  return errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** The engine gave up on a transaction to break a deadlock (MySQL 1213); it rolled back and may be retried. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { errno?: number } | null)?.errno === 1213;
+}

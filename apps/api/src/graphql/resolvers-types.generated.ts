@@ -174,6 +174,16 @@ export type QueryStudentsArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Raises a concern about a student by hand (a WELLBEING alert), assigned to their form master. */
+  raiseConcern: RaiseConcernPayload;
+  /** Marks an alert as seen. Acknowledging an acknowledged alert changes nothing. */
+  acknowledgeAlert: AcknowledgeAlertPayload;
+  /** Acknowledges up to 100 alerts at once: all of them, or none if any cannot be. */
+  acknowledgeAlerts: AcknowledgeAlertsPayload;
+  /** Dismisses an alert that needs no action; a reason is required. */
+  dismissAlert: DismissAlertPayload;
+  /** Opens a case from one or more alerts of the same student. */
+  escalateAlert: EscalateAlertPayload;
   /**
    * Signs in with e-mail and password and sets the session cookie. A wrong e-mail and a wrong password get the
    * same answer; repeated failures are throttled per account and per address, and the answer says when to retry.
@@ -181,10 +191,54 @@ export type Mutation = {
   signIn: SignInPayload;
   /** Ends the current session and clears its cookie. */
   signOut: SignOutPayload;
+  /** Opens a case about a student. */
+  openCase: OpenCasePayload;
+  /** Changes a case's details or owner. Carries expectedVersion; a stale version is a STALE_VERSION userError. */
+  updateCase: UpdateCasePayload;
+  /** Moves a case along its lifecycle; a move it does not allow is an INVALID_TRANSITION userError naming those it does. */
+  changeCaseStatus: ChangeCaseStatusPayload;
+  /** Adds a note to a case's timeline. */
+  addCaseNote: AddCaseNotePayload;
+};
+
+export type MutationRaiseConcernArgs = {
+  input: RaiseConcernInput;
+};
+
+export type MutationAcknowledgeAlertArgs = {
+  input: AcknowledgeAlertInput;
+};
+
+export type MutationAcknowledgeAlertsArgs = {
+  input: AcknowledgeAlertsInput;
+};
+
+export type MutationDismissAlertArgs = {
+  input: DismissAlertInput;
+};
+
+export type MutationEscalateAlertArgs = {
+  input: EscalateAlertInput;
 };
 
 export type MutationSignInArgs = {
   input: SignInInput;
+};
+
+export type MutationOpenCaseArgs = {
+  input: OpenCaseInput;
+};
+
+export type MutationUpdateCaseArgs = {
+  input: UpdateCaseInput;
+};
+
+export type MutationChangeCaseStatusArgs = {
+  input: ChangeCaseStatusInput;
+};
+
+export type MutationAddCaseNoteArgs = {
+  input: AddCaseNoteInput;
 };
 
 /** What an alert is about. */
@@ -265,6 +319,97 @@ export type AlertOrder = {
   field: AlertOrderField;
   /** ASC or DESC; DESC puts the most recent (or most severe) first. */
   direction: OrderDirection;
+};
+
+/** A concern raised by hand about a student. */
+export type RaiseConcernInput = {
+  /** The student the concern is about. */
+  studentId: Scalars['ID']['input'];
+  /** What was noticed, in words (up to 500 characters). */
+  reason: Scalars['String']['input'];
+  /** How serious it is. Default: WATCH. */
+  severity?: InputMaybe<AlertSeverity>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of raiseConcern. */
+export type RaiseConcernPayload = {
+  __typename?: 'RaiseConcernPayload';
+  /** The new alert, assigned to the student's form master; null on failure. */
+  alert: Maybe<Alert>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** Which alert to acknowledge. */
+export type AcknowledgeAlertInput = {
+  /** The alert to acknowledge. */
+  alertId: Scalars['ID']['input'];
+};
+
+/** The result of acknowledgeAlert. */
+export type AcknowledgeAlertPayload = {
+  __typename?: 'AcknowledgeAlertPayload';
+  /** The alert, now ACKNOWLEDGED; null on failure. */
+  alert: Maybe<Alert>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** Which alerts to acknowledge together. */
+export type AcknowledgeAlertsInput = {
+  /** Up to 100 alert ids. */
+  alertIds: Array<Scalars['ID']['input']>;
+};
+
+/** The result of acknowledgeAlerts: all or nothing. */
+export type AcknowledgeAlertsPayload = {
+  __typename?: 'AcknowledgeAlertsPayload';
+  /** The alerts, now ACKNOWLEDGED; empty when any of them could not be (see userErrors). */
+  alerts: Array<Alert>;
+  /** One error per alert that could not be acknowledged, with its index in the input. */
+  userErrors: Array<UserError>;
+};
+
+/** Which alert to dismiss, and why. */
+export type DismissAlertInput = {
+  /** The alert to dismiss. */
+  alertId: Scalars['ID']['input'];
+  /** Why no action is needed (up to 500 characters). */
+  reason: Scalars['String']['input'];
+};
+
+/** The result of dismissAlert. */
+export type DismissAlertPayload = {
+  __typename?: 'DismissAlertPayload';
+  /** The alert, now DISMISSED; null on failure. */
+  alert: Maybe<Alert>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** Alerts of one student to open a case from. */
+export type EscalateAlertInput = {
+  /** One or more alerts, all of the same student. */
+  alertIds: Array<Scalars['ID']['input']>;
+  /** The case's title. Default: from the first alert's type. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** Default: from the alerts' highest severity. */
+  priority?: InputMaybe<CasePriority>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of escalateAlert. */
+export type EscalateAlertPayload = {
+  __typename?: 'EscalateAlertPayload';
+  /** The case opened from the alerts; null on failure. */
+  case: Maybe<InterventionCase>;
+  /** The alerts, now ESCALATED. */
+  alerts: Array<Alert>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
 };
 
 /** Who or what made an audited change or read. */
@@ -520,6 +665,108 @@ export type CaseOrder = {
   field: CaseOrderField;
   /** ASC or DESC. */
   direction: OrderDirection;
+};
+
+/** A new case about a student. */
+export type OpenCaseInput = {
+  /** The student the case is about. */
+  studentId: Scalars['ID']['input'];
+  /** Up to 200 characters. */
+  title: Scalars['String']['input'];
+  /** ATTENDANCE, BEHAVIOUR, ACADEMIC or WELLBEING. */
+  category: Scalars['String']['input'];
+  /** MTSS tier, 1 to 3. Default: 1. */
+  tier?: InputMaybe<Scalars['Int']['input']>;
+  /** Default: MEDIUM. */
+  priority?: InputMaybe<CasePriority>;
+  /** What the case works towards. */
+  goal?: InputMaybe<Scalars['String']['input']>;
+  /** When to review the case next (today or later); past it the case is overdue. */
+  nextReviewAt?: InputMaybe<Scalars['Date']['input']>;
+  /** The owner; only pastoral leads and admins may give a case to someone else. Default: you. */
+  assignedToId?: InputMaybe<Scalars['ID']['input']>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of openCase. */
+export type OpenCasePayload = {
+  __typename?: 'OpenCasePayload';
+  /** The new case, OPEN; null on failure. */
+  case: Maybe<InterventionCase>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** Changes to a case. Fields left out stay as they are. */
+export type UpdateCaseInput = {
+  id: Scalars['ID']['input'];
+  /** The version you read; a stale one changes nothing and is a STALE_VERSION error. */
+  expectedVersion: Scalars['Int']['input'];
+  /** A new title (up to 200 characters). */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** ATTENDANCE, BEHAVIOUR, ACADEMIC or WELLBEING. */
+  category?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 3. */
+  tier?: InputMaybe<Scalars['Int']['input']>;
+  /** How urgent the case is. */
+  priority?: InputMaybe<CasePriority>;
+  /** What the case works towards (up to 2,000 characters). */
+  goal?: InputMaybe<Scalars['String']['input']>;
+  /** The next review date (today or later). */
+  nextReviewAt?: InputMaybe<Scalars['Date']['input']>;
+  /** A new owner in the case's school; only pastoral leads and admins may reassign. */
+  assignedToId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** The result of updateCase. */
+export type UpdateCasePayload = {
+  __typename?: 'UpdateCasePayload';
+  /** The case as it is now; null on failure. */
+  case: Maybe<InterventionCase>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** A move of a case along its lifecycle. */
+export type ChangeCaseStatusInput = {
+  id: Scalars['ID']['input'];
+  /** The version you read; a stale one changes nothing and is a STALE_VERSION error. */
+  expectedVersion: Scalars['Int']['input'];
+  /** OPEN → IN_PROGRESS → MONITORING → CLOSED; a closed case can be reopened (OPEN). */
+  status: CaseStatus;
+  /** Required when closing. */
+  outcome?: InputMaybe<CaseOutcome>;
+};
+
+/** The result of changeCaseStatus. */
+export type ChangeCaseStatusPayload = {
+  __typename?: 'ChangeCaseStatusPayload';
+  /** The case as it is now; null on failure. */
+  case: Maybe<InterventionCase>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** A note on a case's timeline. */
+export type AddCaseNoteInput = {
+  /** The case to add the note to. */
+  caseId: Scalars['ID']['input'];
+  /** Up to 10,000 characters. */
+  body: Scalars['String']['input'];
+  /** Restricted notes are readable only by staff with the safeguarding permission. */
+  restricted?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** The result of addCaseNote. */
+export type AddCaseNotePayload = {
+  __typename?: 'AddCaseNotePayload';
+  /** The new timeline entry; null on failure. */
+  event: Maybe<CaseEvent>;
+  /** The case, with its timeline. */
+  case: Maybe<InterventionCase>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
 };
 
 /** A classroom (form group) of a school, in a year group. */
@@ -1010,6 +1257,29 @@ export type ResolversTypes = {
   AlertFilter: AlertFilter;
   AlertOrderField: AlertOrderField;
   AlertOrder: AlertOrder;
+  RaiseConcernInput: RaiseConcernInput;
+  RaiseConcernPayload: ResolverTypeWrapper<
+    Omit<RaiseConcernPayload, 'alert'> & { alert?: Maybe<ResolversTypes['Alert']> }
+  >;
+  AcknowledgeAlertInput: AcknowledgeAlertInput;
+  AcknowledgeAlertPayload: ResolverTypeWrapper<
+    Omit<AcknowledgeAlertPayload, 'alert'> & { alert?: Maybe<ResolversTypes['Alert']> }
+  >;
+  AcknowledgeAlertsInput: AcknowledgeAlertsInput;
+  AcknowledgeAlertsPayload: ResolverTypeWrapper<
+    Omit<AcknowledgeAlertsPayload, 'alerts'> & { alerts: Array<ResolversTypes['Alert']> }
+  >;
+  DismissAlertInput: DismissAlertInput;
+  DismissAlertPayload: ResolverTypeWrapper<
+    Omit<DismissAlertPayload, 'alert'> & { alert?: Maybe<ResolversTypes['Alert']> }
+  >;
+  EscalateAlertInput: EscalateAlertInput;
+  EscalateAlertPayload: ResolverTypeWrapper<
+    Omit<EscalateAlertPayload, 'case' | 'alerts'> & {
+      case?: Maybe<ResolversTypes['InterventionCase']>;
+      alerts: Array<ResolversTypes['Alert']>;
+    }
+  >;
   ActorType: ActorType;
   AuditLogEntry: ResolverTypeWrapper<AuditEntryModel>;
   AuditLogEntryEdge: ResolverTypeWrapper<EdgeModelModel>;
@@ -1032,6 +1302,25 @@ export type ResolversTypes = {
   CaseFilter: CaseFilter;
   CaseOrderField: CaseOrderField;
   CaseOrder: CaseOrder;
+  OpenCaseInput: OpenCaseInput;
+  OpenCasePayload: ResolverTypeWrapper<
+    Omit<OpenCasePayload, 'case'> & { case?: Maybe<ResolversTypes['InterventionCase']> }
+  >;
+  UpdateCaseInput: UpdateCaseInput;
+  UpdateCasePayload: ResolverTypeWrapper<
+    Omit<UpdateCasePayload, 'case'> & { case?: Maybe<ResolversTypes['InterventionCase']> }
+  >;
+  ChangeCaseStatusInput: ChangeCaseStatusInput;
+  ChangeCaseStatusPayload: ResolverTypeWrapper<
+    Omit<ChangeCaseStatusPayload, 'case'> & { case?: Maybe<ResolversTypes['InterventionCase']> }
+  >;
+  AddCaseNoteInput: AddCaseNoteInput;
+  AddCaseNotePayload: ResolverTypeWrapper<
+    Omit<AddCaseNotePayload, 'event' | 'case'> & {
+      event?: Maybe<ResolversTypes['CaseEvent']>;
+      case?: Maybe<ResolversTypes['InterventionCase']>;
+    }
+  >;
   Classroom: ResolverTypeWrapper<ClassroomModel>;
   ClassroomEdge: ResolverTypeWrapper<EdgeModelModel>;
   ClassroomConnection: ResolverTypeWrapper<ConnectionModelModel>;
@@ -1080,6 +1369,19 @@ export type ResolversParentTypes = {
   AlertConnection: ConnectionModelModel;
   AlertFilter: AlertFilter;
   AlertOrder: AlertOrder;
+  RaiseConcernInput: RaiseConcernInput;
+  RaiseConcernPayload: Omit<RaiseConcernPayload, 'alert'> & { alert?: Maybe<ResolversParentTypes['Alert']> };
+  AcknowledgeAlertInput: AcknowledgeAlertInput;
+  AcknowledgeAlertPayload: Omit<AcknowledgeAlertPayload, 'alert'> & { alert?: Maybe<ResolversParentTypes['Alert']> };
+  AcknowledgeAlertsInput: AcknowledgeAlertsInput;
+  AcknowledgeAlertsPayload: Omit<AcknowledgeAlertsPayload, 'alerts'> & { alerts: Array<ResolversParentTypes['Alert']> };
+  DismissAlertInput: DismissAlertInput;
+  DismissAlertPayload: Omit<DismissAlertPayload, 'alert'> & { alert?: Maybe<ResolversParentTypes['Alert']> };
+  EscalateAlertInput: EscalateAlertInput;
+  EscalateAlertPayload: Omit<EscalateAlertPayload, 'case' | 'alerts'> & {
+    case?: Maybe<ResolversParentTypes['InterventionCase']>;
+    alerts: Array<ResolversParentTypes['Alert']>;
+  };
   AuditLogEntry: AuditEntryModel;
   AuditLogEntryEdge: EdgeModelModel;
   AuditLogEntryConnection: ConnectionModelModel;
@@ -1096,6 +1398,19 @@ export type ResolversParentTypes = {
   InterventionCaseConnection: ConnectionModelModel;
   CaseFilter: CaseFilter;
   CaseOrder: CaseOrder;
+  OpenCaseInput: OpenCaseInput;
+  OpenCasePayload: Omit<OpenCasePayload, 'case'> & { case?: Maybe<ResolversParentTypes['InterventionCase']> };
+  UpdateCaseInput: UpdateCaseInput;
+  UpdateCasePayload: Omit<UpdateCasePayload, 'case'> & { case?: Maybe<ResolversParentTypes['InterventionCase']> };
+  ChangeCaseStatusInput: ChangeCaseStatusInput;
+  ChangeCaseStatusPayload: Omit<ChangeCaseStatusPayload, 'case'> & {
+    case?: Maybe<ResolversParentTypes['InterventionCase']>;
+  };
+  AddCaseNoteInput: AddCaseNoteInput;
+  AddCaseNotePayload: Omit<AddCaseNotePayload, 'event' | 'case'> & {
+    event?: Maybe<ResolversParentTypes['CaseEvent']>;
+    case?: Maybe<ResolversParentTypes['InterventionCase']>;
+  };
   Classroom: ClassroomModel;
   ClassroomEdge: EdgeModelModel;
   ClassroomConnection: ConnectionModelModel;
@@ -1181,6 +1496,36 @@ export type MutationResolvers<
   ContextType = GraphQLContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = {
+  raiseConcern?: Resolver<
+    ResolversTypes['RaiseConcernPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRaiseConcernArgs, 'input'>
+  >;
+  acknowledgeAlert?: Resolver<
+    ResolversTypes['AcknowledgeAlertPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAcknowledgeAlertArgs, 'input'>
+  >;
+  acknowledgeAlerts?: Resolver<
+    ResolversTypes['AcknowledgeAlertsPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAcknowledgeAlertsArgs, 'input'>
+  >;
+  dismissAlert?: Resolver<
+    ResolversTypes['DismissAlertPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDismissAlertArgs, 'input'>
+  >;
+  escalateAlert?: Resolver<
+    ResolversTypes['EscalateAlertPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationEscalateAlertArgs, 'input'>
+  >;
   signIn?: Resolver<
     ResolversTypes['SignInPayload'],
     ParentType,
@@ -1188,6 +1533,30 @@ export type MutationResolvers<
     RequireFields<MutationSignInArgs, 'input'>
   >;
   signOut?: Resolver<ResolversTypes['SignOutPayload'], ParentType, ContextType>;
+  openCase?: Resolver<
+    ResolversTypes['OpenCasePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationOpenCaseArgs, 'input'>
+  >;
+  updateCase?: Resolver<
+    ResolversTypes['UpdateCasePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateCaseArgs, 'input'>
+  >;
+  changeCaseStatus?: Resolver<
+    ResolversTypes['ChangeCaseStatusPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationChangeCaseStatusArgs, 'input'>
+  >;
+  addCaseNote?: Resolver<
+    ResolversTypes['AddCaseNotePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAddCaseNoteArgs, 'input'>
+  >;
 };
 
 export type AlertResolvers<
@@ -1226,6 +1595,48 @@ export type AlertConnectionResolvers<
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   totalCountIsCapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type RaiseConcernPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['RaiseConcernPayload'] = ResolversParentTypes['RaiseConcernPayload'],
+> = {
+  alert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type AcknowledgeAlertPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['AcknowledgeAlertPayload'] = ResolversParentTypes['AcknowledgeAlertPayload'],
+> = {
+  alert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type AcknowledgeAlertsPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['AcknowledgeAlertsPayload'] =
+    ResolversParentTypes['AcknowledgeAlertsPayload'],
+> = {
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type DismissAlertPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['DismissAlertPayload'] = ResolversParentTypes['DismissAlertPayload'],
+> = {
+  alert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type EscalateAlertPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['EscalateAlertPayload'] = ResolversParentTypes['EscalateAlertPayload'],
+> = {
+  case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type AuditLogEntryResolvers<
@@ -1377,6 +1788,39 @@ export type InterventionCaseConnectionResolvers<
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   totalCountIsCapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type OpenCasePayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['OpenCasePayload'] = ResolversParentTypes['OpenCasePayload'],
+> = {
+  case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type UpdateCasePayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['UpdateCasePayload'] = ResolversParentTypes['UpdateCasePayload'],
+> = {
+  case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ChangeCaseStatusPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ChangeCaseStatusPayload'] = ResolversParentTypes['ChangeCaseStatusPayload'],
+> = {
+  case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type AddCaseNotePayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['AddCaseNotePayload'] = ResolversParentTypes['AddCaseNotePayload'],
+> = {
+  event?: Resolver<Maybe<ResolversTypes['CaseEvent']>, ParentType, ContextType>;
+  case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type ClassroomResolvers<
@@ -1638,6 +2082,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Alert?: AlertResolvers<ContextType>;
   AlertEdge?: AlertEdgeResolvers<ContextType>;
   AlertConnection?: AlertConnectionResolvers<ContextType>;
+  RaiseConcernPayload?: RaiseConcernPayloadResolvers<ContextType>;
+  AcknowledgeAlertPayload?: AcknowledgeAlertPayloadResolvers<ContextType>;
+  AcknowledgeAlertsPayload?: AcknowledgeAlertsPayloadResolvers<ContextType>;
+  DismissAlertPayload?: DismissAlertPayloadResolvers<ContextType>;
+  EscalateAlertPayload?: EscalateAlertPayloadResolvers<ContextType>;
   AuditLogEntry?: AuditLogEntryResolvers<ContextType>;
   AuditLogEntryEdge?: AuditLogEntryEdgeResolvers<ContextType>;
   AuditLogEntryConnection?: AuditLogEntryConnectionResolvers<ContextType>;
@@ -1650,6 +2099,10 @@ export type Resolvers<ContextType = GraphQLContext> = {
   CaseEventConnection?: CaseEventConnectionResolvers<ContextType>;
   InterventionCaseEdge?: InterventionCaseEdgeResolvers<ContextType>;
   InterventionCaseConnection?: InterventionCaseConnectionResolvers<ContextType>;
+  OpenCasePayload?: OpenCasePayloadResolvers<ContextType>;
+  UpdateCasePayload?: UpdateCasePayloadResolvers<ContextType>;
+  ChangeCaseStatusPayload?: ChangeCaseStatusPayloadResolvers<ContextType>;
+  AddCaseNotePayload?: AddCaseNotePayloadResolvers<ContextType>;
   Classroom?: ClassroomResolvers<ContextType>;
   ClassroomEdge?: ClassroomEdgeResolvers<ContextType>;
   ClassroomConnection?: ClassroomConnectionResolvers<ContextType>;

@@ -1,10 +1,58 @@
-import { requireViewer } from '../../context.ts';
-import { severityCode, severityName } from '../../graphql/enums.ts';
+import { mutationContext, requireViewer } from '../../context.ts';
+import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
+import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AlertSeverity, AlertStatus, AlertType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAlerts } from './alert.repository.ts';
 
 export const alertResolvers: Resolvers = {
+  Mutation: {
+    raiseConcern: async (_parent, { input }, context) => {
+      const outcome = await raiseConcern(mutationContext(context), {
+        studentId: idOfType(input.studentId, 'Student', 'input.studentId'),
+        reason: input.reason,
+        severity: input.severity == null ? null : severityCode(input.severity),
+        idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
+      });
+      return outcome.ok ? { alert: outcome.value, userErrors: [] } : { alert: null, userErrors: outcome.userErrors };
+    },
+    acknowledgeAlert: async (_parent, { input }, context) => {
+      const outcome = await acknowledgeAlerts(
+        mutationContext(context),
+        [idOfType(input.alertId, 'Alert', 'input.alertId')],
+        'alertId',
+      );
+      return outcome.ok
+        ? { alert: outcome.value[0]!, userErrors: [] }
+        : { alert: null, userErrors: outcome.userErrors.map((e) => ({ ...e, field: ['input', 'alertId'] })) };
+    },
+    acknowledgeAlerts: async (_parent, { input }, context) => {
+      const outcome = await acknowledgeAlerts(
+        mutationContext(context),
+        input.alertIds.map((id, index) => idOfType(id, 'Alert', `input.alertIds.${index}`)),
+      );
+      return outcome.ok ? { alerts: outcome.value, userErrors: [] } : { alerts: [], userErrors: outcome.userErrors };
+    },
+    dismissAlert: async (_parent, { input }, context) => {
+      const outcome = await dismissAlert(
+        mutationContext(context),
+        idOfType(input.alertId, 'Alert', 'input.alertId'),
+        input.reason,
+      );
+      return outcome.ok ? { alert: outcome.value, userErrors: [] } : { alert: null, userErrors: outcome.userErrors };
+    },
+    escalateAlert: async (_parent, { input }, context) => {
+      const outcome = await escalateAlerts(mutationContext(context), {
+        alertIds: input.alertIds.map((id, index) => idOfType(id, 'Alert', `input.alertIds.${index}`)),
+        title: input.title,
+        priority: input.priority == null ? null : priorityCode(input.priority),
+        idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
+      });
+      return outcome.ok
+        ? { case: outcome.value.case, alerts: outcome.value.alerts, userErrors: [] }
+        : { case: null, alerts: [], userErrors: outcome.userErrors };
+    },
+  },
   Query: {
     alerts: (_parent, { filter, orderBy, ...page }, context) => {
       const viewer = requireViewer(context);

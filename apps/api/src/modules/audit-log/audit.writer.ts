@@ -36,6 +36,20 @@ export type AuditEvent =
     }
   | { action: 'alert.resolved'; schoolId: number; alertId: number; studentId: number }
   | {
+      action: 'alert.acknowledged' | 'alert.dismissed' | 'alert.escalated' | 'alert.concern_raised';
+      schoolId: number;
+      alertId: number;
+      studentId: number;
+      changes?: Record<string, unknown>;
+    }
+  | {
+      action: 'case.opened' | 'case.updated' | 'case.reassigned' | 'case.status_changed' | 'case.note_added';
+      schoolId: number;
+      caseId: number;
+      studentId: number;
+      changes: Record<string, unknown>;
+    }
+  | {
       action: 'risk.recomputed';
       schoolId: number | null;
       students: number;
@@ -65,6 +79,27 @@ function entryFields(event: AuditEvent) {
       };
     case 'alert.resolved':
       return { entity_type: 'alert', entity_id: event.alertId, student_id: event.studentId, details: null };
+    case 'alert.acknowledged':
+    case 'alert.dismissed':
+    case 'alert.escalated':
+    case 'alert.concern_raised':
+      return {
+        entity_type: 'alert',
+        entity_id: event.alertId,
+        student_id: event.studentId,
+        details: event.changes ? JSON.stringify(event.changes) : null,
+      };
+    case 'case.opened':
+    case 'case.updated':
+    case 'case.reassigned':
+    case 'case.status_changed':
+    case 'case.note_added':
+      return {
+        entity_type: 'case',
+        entity_id: event.caseId,
+        student_id: event.studentId,
+        details: JSON.stringify(event.changes),
+      };
     case 'risk.recomputed':
       return {
         entity_type: null,

@@ -1,12 +1,83 @@
 import { type CASE_PRIORITIES } from '@pastoral/db';
-import { auditActor, requireViewer } from '../../context.ts';
+import { auditActor, mutationContext, requireViewer } from '../../context.ts';
+import type { Outcome, UserError } from '../../graphql/mutations.ts';
+import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
 import { priorityCode, priorityName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { CaseEventKind, CaseOutcome, CaseStatus, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { listCases, OPEN_CASE_STATUSES } from './case.repository.ts';
 
+function payload<T, K extends string>(
+  outcome: Outcome<T>,
+  key: K,
+): { [P in K]: T | null } & { userErrors: UserError[] } {
+  return {
+    [key]: outcome.ok ? outcome.value : null,
+    userErrors: outcome.ok ? [] : outcome.userErrors,
+  } as { [P in K]: T | null } & { userErrors: UserError[] };
+}
+
 export const caseResolvers: Resolvers = {
+  Mutation: {
+    openCase: async (_parent, { input }, context) =>
+      payload(
+        await openCase(mutationContext(context), {
+          studentId: idOfType(input.studentId, 'Student', 'input.studentId'),
+          title: input.title,
+          category: input.category,
+          tier: input.tier,
+          priority: input.priority == null ? null : priorityCode(input.priority),
+          goal: input.goal,
+          nextReviewAt: input.nextReviewAt,
+          assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
+          idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
+        }),
+        'case',
+      ),
+    updateCase: async (_parent, { input }, context) =>
+      payload(
+        await updateCase(mutationContext(context), {
+          id: idOfType(input.id, 'InterventionCase', 'input.id'),
+          expectedVersion: input.expectedVersion,
+          title: input.title,
+          category: input.category,
+          tier: input.tier,
+          priority: input.priority == null ? null : priorityCode(input.priority),
+          goal: input.goal,
+          nextReviewAt: input.nextReviewAt,
+          assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
+        }),
+        'case',
+      ),
+    changeCaseStatus: async (_parent, { input }, context) =>
+      payload(
+        await changeCaseStatus(mutationContext(context), {
+          id: idOfType(input.id, 'InterventionCase', 'input.id'),
+          expectedVersion: input.expectedVersion,
+          status: input.status,
+          outcome: input.outcome ?? null,
+        }),
+        'case',
+      ),
+    addCaseNote: async (_parent, { input }, context) => {
+      const outcome = await addCaseNote(mutationContext(context), {
+        caseId: idOfType(input.caseId, 'InterventionCase', 'input.caseId'),
+        body: input.body,
+        restricted: input.restricted ?? false,
+      });
+      if (!outcome.ok) return { event: null, case: null, userErrors: outcome.userErrors };
+      return {
+        case: outcome.value.case,
+        event: await context.db
+          .selectFrom('case_events')
+          .selectAll()
+          .where('id', '=', outcome.value.eventId)
+          .executeTakeFirstOrThrow(),
+        userErrors: [],
+      };
+    },
+  },
   Query: {
     cases: (_parent, { filter, orderBy, ...page }, context) => {
       const viewer = requireViewer(context);

@@ -1,0 +1,105 @@
+/**
+ * Idempotent creation: a retry with the same key returns the first result and creates nothing; the same key
+ * with another input is refused. The key is claimed inside the mutation's own transaction, so a concurrent
+ * retry waits on the first one's row and then sees its result; a failed first attempt leaves no key behind.
+ */
+import { createHash } from 'node:crypto';
+import { type Database, type EngineDialect, isUniqueViolation, toTimestamp } from '@pastoral/db';
+import type { Transaction } from 'kysely';
+import { failure, type Outcome, userError } from '../../graphql/mutations.ts';
+
+/** Keys are kept at least this long (and swept after). */
+export const IDEMPOTENCY_TTL_MS = 48 * 60 * 60_000;
+
+export interface IdempotencyRequest {
+  principal: string;
+  key: string;
+  operation: string;
+  input: unknown;
+  schoolId: number | null;
+  now: Date;
+}
+
+export type Claim<R> =
+  { kind: 'first' } | { kind: 'replay'; response: R } | { kind: 'refused'; outcome: Outcome<never> };
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .filter(([key, entry]) => key !== 'idempotencyKey' && entry !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, entry]) => `${JSON.stringify(key)}:${canonical(entry)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export async function claimIdempotencyKey<R>(
+  trx: Transaction<Database>,
+  _dialect: EngineDialect,
+  request: IdempotencyRequest,
+): Promise<Claim<R>> {
+  if (request.key.length === 0 || request.key.length > 255) {
+    return {
+      kind: 'refused',
+      outcome: failure(
+        userError('INVALID', 'idempotencyKey must be 1 to 255 characters.', ['input', 'idempotencyKey']),
+      ),
+    };
+  }
+  const requestHash = createHash('sha256').update(canonical(request.input)).digest('hex');
+  try {
+    await trx
+      .insertInto('idempotency_keys')
+      .values({
+        principal: request.principal,
+        idempotency_key: request.key,
+        operation: request.operation,
+        request_hash: requestHash,
+        response: null,
+        school_id: request.schoolId,
+        created_at: toTimestamp(request.now),
+        expires_at: toTimestamp(new Date(request.now.getTime() + IDEMPOTENCY_TTL_MS)),
+      })
+      .execute();
+    return { kind: 'first' };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+  }
+  const existing = await trx
+    .selectFrom('idempotency_keys')
+    .select(['operation', 'request_hash', 'response'])
+    .where('principal', '=', request.principal)
+    .where('idempotency_key', '=', request.key)
+    // A plain read: the duplicate was reported only once the first request committed its row, and concurrent
+    // retries that all asked for a write lock on it would deadlock one another.
+    .executeTakeFirstOrThrow();
+  if (existing.operation !== request.operation || existing.request_hash !== requestHash || existing.response === null) {
+    return {
+      kind: 'refused',
+      outcome: failure(
+        userError(
+          'DUPLICATE',
+          'This idempotencyKey was already used for a different request; use a new key for a new request.',
+          ['input', 'idempotencyKey'],
+        ),
+      ),
+    };
+  }
+  return { kind: 'replay', response: JSON.parse(existing.response) as R };
+}
+
+/** Records the first result, for retries to return. */
+export async function completeIdempotencyKey(
+  trx: Transaction<Database>,
+  request: Pick<IdempotencyRequest, 'principal' | 'key'>,
+  response: unknown,
+): Promise<void> {
+  await trx
+    .updateTable('idempotency_keys')
+    .set({ response: JSON.stringify(response) })
+    .where('principal', '=', request.principal)
+    .where('idempotency_key', '=', request.key)
+    .execute();
+}
