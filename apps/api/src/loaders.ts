@@ -129,6 +129,18 @@ export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, vie
       (ids) => riskProfilesByStudentId(db, ids),
       (row) => row.student_id,
     ),
+    alertsByCaseId: groupedByKey(
+      (ids) =>
+        db
+          .selectFrom('case_alerts')
+          .innerJoin('alerts', 'alerts.id', 'case_alerts.alert_id')
+          .selectAll('alerts')
+          .select('case_alerts.case_id')
+          .where('case_alerts.case_id', 'in', ids)
+          .orderBy('alerts.id')
+          .execute(),
+      (row) => row.case_id,
+    ),
     formMastersByClassroomId: groupedByKey(
       (ids) => formMastersOf(db, ids),
       (row) => row.classroom_id,

@@ -569,12 +569,40 @@ export type InterventionCase = Node & {
   version: Scalars['Int']['output'];
   /** Notes, status changes and reassignments, oldest first. */
   timeline: CaseEventConnection;
+  /** The alerts the case was opened from, if any. */
+  alerts: Array<Alert>;
+  /** Did it work: the student's indicators when the case opened, beside their indicators now. */
+  didItWork: DidItWork;
 };
 
 /** The work done for one student about one concern, until it is closed. */
 export type InterventionCaseTimelineArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A student's indicators at one moment. */
+export type IndicatorSnapshot = {
+  __typename?: 'IndicatorSnapshot';
+  /** When these were taken. */
+  capturedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The overall level; null when no profile had been computed. */
+  level: Maybe<RiskLevel>;
+  /** Share of school days attended, 0 to 1. */
+  attendanceRate: Maybe<Scalars['Float']['output']>;
+  /** The behaviour indicator's level. */
+  behaviourLevel: Maybe<RiskLevel>;
+  /** The coursework indicator's level. */
+  courseworkLevel: Maybe<RiskLevel>;
+};
+
+/** A case's effect, as the indicators show it. */
+export type DidItWork = {
+  __typename?: 'DidItWork';
+  /** When the case opened. */
+  atOpening: IndicatorSnapshot;
+  /** The student's current risk profile. */
+  now: IndicatorSnapshot;
 };
 
 /** What happened on a case. */
@@ -1293,6 +1321,9 @@ export type ResolversTypes = {
   CasePriority: CasePriority;
   CaseOutcome: CaseOutcome;
   InterventionCase: ResolverTypeWrapper<InterventionCaseModel>;
+  IndicatorSnapshot: ResolverTypeWrapper<IndicatorSnapshot>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  DidItWork: ResolverTypeWrapper<DidItWork>;
   CaseEventKind: CaseEventKind;
   CaseEvent: ResolverTypeWrapper<CaseEventModel>;
   CaseEventEdge: ResolverTypeWrapper<EdgeModelModel>;
@@ -1333,7 +1364,6 @@ export type ResolversTypes = {
   SchoolConnection: ResolverTypeWrapper<ConnectionModelModel>;
   Student: ResolverTypeWrapper<StudentModel>;
   RiskProfile: ResolverTypeWrapper<RiskProfileModel>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   AttendanceStatus: AttendanceStatus;
   AttendanceRecord: ResolverTypeWrapper<AttendanceRecordModel>;
   AttendanceRecordEdge: ResolverTypeWrapper<EdgeModelModel>;
@@ -1391,6 +1421,9 @@ export type ResolversParentTypes = {
   SignInPayload: Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversParentTypes['Viewer']> };
   SignOutPayload: SignOutPayload;
   InterventionCase: InterventionCaseModel;
+  IndicatorSnapshot: IndicatorSnapshot;
+  Float: Scalars['Float']['output'];
+  DidItWork: DidItWork;
   CaseEvent: CaseEventModel;
   CaseEventEdge: EdgeModelModel;
   CaseEventConnection: ConnectionModelModel;
@@ -1423,7 +1456,6 @@ export type ResolversParentTypes = {
   SchoolConnection: ConnectionModelModel;
   Student: StudentModel;
   RiskProfile: RiskProfileModel;
-  Float: Scalars['Float']['output'];
   AttendanceRecord: AttendanceRecordModel;
   AttendanceRecordEdge: EdgeModelModel;
   AttendanceRecordConnection: ConnectionModelModel;
@@ -1732,7 +1764,28 @@ export type InterventionCaseResolvers<
     ContextType,
     Partial<InterventionCaseTimelineArgs>
   >;
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  didItWork?: Resolver<ResolversTypes['DidItWork'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type IndicatorSnapshotResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['IndicatorSnapshot'] = ResolversParentTypes['IndicatorSnapshot'],
+> = {
+  capturedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  level?: Resolver<Maybe<ResolversTypes['RiskLevel']>, ParentType, ContextType>;
+  attendanceRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  behaviourLevel?: Resolver<Maybe<ResolversTypes['RiskLevel']>, ParentType, ContextType>;
+  courseworkLevel?: Resolver<Maybe<ResolversTypes['RiskLevel']>, ParentType, ContextType>;
+};
+
+export type DidItWorkResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['DidItWork'] = ResolversParentTypes['DidItWork'],
+> = {
+  atOpening?: Resolver<ResolversTypes['IndicatorSnapshot'], ParentType, ContextType>;
+  now?: Resolver<ResolversTypes['IndicatorSnapshot'], ParentType, ContextType>;
 };
 
 export type CaseEventResolvers<
@@ -2094,6 +2147,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SignInPayload?: SignInPayloadResolvers<ContextType>;
   SignOutPayload?: SignOutPayloadResolvers<ContextType>;
   InterventionCase?: InterventionCaseResolvers<ContextType>;
+  IndicatorSnapshot?: IndicatorSnapshotResolvers<ContextType>;
+  DidItWork?: DidItWorkResolvers<ContextType>;
   CaseEvent?: CaseEventResolvers<ContextType>;
   CaseEventEdge?: CaseEventEdgeResolvers<ContextType>;
   CaseEventConnection?: CaseEventConnectionResolvers<ContextType>;

@@ -220,6 +220,20 @@ for (const engine of testEngines()) {
       );
       const caseId = escalated.body.data!.escalateAlert.case.id;
       expect(escalated.body.data!.escalateAlert.alerts).toEqual([{ status: 'ESCALATED' }]);
+      const opened = await api.graphql<{
+        node: {
+          alerts: { id: string }[];
+          didItWork: { atOpening: { level: string | null }; now: { level: string | null } };
+        };
+      }>(
+        'query ($id: ID!) { node(id: $id) { ... on InterventionCase { alerts { id } didItWork { atOpening { level } now { level } } } } }',
+        { id: caseId },
+        formMaster,
+      );
+      expect(opened.body.data!.node.alerts).toEqual([{ id: alertId }]);
+      // Nothing has changed since it opened: the snapshot and the profile agree.
+      expect(opened.body.data!.node.didItWork.atOpening.level).toBe(opened.body.data!.node.didItWork.now.level);
+      expect(opened.body.data!.node.didItWork.now.level).not.toBeNull();
       const note = await api.graphql<{ addCaseNote: { event: { kind: string; body: string } } }>(
         'mutation ($id: ID!) { addCaseNote(input: { caseId: $id, body: "Spoke with parent." }) { event { kind body } userErrors { message } } }',
         { id: caseId },

@@ -2,7 +2,7 @@ import { type CASE_PRIORITIES } from '@pastoral/db';
 import { auditActor, mutationContext, requireViewer } from '../../context.ts';
 import type { Outcome, UserError } from '../../graphql/mutations.ts';
 import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
-import { priorityCode, priorityName } from '../../graphql/enums.ts';
+import { priorityCode, priorityName, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { CaseEventKind, CaseOutcome, CaseStatus, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { recordAuditEvent } from '../audit-log/audit.writer.ts';
@@ -119,6 +119,34 @@ export const caseResolvers: Resolvers = {
     isOverdue: (row, _args, context) =>
       row.status !== 'CLOSED' && row.next_review_at !== null && row.next_review_at < context.today,
     timeline: (row, args, context) => context.loaders.timelineByCaseId.load({ parentId: row.id, args }),
+    alerts: (row, _args, context) => context.loaders.alertsByCaseId.load(row.id),
+    didItWork: async (row, _args, context) => {
+      const baseline = JSON.parse(row.baseline) as {
+        capturedAt?: string;
+        level?: number | null;
+        attendanceRate?: number | null;
+        behaviourLevel?: number | null;
+        courseworkLevel?: number | null;
+      };
+      const profile = await context.loaders.riskProfileByStudentId.load(row.student_id);
+      const level = (code: number | null | undefined) => (code == null ? null : riskLevelName(code));
+      return {
+        atOpening: {
+          capturedAt: baseline.capturedAt ?? row.created_at,
+          level: level(baseline.level),
+          attendanceRate: baseline.attendanceRate ?? null,
+          behaviourLevel: level(baseline.behaviourLevel),
+          courseworkLevel: level(baseline.courseworkLevel),
+        },
+        now: {
+          capturedAt: profile?.computed_at ?? null,
+          level: level(profile?.level),
+          attendanceRate: profile?.attendance_rate ?? null,
+          behaviourLevel: level(profile?.behaviour_level),
+          courseworkLevel: level(profile?.coursework_level),
+        },
+      };
+    },
   },
   CaseEvent: {
     id: (event) => toGlobalId('CaseEvent', event.id),
