@@ -52,6 +52,7 @@ const outputs = [
         CaseEvent: `${db}#CaseEvent`,
         Alert: `${db}#Alert`,
         AuditLogEntry: `${db}#AuditEntry`,
+        ApiToken: `${db}#ApiToken`,
         Dashboard: '../modules/dashboard/dashboard.resolvers.ts#DashboardModel',
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())

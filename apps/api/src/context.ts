@@ -1,14 +1,16 @@
 /** What every resolver gets: the viewer, the database, per-request loaders, and the request's identity. */
-import { type Database, type EngineDialect, toDateOnly } from '@pastoral/db';
+import { type ApiTokenScope, type Database, type EngineDialect, toDateOnly } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { unauthenticated } from './graphql/errors.ts';
+import { forbidden, unauthenticated } from './graphql/errors.ts';
+import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
 import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
+import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
 
 export interface RequestInfo {
@@ -25,8 +27,12 @@ export interface GraphQLContext {
   config: Config;
   logger: Logger;
   viewer: Viewer | null;
+  /** The integrator's API token, when the request carries one instead of a session. */
+  token: TokenPrincipal | null;
   /** Where sessions live: the database, or Redis when REDIS_URL is set. */
   sessions: SessionStore;
+  /** The risk rules in force, for recomputing after an ingest. */
+  riskRules: RiskRules;
   loaders: Loaders;
   request: RequestInfo;
   /** One clock per request: every "now" and "today" of a request agrees. */
@@ -53,10 +59,23 @@ export function createContext(
   };
 }
 
-/** The signed-in viewer, or a 401 for an anonymous request. */
+/** The signed-in viewer; a 401 for an anonymous request, a 403 for an API token. */
 export function requireViewer(context: GraphQLContext): Viewer {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
+  if (context.viewer) return context.viewer;
+  if (context.token) throw forbidden('This field needs a signed-in member of staff; API tokens cannot use it.');
+  throw unauthenticated();
+}
+
+/** The request's API token, holding `scope`; a 401 without one, a 403 without the scope. */
+export function requireToken(context: GraphQLContext, scope: ApiTokenScope): TokenPrincipal {
+  if (!context.token) {
+    if (context.viewer) throw forbidden(`This field is for integrators: send an API token with the ${scope} scope.`);
+    throw unauthenticated();
+  }
+  if (!context.token.scopes.includes(scope)) {
+    throw forbidden(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`);
+  }
+  return context.token;
 }
 
 /** What a mutation service needs of the request: who acts, on which database, when. */
@@ -73,9 +92,9 @@ export function mutationContext(context: GraphQLContext): MutationContext {
 /** The viewer as the actor of an audit entry. */
 export function auditActor(context: GraphQLContext): AuditActor {
   return {
-    type: context.viewer ? 'USER' : 'ANONYMOUS',
+    type: context.viewer ? 'USER' : context.token ? 'TOKEN' : 'ANONYMOUS',
     userId: context.viewer?.user.id ?? null,
-    apiTokenId: null,
+    apiTokenId: context.token?.tokenId ?? null,
     requestId: context.request.id,
     ip: context.request.ip,
   };

@@ -16,6 +16,7 @@ import {
 import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleAlerts } from './modules/alerts/alert.policy.ts';
+import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { visibleCases } from './modules/cases/case.policy.ts';
@@ -120,6 +121,9 @@ export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, vie
     visibleSchool: scoped((v, ids) => visibleSchoolsById(db, v, ids)),
     visibleClassroom: scoped((v, ids) => visibleClassroomsById(db, v, ids)),
     visibleUser: scoped((v, ids) => visibleUsersById(db, v, ids)),
+    visibleApiToken: scoped((v, ids) =>
+      db.selectFrom('api_tokens').selectAll().where('id', 'in', ids).where(visibleApiTokens(v)).execute(),
+    ),
 
     studentById: byKey((ids) => studentsById(db, ids), id),
     userById: byKey((ids) => usersById(db, ids), id),

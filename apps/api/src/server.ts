@@ -23,6 +23,9 @@ import { createContext, type GraphQLContext } from './context.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
+import { authenticateToken } from './modules/api-tokens/api-token.ts';
+import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
+import { invalidCredential } from './graphql/errors.ts';
 import { databaseSessionStore, redisSessionStore } from './modules/auth/session-store.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 
@@ -69,6 +72,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     });
   });
 
+  const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
   const sessions = redis ? redisSessionStore(redis, database.db) : databaseSessionStore(database.db);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
@@ -123,9 +127,9 @@ export async function buildServer({ config, database, logger }: ServerDependenci
           };
         }
       }
-      if (formatted.extensions?.code === 'DATABASE_UNAVAILABLE') {
-        // Raised while reading the session, where Apollo prefixes "Context creation failed".
-        return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, '') };
+      if (formatted.message.startsWith('Context creation failed: ')) {
+        // Raised while reading the session or token, where Apollo prefixes this to our own message.
+        return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
       }
       const tooManyTokens = /^Syntax Error: Document contains more that (\d+) tokens/.exec(formatted.message);
       if (tooManyTokens) {
@@ -145,12 +149,24 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       context: async (request, reply) => {
         const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
         const now = new Date();
-        const viewer = sessionId
-          ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
+        const authorization = request.headers.authorization;
+        const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
+        const token = bearer
+          ? await authenticateToken(database.db, bearer, now).catch((error: unknown) => {
               if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
               throw error;
             })
           : null;
+        if (bearer && !token) {
+          throw invalidCredential('The API token is not valid: it is unknown, revoked or expired.');
+        }
+        const viewer =
+          sessionId && !token
+            ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
+                if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
+                throw error;
+              })
+            : null;
         return createContext({
           db: database.db.withPlugin(
             new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs),
@@ -159,7 +175,9 @@ export async function buildServer({ config, database, logger }: ServerDependenci
           config,
           logger: request.log as Logger,
           viewer,
+          token,
           sessions,
+          riskRules,
           now,
           request: {
             id: request.id,

@@ -369,3 +369,4 @@ export type StudentUpdate = Updateable<StudentTable>;
 export type AttendanceRecord = Selectable<AttendanceRecordTable>;
 export type BehaviourIncident = Selectable<BehaviourIncidentTable>;
 export type AssessmentResult = Selectable<AssessmentResultTable>;
+export type ApiToken = Selectable<ApiTokenTable>;

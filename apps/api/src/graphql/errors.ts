@@ -17,3 +17,13 @@ export function unauthenticated(): GraphQLError {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
   });
 }
+
+/** Signed in (or holding a token), but not allowed this: 403. */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+}
+
+/** The credential sent is not valid: 401, so the client stops sending it. */
+export function invalidCredential(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}

@@ -19,6 +19,7 @@ async function loadNode(context: GraphQLContext, globalId: string): Promise<obje
     CaseEvent: loaders.visibleCaseEvent,
     Alert: loaders.visibleAlert,
     AuditLogEntry: loaders.visibleAuditEntry,
+    ApiToken: loaders.visibleApiToken,
   };
   const row = await loaderOf[decoded.type].load(decoded.id);
   // The type travels with the row, for Node's type resolution.

@@ -18,6 +18,7 @@ export const NODE_TYPES = [
   'CaseEvent',
   'Alert',
   'AuditLogEntry',
+  'ApiToken',
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 

@@ -15,6 +15,7 @@ import type {
   CaseEvent as CaseEventModel,
   Alert as AlertModel,
   AuditEntry as AuditEntryModel,
+  ApiToken as ApiTokenModel,
 } from '@pastoral/db';
 import type { DashboardModel as DashboardModelModel } from '../modules/dashboard/dashboard.resolvers.ts';
 import type { ConnectionModel as ConnectionModelModel, EdgeModel as EdgeModelModel } from '../graphql/relay.ts';
@@ -104,6 +105,8 @@ export type Query = {
   nodes: Array<Maybe<Node>>;
   /** The alerts you can see. Without a filter: your own unresolved alerts. Default order: newest first. */
   alerts: AlertConnection;
+  /** The API tokens you manage (school admins: your school's; district admins: all), newest first. */
+  apiTokens: ApiTokenConnection;
   /** The audit log you may read (a school admin: their school's; a district admin: all), newest first. */
   auditLog: AuditLogEntryConnection;
   /** The signed-in user; null when the request is anonymous. */
@@ -135,6 +138,11 @@ export type QueryAlertsArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AlertFilter>;
   orderBy?: InputMaybe<AlertOrder>;
+};
+
+export type QueryApiTokensArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type QueryAuditLogArgs = {
@@ -184,6 +192,10 @@ export type Mutation = {
   dismissAlert: DismissAlertPayload;
   /** Opens a case from one or more alerts of the same student. */
   escalateAlert: EscalateAlertPayload;
+  /** Creates an API token (school admins for their school, district admins for any). The secret is shown once. */
+  createApiToken: CreateApiTokenPayload;
+  /** Revokes an API token; it is refused from the next request on. */
+  revokeApiToken: RevokeApiTokenPayload;
   /**
    * Signs in with e-mail and password and sets the session cookie. A wrong e-mail and a wrong password get the
    * same answer; repeated failures are throttled per account and per address, and the answer says when to retry.
@@ -199,6 +211,12 @@ export type Mutation = {
   changeCaseStatus: ChangeCaseStatusPayload;
   /** Adds a note to a case's timeline. */
   addCaseNote: AddCaseNotePayload;
+  /** Integrators (attendance:write): records up to 1,000 days of attendance, then recomputes the students' risk. */
+  recordAttendance: RecordAttendancePayload;
+  /** Integrators (behaviour:write): records up to 1,000 incidents, then recomputes the students' risk. */
+  recordBehaviourIncidents: RecordBehaviourIncidentsPayload;
+  /** Integrators (assessments:write): records up to 1,000 results, then recomputes the students' risk. */
+  recordAssessmentResults: RecordAssessmentResultsPayload;
 };
 
 export type MutationRaiseConcernArgs = {
@@ -221,6 +239,14 @@ export type MutationEscalateAlertArgs = {
   input: EscalateAlertInput;
 };
 
+export type MutationCreateApiTokenArgs = {
+  input: CreateApiTokenInput;
+};
+
+export type MutationRevokeApiTokenArgs = {
+  input: RevokeApiTokenInput;
+};
+
 export type MutationSignInArgs = {
   input: SignInInput;
 };
@@ -239,6 +265,18 @@ export type MutationChangeCaseStatusArgs = {
 
 export type MutationAddCaseNoteArgs = {
   input: AddCaseNoteInput;
+};
+
+export type MutationRecordAttendanceArgs = {
+  input: RecordAttendanceInput;
+};
+
+export type MutationRecordBehaviourIncidentsArgs = {
+  input: RecordBehaviourIncidentsInput;
+};
+
+export type MutationRecordAssessmentResultsArgs = {
+  input: RecordAssessmentResultsInput;
 };
 
 /** What an alert is about. */
@@ -410,6 +448,103 @@ export type EscalateAlertPayload = {
   alerts: Array<Alert>;
   /** Why the mutation changed nothing, if it did not. */
   userErrors: Array<UserError>;
+};
+
+/** What an API token may do. */
+export type ApiTokenScope =
+  /** Create and update students (upsertStudents). */
+  | 'ROSTER_WRITE'
+  /** Record daily attendance. */
+  | 'ATTENDANCE_WRITE'
+  /** Record behaviour incidents. */
+  | 'BEHAVIOUR_WRITE'
+  /** Record assessment results. */
+  | 'ASSESSMENTS_WRITE'
+  /** Read students' records (each read is a disclosure, audited). */
+  | 'STUDENTS_READ'
+  /** Read cases. */
+  | 'CASES_READ'
+  /** Read alerts. */
+  | 'ALERTS_READ'
+  /** Read the audit log. */
+  | 'AUDIT_READ';
+
+/** A credential for an integrator (the school information system, an analytics tool). */
+export type ApiToken = Node & {
+  __typename?: 'ApiToken';
+  id: Scalars['ID']['output'];
+  /** What the token is for, as its creator named it. */
+  name: Scalars['String']['output'];
+  /** The token's first characters, to tell tokens apart; the secret itself is never shown again. */
+  prefix: Scalars['String']['output'];
+  /** What it may do. */
+  scopes: Array<ApiTokenScope>;
+  /** The school it acts for; null for a district-wide token. */
+  school: Maybe<School>;
+  /** Who created it. */
+  createdBy: Maybe<User>;
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it stops working; null for never. */
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it was revoked; null while it is valid. */
+  revokedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it was last used (to the minute). */
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A new API token. */
+export type CreateApiTokenInput = {
+  /** What it is for (up to 100 characters). */
+  name: Scalars['String']['input'];
+  /** At least one scope. */
+  scopes: Array<ApiTokenScope>;
+  /** The school it acts for; leave out for a district-wide token (district admins only). School admins: your school. */
+  schoolId?: InputMaybe<Scalars['ID']['input']>;
+  /** When it stops working; at most two years ahead. Default: one year. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** The result of createApiToken. */
+export type CreateApiTokenPayload = {
+  __typename?: 'CreateApiTokenPayload';
+  /** The secret, shown this once: store it now. It is sent as 'Authorization: Bearer <token>'. */
+  token: Maybe<Scalars['String']['output']>;
+  /** The token's record. */
+  apiToken: Maybe<ApiToken>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+/** Which token to revoke. */
+export type RevokeApiTokenInput = {
+  /** The token's id. */
+  id: Scalars['ID']['input'];
+};
+
+/** The result of revokeApiToken. */
+export type RevokeApiTokenPayload = {
+  __typename?: 'RevokeApiTokenPayload';
+  /** The token, now revoked: refused from the next request on. */
+  apiToken: Maybe<ApiToken>;
+  /** Why the mutation changed nothing, if it did not. */
+  userErrors: Array<UserError>;
+};
+
+export type ApiTokenEdge = {
+  __typename?: 'ApiTokenEdge';
+  cursor: Scalars['String']['output'];
+  node: ApiToken;
+};
+
+/** A page of API tokens. */
+export type ApiTokenConnection = {
+  __typename?: 'ApiTokenConnection';
+  edges: Array<ApiTokenEdge>;
+  nodes: Array<ApiToken>;
+  pageInfo: PageInfo;
+  /** How many tokens match in all. */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** Who or what made an audited change or read. */
@@ -893,6 +1028,125 @@ export type DashboardNewlyAtRiskArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** One school day of one student's attendance. */
+export type AttendanceRecordInput = {
+  /** The student's id in the school information system. */
+  studentExternalId: Scalars['String']['input'];
+  /** The school day; not in the future. */
+  date: Scalars['Date']['input'];
+  /** How the student attended that day. */
+  status: AttendanceStatus;
+};
+
+/** A batch of attendance records, upserted by student and day. */
+export type RecordAttendanceInput = {
+  /** The school's code (S01…): needed with a district-wide token, ignored with a school's token. */
+  schoolCode?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 1,000 records. */
+  records: Array<AttendanceRecordInput>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One behaviour incident. */
+export type BehaviourIncidentInput = {
+  /** The incident's id in the source system: resending it updates it instead of counting it twice. */
+  externalId: Scalars['String']['input'];
+  /** The student's id in the school information system. */
+  studentExternalId: Scalars['String']['input'];
+  /** The day it happened; not in the future. */
+  occurredOn: Scalars['Date']['input'];
+  /** The kind of incident, such as DISRUPTION or BULLYING (capitals, digits and _). */
+  category: Scalars['String']['input'];
+  /** MINOR or MAJOR. */
+  severity: IncidentSeverity;
+  /** Days of suspension that followed, 0 to 60. Default: 0. */
+  suspensionDays?: InputMaybe<Scalars['Int']['input']>;
+  /** What happened, in words (up to 1,000 characters). */
+  description?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A batch of behaviour incidents, upserted by their external id. */
+export type RecordBehaviourIncidentsInput = {
+  /** The school's code (S01…): needed with a district-wide token, ignored with a school's token. */
+  schoolCode?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 1,000 incidents. */
+  records: Array<BehaviourIncidentInput>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One student's result in one subject for a term. */
+export type AssessmentResultInput = {
+  /** The student's id in the school information system. */
+  studentExternalId: Scalars['String']['input'];
+  /** Subject code: ENGLISH, MATHS, SCIENCE, ... (capitals, digits and _). */
+  subject: Scalars['String']['input'];
+  /** The term's code, such as 2026-AUT. */
+  term: Scalars['String']['input'];
+  /** Score out of 100, if scored. */
+  score?: InputMaybe<Scalars['Float']['input']>;
+  /** Grade, if graded (up to 8 characters). */
+  grade?: InputMaybe<Scalars['String']['input']>;
+  /** Whether the result is a pass. */
+  passing: Scalars['Boolean']['input'];
+};
+
+/** A batch of assessment results, upserted by student, subject and term. */
+export type RecordAssessmentResultsInput = {
+  /** The school's code (S01…): needed with a district-wide token, ignored with a school's token. */
+  schoolCode?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 1,000 results. */
+  records: Array<AssessmentResultInput>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What recordAttendance did: all of the batch, or (with userErrors) none of it. */
+export type RecordAttendancePayload = {
+  __typename?: 'RecordAttendancePayload';
+  /** Records applied (inserted or updated). */
+  recorded: Scalars['Int']['output'];
+  /** Students whose risk profiles were recomputed. */
+  studentsRecomputed: Scalars['Int']['output'];
+  /** Alerts the recomputation raised. */
+  alertsRaised: Scalars['Int']['output'];
+  /** Alerts the recomputation resolved. */
+  alertsResolved: Scalars['Int']['output'];
+  /** Every bad record, by its index in the batch ('records', '12', ...), with the reason; nothing was applied. */
+  userErrors: Array<UserError>;
+};
+
+/** What recordBehaviourIncidents did: all of the batch, or (with userErrors) none of it. */
+export type RecordBehaviourIncidentsPayload = {
+  __typename?: 'RecordBehaviourIncidentsPayload';
+  /** Records applied (inserted or updated). */
+  recorded: Scalars['Int']['output'];
+  /** Students whose risk profiles were recomputed. */
+  studentsRecomputed: Scalars['Int']['output'];
+  /** Alerts the recomputation raised. */
+  alertsRaised: Scalars['Int']['output'];
+  /** Alerts the recomputation resolved. */
+  alertsResolved: Scalars['Int']['output'];
+  /** Every bad record, by its index in the batch ('records', '12', ...), with the reason; nothing was applied. */
+  userErrors: Array<UserError>;
+};
+
+/** What recordAssessmentResults did: all of the batch, or (with userErrors) none of it. */
+export type RecordAssessmentResultsPayload = {
+  __typename?: 'RecordAssessmentResultsPayload';
+  /** Records applied (inserted or updated). */
+  recorded: Scalars['Int']['output'];
+  /** Students whose risk profiles were recomputed. */
+  studentsRecomputed: Scalars['Int']['output'];
+  /** Alerts the recomputation raised. */
+  alertsRaised: Scalars['Int']['output'];
+  /** Alerts the recomputation resolved. */
+  alertsResolved: Scalars['Int']['output'];
+  /** Every bad record, by its index in the batch ('records', '12', ...), with the reason; nothing was applied. */
+  userErrors: Array<UserError>;
+};
+
 /** A school of the district. */
 export type School = Node & {
   __typename?: 'School';
@@ -1250,6 +1504,7 @@ export type DirectiveResolverFn<
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
     | AlertModel
+    | ApiTokenModel
     | AuditEntryModel
     | InterventionCaseModel
     | CaseEventModel
@@ -1308,6 +1563,18 @@ export type ResolversTypes = {
       alerts: Array<ResolversTypes['Alert']>;
     }
   >;
+  ApiTokenScope: ApiTokenScope;
+  ApiToken: ResolverTypeWrapper<ApiTokenModel>;
+  CreateApiTokenInput: CreateApiTokenInput;
+  CreateApiTokenPayload: ResolverTypeWrapper<
+    Omit<CreateApiTokenPayload, 'apiToken'> & { apiToken?: Maybe<ResolversTypes['ApiToken']> }
+  >;
+  RevokeApiTokenInput: RevokeApiTokenInput;
+  RevokeApiTokenPayload: ResolverTypeWrapper<
+    Omit<RevokeApiTokenPayload, 'apiToken'> & { apiToken?: Maybe<ResolversTypes['ApiToken']> }
+  >;
+  ApiTokenEdge: ResolverTypeWrapper<EdgeModelModel>;
+  ApiTokenConnection: ResolverTypeWrapper<ConnectionModelModel>;
   ActorType: ActorType;
   AuditLogEntry: ResolverTypeWrapper<AuditEntryModel>;
   AuditLogEntryEdge: ResolverTypeWrapper<EdgeModelModel>;
@@ -1359,6 +1626,15 @@ export type ResolversTypes = {
   CaseStatusCount: ResolverTypeWrapper<CaseStatusCount>;
   RiskLevelCount: ResolverTypeWrapper<RiskLevelCount>;
   Dashboard: ResolverTypeWrapper<DashboardModelModel>;
+  AttendanceRecordInput: AttendanceRecordInput;
+  RecordAttendanceInput: RecordAttendanceInput;
+  BehaviourIncidentInput: BehaviourIncidentInput;
+  RecordBehaviourIncidentsInput: RecordBehaviourIncidentsInput;
+  AssessmentResultInput: AssessmentResultInput;
+  RecordAssessmentResultsInput: RecordAssessmentResultsInput;
+  RecordAttendancePayload: ResolverTypeWrapper<RecordAttendancePayload>;
+  RecordBehaviourIncidentsPayload: ResolverTypeWrapper<RecordBehaviourIncidentsPayload>;
+  RecordAssessmentResultsPayload: ResolverTypeWrapper<RecordAssessmentResultsPayload>;
   School: ResolverTypeWrapper<SchoolModel>;
   SchoolEdge: ResolverTypeWrapper<EdgeModelModel>;
   SchoolConnection: ResolverTypeWrapper<ConnectionModelModel>;
@@ -1412,6 +1688,17 @@ export type ResolversParentTypes = {
     case?: Maybe<ResolversParentTypes['InterventionCase']>;
     alerts: Array<ResolversParentTypes['Alert']>;
   };
+  ApiToken: ApiTokenModel;
+  CreateApiTokenInput: CreateApiTokenInput;
+  CreateApiTokenPayload: Omit<CreateApiTokenPayload, 'apiToken'> & {
+    apiToken?: Maybe<ResolversParentTypes['ApiToken']>;
+  };
+  RevokeApiTokenInput: RevokeApiTokenInput;
+  RevokeApiTokenPayload: Omit<RevokeApiTokenPayload, 'apiToken'> & {
+    apiToken?: Maybe<ResolversParentTypes['ApiToken']>;
+  };
+  ApiTokenEdge: EdgeModelModel;
+  ApiTokenConnection: ConnectionModelModel;
   AuditLogEntry: AuditEntryModel;
   AuditLogEntryEdge: EdgeModelModel;
   AuditLogEntryConnection: ConnectionModelModel;
@@ -1451,6 +1738,15 @@ export type ResolversParentTypes = {
   CaseStatusCount: CaseStatusCount;
   RiskLevelCount: RiskLevelCount;
   Dashboard: DashboardModelModel;
+  AttendanceRecordInput: AttendanceRecordInput;
+  RecordAttendanceInput: RecordAttendanceInput;
+  BehaviourIncidentInput: BehaviourIncidentInput;
+  RecordBehaviourIncidentsInput: RecordBehaviourIncidentsInput;
+  AssessmentResultInput: AssessmentResultInput;
+  RecordAssessmentResultsInput: RecordAssessmentResultsInput;
+  RecordAttendancePayload: RecordAttendancePayload;
+  RecordBehaviourIncidentsPayload: RecordBehaviourIncidentsPayload;
+  RecordAssessmentResultsPayload: RecordAssessmentResultsPayload;
   School: SchoolModel;
   SchoolEdge: EdgeModelModel;
   SchoolConnection: ConnectionModelModel;
@@ -1483,7 +1779,15 @@ export type NodeResolvers<
   ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node'],
 > = {
   __resolveType: TypeResolveFn<
-    'Alert' | 'AuditLogEntry' | 'InterventionCase' | 'CaseEvent' | 'Classroom' | 'School' | 'Student' | 'User',
+    | 'Alert'
+    | 'ApiToken'
+    | 'AuditLogEntry'
+    | 'InterventionCase'
+    | 'CaseEvent'
+    | 'Classroom'
+    | 'School'
+    | 'Student'
+    | 'User',
     ParentType,
     ContextType
   >;
@@ -1515,6 +1819,7 @@ export type QueryResolvers<
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   alerts?: Resolver<ResolversTypes['AlertConnection'], ParentType, ContextType, Partial<QueryAlertsArgs>>;
+  apiTokens?: Resolver<ResolversTypes['ApiTokenConnection'], ParentType, ContextType, Partial<QueryApiTokensArgs>>;
   auditLog?: Resolver<ResolversTypes['AuditLogEntryConnection'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
   viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
   cases?: Resolver<ResolversTypes['InterventionCaseConnection'], ParentType, ContextType, Partial<QueryCasesArgs>>;
@@ -1558,6 +1863,18 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationEscalateAlertArgs, 'input'>
   >;
+  createApiToken?: Resolver<
+    ResolversTypes['CreateApiTokenPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateApiTokenArgs, 'input'>
+  >;
+  revokeApiToken?: Resolver<
+    ResolversTypes['RevokeApiTokenPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRevokeApiTokenArgs, 'input'>
+  >;
   signIn?: Resolver<
     ResolversTypes['SignInPayload'],
     ParentType,
@@ -1588,6 +1905,24 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationAddCaseNoteArgs, 'input'>
+  >;
+  recordAttendance?: Resolver<
+    ResolversTypes['RecordAttendancePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordAttendanceArgs, 'input'>
+  >;
+  recordBehaviourIncidents?: Resolver<
+    ResolversTypes['RecordBehaviourIncidentsPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordBehaviourIncidentsArgs, 'input'>
+  >;
+  recordAssessmentResults?: Resolver<
+    ResolversTypes['RecordAssessmentResultsPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordAssessmentResultsArgs, 'input'>
   >;
 };
 
@@ -1669,6 +2004,58 @@ export type EscalateAlertPayloadResolvers<
   case?: Resolver<Maybe<ResolversTypes['InterventionCase']>, ParentType, ContextType>;
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ApiTokenResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['ApiTokenScope']>, ParentType, ContextType>;
+  school?: Resolver<Maybe<ResolversTypes['School']>, ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CreateApiTokenPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['CreateApiTokenPayload'] = ResolversParentTypes['CreateApiTokenPayload'],
+> = {
+  token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  apiToken?: Resolver<Maybe<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RevokeApiTokenPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['RevokeApiTokenPayload'] = ResolversParentTypes['RevokeApiTokenPayload'],
+> = {
+  apiToken?: Resolver<Maybe<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ApiTokenEdgeResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ApiTokenEdge'] = ResolversParentTypes['ApiTokenEdge'],
+> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
+};
+
+export type ApiTokenConnectionResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ApiTokenConnection'] = ResolversParentTypes['ApiTokenConnection'],
+> = {
+  edges?: Resolver<Array<ResolversTypes['ApiTokenEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type AuditLogEntryResolvers<
@@ -1940,6 +2327,41 @@ export type DashboardResolvers<
   computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type RecordAttendancePayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['RecordAttendancePayload'] = ResolversParentTypes['RecordAttendancePayload'],
+> = {
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  studentsRecomputed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsRaised?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsResolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RecordBehaviourIncidentsPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['RecordBehaviourIncidentsPayload'] =
+    ResolversParentTypes['RecordBehaviourIncidentsPayload'],
+> = {
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  studentsRecomputed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsRaised?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsResolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RecordAssessmentResultsPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['RecordAssessmentResultsPayload'] =
+    ResolversParentTypes['RecordAssessmentResultsPayload'],
+> = {
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  studentsRecomputed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsRaised?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alertsResolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type SchoolResolvers<
   ContextType = GraphQLContext,
   ParentType extends ResolversParentTypes['School'] = ResolversParentTypes['School'],
@@ -2140,6 +2562,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AcknowledgeAlertsPayload?: AcknowledgeAlertsPayloadResolvers<ContextType>;
   DismissAlertPayload?: DismissAlertPayloadResolvers<ContextType>;
   EscalateAlertPayload?: EscalateAlertPayloadResolvers<ContextType>;
+  ApiToken?: ApiTokenResolvers<ContextType>;
+  CreateApiTokenPayload?: CreateApiTokenPayloadResolvers<ContextType>;
+  RevokeApiTokenPayload?: RevokeApiTokenPayloadResolvers<ContextType>;
+  ApiTokenEdge?: ApiTokenEdgeResolvers<ContextType>;
+  ApiTokenConnection?: ApiTokenConnectionResolvers<ContextType>;
   AuditLogEntry?: AuditLogEntryResolvers<ContextType>;
   AuditLogEntryEdge?: AuditLogEntryEdgeResolvers<ContextType>;
   AuditLogEntryConnection?: AuditLogEntryConnectionResolvers<ContextType>;
@@ -2164,6 +2591,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   CaseStatusCount?: CaseStatusCountResolvers<ContextType>;
   RiskLevelCount?: RiskLevelCountResolvers<ContextType>;
   Dashboard?: DashboardResolvers<ContextType>;
+  RecordAttendancePayload?: RecordAttendancePayloadResolvers<ContextType>;
+  RecordBehaviourIncidentsPayload?: RecordBehaviourIncidentsPayloadResolvers<ContextType>;
+  RecordAssessmentResultsPayload?: RecordAssessmentResultsPayloadResolvers<ContextType>;
   School?: SchoolResolvers<ContextType>;
   SchoolEdge?: SchoolEdgeResolvers<ContextType>;
   SchoolConnection?: SchoolConnectionResolvers<ContextType>;

@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { alertResolvers } from '../modules/alerts/resolvers.ts';
+import { apiTokenResolvers } from '../modules/api-tokens/resolvers.ts';
 import { auditLogResolvers } from '../modules/audit-log/resolvers.ts';
 import { authResolvers } from '../modules/auth/resolvers.ts';
+import { ingestResolvers } from '../modules/ingest/resolvers.ts';
 import { caseResolvers } from '../modules/cases/resolvers.ts';
 import { dashboardResolvers } from '../modules/dashboard/dashboard.resolvers.ts';
 import { schoolResolvers } from '../modules/schools/resolvers.ts';
@@ -29,6 +31,8 @@ const resolvers: Resolvers[] = [
   alertResolvers,
   auditLogResolvers,
   dashboardResolvers,
+  apiTokenResolvers,
+  ingestResolvers,
 ];
 
 /** Every .graphql file under the API's source folder, in a stable order. */

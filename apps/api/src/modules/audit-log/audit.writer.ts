@@ -50,6 +50,18 @@ export type AuditEvent =
       changes: Record<string, unknown>;
     }
   | {
+      action: 'api_token.created' | 'api_token.revoked';
+      schoolId: number | null;
+      apiTokenId: number;
+      changes: Record<string, unknown>;
+    }
+  | {
+      action: 'attendance.recorded' | 'behaviour.recorded' | 'assessments.recorded';
+      schoolId: number | null;
+      records: number;
+      students: number;
+    }
+  | {
       action: 'risk.recomputed';
       schoolId: number | null;
       students: number;
@@ -99,6 +111,23 @@ function entryFields(event: AuditEvent) {
         entity_id: event.caseId,
         student_id: event.studentId,
         details: JSON.stringify(event.changes),
+      };
+    case 'api_token.created':
+    case 'api_token.revoked':
+      return {
+        entity_type: 'api_token',
+        entity_id: event.apiTokenId,
+        student_id: null,
+        details: JSON.stringify(event.changes),
+      };
+    case 'attendance.recorded':
+    case 'behaviour.recorded':
+    case 'assessments.recorded':
+      return {
+        entity_type: null,
+        entity_id: null,
+        student_id: null,
+        details: JSON.stringify({ records: event.records, students: event.students }),
       };
     case 'risk.recomputed':
       return {

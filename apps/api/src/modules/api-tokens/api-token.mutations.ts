@@ -1,0 +1,109 @@
+import { API_TOKEN_SCOPES, type ApiTokenScope, toTimestamp } from '@pastoral/db';
+import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
+import { appendAuditEntry } from '../audit-log/audit.writer.ts';
+import type { MutationContext } from '../cases/case.mutations.ts';
+import { hashApiToken, newApiToken, TOKEN_PREFIX } from './api-token.ts';
+
+const YEAR_MS = 365 * 86_400_000;
+
+type ApiTokenRow = Awaited<ReturnType<typeof readToken>>;
+
+function readToken(trx: Parameters<Parameters<typeof inTransaction>[1]>[0], id: number) {
+  return trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+export async function createApiToken(
+  context: MutationContext,
+  input: { name: string; scopes: ApiTokenScope[]; schoolId: number | null; expiresAt: string | null },
+): Promise<Outcome<{ token: string; apiToken: ApiTokenRow }>> {
+  const { viewer, now } = context;
+  if (viewer.role !== 'SCHOOL_ADMIN' && viewer.role !== 'DISTRICT_ADMIN') {
+    return failure(userError('INVALID', 'Only school and district admins can create API tokens.'));
+  }
+  const schoolId = viewer.role === 'SCHOOL_ADMIN' ? (input.schoolId ?? viewer.schoolId) : input.schoolId;
+  if (viewer.role === 'SCHOOL_ADMIN' && schoolId !== viewer.schoolId) {
+    return failure(
+      userError('INVALID', 'A school admin creates tokens for their own school only.', ['input', 'schoolId']),
+    );
+  }
+  const name = requireText(input.name, ['input', 'name'], 100);
+  if (!name.ok) return name;
+  const scopes = [...new Set(input.scopes)].filter((scope) => (API_TOKEN_SCOPES as readonly string[]).includes(scope));
+  if (scopes.length === 0)
+    return failure(userError('INVALID', 'A token needs at least one scope.', ['input', 'scopes']));
+  const latest = toTimestamp(new Date(now.getTime() + 2 * YEAR_MS));
+  const expiresAt = input.expiresAt ?? toTimestamp(new Date(now.getTime() + YEAR_MS));
+  if (expiresAt <= toTimestamp(now) || expiresAt > latest) {
+    return failure(
+      userError('INVALID', 'expiresAt must be in the future and at most two years ahead.', ['input', 'expiresAt']),
+    );
+  }
+  return inTransaction(context.db, async (trx) => {
+    if (schoolId !== null) {
+      const school = await trx.selectFrom('schools').select('id').where('id', '=', schoolId).executeTakeFirst();
+      if (!school) return failure(userError('NOT_FOUND', 'No such school.', ['input', 'schoolId']));
+    }
+    const token = newApiToken();
+    const inserted = await trx
+      .insertInto('api_tokens')
+      .values({
+        school_id: schoolId,
+        name: name.value,
+        token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+        token_hash: hashApiToken(token),
+        scopes: scopes.join(' '),
+        created_by: viewer.user.id,
+        created_at: toTimestamp(now),
+        expires_at: expiresAt,
+        revoked_at: null,
+        last_used_at: null,
+      })
+      .executeTakeFirstOrThrow();
+    const id = Number(inserted.insertId);
+    await appendAuditEntry(
+      trx,
+      context.dialect,
+      context.actor,
+      {
+        action: 'api_token.created',
+        schoolId,
+        apiTokenId: id,
+        changes: { name: name.value, scopes, expiresAt },
+      },
+      now,
+    );
+    return success({ token, apiToken: await readToken(trx, id) });
+  });
+}
+
+export async function revokeApiToken(context: MutationContext, id: number): Promise<Outcome<ApiTokenRow>> {
+  const { viewer, now } = context;
+  return inTransaction(context.db, async (trx) => {
+    const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const manages =
+      token &&
+      (viewer.role === 'DISTRICT_ADMIN' || (viewer.role === 'SCHOOL_ADMIN' && token.school_id === viewer.schoolId));
+    if (!token || !manages)
+      return failure(userError('NOT_FOUND', 'No such API token, or not one you manage.', ['input', 'id']));
+    if (token.revoked_at === null) {
+      await trx
+        .updateTable('api_tokens')
+        .set({ revoked_at: toTimestamp(now) })
+        .where('id', '=', id)
+        .execute();
+      await appendAuditEntry(
+        trx,
+        context.dialect,
+        context.actor,
+        {
+          action: 'api_token.revoked',
+          schoolId: token.school_id,
+          apiTokenId: id,
+          changes: {},
+        },
+        now,
+      );
+    }
+    return success(await readToken(trx, id));
+  });
+}
