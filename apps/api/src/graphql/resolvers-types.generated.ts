@@ -217,6 +217,8 @@ export type Mutation = {
   recordBehaviourIncidents: RecordBehaviourIncidentsPayload;
   /** Integrators (assessments:write): records up to 1,000 results, then recomputes the students' risk. */
   recordAssessmentResults: RecordAssessmentResultsPayload;
+  /** Integrators (roster:write): creates or updates up to 1,000 students by their external id. */
+  upsertStudents: UpsertStudentsPayload;
 };
 
 export type MutationRaiseConcernArgs = {
@@ -277,6 +279,10 @@ export type MutationRecordBehaviourIncidentsArgs = {
 
 export type MutationRecordAssessmentResultsArgs = {
   input: RecordAssessmentResultsInput;
+};
+
+export type MutationUpsertStudentsArgs = {
+  input: UpsertStudentsInput;
 };
 
 /** What an alert is about. */
@@ -1147,6 +1153,43 @@ export type RecordAssessmentResultsPayload = {
   userErrors: Array<UserError>;
 };
 
+/** One student as the school information system has them. */
+export type StudentRecordInput = {
+  /** The student's id in the school information system: the key students are upserted by. */
+  externalId: Scalars['String']['input'];
+  /** Given name (up to 100 characters). */
+  givenName: Scalars['String']['input'];
+  /** Family name (up to 100 characters). */
+  familyName: Scalars['String']['input'];
+  /** Date of birth. */
+  dateOfBirth?: InputMaybe<Scalars['Date']['input']>;
+  /** The name of the student's classroom (form group) in the school, such as 9B; it must exist. */
+  classroomName: Scalars['String']['input'];
+  /** False once the student has left. Default: true. */
+  isActive?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** A batch of students, upserted by their external id. */
+export type UpsertStudentsInput = {
+  /** The school's code (S01…): needed with a district-wide token, ignored with a school's token. */
+  schoolCode?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 1,000 students. */
+  records: Array<StudentRecordInput>;
+  /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What upsertStudents did: all of the batch, or (with userErrors) none of it. */
+export type UpsertStudentsPayload = {
+  __typename?: 'UpsertStudentsPayload';
+  /** Students created. */
+  created: Scalars['Int']['output'];
+  /** Students updated. */
+  updated: Scalars['Int']['output'];
+  /** Every bad record, by its index in the batch, with the reason; nothing was applied. */
+  userErrors: Array<UserError>;
+};
+
 /** A school of the district. */
 export type School = Node & {
   __typename?: 'School';
@@ -1635,6 +1678,9 @@ export type ResolversTypes = {
   RecordAttendancePayload: ResolverTypeWrapper<RecordAttendancePayload>;
   RecordBehaviourIncidentsPayload: ResolverTypeWrapper<RecordBehaviourIncidentsPayload>;
   RecordAssessmentResultsPayload: ResolverTypeWrapper<RecordAssessmentResultsPayload>;
+  StudentRecordInput: StudentRecordInput;
+  UpsertStudentsInput: UpsertStudentsInput;
+  UpsertStudentsPayload: ResolverTypeWrapper<UpsertStudentsPayload>;
   School: ResolverTypeWrapper<SchoolModel>;
   SchoolEdge: ResolverTypeWrapper<EdgeModelModel>;
   SchoolConnection: ResolverTypeWrapper<ConnectionModelModel>;
@@ -1747,6 +1793,9 @@ export type ResolversParentTypes = {
   RecordAttendancePayload: RecordAttendancePayload;
   RecordBehaviourIncidentsPayload: RecordBehaviourIncidentsPayload;
   RecordAssessmentResultsPayload: RecordAssessmentResultsPayload;
+  StudentRecordInput: StudentRecordInput;
+  UpsertStudentsInput: UpsertStudentsInput;
+  UpsertStudentsPayload: UpsertStudentsPayload;
   School: SchoolModel;
   SchoolEdge: EdgeModelModel;
   SchoolConnection: ConnectionModelModel;
@@ -1923,6 +1972,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationRecordAssessmentResultsArgs, 'input'>
+  >;
+  upsertStudents?: Resolver<
+    ResolversTypes['UpsertStudentsPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpsertStudentsArgs, 'input'>
   >;
 };
 
@@ -2362,6 +2417,15 @@ export type RecordAssessmentResultsPayloadResolvers<
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type UpsertStudentsPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['UpsertStudentsPayload'] = ResolversParentTypes['UpsertStudentsPayload'],
+> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type SchoolResolvers<
   ContextType = GraphQLContext,
   ParentType extends ResolversParentTypes['School'] = ResolversParentTypes['School'],
@@ -2594,6 +2658,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RecordAttendancePayload?: RecordAttendancePayloadResolvers<ContextType>;
   RecordBehaviourIncidentsPayload?: RecordBehaviourIncidentsPayloadResolvers<ContextType>;
   RecordAssessmentResultsPayload?: RecordAssessmentResultsPayloadResolvers<ContextType>;
+  UpsertStudentsPayload?: UpsertStudentsPayloadResolvers<ContextType>;
   School?: SchoolResolvers<ContextType>;
   SchoolEdge?: SchoolEdgeResolvers<ContextType>;
   SchoolConnection?: SchoolConnectionResolvers<ContextType>;

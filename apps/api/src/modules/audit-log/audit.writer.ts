@@ -61,6 +61,7 @@ export type AuditEvent =
       records: number;
       students: number;
     }
+  | { action: 'roster.upserted'; schoolId: number; created: number; updated: number }
   | {
       action: 'risk.recomputed';
       schoolId: number | null;
@@ -128,6 +129,13 @@ function entryFields(event: AuditEvent) {
         entity_id: null,
         student_id: null,
         details: JSON.stringify({ records: event.records, students: event.students }),
+      };
+    case 'roster.upserted':
+      return {
+        entity_type: null,
+        entity_id: null,
+        student_id: null,
+        details: JSON.stringify({ created: event.created, updated: event.updated }),
       };
     case 'risk.recomputed':
       return {

@@ -257,5 +257,104 @@ for (const engine of testEngines()) {
         'USER case.status_changed',
       ]);
     });
+
+    it('syncs the roster and records behaviour and coursework, with the same all-or-nothing rules', async () => {
+      const created = await api.graphql<{ createApiToken: { token: string } }>(
+        'mutation { createApiToken(input: { name: "SIS 2", scopes: [ROSTER_WRITE, BEHAVIOUR_WRITE, ASSESSMENTS_WRITE] }) { token } }',
+        {},
+        admin,
+      );
+      const sis = created.body.data!.createApiToken.token;
+      const { db } = api.database.handle;
+      const classroom = await db
+        .selectFrom('classrooms')
+        .select('name')
+        .where('school_id', '=', 1)
+        .executeTakeFirstOrThrow();
+      const roster = (records: unknown[]) =>
+        asToken<{ upsertStudents: { created: number; updated: number; userErrors: { field: string[] }[] } }>(
+          'mutation ($input: UpsertStudentsInput!) { upsertStudents(input: $input) { created updated userErrors { field code } } }',
+          { input: { records } },
+          sis,
+        );
+      const newcomer = {
+        externalId: 'SIS-NEW-1',
+        givenName: 'Nia',
+        familyName: 'Okoro',
+        classroomName: classroom.name,
+      };
+      const bad = await roster([newcomer, { ...newcomer, externalId: 'SIS-NEW-2', classroomName: 'Nowhere' }]);
+      expect(bad.body.data!.upsertStudents).toEqual({
+        created: 0,
+        updated: 0,
+        userErrors: [{ field: ['input', 'records', '1', 'classroomName'], code: 'NOT_FOUND' }],
+      });
+      expect(await db.selectFrom('students').select('id').where('external_id', '=', 'SIS-NEW-1').execute()).toEqual([]);
+      expect((await roster([newcomer])).body.data!.upsertStudents).toMatchObject({ created: 1, updated: 0 });
+      expect((await roster([{ ...newcomer, givenName: 'Nia-Rose' }])).body.data!.upsertStudents).toMatchObject({
+        created: 0,
+        updated: 1,
+      });
+      const stored = await db
+        .selectFrom('students')
+        .selectAll()
+        .where('external_id', '=', 'SIS-NEW-1')
+        .executeTakeFirstOrThrow();
+      expect(stored).toMatchObject({ full_name: 'Nia-Rose Okoro', is_active: 1, school_id: 1 });
+
+      const term = await db
+        .selectFrom('academic_terms')
+        .select('code')
+        .where('starts_on', '<=', toDateOnly(new Date()))
+        .orderBy('starts_on', 'desc')
+        .executeTakeFirstOrThrow();
+      const results = await asToken<{ recordAssessmentResults: { recorded: number; alertsRaised: number } }>(
+        `mutation ($input: RecordAssessmentResultsInput!) { recordAssessmentResults(input: $input) { recorded alertsRaised userErrors { message } } }`,
+        {
+          input: {
+            records: ['ENGLISH', 'MATHS'].map((subject) => ({
+              studentExternalId: 'SIS-NEW-1',
+              subject,
+              term: term.code,
+              score: 21,
+              grade: '2',
+              passing: false,
+            })),
+          },
+        },
+        sis,
+      );
+      expect(results.body.data!.recordAssessmentResults).toMatchObject({ recorded: 2, alertsRaised: 1 });
+      const incident = await asToken<{ recordBehaviourIncidents: { recorded: number } }>(
+        `mutation ($input: RecordBehaviourIncidentsInput!) { recordBehaviourIncidents(input: $input) { recorded userErrors { message } } }`,
+        {
+          input: {
+            records: [
+              {
+                externalId: 'INC-X-1',
+                studentExternalId: 'SIS-NEW-1',
+                occurredOn: lastSchoolDays(1)[0],
+                category: 'DISRUPTION',
+                severity: 'MINOR',
+              },
+            ],
+          },
+        },
+        sis,
+      );
+      expect(incident.body.data!.recordBehaviourIncidents.recorded).toBe(1);
+      const profile = await db
+        .selectFrom('risk_profiles')
+        .selectAll()
+        .where('student_id', '=', stored.id)
+        .executeTakeFirstOrThrow();
+      expect(profile).toMatchObject({
+        level: 3,
+        coursework_level: 3,
+        behaviour_level: 1,
+        failing_core_subjects: 2,
+        minor_incidents: 1,
+      });
+    });
   });
 }

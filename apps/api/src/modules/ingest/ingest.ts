@@ -48,7 +48,7 @@ export interface IngestKind<Input, Table extends TableName> {
   ) => { field: string; message: string }[] | Insertable<Database[Table]>;
 }
 
-async function resolveSchool(
+export async function resolveSchool(
   db: Kysely<Database>,
   token: TokenPrincipal,
   schoolCode: string | null | undefined,

@@ -1,6 +1,7 @@
 import { auditActor, type GraphQLContext, requireToken } from '../../context.ts';
 import type { Outcome } from '../../graphql/mutations.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { upsertStudents } from './roster.ts';
 import { ASSESSMENTS, ATTENDANCE, BEHAVIOUR, type IngestContext, type IngestResult, ingest } from './ingest.ts';
 
 function ingestContext(context: GraphQLContext, scope: Parameters<typeof requireToken>[1]): IngestContext {
@@ -22,6 +23,15 @@ function payload(outcome: Outcome<IngestResult>) {
 
 export const ingestResolvers: Resolvers = {
   Mutation: {
+    upsertStudents: async (_parent, { input }, context) => {
+      const outcome = await upsertStudents(ingestContext(context, 'roster:write'), {
+        ...input,
+        idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
+      });
+      return outcome.ok
+        ? { ...outcome.value, userErrors: [] }
+        : { created: 0, updated: 0, userErrors: outcome.userErrors };
+    },
     recordAttendance: async (_parent, { input }, context) =>
       payload(
         await ingest(ingestContext(context, 'attendance:write'), ATTENDANCE, {
