@@ -3,7 +3,7 @@
  * never a stack trace (set PASTORAL_DEBUG=1 to see one).
  */
 import { type DatabaseHandle, MigrationFailedError, migrateDown, migrateToLatest, redact } from '@pastoral/db';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { migrationsFolder, openDatabase } from './database.ts';
 import { createLogger } from './logger.ts';
@@ -12,6 +12,7 @@ import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
 import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
 import { recomputeAll } from './modules/risk/risk.engine.ts';
+import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
 /** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
@@ -130,6 +131,50 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
     });
 
   program
+    .command('import')
+    .description('Import a CSV file of students, attendance, behaviour or assessment results, as the API would')
+    .addArgument(new Argument('<kind>', 'what the file holds').choices(IMPORT_KINDS))
+    .argument('<file>', 'the CSV file, UTF-8, with a header line naming the columns')
+    .addOption(
+      new Option('--school <id>', 'the school the records belong to (its database id)')
+        .argParser(positiveInteger)
+        .makeOptionMandatory(),
+    )
+    .option('--dry-run', 'check every line and report, without changing anything')
+    .action(async (kind: ImportKind, file: string, options: { school: number; dryRun?: boolean }) => {
+      await withDatabase(async (database, config) => {
+        const started = performance.now();
+        const summary = await importCsv(
+          {
+            db: database.db,
+            dialect: database.dialect,
+            rules: loadRiskRules(config.riskRulesFile),
+            now: new Date(),
+            kind,
+            file,
+            schoolId: options.school,
+            dryRun: Boolean(options.dryRun),
+          },
+          {
+            rejected: (line) => output.out(`line ${line.line}: ${line.field ? `${line.field}: ` : ''}${line.message}`),
+            progress: (lines) => output.progress(`read ${lines.toLocaleString('en-GB')} lines…`),
+          },
+        );
+        if (output.isTerminal) output.progress('');
+        const verb = options.dryRun ? 'would apply' : 'applied';
+        output.out(
+          `${summary.lines.toLocaleString('en-GB')} lines read in ${seconds(performance.now() - started)}: ${verb} ${summary.applied.toLocaleString('en-GB')}, ` +
+            `rejected ${summary.rejected.toLocaleString('en-GB')}` +
+            (options.dryRun
+              ? ' (dry run: nothing changed).'
+              : `; recomputed ${summary.studentsRecomputed} students, ${summary.alertsRaised} alerts raised.`),
+        );
+        // A file with rejected lines needs someone's attention: say so to scripts and schedulers too.
+        if (summary.rejected > 0) process.exitCode = 1;
+      });
+    });
+
+  program
     .command('serve')
     .description('Serve the API and the web app (no migrations, no seeding)')
     .action(async () => {
@@ -231,7 +276,12 @@ function seconds(ms: number): string {
 
 /** One line that says what went wrong and what to do, for the errors a user can cause. */
 export function describeError(error: unknown, databaseUrl?: string): string | undefined {
-  if (error instanceof ConfigError || error instanceof SeedError || error instanceof RiskRulesError)
+  if (
+    error instanceof ConfigError ||
+    error instanceof SeedError ||
+    error instanceof RiskRulesError ||
+    error instanceof ImportFileError
+  )
     return error.message;
   // The first cause a user can act on: a failed migration wraps an unavailable database, which wraps the
   // connection error that names the problem.
@@ -308,5 +358,5 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   const code = await runCli(process.argv.slice(2));
   // `serve` and `start` keep running; every other command ends here.
   const command = process.argv[2];
-  if (code !== 0 || (command !== 'serve' && command !== 'start')) process.exit(code);
+  if (code !== 0 || (command !== 'serve' && command !== 'start')) process.exit(code || process.exitCode || 0);
 }

@@ -65,10 +65,20 @@ export async function resolveSchool(
     : failure(userError('NOT_FOUND', `No school has the code ${schoolCode}.`, ['input', 'schoolCode']));
 }
 
+export interface IngestOptions {
+  /** Validate only: report what would be refused, apply nothing. */
+  dryRun?: boolean;
+  /** Recompute the students touched (default); a bulk import recomputes once at its end instead. */
+  recompute?: boolean;
+  /** Collects the students a batch touched, for a caller that recomputes later. */
+  touched?: Map<number, StudentRef>;
+}
+
 export async function ingest<Input, Table extends TableName>(
   context: IngestContext,
   kind: IngestKind<Input, Table>,
   input: { schoolCode?: string | null; records: Input[]; idempotencyKey?: string | null },
+  options: IngestOptions = {},
 ): Promise<Outcome<IngestResult>> {
   const { db, now, token } = context;
   const { records, idempotencyKey } = input;
@@ -125,6 +135,8 @@ export async function ingest<Input, Table extends TableName>(
     }
   });
   if (errors.length > 0) return { ok: false, userErrors: errors };
+  if (options.dryRun)
+    return success({ recorded: rows.length, studentsRecomputed: 0, alertsRaised: 0, alertsResolved: 0 });
 
   const applied = await inTransaction<{ replay: IngestResult | null }>(db, async (trx: Transaction<Database>) => {
     const request = {
@@ -167,6 +179,10 @@ export async function ingest<Input, Table extends TableName>(
   if (applied.value.replay) return success(applied.value.replay);
 
   const touched = [...new Map([...students.values()].map((student) => [student.id, student])).values()];
+  for (const student of touched) options.touched?.set(student.id, student);
+  if (options.recompute === false) {
+    return success({ recorded: rows.length, studentsRecomputed: 0, alertsRaised: 0, alertsResolved: 0 });
+  }
   const summary = await recomputeStudents(
     { db, dialect: context.dialect, rules: context.rules, actor: context.actor, now },
     touched,

@@ -25,6 +25,7 @@ export interface StudentRecord {
 export async function upsertStudents(
   context: IngestContext,
   input: { schoolCode?: string | null; records: StudentRecord[]; idempotencyKey?: string | null },
+  options: { dryRun?: boolean } = {},
 ): Promise<Outcome<{ created: number; updated: number }>> {
   const { db, now, token } = context;
   const { records, idempotencyKey } = input;
@@ -93,6 +94,7 @@ export async function upsertStudents(
     ];
   });
   if (errors.length > 0) return { ok: false, userErrors: errors };
+  if (options.dryRun) return success({ created: 0, updated: rows.length });
 
   return inTransaction(db, async (trx) => {
     const request = {
