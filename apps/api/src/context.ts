@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { forbidden, unauthenticated } from './graphql/errors.ts';
 import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { AuditActor } from './modules/audit-log/audit.writer.ts';
+import { type AuditActor, appendAuditEntry } from './modules/audit-log/audit.writer.ts';
 import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
@@ -76,6 +76,62 @@ export function requireToken(context: GraphQLContext, scope: ApiTokenScope): Tok
     throw forbidden(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`);
   }
   return context.token;
+}
+
+/**
+ * What a token may read of students, expressed as a viewer: its school's (or, district-wide, every school's)
+ * students. Only student reads use it; it sees no cases, alerts or staff.
+ */
+export function tokenReader(token: TokenPrincipal): Viewer {
+  const now = '1970-01-01 00:00:00.000';
+  return {
+    // No staff member has id 0: scopes that compare with the viewer's own id match nothing.
+    user: {
+      id: 0,
+      school_id: token.schoolId,
+      email: '',
+      full_name: `API token ${token.tokenId}`,
+      role: token.schoolId === null ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN',
+      can_view_restricted: 0,
+      password_hash: null,
+      is_active: 1,
+      last_sign_in_at: null,
+      created_at: now,
+      updated_at: now,
+    },
+    role: token.schoolId === null ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN',
+    schoolId: token.schoolId,
+    classroomIds: [],
+    canViewRestricted: false,
+    session: { idHash: '', expiresAt: now },
+  };
+}
+
+/** Who may read students here: the signed-in viewer, or a token with students:read (a 401/403 otherwise). */
+export function studentReader(context: GraphQLContext): Viewer {
+  if (context.viewer) return context.viewer;
+  return tokenReader(requireToken(context, 'students:read'));
+}
+
+/** Every student whose data a token read is a disclosure, on the record before the data leaves the server. */
+export async function recordDisclosures(
+  context: GraphQLContext,
+  studentRows: { id: number; school_id: number }[],
+  via: string,
+) {
+  if (context.viewer || !context.token || studentRows.length === 0) return;
+  const actor = auditActor(context);
+  await context.db.transaction().execute(async (trx) => {
+    for (const student of studentRows) {
+      await appendAuditEntry(
+        trx,
+        context.dialect,
+        actor,
+        { action: 'student.disclosed', schoolId: student.school_id, studentId: student.id, via },
+        context.now,
+      );
+    }
+  });
 }
 
 /** What a mutation service needs of the request: who acts, on which database, when. */

@@ -61,6 +61,7 @@ export type AuditEvent =
       records: number;
       students: number;
     }
+  | { action: 'student.disclosed'; schoolId: number; studentId: number; via: string }
   | { action: 'roster.upserted'; schoolId: number; created: number; updated: number }
   | {
       action: 'risk.recomputed';
@@ -129,6 +130,13 @@ function entryFields(event: AuditEvent) {
         entity_id: null,
         student_id: null,
         details: JSON.stringify({ records: event.records, students: event.students }),
+      };
+    case 'student.disclosed':
+      return {
+        entity_type: 'student',
+        entity_id: event.studentId,
+        student_id: event.studentId,
+        details: JSON.stringify({ via: event.via }),
       };
     case 'roster.upserted':
       return {

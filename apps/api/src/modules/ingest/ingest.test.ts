@@ -356,5 +356,48 @@ for (const engine of testEngines()) {
         minor_incidents: 1,
       });
     });
+
+    it("lets a students:read token read its school's students, recording each read as a disclosure", async () => {
+      const created = await api.graphql<{ createApiToken: { token: string } }>(
+        'mutation { createApiToken(input: { name: "Analytics", scopes: [STUDENTS_READ] }) { token } }',
+        {},
+        admin,
+      );
+      const reader = created.body.data!.createApiToken.token;
+      const { db } = api.database.handle;
+      const before = await db
+        .selectFrom('audit_log')
+        .select('seq')
+        .where('action', '=', 'student.disclosed')
+        .where('request_id', 'is not', null)
+        .execute();
+      const read = await asToken<{
+        students: { nodes: { id: string; school: { code: string }; alerts: { totalCount: number } }[] };
+      }>('{ students(first: 5) { nodes { id school { code } alerts { totalCount } } } }', {}, reader);
+      const nodes = read.body.data!.students.nodes;
+      expect(nodes).toHaveLength(5);
+      expect(nodes.every((n) => n.school.code === 'S01' && n.alerts.totalCount === 0)).toBe(true);
+      const disclosures = await db
+        .selectFrom('audit_log')
+        .select(['actor_type', 'api_token_id', 'student_id'])
+        .where('action', '=', 'student.disclosed')
+        .where('request_id', 'is not', null)
+        .execute();
+      expect(disclosures.length - before.length).toBe(5);
+      expect(disclosures.slice(-5).every((d) => d.actor_type === 'TOKEN' && d.api_token_id !== null)).toBe(true);
+
+      const otherSchool = await db
+        .selectFrom('students')
+        .select('id')
+        .where('school_id', '=', 2)
+        .executeTakeFirstOrThrow();
+      const elsewhere = await asToken<{ node: unknown }>(
+        'query ($id: ID!) { node(id: $id) { id } }',
+        { id: Buffer.from(`Student:${otherSchool.id}`).toString('base64url') },
+        reader,
+      );
+      expect(elsewhere.body.data).toEqual({ node: null });
+      expect((await asToken('{ cases { totalCount } }', {}, reader)).status).toBe(403);
+    });
   });
 }

@@ -1,4 +1,5 @@
-import { requireViewer } from '../../context.ts';
+import type { Student } from '@pastoral/db';
+import { recordDisclosures, studentReader } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
@@ -7,10 +8,10 @@ import { assessmentResultsOf, listStudents } from './student.repository.ts';
 
 export const studentResolvers: Resolvers = {
   Query: {
-    students: (_parent, { filter, orderBy, ...page }, context) =>
-      listStudents(
+    students: async (_parent, { filter, orderBy, ...page }, context) => {
+      const connection = await listStudents(
         context.db,
-        requireViewer(context),
+        studentReader(context),
         {
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
           classroomId:
@@ -21,7 +22,10 @@ export const studentResolvers: Resolvers = {
         },
         orderBy ?? { field: 'NAME', direction: 'ASC' },
         page,
-      ),
+      );
+      await recordDisclosures(context, connection.nodes as Student[], 'students');
+      return connection;
+    },
   },
   Student: {
     id: (student) => toGlobalId('Student', student.id),
