@@ -107,10 +107,13 @@ export function tokenReader(token: TokenPrincipal): Viewer {
   };
 }
 
-/** Who may read students here: the signed-in viewer, or a token with students:read (a 401/403 otherwise). */
-export function studentReader(context: GraphQLContext): Viewer {
+/** Who reads here: the signed-in viewer, or a token holding `scope` (a 401 or 403 otherwise). */
+export function readerFor(
+  context: GraphQLContext,
+  scope: 'students:read' | 'cases:read' | 'alerts:read' | 'audit:read',
+): Viewer {
   if (context.viewer) return context.viewer;
-  return tokenReader(requireToken(context, 'students:read'));
+  return tokenReader(requireToken(context, scope));
 }
 
 /** Every student whose data a token read is a disclosure, on the record before the data leaves the server. */

@@ -1,4 +1,5 @@
-import { mutationContext, requireViewer } from '../../context.ts';
+import type { Alert } from '@pastoral/db';
+import { mutationContext, readerFor, recordDisclosures } from '../../context.ts';
 import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
 import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
@@ -54,8 +55,8 @@ export const alertResolvers: Resolvers = {
     },
   },
   Query: {
-    alerts: (_parent, { filter, orderBy, ...page }, context) => {
-      const viewer = requireViewer(context);
+    alerts: async (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = readerFor(context, 'alerts:read');
       // Without a filter: the viewer's own alerts still waiting for them.
       const values = filter
         ? {
@@ -66,7 +67,19 @@ export const alertResolvers: Resolvers = {
             assignedToMe: filter.assignedToMe ?? undefined,
           }
         : { assignedToMe: true, status: ['NEW', 'ACKNOWLEDGED'] };
-      return listAlerts(context.db, viewer, values, orderBy ?? { field: 'ALERT_DATE', direction: 'DESC' }, page);
+      const connection = await listAlerts(
+        context.db,
+        viewer,
+        values,
+        orderBy ?? { field: 'ALERT_DATE', direction: 'DESC' },
+        page,
+      );
+      await recordDisclosures(
+        context,
+        (connection.nodes as Alert[]).map((row) => ({ id: row.student_id, school_id: row.school_id })),
+        'alerts',
+      );
+      return connection;
     },
   },
   Alert: {

@@ -1,5 +1,6 @@
 import { type CASE_PRIORITIES } from '@pastoral/db';
-import { auditActor, mutationContext, requireViewer } from '../../context.ts';
+import type { InterventionCase } from '@pastoral/db';
+import { auditActor, mutationContext, readerFor, recordDisclosures, requireViewer } from '../../context.ts';
 import type { Outcome, UserError } from '../../graphql/mutations.ts';
 import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
 import { priorityCode, priorityName, riskLevelName } from '../../graphql/enums.ts';
@@ -79,8 +80,8 @@ export const caseResolvers: Resolvers = {
     },
   },
   Query: {
-    cases: (_parent, { filter, orderBy, ...page }, context) => {
-      const viewer = requireViewer(context);
+    cases: async (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = readerFor(context, 'cases:read');
       // Without a filter: the viewer's own open cases.
       const values = filter
         ? {
@@ -93,7 +94,7 @@ export const caseResolvers: Resolvers = {
             overdue: filter.overdue ?? undefined,
           }
         : { assignedToMe: true, status: [...OPEN_CASE_STATUSES] };
-      return listCases(
+      const connection = await listCases(
         context.db,
         viewer,
         values,
@@ -101,6 +102,13 @@ export const caseResolvers: Resolvers = {
         page,
         context.today,
       );
+      // A case is about a student: a token reading it reads their data.
+      await recordDisclosures(
+        context,
+        (connection.nodes as InterventionCase[]).map((row) => ({ id: row.student_id, school_id: row.school_id })),
+        'cases',
+      );
+      return connection;
     },
   },
   InterventionCase: {

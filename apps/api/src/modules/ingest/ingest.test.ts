@@ -399,5 +399,36 @@ for (const engine of testEngines()) {
       expect(elsewhere.body.data).toEqual({ node: null });
       expect((await asToken('{ cases { totalCount } }', {}, reader)).status).toBe(403);
     });
+
+    it('lets cases:read and audit:read tokens read their school only, disclosing each student a case is about', async () => {
+      const created = await api.graphql<{ createApiToken: { token: string } }>(
+        'mutation { createApiToken(input: { name: "Reports", scopes: [CASES_READ, AUDIT_READ] }) { token } }',
+        {},
+        admin,
+      );
+      const reports = created.body.data!.createApiToken.token;
+      const cases = await asToken<{ cases: { nodes: { student: { school: { code: string } } }[] } }>(
+        '{ cases(first: 3, filter: { status: [OPEN, IN_PROGRESS] }) { nodes { student { school { code } } } } }',
+        {},
+        reports,
+      );
+      const nodes = cases.body.data!.cases.nodes;
+      expect(nodes).toHaveLength(3);
+      expect(nodes.every((n) => n.student.school.code === 'S01')).toBe(true);
+      const disclosed = await api.database.handle.db
+        .selectFrom('audit_log')
+        .select('details')
+        .where('action', '=', 'student.disclosed')
+        .where('details', '=', '{"via":"cases"}')
+        .execute();
+      expect(disclosed).toHaveLength(3);
+      const audit = await asToken<{ auditLog: { nodes: { school: { code: string } | null }[] } }>(
+        '{ auditLog(first: 20) { nodes { school { code } } } }',
+        {},
+        reports,
+      );
+      expect(audit.body.data!.auditLog.nodes.every((n) => n.school?.code === 'S01')).toBe(true);
+      expect((await asToken('{ students { totalCount } }', {}, reports)).status).toBe(403);
+    });
   });
 }

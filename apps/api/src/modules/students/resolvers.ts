@@ -1,5 +1,5 @@
 import type { Student } from '@pastoral/db';
-import { recordDisclosures, studentReader } from '../../context.ts';
+import { readerFor, recordDisclosures } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
@@ -11,7 +11,7 @@ export const studentResolvers: Resolvers = {
     students: async (_parent, { filter, orderBy, ...page }, context) => {
       const connection = await listStudents(
         context.db,
-        studentReader(context),
+        readerFor(context, 'students:read'),
         {
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
           classroomId:
