@@ -12,6 +12,7 @@ import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
 import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
 import { recomputeAll } from './modules/risk/risk.engine.ts';
+import { sweepExpired } from './modules/maintenance/sweep.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
@@ -171,6 +172,20 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         );
         // A file with rejected lines needs someone's attention: say so to scripts and schedulers too.
         if (summary.rejected > 0) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('sweep')
+    .description(
+      'Delete expired sessions, idempotency keys past their keeping time and old throttling windows (run it daily)',
+    )
+    .action(async () => {
+      await withDatabase(async (database) => {
+        const summary = await sweepExpired(database.db, new Date());
+        output.out(
+          `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys and ${summary.rateLimits} throttling windows.`,
+        );
       });
     });
 
