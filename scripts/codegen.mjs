@@ -1,10 +1,11 @@
 // `pnpm codegen`: generates the GraphQL resolver types from the schema's SDL files;
 // `pnpm codegen --check` fails when a generated file differs from what is committed, so generated code never
 // drifts (CI runs the check through `pnpm test`).
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codegen } from '@graphql-codegen/core';
+import { preset as clientPreset } from '@graphql-codegen/client-preset';
 import * as typescriptPlugin from '@graphql-codegen/typescript';
 import * as resolversPlugin from '@graphql-codegen/typescript-resolvers';
 import { buildASTSchema, concatAST, parse, printSchema } from 'graphql';
@@ -69,15 +70,55 @@ const outputs = [
   },
 ];
 
+// The web app's operations: every graphql(`...`) call in its source (the client preset's convention; the
+// documents are static strings, so a plain scan finds them all).
+const webSource = join(root, 'apps/web/src');
+const webDocuments = readdirSync(webSource, { recursive: true, withFileTypes: true })
+  .filter((entry) => entry.isFile() && /\.tsx?$/.test(entry.name) && !entry.parentPath.includes('/gql'))
+  .map((entry) => join(entry.parentPath, entry.name))
+  .sort()
+  .flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/graphql\(\s*`([\s\S]*?)`\s*\)/g)].map((match) => ({
+      location: relative(root, file),
+      document: parse(match[1]),
+      rawSDL: match[1],
+    })),
+  );
+const clientSections = await clientPreset.buildGeneratesSection({
+  baseOutputDir: join(webSource, 'gql/'),
+  schema: parse(printSchema(schema)),
+  schemaAst: schema,
+  documents: webDocuments,
+  plugins: [],
+  pluginMap: {},
+  config: {
+    useTypeImports: true,
+    enumsAsTypes: true,
+    scalars: { DateTime: 'string', Date: 'string' },
+    avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+  },
+  presetConfig: { fragmentMasking: { unmaskFunctionName: 'getFragmentData' } },
+});
+for (const section of clientSections) {
+  outputs.push({
+    file: section.filename,
+    plugins: section.plugins,
+    pluginMap: section.pluginMap,
+    config: section.config,
+    documents: section.documents,
+  });
+}
+
 const check = process.argv.includes('--check');
 let stale = 0;
 for (const output of outputs) {
   const generated = await codegen({
     schema: parse(printSchema(schema)),
-    documents: [],
+    schemaAst: schema,
+    documents: output.documents ?? [],
     filename: output.file,
     plugins: output.plugins,
-    pluginMap: { typescript: typescriptPlugin, typescriptResolvers: resolversPlugin },
+    pluginMap: output.pluginMap ?? { typescript: typescriptPlugin, typescriptResolvers: resolversPlugin },
     config: output.config,
   });
   const banner =
@@ -99,6 +140,7 @@ for (const output of outputs) {
     console.error(`codegen --check: ${name} differs from the schema; run pnpm codegen and commit the result`);
     stale++;
   } else {
+    mkdirSync(dirname(output.file), { recursive: true });
     writeFileSync(output.file, formatted);
     console.log(`codegen: wrote ${name}`);
   }

@@ -1,27 +1,136 @@
-import { ApiStatusPanel } from '../features/api-status/ApiStatusPanel.tsx';
+import { ApolloProvider } from '@apollo/client/react';
+import { useMutation } from '@apollo/client/react';
+import { type ReactNode, useMemo, useState } from 'react';
+import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
+import { AlertsPage } from '../features/alerts/AlertsPage.tsx';
+import { SignInForm } from '../features/auth/SignInForm.tsx';
+import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
+import { graphql } from '../gql/index.ts';
+import { createApolloClient } from './apollo.ts';
+import { useViewerQuery, ViewerContext } from './session.tsx';
+
+const SignOutMutation = graphql(`
+  mutation SignOutMutation {
+    signOut {
+      signedOut
+    }
+  }
+`);
+
+function Mark() {
+  return (
+    <svg className="site-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+      <rect width="32" height="32" rx="7" />
+      <path d="M8 21c3-7 13-7 16 0" />
+      <circle cx="16" cy="11" r="3.5" />
+    </svg>
+  );
+}
+
+/** Signed in: the navigation and the page; signed out: the sign-in page. */
+function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => void }) {
+  const { data, loading, error, refetch } = useViewerQuery();
+  const [signOut] = useMutation(SignOutMutation);
+  const viewer = data?.viewer ?? null;
+
+  if (loading && !data)
+    return (
+      <p className="page-status" role="status">
+        Loading Pastoral…
+      </p>
+    );
+  if (error && !data) {
+    return (
+      <p className="page-status" role="alert">
+        Pastoral cannot be reached just now. <button onClick={() => void refetch()}>Try again</button>
+      </p>
+    );
+  }
+  if (!viewer) {
+    return (
+      <main className="sign-in-page">
+        <Mark />
+        <h1>Sign in to Pastoral</h1>
+        <SignInForm
+          onSignedIn={() => {
+            onSignedIn();
+            void refetch();
+          }}
+        />
+      </main>
+    );
+  }
+
+  return (
+    <ViewerContext.Provider value={viewer}>
+      <div className="page">
+        <header className="site-header">
+          <Mark />
+          <p className="site-name">Pastoral</p>
+          <nav aria-label="Main">
+            <NavLink to="/" end>
+              Dashboard
+            </NavLink>
+            <NavLink to="/alerts">Alerts</NavLink>
+          </nav>
+          <p className="who">
+            {viewer.user.fullName}
+            <button
+              className="link"
+              onClick={async () => {
+                await signOut();
+                window.location.assign('/');
+              }}
+            >
+              Sign out
+            </button>
+          </p>
+        </header>
+        <main className="content">
+          <Outlet />
+        </main>
+      </div>
+      {expired ? (
+        <div className="dialog-backdrop">
+          <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="expired-title">
+            <h2 id="expired-title">Your session has ended</h2>
+            <p>Sign in again to carry on where you were; nothing on this page is lost.</p>
+            <SignInForm
+              onSignedIn={() => {
+                onSignedIn();
+                void refetch();
+              }}
+            />
+          </div>
+        </div>
+      ) : null}
+    </ViewerContext.Provider>
+  );
+}
+
+function Root({ children }: { children?: ReactNode }) {
+  const [expired, setExpired] = useState(false);
+  const client = useMemo(() => createApolloClient(() => setExpired(true)), []);
+  return (
+    <ApolloProvider client={client}>
+      <Shell expired={expired} onSignedIn={() => setExpired(false)} />
+      {children}
+    </ApolloProvider>
+  );
+}
+
+const router = createBrowserRouter([
+  {
+    path: '/',
+    element: <Root />,
+    children: [
+      { index: true, element: <DashboardPage /> },
+      { path: 'alerts', element: <AlertsPage /> },
+      { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
+    ],
+  },
+]);
 
 export function App() {
-  return (
-    <div className="page">
-      <header className="site-header">
-        <svg className="site-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
-          <rect width="32" height="32" rx="7" />
-          <path d="M8 21c3-7 13-7 16 0" />
-          <circle cx="16" cy="11" r="3.5" />
-        </svg>
-        <p className="site-name">Pastoral</p>
-      </header>
-
-      <main className="content">
-        <h1>See who is slipping, early enough to help.</h1>
-        <p className="lede">
-          Pastoral is an early-warning and intervention platform for schools. It brings attendance, behaviour and
-          coursework together, so form masters can spot the students who are starting to struggle and follow up before a
-          bad week becomes a bad term.
-        </p>
-
-        <ApiStatusPanel />
-      </main>
-    </div>
-  );
+  return <RouterProvider router={router} />;
 }

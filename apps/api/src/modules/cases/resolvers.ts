@@ -160,7 +160,7 @@ export const caseResolvers: Resolvers = {
     id: (event) => toGlobalId('CaseEvent', event.id),
     kind: (event) => event.kind as CaseEventKind,
     author: (event, _args, context) =>
-      event.author_id === null ? null : context.loaders.userById.load(event.author_id),
+      event.author_id === null ? null : context.loaders.timelineUserById.load(event.author_id),
     createdAt: (event) => event.created_at,
     restricted: (event) => event.restricted === 1,
     body: async (event, _args, context) => {
@@ -182,8 +182,8 @@ export const caseResolvers: Resolvers = {
     fromStatus: (event) => event.from_status as CaseStatus | null,
     toStatus: (event) => event.to_status as CaseStatus | null,
     fromUser: (event, _args, context) =>
-      event.from_user_id === null ? null : context.loaders.userById.load(event.from_user_id),
+      event.from_user_id === null ? null : context.loaders.timelineUserById.load(event.from_user_id),
     toUser: (event, _args, context) =>
-      event.to_user_id === null ? null : context.loaders.userById.load(event.to_user_id),
+      event.to_user_id === null ? null : context.loaders.timelineUserById.load(event.to_user_id),
   },
 };

@@ -1,0 +1,225 @@
+import { useMutation, useQuery } from '@apollo/client/react';
+import { useState } from 'react';
+import { formatDate, useViewer } from '../../app/session.tsx';
+import { graphql } from '../../gql/index.ts';
+import type { AlertStatus } from '../../gql/graphql.ts';
+
+const AlertsPageQuery = graphql(`
+  query AlertsPageQuery($after: String, $filter: AlertFilter) {
+    alerts(first: 25, after: $after, filter: $filter) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          type
+          severity
+          status
+          alertDate
+          reason
+          student {
+            id
+            fullName
+            classroom {
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const AcknowledgeAlertsMutation = graphql(`
+  mutation AcknowledgeAlertsMutation($ids: [ID!]!) {
+    acknowledgeAlerts(input: { alertIds: $ids }) {
+      alerts {
+        id
+        status
+      }
+      userErrors {
+        message
+      }
+    }
+  }
+`);
+
+const DismissAlertMutation = graphql(`
+  mutation DismissAlertMutation($id: ID!, $reason: String!) {
+    dismissAlert(input: { alertId: $id, reason: $reason }) {
+      alert {
+        id
+        status
+      }
+      userErrors {
+        message
+      }
+    }
+  }
+`);
+
+const EscalateAlertMutation = graphql(`
+  mutation EscalateAlertMutation($id: ID!) {
+    escalateAlert(input: { alertIds: [$id] }) {
+      case {
+        id
+        title
+      }
+      alerts {
+        id
+        status
+      }
+      userErrors {
+        message
+      }
+    }
+  }
+`);
+
+const VIEWS: { label: string; status: AlertStatus[] }[] = [
+  { label: 'Waiting for me', status: ['NEW', 'ACKNOWLEDGED'] },
+  { label: 'New', status: ['NEW'] },
+  { label: 'Escalated', status: ['ESCALATED'] },
+  { label: 'Closed', status: ['DISMISSED', 'RESOLVED'] },
+];
+
+const SEVERITY_LABEL: Record<string, string> = { WATCH: 'Watch', AT_RISK: 'At risk', CRITICAL: 'Critical' };
+
+export function AlertsPage() {
+  const viewer = useViewer();
+  const [view, setView] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [dismissing, setDismissing] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const filter = { status: VIEWS[view]!.status, ...(viewer.role === 'FORM_MASTER' ? { assignedToMe: true } : {}) };
+  const { data, loading, error, fetchMore, refetch } = useQuery(AlertsPageQuery, {
+    variables: { filter },
+    fetchPolicy: 'cache-and-network',
+    notifyOnNetworkStatusChange: true,
+  });
+  const [acknowledge] = useMutation(AcknowledgeAlertsMutation);
+  const [dismiss] = useMutation(DismissAlertMutation);
+  const [escalate] = useMutation(EscalateAlertMutation);
+
+  const alerts = data?.alerts.edges.map((edge) => edge.node) ?? [];
+  const toggle = (id: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  async function acknowledgeSelected(ids: string[]) {
+    const result = await acknowledge({ variables: { ids } });
+    const problem = result.data?.acknowledgeAlerts.userErrors[0];
+    setMessage(problem ? problem.message : `${ids.length} alert${ids.length === 1 ? '' : 's'} acknowledged.`);
+    setSelected(new Set());
+  }
+
+  return (
+    <>
+      <h1>Alerts</h1>
+      <div className="tabs" role="group" aria-label="Which alerts">
+        {VIEWS.map((option, index) => (
+          <button
+            key={option.label}
+            aria-pressed={index === view}
+            onClick={() => (setView(index), setSelected(new Set()))}
+          >
+            {option.label}
+          </button>
+        ))}
+      </div>
+      <p role="status" className="muted">
+        {message ?? (data ? `${data.alerts.totalCount} alert${data.alerts.totalCount === 1 ? '' : 's'}` : '')}
+      </p>
+      {selected.size > 0 ? (
+        <button className="primary" onClick={() => void acknowledgeSelected([...selected])}>
+          Acknowledge {selected.size} selected
+        </button>
+      ) : null}
+      {error && !data ? <p role="alert">The alerts cannot be loaded just now. Try again in a moment.</p> : null}
+      {loading && !data ? <p role="status">Loading alerts…</p> : null}
+      {data && alerts.length === 0 ? <p>Nothing here: no alerts in this view.</p> : null}
+      <ul className="cards">
+        {alerts.map((alert) => (
+          <li key={alert.id} className="card">
+            <div className="card-head">
+              {alert.status === 'NEW' || alert.status === 'ACKNOWLEDGED' ? (
+                <input
+                  type="checkbox"
+                  aria-label={`Select the alert about ${alert.student.fullName}`}
+                  checked={selected.has(alert.id)}
+                  onChange={() => toggle(alert.id)}
+                />
+              ) : null}
+              <strong>{alert.student.fullName}</strong>
+              <span className="muted">{alert.student.classroom.name}</span>
+              <span className={`badge level-${alert.severity}`}>{SEVERITY_LABEL[alert.severity]}</span>
+              <span className="muted">{alert.type.toLowerCase()}</span>
+            </div>
+            <p>{alert.reason}</p>
+            <p className="muted small">
+              {formatDate(viewer, alert.alertDate)} · {alert.status.toLowerCase()}
+            </p>
+            {alert.status === 'NEW' || alert.status === 'ACKNOWLEDGED' ? (
+              <div className="actions">
+                {alert.status === 'NEW' ? (
+                  <button onClick={() => void acknowledgeSelected([alert.id])}>Acknowledge</button>
+                ) : null}
+                <button
+                  onClick={async () => {
+                    const result = await escalate({ variables: { id: alert.id } });
+                    const made = result.data?.escalateAlert;
+                    setMessage(
+                      made?.case ? `Case opened: ${made.case.title}.` : (made?.userErrors[0]?.message ?? null),
+                    );
+                    void refetch();
+                  }}
+                >
+                  Escalate to a case
+                </button>
+                <button
+                  onClick={() => setDismissing(dismissing === alert.id ? null : alert.id)}
+                  aria-expanded={dismissing === alert.id}
+                >
+                  Dismiss…
+                </button>
+              </div>
+            ) : null}
+            {dismissing === alert.id ? (
+              <form
+                className="inline-form"
+                onSubmit={async (event) => {
+                  event.preventDefault();
+                  const reason = String(new FormData(event.currentTarget).get('reason') ?? '');
+                  const result = await dismiss({ variables: { id: alert.id, reason } });
+                  const problem = result.data?.dismissAlert.userErrors[0];
+                  setMessage(problem ? problem.message : 'Alert dismissed.');
+                  if (!problem) setDismissing(null);
+                }}
+              >
+                <label htmlFor={`reason-${alert.id}`}>Why does it need no action?</label>
+                <input id={`reason-${alert.id}`} name="reason" required maxLength={500} />
+                <button type="submit">Dismiss</button>
+              </form>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      {data?.alerts.pageInfo.hasNextPage ? (
+        <button
+          disabled={loading}
+          onClick={() => void fetchMore({ variables: { after: data.alerts.pageInfo.endCursor } })}
+        >
+          {loading ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+import { useMutation } from '@apollo/client/react';
+import { type FormEvent, useId, useState } from 'react';
+import { graphql } from '../../gql/index.ts';
+
+const SignInMutation = graphql(`
+  mutation SignInMutation($input: SignInInput!) {
+    signIn(input: $input) {
+      viewer {
+        role
+      }
+      userErrors {
+        message
+      }
+    }
+  }
+`);
+
+/** E-mail and password; on success the caller refetches who is signed in. */
+export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
+  const [signIn, { loading }] = useMutation(SignInMutation);
+  const [error, setError] = useState<string | null>(null);
+  const emailId = useId();
+  const passwordId = useId();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setError(null);
+    try {
+      const result = await signIn({
+        variables: { input: { email: String(form.get('email')), password: String(form.get('password')) } },
+      });
+      const failure = result.data?.signIn.userErrors[0];
+      if (failure) setError(failure.message);
+      else onSignedIn();
+    } catch {
+      setError('Pastoral cannot be reached just now. Check your connection and try again.');
+    }
+  }
+
+  return (
+    <form className="sign-in" onSubmit={submit} noValidate>
+      <label htmlFor={emailId}>E-mail address</label>
+      <input id={emailId} name="email" type="email" autoComplete="username" required />
+      <label htmlFor={passwordId}>Password</label>
+      <input id={passwordId} name="password" type="password" autoComplete="current-password" required />
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <button type="submit" className="primary" disabled={loading}>
+        {loading ? 'Signing in…' : 'Sign in'}
+      </button>
+    </form>
+  );
+}
