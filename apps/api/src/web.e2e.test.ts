@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from './graphql/relay.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -115,6 +116,44 @@ describe.runIf(available)('the web app in Chromium', () => {
     await acknowledgeable.click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('1 alert acknowledged.');
     expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('lets a form master escalate an alert into a case, add a note and close it with an outcome', async () => {
+    const page = await newPage();
+    await signIn(page, 'form.master@s01.pastoral.example');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+    await page.locator('.card').first().waitFor();
+    await page.locator('.card').first().getByRole('button', { name: 'Escalate to a case' }).click();
+    await page.getByRole('link', { name: 'Go to the new case' }).click();
+    await page.getByRole('heading', { name: 'Did it work?' }).waitFor();
+
+    await page.getByLabel('Add a note').fill('Phoned home: agreed a morning check-in.');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.locator('li', { hasText: 'Phoned home: agreed a morning check-in.' }).waitFor();
+    for (const step of ['Move to in progress', 'Move to monitoring']) {
+      await page.getByRole('button', { name: step }).click();
+      await page.getByText(new RegExp(`→ ${step.replace('Move to ', '')}`, 'i')).waitFor();
+    }
+    await page.getByLabel('Outcome').selectOption('IMPROVED');
+    await page.getByRole('button', { name: 'Move to closed' }).click();
+    await page.getByRole('button', { name: 'Reopen' }).waitFor();
+    expect(await page.getByText('outcome improved').count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SCREENSHOTS}case.png`, fullPage: true });
+    await page.close();
+  });
+
+  it("answers a form master who opens another school's student by address with 'not found'", async () => {
+    const other = await api.database.handle.db
+      .selectFrom('students')
+      .select('id')
+      .where('school_id', '=', 2)
+      .executeTakeFirstOrThrow();
+    const page = await newPage();
+    await signIn(page, 'form.master@s01.pastoral.example');
+    await page.goto(`${origin}/students/${toGlobalId('Student', other.id)}`);
+    await page.getByText('Not found: no student at this address, or not one you can see.').waitFor();
     await page.close();
   });
 

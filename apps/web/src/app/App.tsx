@@ -3,6 +3,10 @@ import { useMutation } from '@apollo/client/react';
 import { type ReactNode, useMemo, useState } from 'react';
 import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
 import { AlertsPage } from '../features/alerts/AlertsPage.tsx';
+import { CasePage } from '../features/cases/CasePage.tsx';
+import { CasesPage } from '../features/cases/CasesPage.tsx';
+import { StudentPage } from '../features/students/StudentPage.tsx';
+import { StudentsPage } from '../features/students/StudentsPage.tsx';
 import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
 import { graphql } from '../gql/index.ts';
@@ -72,6 +76,8 @@ function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => vo
               Dashboard
             </NavLink>
             <NavLink to="/alerts">Alerts</NavLink>
+            <NavLink to="/cases">Cases</NavLink>
+            <NavLink to="/students">Students</NavLink>
           </nav>
           <p className="who">
             {viewer.user.fullName}
@@ -126,6 +132,10 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <DashboardPage /> },
       { path: 'alerts', element: <AlertsPage /> },
+      { path: 'cases', element: <CasesPage /> },
+      { path: 'cases/:id', element: <CasePage /> },
+      { path: 'students', element: <StudentsPage /> },
+      { path: 'students/:id', element: <StudentPage /> },
       { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
     ],
   },

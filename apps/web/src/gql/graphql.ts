@@ -6,6 +6,19 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The kinds of expected mutation failures. */
+export type UserErrorCode =
+  /** The input is invalid; the message says which field and why. */
+  | 'INVALID'
+  /** The record does not exist, or is not visible to you. */
+  | 'NOT_FOUND'
+  /** The record changed since you read it; reload it and try again. */
+  | 'STALE_VERSION'
+  /** The record cannot move to that state from its current one. */
+  | 'INVALID_TRANSITION'
+  /** The record exists already. */
+  | 'DUPLICATE';
+
 /** A staff member's role, which decides what they may see and do. */
 export type Role =
   /** Form master (homeroom teacher): their classrooms' students, and what is assigned to them. */
@@ -19,6 +32,9 @@ export type Role =
 
 /** A student's level of risk, the worst of their indicators. */
 export type RiskLevel = 'ON_TRACK' | 'WATCH' | 'AT_RISK' | 'CRITICAL';
+
+/** The direction of an ordering. */
+export type OrderDirection = 'ASC' | 'DESC';
 
 /** What an alert is about. */
 export type AlertType = 'ATTENDANCE' | 'BEHAVIOUR' | 'ACADEMIC' | 'WELLBEING' | 'MANUAL';
@@ -53,6 +69,72 @@ export type SignInInput = {
 
 /** Where a case is in its lifecycle. */
 export type CaseStatus = 'OPEN' | 'IN_PROGRESS' | 'MONITORING' | 'CLOSED';
+
+/** How urgent a case is. */
+export type CasePriority = 'LOW' | 'MEDIUM' | 'HIGH' | 'URGENT';
+
+/** How a closed case ended. */
+export type CaseOutcome = 'IMPROVED' | 'NO_CHANGE' | 'WORSENED' | 'TRANSFERRED';
+
+/** What happened on a case. */
+export type CaseEventKind = 'OPENED' | 'NOTE' | 'STATUS_CHANGED' | 'REASSIGNED' | 'UPDATED';
+
+/** Which cases to list. Without a filter: your own open cases. */
+export type CaseFilter = {
+  /** Only cases in one of these statuses; an empty list is refused. */
+  status?: Array<CaseStatus> | null | undefined;
+  /** Only cases of one of these priorities; an empty list is refused. */
+  priority?: Array<CasePriority> | null | undefined;
+  /** Only cases assigned to this user. */
+  assignedToId?: string | number | null | undefined;
+  /** Only cases assigned to you. */
+  assignedToMe?: boolean | null | undefined;
+  /** Only this student's cases (a Student id). */
+  studentId?: string | number | null | undefined;
+  /** Only open cases whose review date has passed (true), or only those whose has not (false). */
+  overdue?: boolean | null | undefined;
+};
+
+/** What to order cases by. */
+export type CaseOrderField = 'CREATED_AT' | 'UPDATED_AT' | 'NEXT_REVIEW_AT' | 'PRIORITY';
+
+/** How to order cases. Ties are broken by id, in the same direction. */
+export type CaseOrder = {
+  /**
+   * CREATED_AT, UPDATED_AT, NEXT_REVIEW_AT (cases without a review date sort after every dated one when
+   * ascending, before them when descending) or PRIORITY (then by creation time).
+   */
+  field: CaseOrderField;
+  /** ASC or DESC. */
+  direction: OrderDirection;
+};
+
+/** A move of a case along its lifecycle. */
+export type ChangeCaseStatusInput = {
+  id: string | number;
+  /** The version you read; a stale one changes nothing and is a STALE_VERSION error. */
+  expectedVersion: number;
+  /** OPEN → IN_PROGRESS → MONITORING → CLOSED; a closed case can be reopened (OPEN). */
+  status: CaseStatus;
+  /** Required when closing. */
+  outcome?: CaseOutcome | null | undefined;
+};
+
+/** A note on a case's timeline. */
+export type AddCaseNoteInput = {
+  /** The case to add the note to. */
+  caseId: string | number;
+  /** Up to 10,000 characters. */
+  body: string;
+  /** Restricted notes are readable only by staff with the safeguarding permission. */
+  restricted?: boolean | null | undefined;
+};
+
+/** How a student attended on a school day. */
+export type AttendanceStatus = 'PRESENT' | 'LATE' | 'ABSENT_AUTHORISED' | 'ABSENT_UNAUTHORISED';
+
+/** How serious a behaviour incident was. */
+export type IncidentSeverity = 'MINOR' | 'MAJOR';
 
 export type SignOutMutationMutationVariables = Exact<{ [key: string]: never }>;
 
@@ -132,6 +214,91 @@ export type SignInMutationMutation = {
   signIn: { viewer: { role: Role } | null; userErrors: Array<{ message: string }> };
 };
 
+export type CasePageQueryQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+export type CasePageQueryQuery = {
+  node:
+    | {
+        id: string;
+        title: string;
+        category: string;
+        status: CaseStatus;
+        outcome: CaseOutcome | null;
+        priority: CasePriority;
+        tier: number;
+        goal: string | null;
+        version: number;
+        nextReviewAt: string | null;
+        isOverdue: boolean;
+        student: { id: string; fullName: string };
+        assignedTo: { fullName: string } | null;
+        didItWork: {
+          atOpening: { level: RiskLevel | null; attendanceRate: number | null };
+          now: { level: RiskLevel | null; attendanceRate: number | null };
+        };
+        timeline: {
+          nodes: Array<{
+            id: string;
+            kind: CaseEventKind;
+            body: string | null;
+            restricted: boolean;
+            fromStatus: CaseStatus | null;
+            toStatus: CaseStatus | null;
+            createdAt: string;
+            author: { fullName: string } | null;
+          }>;
+        };
+      }
+    | Record<PropertyKey, never>
+    | null;
+};
+
+export type ChangeCaseStatusMutationMutationVariables = Exact<{
+  input: ChangeCaseStatusInput;
+}>;
+
+export type ChangeCaseStatusMutationMutation = {
+  changeCaseStatus: {
+    case: { id: string; status: CaseStatus; version: number } | null;
+    userErrors: Array<{ code: UserErrorCode; message: string }>;
+  };
+};
+
+export type AddCaseNoteMutationMutationVariables = Exact<{
+  input: AddCaseNoteInput;
+}>;
+
+export type AddCaseNoteMutationMutation = {
+  addCaseNote: { event: { id: string } | null; userErrors: Array<{ message: string }> };
+};
+
+export type CasesPageQueryQueryVariables = Exact<{
+  after?: string | null | undefined;
+  filter?: CaseFilter | null | undefined;
+  orderBy?: CaseOrder | null | undefined;
+}>;
+
+export type CasesPageQueryQuery = {
+  cases: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{
+      node: {
+        id: string;
+        title: string;
+        status: CaseStatus;
+        priority: CasePriority;
+        isOverdue: boolean;
+        nextReviewAt: string | null;
+        student: { fullName: string };
+        assignedTo: { fullName: string } | null;
+      };
+    }>;
+  };
+};
+
 export type DashboardPageQueryQueryVariables = Exact<{ [key: string]: never }>;
 
 export type DashboardPageQueryQuery = {
@@ -150,6 +317,55 @@ export type DashboardPageQueryQuery = {
         riskProfile: { level: RiskLevel; reasons: Array<string>; worsenedAt: string | null } | null;
       }>;
     };
+  };
+};
+
+export type StudentPageQueryQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+export type StudentPageQueryQuery = {
+  node:
+    | {
+        id: string;
+        fullName: string;
+        yearGroup: number;
+        classroom: { name: string };
+        riskProfile: {
+          level: RiskLevel;
+          reasons: Array<string>;
+          attendanceRate: number | null;
+          attendanceDays: number;
+          computedAt: string;
+        } | null;
+        attendance: { nodes: Array<{ date: string; status: AttendanceStatus }> };
+        behaviourIncidents: {
+          nodes: Array<{ occurredOn: string; category: string; severity: IncidentSeverity; suspensionDays: number }>;
+        };
+        assessmentResults: Array<{ subject: string; score: number | null; grade: string | null; passing: boolean }>;
+        alerts: { nodes: Array<{ id: string; reason: string; status: AlertStatus; alertDate: string }> };
+        cases: { nodes: Array<{ id: string; title: string; status: CaseStatus }> };
+      }
+    | Record<PropertyKey, never>
+    | null;
+};
+
+export type StudentsPageQueryQueryVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+export type StudentsPageQueryQuery = {
+  students: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{
+      node: {
+        id: string;
+        fullName: string;
+        classroom: { name: string };
+        riskProfile: { level: RiskLevel; reasons: Array<string> } | null;
+      };
+    }>;
   };
 };
 
@@ -621,6 +837,383 @@ export const SignInMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<SignInMutationMutation, SignInMutationMutationVariables>;
+export const CasePageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'CasePageQuery' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'node' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'InlineFragment',
+                  typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'outcome' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'tier' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'goal' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'student' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'assignedTo' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'didItWork' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'atOpening' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'now' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'timeline' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '100' },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'nodes' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'body' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                                  {
+                                    kind: 'Field',
+                                    name: { kind: 'Name', value: 'author' },
+                                    selectionSet: {
+                                      kind: 'SelectionSet',
+                                      selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                                    },
+                                  },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CasePageQueryQuery, CasePageQueryQueryVariables>;
+export const ChangeCaseStatusMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ChangeCaseStatusMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ChangeCaseStatusInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'changeCaseStatus' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'case' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ChangeCaseStatusMutationMutation, ChangeCaseStatusMutationMutationVariables>;
+export const AddCaseNoteMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'AddCaseNoteMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'AddCaseNoteInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'addCaseNote' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'event' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AddCaseNoteMutationMutation, AddCaseNoteMutationMutationVariables>;
+export const CasesPageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'CasesPageQuery' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'CaseFilter' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'orderBy' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'CaseOrder' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'cases' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '25' } },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'after' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'filter' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'orderBy' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'orderBy' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'pageInfo' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'hasNextPage' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'endCursor' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'edges' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'node' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'student' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'assignedTo' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CasesPageQueryQuery, CasesPageQueryQueryVariables>;
 export const DashboardPageQueryDocument = {
   kind: 'Document',
   definitions: [
@@ -718,3 +1311,310 @@ export const DashboardPageQueryDocument = {
     },
   ],
 } as unknown as DocumentNode<DashboardPageQueryQuery, DashboardPageQueryQueryVariables>;
+export const StudentPageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'StudentPageQuery' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'node' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'InlineFragment',
+                  typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'yearGroup' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'classroom' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'riskProfile' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'attendanceDays' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'computedAt' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'attendance' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '30' },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'nodes' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'date' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'behaviourIncidents' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '10' },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'nodes' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'occurredOn' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'suspensionDays' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'assessmentResults' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'subject' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'grade' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'passing' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'alerts' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '10' },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'nodes' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'cases' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '10' },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'nodes' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StudentPageQueryQuery, StudentPageQueryQueryVariables>;
+export const StudentsPageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'StudentsPageQuery' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'students' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '25' } },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'after' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'orderBy' },
+                value: {
+                  kind: 'ObjectValue',
+                  fields: [
+                    {
+                      kind: 'ObjectField',
+                      name: { kind: 'Name', value: 'field' },
+                      value: { kind: 'EnumValue', value: 'RISK' },
+                    },
+                    {
+                      kind: 'ObjectField',
+                      name: { kind: 'Name', value: 'direction' },
+                      value: { kind: 'EnumValue', value: 'DESC' },
+                    },
+                  ],
+                },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'pageInfo' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'hasNextPage' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'endCursor' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'edges' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'node' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'classroom' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'riskProfile' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StudentsPageQueryQuery, StudentsPageQueryQueryVariables>;

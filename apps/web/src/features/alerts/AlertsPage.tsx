@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { AlertStatus } from '../../gql/graphql.ts';
@@ -95,6 +96,7 @@ export function AlertsPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dismissing, setDismissing] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
   const filter = { status: VIEWS[view]!.status, ...(viewer.role === 'FORM_MASTER' ? { assignedToMe: true } : {}) };
   const { data, loading, error, fetchMore, refetch } = useQuery(AlertsPageQuery, {
     variables: { filter },
@@ -138,6 +140,11 @@ export function AlertsPage() {
       <p role="status" className="muted">
         {message ?? (data ? `${data.alerts.totalCount} alert${data.alerts.totalCount === 1 ? '' : 's'}` : '')}
       </p>
+      {opened ? (
+        <p>
+          <Link to={`/cases/${opened}`}>Go to the new case</Link>
+        </p>
+      ) : null}
       {selected.size > 0 ? (
         <button className="primary" onClick={() => void acknowledgeSelected([...selected])}>
           Acknowledge {selected.size} selected
@@ -179,6 +186,7 @@ export function AlertsPage() {
                     setMessage(
                       made?.case ? `Case opened: ${made.case.title}.` : (made?.userErrors[0]?.message ?? null),
                     );
+                    setOpened(made?.case?.id ?? null);
                     void refetch();
                   }}
                 >

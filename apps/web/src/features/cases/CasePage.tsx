@@ -1,0 +1,274 @@
+import { useMutation, useQuery } from '@apollo/client/react';
+import { useId, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { formatDate, useViewer } from '../../app/session.tsx';
+import { graphql } from '../../gql/index.ts';
+import type { CaseOutcome, CaseStatus } from '../../gql/graphql.ts';
+import { STATUS_LABEL } from './CasesPage.tsx';
+
+const CasePageQuery = graphql(`
+  query CasePageQuery($id: ID!) {
+    node(id: $id) {
+      ... on InterventionCase {
+        id
+        title
+        category
+        status
+        outcome
+        priority
+        tier
+        goal
+        version
+        nextReviewAt
+        isOverdue
+        student {
+          id
+          fullName
+        }
+        assignedTo {
+          fullName
+        }
+        didItWork {
+          atOpening {
+            level
+            attendanceRate
+          }
+          now {
+            level
+            attendanceRate
+          }
+        }
+        timeline(first: 100) {
+          nodes {
+            id
+            kind
+            body
+            restricted
+            fromStatus
+            toStatus
+            createdAt
+            author {
+              fullName
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const ChangeCaseStatusMutation = graphql(`
+  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {
+    changeCaseStatus(input: $input) {
+      case {
+        id
+        status
+        version
+      }
+      userErrors {
+        code
+        message
+      }
+    }
+  }
+`);
+
+const AddCaseNoteMutation = graphql(`
+  mutation AddCaseNoteMutation($input: AddCaseNoteInput!) {
+    addCaseNote(input: $input) {
+      event {
+        id
+      }
+      userErrors {
+        message
+      }
+    }
+  }
+`);
+
+/** The moves the lifecycle allows, as the API enforces them. */
+const NEXT: Record<CaseStatus, CaseStatus[]> = {
+  OPEN: ['IN_PROGRESS'],
+  IN_PROGRESS: ['MONITORING'],
+  MONITORING: ['CLOSED'],
+  CLOSED: ['OPEN'],
+};
+const OUTCOMES: CaseOutcome[] = ['IMPROVED', 'NO_CHANGE', 'WORSENED', 'TRANSFERRED'];
+
+function percent(rate: number | null | undefined): string {
+  return rate == null ? '—' : `${(rate * 100).toFixed(1)}%`;
+}
+
+export function CasePage() {
+  const { id = '' } = useParams();
+  const viewer = useViewer();
+  const { data, loading, error, refetch } = useQuery(CasePageQuery, {
+    variables: { id },
+    fetchPolicy: 'cache-and-network',
+  });
+  const [changeStatus, { loading: moving }] = useMutation(ChangeCaseStatusMutation);
+  const [addNote, { loading: noting }] = useMutation(AddCaseNoteMutation);
+  const [note, setNote] = useState('');
+  const [restricted, setRestricted] = useState(false);
+  const [outcome, setOutcome] = useState<CaseOutcome>('IMPROVED');
+  const [problem, setProblem] = useState<{ message: string; stale: boolean } | null>(null);
+  const noteId = useId();
+  const outcomeId = useId();
+
+  if (loading && !data) return <p role="status">Loading the case…</p>;
+  if (error && !data) return <p role="alert">The case cannot be loaded just now. Try again in a moment.</p>;
+  // Another type's id answers with an empty object: treat it as not found.
+  const item = data?.node && 'title' in data.node ? data.node : null;
+  if (!item) return <p role="status">Not found: no case at this address, or not one you can see.</p>;
+
+  async function move(to: CaseStatus) {
+    setProblem(null);
+    const result = await changeStatus({
+      variables: {
+        input: { id: item!.id, expectedVersion: item!.version, status: to, ...(to === 'CLOSED' ? { outcome } : {}) },
+      },
+    });
+    const failure = result.data?.changeCaseStatus.userErrors[0];
+    if (failure) setProblem({ message: failure.message, stale: failure.code === 'STALE_VERSION' });
+    else void refetch();
+  }
+
+  return (
+    <>
+      <p className="muted small">
+        <Link to="/cases">Cases</Link> / <Link to={`/students/${item.student.id}`}>{item.student.fullName}</Link>
+      </p>
+      <h1>{item.title}</h1>
+      <p>
+        <span className="badge status">{STATUS_LABEL[item.status]}</span>{' '}
+        <span className="muted">
+          {item.category.toLowerCase()} · tier {item.tier} · {item.priority.toLowerCase()} priority
+          {item.assignedTo ? ` · owner ${item.assignedTo.fullName}` : ''}
+          {item.nextReviewAt ? ` · review ${formatDate(viewer, item.nextReviewAt)}` : ''}
+        </span>
+        {item.isOverdue ? <strong className="overdue"> · overdue</strong> : null}
+        {item.outcome ? <span> · outcome {item.outcome.toLowerCase().replace('_', ' ')}</span> : null}
+      </p>
+      {item.goal ? <p>Goal: {item.goal}</p> : null}
+
+      <section className="panel" aria-labelledby="worked-title">
+        <h2 id="worked-title">Did it work?</h2>
+        <table className="compare">
+          <thead>
+            <tr>
+              <th scope="col" />
+              <th scope="col">When opened</th>
+              <th scope="col">Now</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <th scope="row">Risk level</th>
+              <td>{item.didItWork.atOpening.level?.replace('_', ' ').toLowerCase() ?? '—'}</td>
+              <td>{item.didItWork.now.level?.replace('_', ' ').toLowerCase() ?? '—'}</td>
+            </tr>
+            <tr>
+              <th scope="row">Attendance</th>
+              <td>{percent(item.didItWork.atOpening.attendanceRate)}</td>
+              <td>{percent(item.didItWork.now.attendanceRate)}</td>
+            </tr>
+          </tbody>
+        </table>
+      </section>
+
+      <section className="panel" aria-labelledby="status-title">
+        <h2 id="status-title">Status</h2>
+        {NEXT[item.status as CaseStatus].includes('CLOSED') ? (
+          <p>
+            <label htmlFor={outcomeId}>Outcome </label>
+            <select id={outcomeId} value={outcome} onChange={(event) => setOutcome(event.target.value as CaseOutcome)}>
+              {OUTCOMES.map((value) => (
+                <option key={value} value={value}>
+                  {value.toLowerCase().replace('_', ' ')}
+                </option>
+              ))}
+            </select>
+          </p>
+        ) : null}
+        <div className="actions">
+          {NEXT[item.status as CaseStatus].map((to) => (
+            <button key={to} className="primary" disabled={moving} onClick={() => void move(to)}>
+              {to === 'OPEN' ? 'Reopen' : `Move to ${STATUS_LABEL[to]?.toLowerCase()}`}
+            </button>
+          ))}
+        </div>
+        {problem ? (
+          <div role="alert" className="form-error">
+            <p>
+              {problem.stale
+                ? 'Someone changed this case while you had it open, so your change was not made. Reload it to see theirs; your note below is kept.'
+                : problem.message}
+            </p>
+            {problem.stale ? <button onClick={() => (setProblem(null), void refetch())}>Reload the case</button> : null}
+          </div>
+        ) : null}
+      </section>
+
+      <section className="panel" aria-labelledby="timeline-title">
+        <h2 id="timeline-title">Timeline</h2>
+        <ol className="list">
+          {item.timeline.nodes.map((event) => (
+            <li key={event.id}>
+              <span className="muted small">
+                {formatDate(viewer, event.createdAt)} · {event.author?.fullName ?? 'Pastoral'}
+              </span>
+              <br />
+              {event.kind === 'NOTE' ? (
+                event.restricted && event.body === null ? (
+                  <em>A restricted note (visible to the safeguarding lead only).</em>
+                ) : (
+                  event.body
+                )
+              ) : event.kind === 'STATUS_CHANGED' ? (
+                `Status: ${STATUS_LABEL[event.fromStatus ?? ''] ?? '—'} → ${STATUS_LABEL[event.toStatus ?? ''] ?? '—'}${event.body ? ` (${event.body})` : ''}`
+              ) : event.kind === 'OPENED' ? (
+                'Case opened'
+              ) : event.kind === 'REASSIGNED' ? (
+                'Reassigned'
+              ) : (
+                `Updated: ${event.body ?? ''}`
+              )}
+              {event.restricted && event.body !== null ? <span className="badge status"> restricted</span> : null}
+            </li>
+          ))}
+        </ol>
+        <form
+          className="note-form"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            const result = await addNote({ variables: { input: { caseId: item.id, body: note, restricted } } });
+            const failure = result.data?.addCaseNote.userErrors[0];
+            if (failure) setProblem({ message: failure.message, stale: false });
+            else {
+              setNote('');
+              setRestricted(false);
+              void refetch();
+            }
+          }}
+        >
+          <label htmlFor={noteId}>Add a note</label>
+          <textarea
+            id={noteId}
+            value={note}
+            onChange={(event) => setNote(event.target.value)}
+            rows={3}
+            maxLength={10000}
+            required
+          />
+          <label className="check">
+            <input type="checkbox" checked={restricted} onChange={(event) => setRestricted(event.target.checked)} />{' '}
+            Restricted (safeguarding lead only)
+          </label>
+          <button type="submit" disabled={noting || note.trim() === ''}>
+            {noting ? 'Saving…' : 'Save note'}
+          </button>
+        </form>
+      </section>
+    </>
+  );
+}

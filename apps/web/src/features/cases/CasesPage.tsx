@@ -1,0 +1,104 @@
+import { useQuery } from '@apollo/client/react';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { formatDate, useViewer } from '../../app/session.tsx';
+import { graphql } from '../../gql/index.ts';
+import type { CaseFilter } from '../../gql/graphql.ts';
+
+const CasesPageQuery = graphql(`
+  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
+    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          title
+          status
+          priority
+          isOverdue
+          nextReviewAt
+          student {
+            fullName
+          }
+          assignedTo {
+            fullName
+          }
+        }
+      }
+    }
+  }
+`);
+
+const VIEWS: { label: string; filter: (mine: boolean) => CaseFilter }[] = [
+  { label: 'Open', filter: (mine) => ({ status: ['OPEN', 'IN_PROGRESS', 'MONITORING'], assignedToMe: mine || null }) },
+  { label: 'Overdue reviews', filter: (mine) => ({ overdue: true, assignedToMe: mine || null }) },
+  { label: 'Closed', filter: (mine) => ({ status: ['CLOSED'], assignedToMe: mine || null }) },
+];
+
+export const STATUS_LABEL: Record<string, string> = {
+  OPEN: 'Open',
+  IN_PROGRESS: 'In progress',
+  MONITORING: 'Monitoring',
+  CLOSED: 'Closed',
+};
+
+export function CasesPage() {
+  const viewer = useViewer();
+  const [view, setView] = useState(0);
+  const filter = VIEWS[view]!.filter(viewer.role === 'FORM_MASTER');
+  const { data, loading, error, fetchMore } = useQuery(CasesPageQuery, {
+    variables: { filter, orderBy: { field: 'NEXT_REVIEW_AT', direction: 'ASC' } },
+    fetchPolicy: 'cache-and-network',
+    notifyOnNetworkStatusChange: true,
+  });
+  const cases = data?.cases.edges.map((edge) => edge.node) ?? [];
+  return (
+    <>
+      <h1>Cases</h1>
+      <div className="tabs" role="group" aria-label="Which cases">
+        {VIEWS.map((option, index) => (
+          <button key={option.label} aria-pressed={index === view} onClick={() => setView(index)}>
+            {option.label}
+          </button>
+        ))}
+      </div>
+      <p role="status" className="muted">
+        {data ? `${data.cases.totalCount} case${data.cases.totalCount === 1 ? '' : 's'}` : ''}
+      </p>
+      {error && !data ? <p role="alert">The cases cannot be loaded just now. Try again in a moment.</p> : null}
+      {loading && !data ? <p role="status">Loading cases…</p> : null}
+      {data && cases.length === 0 ? <p>No cases in this view.</p> : null}
+      <ul className="cards">
+        {cases.map((item) => (
+          <li key={item.id} className="card">
+            <div className="card-head">
+              <Link to={`/cases/${item.id}`}>
+                <strong>{item.title}</strong>
+              </Link>
+              <span className="muted">{item.student.fullName}</span>
+              <span className="badge status">{STATUS_LABEL[item.status]}</span>
+              <span className="muted">{item.priority.toLowerCase()} priority</span>
+            </div>
+            <p className="muted small">
+              {item.assignedTo ? `Owner: ${item.assignedTo.fullName}. ` : ''}
+              {item.nextReviewAt ? `Review ${formatDate(viewer, item.nextReviewAt)}` : 'No review date'}
+              {item.isOverdue ? <strong className="overdue"> · overdue</strong> : null}
+            </p>
+          </li>
+        ))}
+      </ul>
+      {data?.cases.pageInfo.hasNextPage ? (
+        <button
+          disabled={loading}
+          onClick={() => void fetchMore({ variables: { after: data.cases.pageInfo.endCursor } })}
+        >
+          {loading ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
+  );
+}
