@@ -157,6 +157,42 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.close();
   });
 
+  it('lets a school admin create an API token, shown once, and revoke it', async () => {
+    const page = await newPage();
+    await signIn(page, 'school.admin@s01.pastoral.example');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    await page.getByLabel('What the token is for').fill('Timetabling sync');
+    await page.getByLabel('attendance:write').check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.locator('.secret code').textContent();
+    expect(secret).toMatch(/^pst_[A-Za-z0-9_-]{43}$/);
+    await page.getByRole('button', { name: 'Revoke Timetabling sync' }).click();
+    await page.locator('li', { hasText: 'Timetabling sync' }).getByText('revoked').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('asks for the password again when the session ends, keeping the note being written', async () => {
+    const page = await newPage();
+    await signIn(page, 'form.master@s01.pastoral.example');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cases' }).click();
+    await page.locator('.card a').first().click();
+    await page.getByLabel('Add a note').fill('Written before the session ended.');
+    // The session ends (idle, or signed out elsewhere) while the note is being written.
+    await api.database.handle.db.deleteFrom('sessions').execute();
+    await page.getByRole('button', { name: 'Save note' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
+    await dialog.waitFor();
+    await dialog.getByLabel('E-mail address').fill('form.master@s01.pastoral.example');
+    await dialog.getByLabel('Password').fill('pastoral-demo');
+    await dialog.getByRole('button', { name: 'Sign in' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByLabel('Add a note').inputValue()).toBe('Written before the session ended.');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.locator('li', { hasText: 'Written before the session ended.' }).waitFor();
+    await page.close();
+  });
+
   it('fits a 360 px phone screen without scrolling sideways', async () => {
     const page = await newPage(360);
     await signIn(page, 'form.master@s01.pastoral.example');

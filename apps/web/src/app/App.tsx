@@ -2,6 +2,7 @@ import { ApolloProvider } from '@apollo/client/react';
 import { useMutation } from '@apollo/client/react';
 import { type ReactNode, useMemo, useState } from 'react';
 import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
+import { AdminPage } from '../features/admin/AdminPage.tsx';
 import { AlertsPage } from '../features/alerts/AlertsPage.tsx';
 import { CasePage } from '../features/cases/CasePage.tsx';
 import { CasesPage } from '../features/cases/CasesPage.tsx';
@@ -78,6 +79,9 @@ function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => vo
             <NavLink to="/alerts">Alerts</NavLink>
             <NavLink to="/cases">Cases</NavLink>
             <NavLink to="/students">Students</NavLink>
+            {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
+              <NavLink to="/admin">Admin</NavLink>
+            ) : null}
           </nav>
           <p className="who">
             {viewer.user.fullName}
@@ -136,6 +140,7 @@ const router = createBrowserRouter([
       { path: 'cases/:id', element: <CasePage /> },
       { path: 'students', element: <StudentsPage /> },
       { path: 'students/:id', element: <StudentPage /> },
+      { path: 'admin', element: <AdminPage /> },
       { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
     ],
   },

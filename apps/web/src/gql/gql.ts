@@ -18,6 +18,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': typeof types.SignOutMutationDocument;
   '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n': typeof types.ViewerQueryDocument;
+  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n': typeof types.AdminPageQueryDocument;
+  '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.CreateApiTokenMutationDocument;
+  '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.RevokeApiTokenMutationDocument;
   '\n  query AlertsPageQuery($after: String, $filter: AlertFilter) {\n    alerts(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          type\n          severity\n          status\n          alertDate\n          reason\n          student {\n            id\n            fullName\n            classroom {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.AlertsPageQueryDocument;
   '\n  mutation AcknowledgeAlertsMutation($ids: [ID!]!) {\n    acknowledgeAlerts(input: { alertIds: $ids }) {\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.AcknowledgeAlertsMutationDocument;
   '\n  mutation DismissAlertMutation($id: ID!, $reason: String!) {\n    dismissAlert(input: { alertId: $id, reason: $reason }) {\n      alert {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.DismissAlertMutationDocument;
@@ -35,6 +38,12 @@ const documents: Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': types.SignOutMutationDocument,
   '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n':
     types.ViewerQueryDocument,
+  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n':
+    types.AdminPageQueryDocument,
+  '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
+    types.CreateApiTokenMutationDocument,
+  '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
+    types.RevokeApiTokenMutationDocument,
   '\n  query AlertsPageQuery($after: String, $filter: AlertFilter) {\n    alerts(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          type\n          severity\n          status\n          alertDate\n          reason\n          student {\n            id\n            fullName\n            classroom {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n':
     types.AlertsPageQueryDocument,
   '\n  mutation AcknowledgeAlertsMutation($ids: [ID!]!) {\n    acknowledgeAlerts(input: { alertIds: $ids }) {\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
@@ -87,6 +96,24 @@ export function graphql(
 export function graphql(
   source: '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n',
 ): (typeof documents)['\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

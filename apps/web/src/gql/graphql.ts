@@ -59,6 +59,58 @@ export type AlertFilter = {
   assignedToMe?: boolean | null | undefined;
 };
 
+/** What an API token may do. */
+export type ApiTokenScope =
+  /** Create and update students (upsertStudents). */
+  | 'ROSTER_WRITE'
+  /** Record daily attendance. */
+  | 'ATTENDANCE_WRITE'
+  /** Record behaviour incidents. */
+  | 'BEHAVIOUR_WRITE'
+  /** Record assessment results. */
+  | 'ASSESSMENTS_WRITE'
+  /** Read students' records (each read is a disclosure, audited). */
+  | 'STUDENTS_READ'
+  /** Read cases. */
+  | 'CASES_READ'
+  /** Read alerts. */
+  | 'ALERTS_READ'
+  /** Read the audit log. */
+  | 'AUDIT_READ';
+
+/** A new API token. */
+export type CreateApiTokenInput = {
+  /** What it is for (up to 100 characters). */
+  name: string;
+  /** At least one scope. */
+  scopes: Array<ApiTokenScope>;
+  /** The school it acts for; leave out for a district-wide token (district admins only). School admins: your school. */
+  schoolId?: string | number | null | undefined;
+  /** When it stops working; at most two years ahead. Default: one year. */
+  expiresAt?: string | null | undefined;
+};
+
+/** Who or what made an audited change or read. */
+export type ActorType = 'USER' | 'TOKEN' | 'SYSTEM' | 'ANONYMOUS';
+
+/** Which entries to list. Without dates: the last 30 days. */
+export type AuditLogFilter = {
+  /** Only entries by this staff member (a User id). */
+  actorId?: string | number | null | undefined;
+  /** Exact action, such as case.opened. */
+  action?: string | null | undefined;
+  /** Only entries about this kind of record: alert, case, case_event, user, ... */
+  entityType?: string | null | undefined;
+  /** Only entries about the record with this database id (combine with entityType). */
+  entityId?: number | null | undefined;
+  /** Only entries about this school (a School id). */
+  schoolId?: string | number | null | undefined;
+  /** From this instant (inclusive). Default: 30 days ago. */
+  from?: string | null | undefined;
+  /** Until this instant (exclusive). Default: now. */
+  to?: string | null | undefined;
+};
+
 /** The credentials to sign in with. */
 export type SignInInput = {
   /** The staff member's e-mail address. */
@@ -151,6 +203,59 @@ export type ViewerQueryQuery = {
     school: { id: string; name: string; locale: string } | null;
     classrooms: Array<{ id: string; name: string }>;
   } | null;
+};
+
+export type AdminPageQueryQueryVariables = Exact<{
+  after?: string | null | undefined;
+  filter?: AuditLogFilter | null | undefined;
+}>;
+
+export type AdminPageQueryQuery = {
+  auditLog: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{
+      node: {
+        id: string;
+        action: string;
+        occurredAt: string;
+        actorType: ActorType;
+        entityType: string | null;
+        entityId: number | null;
+        actor: { fullName: string } | null;
+        school: { code: string } | null;
+      };
+    }>;
+  };
+  apiTokens: {
+    nodes: Array<{
+      id: string;
+      name: string;
+      prefix: string;
+      scopes: Array<ApiTokenScope>;
+      createdAt: string;
+      expiresAt: string | null;
+      revokedAt: string | null;
+      lastUsedAt: string | null;
+      school: { code: string } | null;
+    }>;
+  };
+};
+
+export type CreateApiTokenMutationMutationVariables = Exact<{
+  input: CreateApiTokenInput;
+}>;
+
+export type CreateApiTokenMutationMutation = {
+  createApiToken: { token: string | null; apiToken: { id: string } | null; userErrors: Array<{ message: string }> };
+};
+
+export type RevokeApiTokenMutationMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+export type RevokeApiTokenMutationMutation = {
+  revokeApiToken: { apiToken: { id: string; revokedAt: string | null } | null; userErrors: Array<{ message: string }> };
 };
 
 export type AlertsPageQueryQueryVariables = Exact<{
@@ -453,6 +558,268 @@ export const ViewerQueryDocument = {
     },
   ],
 } as unknown as DocumentNode<ViewerQueryQuery, ViewerQueryQueryVariables>;
+export const AdminPageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'AdminPageQuery' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'AuditLogFilter' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'auditLog' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '25' } },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'after' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'filter' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'pageInfo' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'hasNextPage' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'endCursor' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'edges' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'node' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'action' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'occurredAt' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'actorType' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'actor' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'school' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
+                              },
+                            },
+                            { kind: 'Field', name: { kind: 'Name', value: 'entityType' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'entityId' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'apiTokens' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '50' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'prefix' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'scopes' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'lastUsedAt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'school' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AdminPageQueryQuery, AdminPageQueryQueryVariables>;
+export const CreateApiTokenMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'CreateApiTokenMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'CreateApiTokenInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'createApiToken' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'token' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'apiToken' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CreateApiTokenMutationMutation, CreateApiTokenMutationMutationVariables>;
+export const RevokeApiTokenMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'RevokeApiTokenMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'revokeApiToken' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: {
+                  kind: 'ObjectValue',
+                  fields: [
+                    {
+                      kind: 'ObjectField',
+                      name: { kind: 'Name', value: 'id' },
+                      value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+                    },
+                  ],
+                },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'apiToken' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RevokeApiTokenMutationMutation, RevokeApiTokenMutationMutationVariables>;
 export const AlertsPageQueryDocument = {
   kind: 'Document',
   definitions: [
