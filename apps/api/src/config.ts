@@ -45,6 +45,22 @@ const environmentSchema = z.object({
   SEED_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).default('pastoral-demo'),
   WEB_DIST_DIR: z.string().optional(),
   RISK_RULES_FILE: z.string().optional(),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      for (const origin of value
+        ?.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean) ?? []) {
+        if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+          context.addIssue({
+            code: 'custom',
+            message: `expected origins such as https://app.school.example, comma-separated; "${origin}" is not one`,
+          });
+        }
+      }
+    }),
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
@@ -80,6 +96,8 @@ export interface Config {
     /** Stack traces and "Did you mean" hints in error responses: development and test only. */
     revealErrorDetails: boolean;
   };
+  /** Origins (scheme://host[:port]) a separately hosted web app may call the API from, with its cookie. */
+  corsOrigins: string[];
   /** A district's own risk cut points (JSON); the defaults when unset. */
   riskRulesFile: string | undefined;
   /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
@@ -128,5 +146,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     trustProxy: env.TRUST_PROXY === 'true',
     riskRulesFile: env.RISK_RULES_FILE,
+    corsOrigins:
+      env.CORS_ORIGINS?.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean) ?? [],
   };
 }

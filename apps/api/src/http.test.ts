@@ -239,3 +239,37 @@ describe('the deadline plugin', () => {
     }
   });
 });
+
+describe('a web app hosted on another origin', () => {
+  it('may call with its cookie from an origin in CORS_ORIGINS, and from no other', async () => {
+    const database = await engine.createDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CORS_ORIGINS: 'https://app.school.example' });
+    const app = await buildServer({ config, database: database.handle, logger: createLogger(config) });
+    try {
+      const preflight = await app.inject({
+        method: 'OPTIONS',
+        url: '/graphql',
+        headers: { origin: 'https://app.school.example', 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://app.school.example');
+      expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+      const stranger = await app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        payload: '{"query":"{ viewer { role } }"}',
+      });
+      expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+
+  it('refuses a CORS_ORIGINS entry that is not an origin', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: 'app.school.example/path' })).toThrow(
+      'CORS_ORIGINS: expected origins such as',
+    );
+  });
+});

@@ -56,6 +56,22 @@ export async function buildServer({ config, database, logger }: ServerDependenci
   // Every response names its request, so a user's report can be matched with the log lines it left.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // A web app hosted on another origin may call with its cookie only from the origins listed in CORS_ORIGINS.
+    const origin = request.headers.origin;
+    if (origin && config.corsOrigins.includes(origin)) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('vary', 'Origin');
+      if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+        reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+        reply.header(
+          'access-control-allow-headers',
+          'content-type, authorization, idempotency-key, x-request-id, apollo-require-preflight',
+        );
+        reply.header('access-control-max-age', '600');
+        return reply.code(204).send();
+      }
+    }
   });
   app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
