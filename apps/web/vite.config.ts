@@ -16,5 +16,9 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
+    // The app, and the GraphQL playground as a page of its own: its editor is large, and the app never loads it.
+    rollupOptions: {
+      input: { main: 'index.html', playground: 'playground.html' },
+    },
   },
 });

@@ -62,6 +62,7 @@ const environmentSchema = z.object({
       }
     }),
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  PLAYGROUND: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
 
@@ -95,6 +96,8 @@ export interface Config {
     introspection: boolean;
     /** Stack traces and "Did you mean" hints in error responses: development and test only. */
     revealErrorDetails: boolean;
+    /** The bundled GraphiQL at /graphql (for browsers) and /graphiql: on outside production unless PLAYGROUND=false. */
+    playground: boolean;
   };
   /** Origins (scheme://host[:port]) a separately hosted web app may call the API from, with its cookie. */
   corsOrigins: string[];
@@ -143,6 +146,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     graphql: {
       introspection: env.INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.INTROSPECTION === 'true',
       revealErrorDetails: env.NODE_ENV !== 'production',
+      playground: env.PLAYGROUND === undefined ? env.NODE_ENV !== 'production' : env.PLAYGROUND === 'true',
     },
     trustProxy: env.TRUST_PROXY === 'true',
     riskRulesFile: env.RISK_RULES_FILE,

@@ -128,6 +128,14 @@ describe('in production', () => {
     expect(JSON.stringify(typo.body)).not.toContain('stacktrace');
   });
 
+  it('serves no playground unless PLAYGROUND=true', async () => {
+    const page = await api.app.inject({ url: '/graphql', headers: { accept: 'text/html' } });
+    expect(page.body).not.toContain('GraphQL playground');
+    expect((await api.app.inject({ url: '/graphiql', headers: { accept: 'text/html' } })).body).not.toContain(
+      'GraphQL playground',
+    );
+  });
+
   it('sets the session cookie with the __Host- prefix and Secure', async () => {
     const response = await api.graphql(
       'mutation { signIn(input: { email: "form.master@s01.pastoral.example", password: "pastoral-demo" }) { userErrors { message } } }',

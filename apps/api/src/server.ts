@@ -158,55 +158,78 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     },
   });
   await apollo.start();
-  app.route({
-    url: '/graphql',
-    method: ['GET', 'POST', 'OPTIONS'],
-    handler: fastifyApolloHandler(apollo, {
-      context: async (request, reply) => {
-        const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
-        const now = new Date();
-        const authorization = request.headers.authorization;
-        const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
-        const token = bearer
-          ? await authenticateToken(database.db, bearer, now).catch((error: unknown) => {
+  const graphqlHandler = fastifyApolloHandler(apollo, {
+    context: async (request, reply) => {
+      const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
+      const now = new Date();
+      const authorization = request.headers.authorization;
+      const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
+      const token = bearer
+        ? await authenticateToken(database.db, bearer, now).catch((error: unknown) => {
+            if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
+            throw error;
+          })
+        : null;
+      if (bearer && !token) {
+        throw invalidCredential('The API token is not valid: it is unknown, revoked or expired.');
+      }
+      const viewer =
+        sessionId && !token
+          ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
               if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
               throw error;
             })
           : null;
-        if (bearer && !token) {
-          throw invalidCredential('The API token is not valid: it is unknown, revoked or expired.');
-        }
-        const viewer =
-          sessionId && !token
-            ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
-                if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
-                throw error;
-              })
-            : null;
-        return createContext({
-          db: database.db.withPlugin(
-            new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs),
-          ),
-          dialect: database.dialect,
-          config,
-          logger: request.log as Logger,
-          viewer,
-          token,
-          sessions,
-          riskRules,
-          now,
-          request: {
-            id: request.id,
-            ip: request.ip ?? null,
-            userAgent: request.headers['user-agent'] ?? null,
-            idempotencyKey:
-              typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null,
-          },
-          setCookie: (cookie) => void reply.header('set-cookie', cookie),
-        });
-      },
-    }),
+      return createContext({
+        db: database.db.withPlugin(
+          new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs),
+        ),
+        dialect: database.dialect,
+        config,
+        logger: request.log as Logger,
+        viewer,
+        token,
+        sessions,
+        riskRules,
+        now,
+        request: {
+          id: request.id,
+          ip: request.ip ?? null,
+          userAgent: request.headers['user-agent'] ?? null,
+          idempotencyKey:
+            typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null,
+        },
+        setCookie: (cookie) => void reply.header('set-cookie', cookie),
+      });
+    },
   });
+  const webRoot = config.webDistDir ?? defaultWebRoot();
+  const playground = config.graphql.playground && existsSync(`${webRoot}/playground.html`);
+  app.route({
+    url: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: (request, reply) => {
+      // A browser opening /graphql gets the playground; programs asking for JSON get GraphQL.
+      const query = request.query as Record<string, unknown>;
+      const wantsPage =
+        request.method === 'GET' && !query.query && (request.headers.accept ?? '').includes('text/html');
+      if (wantsPage && playground)
+        return reply
+          .type('text/html')
+          .header('cache-control', 'no-cache')
+          .sendFile('playground.html', webRoot, { cacheControl: false });
+      // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
+      return graphqlHandler.call(app as never, request as never, reply as never);
+    },
+  });
+  if (playground) {
+    app.get('/graphiql', (_request, reply) =>
+      reply
+        .type('text/html')
+        .header('cache-control', 'no-cache')
+        .sendFile('playground.html', webRoot, { cacheControl: false }),
+    );
+  }
 
   // Liveness: the process is up and its event loop turns. Never touches the database, so a database outage
   // does not get the process restarted.
@@ -223,7 +246,6 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     }
   });
 
-  const webRoot = config.webDistDir ?? defaultWebRoot();
   if (existsSync(webRoot)) {
     await app.register(fastifyStatic, {
       root: webRoot,

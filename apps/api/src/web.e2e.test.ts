@@ -193,6 +193,20 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.close();
   });
 
+  it('serves the bundled GraphQL playground at /graphql to a browser, running queries with the session', async () => {
+    const page = await newPage();
+    await signIn(page, 'form.master@s01.pastoral.example');
+    await page.goto(`${origin}/graphql`);
+    await page.locator('.graphiql-container').waitFor();
+    // The editor loads its default query a moment after the page: run it once it is there.
+    await page.locator('.graphiql-query-editor', { hasText: 'viewer' }).waitFor();
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    await expect
+      .poll(() => page.locator('.graphiql-response').textContent(), { timeout: 15_000 })
+      .toContain('FORM_MASTER');
+    await page.close();
+  });
+
   it('fits a 360 px phone screen without scrolling sideways', async () => {
     const page = await newPage(360);
     await signIn(page, 'form.master@s01.pastoral.example');
