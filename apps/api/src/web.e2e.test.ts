@@ -94,6 +94,8 @@ describe.runIf(available)('the web app in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
 
+    await page.getByRole('link', { name: /overdue reviews/ }).click();
+    await page.getByRole('button', { name: 'Overdue reviews', pressed: true }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Pastoral' }).waitFor();
     await page.close();
@@ -127,6 +129,11 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.locator('.card').first().getByRole('button', { name: 'Escalate to a case' }).click();
     await page.getByRole('link', { name: 'Go to the new case' }).click();
     await page.getByRole('heading', { name: 'Did it work?' }).waitFor();
+
+    const review = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Review on').fill(review);
+    await page.getByRole('button', { name: 'Set review date' }).click();
+    await page.locator('li', { hasText: 'Updated: next_review_at' }).waitFor();
 
     await page.getByLabel('Add a note').fill('Phoned home: agreed a morning check-in.');
     await page.getByRole('button', { name: 'Save note' }).click();

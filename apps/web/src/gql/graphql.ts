@@ -161,6 +161,27 @@ export type CaseOrder = {
   direction: OrderDirection;
 };
 
+/** Changes to a case. Fields left out stay as they are. */
+export type UpdateCaseInput = {
+  id: string | number;
+  /** The version you read; a stale one changes nothing and is a STALE_VERSION error. */
+  expectedVersion: number;
+  /** A new title (up to 200 characters). */
+  title?: string | null | undefined;
+  /** ATTENDANCE, BEHAVIOUR, ACADEMIC or WELLBEING. */
+  category?: string | null | undefined;
+  /** 1 to 3. */
+  tier?: number | null | undefined;
+  /** How urgent the case is. */
+  priority?: CasePriority | null | undefined;
+  /** What the case works towards (up to 2,000 characters). */
+  goal?: string | null | undefined;
+  /** The next review date (today or later). */
+  nextReviewAt?: string | null | undefined;
+  /** A new owner in the case's school; only pastoral leads and admins may reassign. */
+  assignedToId?: string | number | null | undefined;
+};
+
 /** A move of a case along its lifecycle. */
 export type ChangeCaseStatusInput = {
   id: string | number;
@@ -367,6 +388,17 @@ export type ChangeCaseStatusMutationMutationVariables = Exact<{
 export type ChangeCaseStatusMutationMutation = {
   changeCaseStatus: {
     case: { id: string; status: CaseStatus; version: number } | null;
+    userErrors: Array<{ code: UserErrorCode; message: string }>;
+  };
+};
+
+export type UpdateCaseReviewMutationMutationVariables = Exact<{
+  input: UpdateCaseInput;
+}>;
+
+export type UpdateCaseReviewMutationMutation = {
+  updateCase: {
+    case: { id: string; nextReviewAt: string | null; version: number } | null;
     userErrors: Array<{ code: UserErrorCode; message: string }>;
   };
 };
@@ -1416,6 +1448,67 @@ export const ChangeCaseStatusMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<ChangeCaseStatusMutationMutation, ChangeCaseStatusMutationMutationVariables>;
+export const UpdateCaseReviewMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'UpdateCaseReviewMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'UpdateCaseInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'updateCase' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'case' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<UpdateCaseReviewMutationMutation, UpdateCaseReviewMutationMutationVariables>;
 export const AddCaseNoteMutationDocument = {
   kind: 'Document',
   definitions: [

@@ -1,9 +1,9 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
-import type { AlertStatus } from '../../gql/graphql.ts';
+import type { AlertSeverity, AlertStatus, AlertType } from '../../gql/graphql.ts';
 
 const AlertsPageQuery = graphql(`
   query AlertsPageQuery($after: String, $filter: AlertFilter) {
@@ -97,7 +97,16 @@ export function AlertsPage() {
   const [dismissing, setDismissing] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [opened, setOpened] = useState<string | null>(null);
-  const filter = { status: VIEWS[view]!.status, ...(viewer.role === 'FORM_MASTER' ? { assignedToMe: true } : {}) };
+  const [type, setType] = useState<AlertType | ''>('');
+  const [severity, setSeverity] = useState<AlertSeverity | ''>('');
+  const typeId = useId();
+  const severityId = useId();
+  const filter = {
+    status: VIEWS[view]!.status,
+    ...(viewer.role === 'FORM_MASTER' ? { assignedToMe: true } : {}),
+    ...(type ? { type: [type] } : {}),
+    ...(severity ? { severity: [severity] } : {}),
+  };
   const { data, loading, error, fetchMore, refetch } = useQuery(AlertsPageQuery, {
     variables: { filter },
     fetchPolicy: 'cache-and-network',
@@ -137,6 +146,30 @@ export function AlertsPage() {
           </button>
         ))}
       </div>
+      <p className="filters">
+        <label htmlFor={typeId}>Type </label>
+        <select id={typeId} value={type} onChange={(event) => setType(event.target.value as AlertType | '')}>
+          <option value="">all</option>
+          {(['ATTENDANCE', 'BEHAVIOUR', 'ACADEMIC', 'WELLBEING'] as AlertType[]).map((value) => (
+            <option key={value} value={value}>
+              {value.toLowerCase()}
+            </option>
+          ))}
+        </select>{' '}
+        <label htmlFor={severityId}>Severity </label>
+        <select
+          id={severityId}
+          value={severity}
+          onChange={(event) => setSeverity(event.target.value as AlertSeverity | '')}
+        >
+          <option value="">all</option>
+          {(['WATCH', 'AT_RISK', 'CRITICAL'] as AlertSeverity[]).map((value) => (
+            <option key={value} value={value}>
+              {SEVERITY_LABEL[value]}
+            </option>
+          ))}
+        </select>
+      </p>
       <p role="status" className="muted">
         {message ?? (data ? `${data.alerts.totalCount} alert${data.alerts.totalCount === 1 ? '' : 's'}` : '')}
       </p>

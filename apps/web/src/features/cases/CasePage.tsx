@@ -73,6 +73,22 @@ const ChangeCaseStatusMutation = graphql(`
   }
 `);
 
+const UpdateCaseReviewMutation = graphql(`
+  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {
+    updateCase(input: $input) {
+      case {
+        id
+        nextReviewAt
+        version
+      }
+      userErrors {
+        code
+        message
+      }
+    }
+  }
+`);
+
 const AddCaseNoteMutation = graphql(`
   mutation AddCaseNoteMutation($input: AddCaseNoteInput!) {
     addCaseNote(input: $input) {
@@ -108,6 +124,8 @@ export function CasePage() {
   });
   const [changeStatus, { loading: moving }] = useMutation(ChangeCaseStatusMutation);
   const [addNote, { loading: noting }] = useMutation(AddCaseNoteMutation);
+  const [updateReview, { loading: rescheduling }] = useMutation(UpdateCaseReviewMutation);
+  const reviewId = useId();
   const [note, setNote] = useState('');
   const [restricted, setRestricted] = useState(false);
   const [outcome, setOutcome] = useState<CaseOutcome>('IMPROVED');
@@ -208,6 +226,32 @@ export function CasePage() {
           </div>
         ) : null}
       </section>
+
+      {item.status !== 'CLOSED' ? (
+        <section className="panel" aria-labelledby="review-title">
+          <h2 id="review-title">Next review</h2>
+          <form
+            className="inline-form"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              const date = String(new FormData(event.currentTarget).get('review'));
+              setProblem(null);
+              const result = await updateReview({
+                variables: { input: { id: item.id, expectedVersion: item.version, nextReviewAt: date } },
+              });
+              const failure = result.data?.updateCase.userErrors[0];
+              if (failure) setProblem({ message: failure.message, stale: failure.code === 'STALE_VERSION' });
+              else void refetch();
+            }}
+          >
+            <label htmlFor={reviewId}>Review on</label>
+            <input id={reviewId} name="review" type="date" defaultValue={item.nextReviewAt ?? ''} required />
+            <button type="submit" disabled={rescheduling}>
+              Set review date
+            </button>
+          </form>
+        </section>
+      ) : null}
 
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>

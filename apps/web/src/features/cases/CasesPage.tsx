@@ -1,9 +1,9 @@
 import { useQuery } from '@apollo/client/react';
-import { useState } from 'react';
-import { Link } from 'react-router';
+import { useId, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
-import type { CaseFilter } from '../../gql/graphql.ts';
+import type { CaseFilter, CaseOrder } from '../../gql/graphql.ts';
 
 const CasesPageQuery = graphql(`
   query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
@@ -33,10 +33,21 @@ const CasesPageQuery = graphql(`
   }
 `);
 
-const VIEWS: { label: string; filter: (mine: boolean) => CaseFilter }[] = [
-  { label: 'Open', filter: (mine) => ({ status: ['OPEN', 'IN_PROGRESS', 'MONITORING'], assignedToMe: mine || null }) },
-  { label: 'Overdue reviews', filter: (mine) => ({ overdue: true, assignedToMe: mine || null }) },
-  { label: 'Closed', filter: (mine) => ({ status: ['CLOSED'], assignedToMe: mine || null }) },
+const VIEWS: { key: string; label: string; filter: (mine: boolean) => CaseFilter }[] = [
+  {
+    key: 'open',
+    label: 'Open',
+    filter: (mine) => ({ status: ['OPEN', 'IN_PROGRESS', 'MONITORING'], assignedToMe: mine || null }),
+  },
+  { key: 'overdue', label: 'Overdue reviews', filter: (mine) => ({ overdue: true, assignedToMe: mine || null }) },
+  { key: 'closed', label: 'Closed', filter: (mine) => ({ status: ['CLOSED'], assignedToMe: mine || null }) },
+];
+
+const SORTS: { label: string; orderBy: CaseOrder }[] = [
+  { label: 'Review date, soonest first', orderBy: { field: 'NEXT_REVIEW_AT', direction: 'ASC' } },
+  { label: 'Newest first', orderBy: { field: 'CREATED_AT', direction: 'DESC' } },
+  { label: 'Recently updated', orderBy: { field: 'UPDATED_AT', direction: 'DESC' } },
+  { label: 'Most urgent first', orderBy: { field: 'PRIORITY', direction: 'DESC' } },
 ];
 
 export const STATUS_LABEL: Record<string, string> = {
@@ -48,10 +59,16 @@ export const STATUS_LABEL: Record<string, string> = {
 
 export function CasesPage() {
   const viewer = useViewer();
-  const [view, setView] = useState(0);
+  const [params, setParams] = useSearchParams();
+  const view = Math.max(
+    0,
+    VIEWS.findIndex((option) => option.key === params.get('view')),
+  );
+  const [sort, setSort] = useState(0);
+  const sortId = useId();
   const filter = VIEWS[view]!.filter(viewer.role === 'FORM_MASTER');
   const { data, loading, error, fetchMore } = useQuery(CasesPageQuery, {
-    variables: { filter, orderBy: { field: 'NEXT_REVIEW_AT', direction: 'ASC' } },
+    variables: { filter, orderBy: SORTS[sort]!.orderBy },
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
@@ -61,11 +78,21 @@ export function CasesPage() {
       <h1>Cases</h1>
       <div className="tabs" role="group" aria-label="Which cases">
         {VIEWS.map((option, index) => (
-          <button key={option.label} aria-pressed={index === view} onClick={() => setView(index)}>
+          <button key={option.label} aria-pressed={index === view} onClick={() => setParams({ view: option.key })}>
             {option.label}
           </button>
         ))}
       </div>
+      <p>
+        <label htmlFor={sortId}>Order </label>
+        <select id={sortId} value={sort} onChange={(event) => setSort(Number(event.target.value))}>
+          {SORTS.map((option, index) => (
+            <option key={option.label} value={index}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      </p>
       <p role="status" className="muted">
         {data ? `${data.cases.totalCount} case${data.cases.totalCount === 1 ? '' : 's'}` : ''}
       </p>

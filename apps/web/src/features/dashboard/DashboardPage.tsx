@@ -60,20 +60,23 @@ export function DashboardPage() {
           <span className="figure-value">{dashboard.newAlerts}</span>
           <span className="figure-label">new alerts</span>
         </Link>
-        <div className="figure">
+        <Link className="figure" to="/cases?view=overdue">
           <span className="figure-value">{dashboard.overdueReviews}</span>
           <span className="figure-label">overdue reviews</span>
-        </div>
+        </Link>
         {dashboard.openCasesByStatus.map((entry) => (
-          <div className="figure" key={entry.status}>
+          <Link className="figure" key={entry.status} to="/cases">
             <span className="figure-value">{entry.count}</span>
             <span className="figure-label">{STATUS_LABEL[entry.status]?.toLowerCase()} cases</span>
-          </div>
+          </Link>
         ))}
       </section>
 
       <section aria-labelledby="risk-title" className="panel">
         <h2 id="risk-title">Students by risk level</h2>
+        <p className="small">
+          <Link to="/students">See the students, highest risk first</Link>
+        </p>
         <ul className="bars">
           {dashboard.studentsByRiskLevel.map((entry) => (
             <li key={entry.level}>
