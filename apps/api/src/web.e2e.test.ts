@@ -118,6 +118,16 @@ describe.runIf(available)('the web app in Chromium', () => {
     await acknowledgeable.click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('1 alert acknowledged.');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // A pastoral lead gives the new case to a colleague.
+    await page.getByRole('link', { name: 'Go to the new case' }).click();
+    const owner = page.getByLabel('Give the case to');
+    const current = await owner.inputValue();
+    const other = owner.locator(`option:not([value="${current}"])`).first();
+    await owner.selectOption((await other.getAttribute('value'))!);
+    const colleague = (await other.textContent())!.replace(/ \(.*\)$/, '');
+    await page.getByRole('button', { name: 'Reassign' }).click();
+    await page.locator('li', { hasText: `Reassigned to ${colleague}` }).waitFor();
     await page.close();
   });
 

@@ -1204,6 +1204,8 @@ export type School = Node & {
   timeZone: Scalars['String']['output'];
   /** The school's classrooms (form groups), by year group and name. */
   classrooms: ClassroomConnection;
+  /** The school's active staff you can see, by name: who a case can be given to. */
+  staff: Array<User>;
 };
 
 /** A school of the district. */
@@ -2436,6 +2438,7 @@ export type SchoolResolvers<
   locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   classrooms?: Resolver<ResolversTypes['ClassroomConnection'], ParentType, ContextType, Partial<SchoolClassroomsArgs>>;
+  staff?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 

@@ -346,7 +346,7 @@ export type CasePageQueryQueryVariables = Exact<{
 
 export type CasePageQueryQuery = {
   node:
-    | {
+    | ({
         id: string;
         title: string;
         category: string;
@@ -359,24 +359,12 @@ export type CasePageQueryQuery = {
         nextReviewAt: string | null;
         isOverdue: boolean;
         student: { id: string; fullName: string };
-        assignedTo: { fullName: string } | null;
+        assignedTo: { id: string; fullName: string } | null;
         didItWork: {
           atOpening: { level: RiskLevel | null; attendanceRate: number | null };
           now: { level: RiskLevel | null; attendanceRate: number | null };
         };
-        timeline: {
-          nodes: Array<{
-            id: string;
-            kind: CaseEventKind;
-            body: string | null;
-            restricted: boolean;
-            fromStatus: CaseStatus | null;
-            toStatus: CaseStatus | null;
-            createdAt: string;
-            author: { fullName: string } | null;
-          }>;
-        };
-      }
+      } & { ' $fragmentRefs'?: { CaseTimeline_CaseFragmentFragment: CaseTimeline_CaseFragmentFragment } })
     | Record<PropertyKey, never>
     | null;
 };
@@ -403,6 +391,23 @@ export type UpdateCaseReviewMutationMutation = {
   };
 };
 
+export type CaseStaffQueryQueryVariables = Exact<{ [key: string]: never }>;
+
+export type CaseStaffQueryQuery = {
+  viewer: { school: { id: string; staff: Array<{ id: string; fullName: string; role: Role }> } | null } | null;
+};
+
+export type ReassignCaseMutationMutationVariables = Exact<{
+  input: UpdateCaseInput;
+}>;
+
+export type ReassignCaseMutationMutation = {
+  updateCase: {
+    case: { id: string; version: number; assignedTo: { id: string; fullName: string } | null } | null;
+    userErrors: Array<{ code: UserErrorCode; message: string }>;
+  };
+};
+
 export type AddCaseNoteMutationMutationVariables = Exact<{
   input: AddCaseNoteInput;
 }>;
@@ -410,6 +415,22 @@ export type AddCaseNoteMutationMutationVariables = Exact<{
 export type AddCaseNoteMutationMutation = {
   addCaseNote: { event: { id: string } | null; userErrors: Array<{ message: string }> };
 };
+
+export type CaseTimeline_CaseFragmentFragment = {
+  timeline: {
+    nodes: Array<{
+      id: string;
+      kind: CaseEventKind;
+      body: string | null;
+      restricted: boolean;
+      fromStatus: CaseStatus | null;
+      toStatus: CaseStatus | null;
+      createdAt: string;
+      author: { fullName: string } | null;
+      toUser: { fullName: string } | null;
+    }>;
+  };
+} & { ' $fragmentName'?: 'CaseTimeline_CaseFragmentFragment' };
 
 export type CasesPageQueryQueryVariables = Exact<{
   after?: string | null | undefined;
@@ -506,6 +527,65 @@ export type StudentsPageQueryQuery = {
   };
 };
 
+export const CaseTimeline_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'timeline' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '100' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'body' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'author' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'toUser' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseTimeline_CaseFragmentFragment, unknown>;
 export const SignOutMutationDocument = {
   kind: 'Document',
   definitions: [
@@ -1299,7 +1379,10 @@ export const CasePageQueryDocument = {
                         name: { kind: 'Name', value: 'assignedTo' },
                         selectionSet: {
                           kind: 'SelectionSet',
-                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                          ],
                         },
                       },
                       {
@@ -1333,44 +1416,59 @@ export const CasePageQueryDocument = {
                           ],
                         },
                       },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'timeline' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '100' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'body' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
                       {
                         kind: 'Field',
-                        name: { kind: 'Name', value: 'timeline' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '100' },
-                          },
-                        ],
+                        name: { kind: 'Name', value: 'author' },
                         selectionSet: {
                           kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'nodes' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'body' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-                                  {
-                                    kind: 'Field',
-                                    name: { kind: 'Name', value: 'author' },
-                                    selectionSet: {
-                                      kind: 'SelectionSet',
-                                      selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                                    },
-                                  },
-                                ],
-                              },
-                            },
-                          ],
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'toUser' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
                         },
                       },
                     ],
@@ -1509,6 +1607,123 @@ export const UpdateCaseReviewMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<UpdateCaseReviewMutationMutation, UpdateCaseReviewMutationMutationVariables>;
+export const CaseStaffQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'CaseStaffQuery' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'viewer' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'school' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'staff' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'role' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseStaffQueryQuery, CaseStaffQueryQueryVariables>;
+export const ReassignCaseMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ReassignCaseMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'UpdateCaseInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'updateCase' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'case' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'assignedTo' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ReassignCaseMutationMutation, ReassignCaseMutationMutationVariables>;
 export const AddCaseNoteMutationDocument = {
   kind: 'Document',
   definitions: [

@@ -2,6 +2,7 @@ import { requireViewer } from '../../context.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listStudents } from '../students/student.repository.ts';
+import { staffOfSchool } from '../users/user.repository.ts';
 import { listClassrooms, listSchools } from './school.repository.ts';
 
 export const schoolResolvers: Resolvers = {
@@ -24,6 +25,7 @@ export const schoolResolvers: Resolvers = {
     timeZone: (school) => school.time_zone,
     classrooms: (school, args, context) =>
       listClassrooms(context.db, requireViewer(context), { schoolId: school.id }, args),
+    staff: (school, _args, context) => staffOfSchool(context.db, requireViewer(context), school.id),
   },
   Classroom: {
     id: (classroom) => toGlobalId('Classroom', classroom.id),

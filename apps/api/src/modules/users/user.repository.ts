@@ -11,3 +11,17 @@ export async function visibleUsersById(db: Kysely<Database>, viewer: Viewer, ids
 export async function usersById(db: Kysely<Database>, ids: readonly number[]) {
   return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
 }
+
+/** A school's active staff the viewer can see, by name (a school has tens of staff: a bounded list). */
+export async function staffOfSchool(db: Kysely<Database>, viewer: Viewer, schoolId: number) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('is_active', '=', 1)
+    .where(visibleUsers(viewer))
+    .orderBy('full_name')
+    .orderBy('id')
+    .limit(500)
+    .execute();
+}

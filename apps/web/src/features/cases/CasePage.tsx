@@ -4,6 +4,7 @@ import { Link, useParams } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { CaseOutcome, CaseStatus } from '../../gql/graphql.ts';
+import { CaseTimeline } from './CaseTimeline.tsx';
 import { STATUS_LABEL } from './CasesPage.tsx';
 
 const CasePageQuery = graphql(`
@@ -26,6 +27,7 @@ const CasePageQuery = graphql(`
           fullName
         }
         assignedTo {
+          id
           fullName
         }
         didItWork {
@@ -38,20 +40,7 @@ const CasePageQuery = graphql(`
             attendanceRate
           }
         }
-        timeline(first: 100) {
-          nodes {
-            id
-            kind
-            body
-            restricted
-            fromStatus
-            toStatus
-            createdAt
-            author {
-              fullName
-            }
-          }
-        }
+        ...CaseTimeline_CaseFragment
       }
     }
   }
@@ -80,6 +69,40 @@ const UpdateCaseReviewMutation = graphql(`
         id
         nextReviewAt
         version
+      }
+      userErrors {
+        code
+        message
+      }
+    }
+  }
+`);
+
+const CaseStaffQuery = graphql(`
+  query CaseStaffQuery {
+    viewer {
+      school {
+        id
+        staff {
+          id
+          fullName
+          role
+        }
+      }
+    }
+  }
+`);
+
+const ReassignCaseMutation = graphql(`
+  mutation ReassignCaseMutation($input: UpdateCaseInput!) {
+    updateCase(input: $input) {
+      case {
+        id
+        version
+        assignedTo {
+          id
+          fullName
+        }
       }
       userErrors {
         code
@@ -126,6 +149,11 @@ export function CasePage() {
   const [addNote, { loading: noting }] = useMutation(AddCaseNoteMutation);
   const [updateReview, { loading: rescheduling }] = useMutation(UpdateCaseReviewMutation);
   const reviewId = useId();
+  const ownerId = useId();
+  // Only pastoral leads and admins give cases to someone else.
+  const mayReassign = viewer.role !== 'FORM_MASTER';
+  const staff = useQuery(CaseStaffQuery, { skip: !mayReassign });
+  const [reassign, { loading: reassigning }] = useMutation(ReassignCaseMutation);
   const [note, setNote] = useState('');
   const [restricted, setRestricted] = useState(false);
   const [outcome, setOutcome] = useState<CaseOutcome>('IMPROVED');
@@ -227,6 +255,38 @@ export function CasePage() {
         ) : null}
       </section>
 
+      {mayReassign && item.status !== 'CLOSED' && staff.data?.viewer?.school ? (
+        <section className="panel" aria-labelledby="owner-title">
+          <h2 id="owner-title">Owner</h2>
+          <form
+            className="inline-form"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              const assignedToId = String(new FormData(event.currentTarget).get('owner'));
+              setProblem(null);
+              const result = await reassign({
+                variables: { input: { id: item.id, expectedVersion: item.version, assignedToId } },
+              });
+              const failure = result.data?.updateCase.userErrors[0];
+              if (failure) setProblem({ message: failure.message, stale: failure.code === 'STALE_VERSION' });
+              else void refetch();
+            }}
+          >
+            <label htmlFor={ownerId}>Give the case to</label>
+            <select id={ownerId} name="owner" defaultValue={item.assignedTo?.id ?? ''}>
+              {staff.data.viewer.school.staff.map((member) => (
+                <option key={member.id} value={member.id}>
+                  {member.fullName} ({member.role.toLowerCase().replace('_', ' ')})
+                </option>
+              ))}
+            </select>
+            <button type="submit" disabled={reassigning}>
+              Reassign
+            </button>
+          </form>
+        </section>
+      ) : null}
+
       {item.status !== 'CLOSED' ? (
         <section className="panel" aria-labelledby="review-title">
           <h2 id="review-title">Next review</h2>
@@ -255,32 +315,7 @@ export function CasePage() {
 
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>
-        <ol className="list">
-          {item.timeline.nodes.map((event) => (
-            <li key={event.id}>
-              <span className="muted small">
-                {formatDate(viewer, event.createdAt)} · {event.author?.fullName ?? 'Pastoral'}
-              </span>
-              <br />
-              {event.kind === 'NOTE' ? (
-                event.restricted && event.body === null ? (
-                  <em>A restricted note (visible to the safeguarding lead only).</em>
-                ) : (
-                  event.body
-                )
-              ) : event.kind === 'STATUS_CHANGED' ? (
-                `Status: ${STATUS_LABEL[event.fromStatus ?? ''] ?? '—'} → ${STATUS_LABEL[event.toStatus ?? ''] ?? '—'}${event.body ? ` (${event.body})` : ''}`
-              ) : event.kind === 'OPENED' ? (
-                'Case opened'
-              ) : event.kind === 'REASSIGNED' ? (
-                'Reassigned'
-              ) : (
-                `Updated: ${event.body ?? ''}`
-              )}
-              {event.restricted && event.body !== null ? <span className="badge status"> restricted</span> : null}
-            </li>
-          ))}
-        </ol>
+        <CaseTimeline case={item} />
         <form
           className="note-form"
           onSubmit={async (event) => {
