@@ -135,7 +135,13 @@ describe.runIf(available)('the web app in Chromium', () => {
     const page = await newPage();
     await signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
-    await page.locator('.card').first().waitFor();
+    // Their closed alerts run to several pages.
+    await page.getByRole('button', { name: 'Closed' }).click();
+    await expect.poll(() => page.locator('.card').count()).toBe(25);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThan(25);
+    await page.getByRole('button', { name: 'Waiting for me' }).click();
+    await page.locator('.card').first().getByRole('button', { name: 'Escalate to a case' }).waitFor();
     await page.locator('.card').first().getByRole('button', { name: 'Escalate to a case' }).click();
     await page.getByRole('link', { name: 'Go to the new case' }).click();
     await page.getByRole('heading', { name: 'Did it work?' }).waitFor();
