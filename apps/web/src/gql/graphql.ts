@@ -279,6 +279,16 @@ export type RevokeApiTokenMutationMutation = {
   revokeApiToken: { apiToken: { id: string; revokedAt: string | null } | null; userErrors: Array<{ message: string }> };
 };
 
+export type AlertCard_AlertFragmentFragment = {
+  id: string;
+  type: AlertType;
+  severity: AlertSeverity;
+  status: AlertStatus;
+  alertDate: string;
+  reason: string;
+  student: { id: string; fullName: string; classroom: { name: string } };
+} & { ' $fragmentName'?: 'AlertCard_AlertFragmentFragment' };
+
 export type AlertsPageQueryQueryVariables = Exact<{
   after?: string | null | undefined;
   filter?: AlertFilter | null | undefined;
@@ -290,14 +300,8 @@ export type AlertsPageQueryQuery = {
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
     edges: Array<{
       cursor: string;
-      node: {
-        id: string;
-        type: AlertType;
-        severity: AlertSeverity;
-        status: AlertStatus;
-        alertDate: string;
-        reason: string;
-        student: { id: string; fullName: string; classroom: { name: string } };
+      node: { id: string; status: AlertStatus } & {
+        ' $fragmentRefs'?: { AlertCard_AlertFragmentFragment: AlertCard_AlertFragmentFragment };
       };
     }>;
   };
@@ -527,6 +531,46 @@ export type StudentsPageQueryQuery = {
   };
 };
 
+export const AlertCard_AlertFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AlertCard_AlertFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Alert' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'classroom' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AlertCard_AlertFragmentFragment, unknown>;
 export const CaseTimeline_CaseFragmentFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -999,34 +1043,47 @@ export const AlertsPageQueryDocument = {
                           kind: 'SelectionSet',
                           selections: [
                             { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'type' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
                             { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'student' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                                  {
-                                    kind: 'Field',
-                                    name: { kind: 'Name', value: 'classroom' },
-                                    selectionSet: {
-                                      kind: 'SelectionSet',
-                                      selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
-                                    },
-                                  },
-                                ],
-                              },
-                            },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'AlertCard_AlertFragment' } },
                           ],
                         },
                       },
                     ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AlertCard_AlertFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Alert' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'classroom' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
                   },
                 },
               ],

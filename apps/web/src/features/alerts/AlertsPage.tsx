@@ -1,7 +1,8 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
-import { formatDate, useViewer } from '../../app/session.tsx';
+import { useViewer } from '../../app/session.tsx';
+import { AlertCard, SEVERITY_LABEL } from './AlertCard.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { AlertSeverity, AlertStatus, AlertType } from '../../gql/graphql.ts';
 
@@ -17,18 +18,8 @@ const AlertsPageQuery = graphql(`
         cursor
         node {
           id
-          type
-          severity
           status
-          alertDate
-          reason
-          student {
-            id
-            fullName
-            classroom {
-              name
-            }
-          }
+          ...AlertCard_AlertFragment
         }
       }
     }
@@ -88,13 +79,10 @@ const VIEWS: { label: string; status: AlertStatus[] }[] = [
   { label: 'Closed', status: ['DISMISSED', 'RESOLVED'] },
 ];
 
-const SEVERITY_LABEL: Record<string, string> = { WATCH: 'Watch', AT_RISK: 'At risk', CRITICAL: 'Critical' };
-
 export function AlertsPage() {
   const viewer = useViewer();
   const [view, setView] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [dismissing, setDismissing] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [opened, setOpened] = useState<string | null>(null);
   const [type, setType] = useState<AlertType | ''>('');
@@ -188,69 +176,26 @@ export function AlertsPage() {
       {data && alerts.length === 0 ? <p>Nothing here: no alerts in this view.</p> : null}
       <ul className="cards">
         {alerts.map((alert) => (
-          <li key={alert.id} className="card">
-            <div className="card-head">
-              {alert.status === 'NEW' || alert.status === 'ACKNOWLEDGED' ? (
-                <input
-                  type="checkbox"
-                  aria-label={`Select the alert about ${alert.student.fullName}`}
-                  checked={selected.has(alert.id)}
-                  onChange={() => toggle(alert.id)}
-                />
-              ) : null}
-              <strong>{alert.student.fullName}</strong>
-              <span className="muted">{alert.student.classroom.name}</span>
-              <span className={`badge level-${alert.severity}`}>{SEVERITY_LABEL[alert.severity]}</span>
-              <span className="muted">{alert.type.toLowerCase()}</span>
-            </div>
-            <p>{alert.reason}</p>
-            <p className="muted small">
-              {formatDate(viewer, alert.alertDate)} · {alert.status.toLowerCase()}
-            </p>
-            {alert.status === 'NEW' || alert.status === 'ACKNOWLEDGED' ? (
-              <div className="actions">
-                {alert.status === 'NEW' ? (
-                  <button onClick={() => void acknowledgeSelected([alert.id])}>Acknowledge</button>
-                ) : null}
-                <button
-                  onClick={async () => {
-                    const result = await escalate({ variables: { id: alert.id } });
-                    const made = result.data?.escalateAlert;
-                    setMessage(
-                      made?.case ? `Case opened: ${made.case.title}.` : (made?.userErrors[0]?.message ?? null),
-                    );
-                    setOpened(made?.case?.id ?? null);
-                    void refetch();
-                  }}
-                >
-                  Escalate to a case
-                </button>
-                <button
-                  onClick={() => setDismissing(dismissing === alert.id ? null : alert.id)}
-                  aria-expanded={dismissing === alert.id}
-                >
-                  Dismiss…
-                </button>
-              </div>
-            ) : null}
-            {dismissing === alert.id ? (
-              <form
-                className="inline-form"
-                onSubmit={async (event) => {
-                  event.preventDefault();
-                  const reason = String(new FormData(event.currentTarget).get('reason') ?? '');
-                  const result = await dismiss({ variables: { id: alert.id, reason } });
-                  const problem = result.data?.dismissAlert.userErrors[0];
-                  setMessage(problem ? problem.message : 'Alert dismissed.');
-                  if (!problem) setDismissing(null);
-                }}
-              >
-                <label htmlFor={`reason-${alert.id}`}>Why does it need no action?</label>
-                <input id={`reason-${alert.id}`} name="reason" required maxLength={500} />
-                <button type="submit">Dismiss</button>
-              </form>
-            ) : null}
-          </li>
+          <AlertCard
+            key={alert.id}
+            alert={alert}
+            selected={selected.has(alert.id)}
+            onToggle={() => toggle(alert.id)}
+            onAcknowledge={() => void acknowledgeSelected([alert.id])}
+            onEscalate={async () => {
+              const result = await escalate({ variables: { id: alert.id } });
+              const made = result.data?.escalateAlert;
+              setMessage(made?.case ? `Case opened: ${made.case.title}.` : (made?.userErrors[0]?.message ?? null));
+              setOpened(made?.case?.id ?? null);
+              void refetch();
+            }}
+            onDismiss={async (reason) => {
+              const result = await dismiss({ variables: { id: alert.id, reason } });
+              const problem = result.data?.dismissAlert.userErrors[0];
+              setMessage(problem ? problem.message : 'Alert dismissed.');
+              return !problem;
+            }}
+          />
         ))}
       </ul>
       {data?.alerts.pageInfo.hasNextPage ? (
