@@ -604,6 +604,8 @@ export type AuditLogEntryConnection = {
 
 /** Which entries to list. Without dates: the last 30 days. */
 export type AuditLogFilter = {
+  /** Only entries by this kind of actor: staff, integrators' tokens, Pastoral itself, or nobody signed in. */
+  actorType?: InputMaybe<ActorType>;
   /** Only entries by this staff member (a User id). */
   actorId?: InputMaybe<Scalars['ID']['input']>;
   /** Exact action, such as case.opened. */

@@ -95,6 +95,8 @@ export type ActorType = 'USER' | 'TOKEN' | 'SYSTEM' | 'ANONYMOUS';
 
 /** Which entries to list. Without dates: the last 30 days. */
 export type AuditLogFilter = {
+  /** Only entries by this kind of actor: staff, integrators' tokens, Pastoral itself, or nobody signed in. */
+  actorType?: ActorType | null | undefined;
   /** Only entries by this staff member (a User id). */
   actorId?: string | number | null | undefined;
   /** Exact action, such as case.opened. */

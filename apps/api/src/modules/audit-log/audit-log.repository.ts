@@ -6,6 +6,7 @@ import { visibleAuditEntries } from './audit-log.policy.ts';
 
 export interface AuditFilterValues {
   actorId?: number;
+  actorType?: string;
   action?: string;
   entityType?: string;
   entityId?: number;
@@ -27,6 +28,7 @@ export async function listAuditEntries(
     .where('audit_log.occurred_at', '>=', filter.from)
     .where('audit_log.occurred_at', '<', filter.to);
   if (filter.actorId !== undefined) query = query.where('audit_log.user_id', '=', filter.actorId);
+  if (filter.actorType !== undefined) query = query.where('audit_log.actor_type', '=', filter.actorType);
   if (filter.action !== undefined) query = query.where('audit_log.action', '=', filter.action);
   if (filter.entityType !== undefined) query = query.where('audit_log.entity_type', '=', filter.entityType);
   if (filter.entityId !== undefined) query = query.where('audit_log.entity_id', '=', filter.entityId);

@@ -17,6 +17,7 @@ export const auditLogResolvers: Resolvers = {
         viewer,
         {
           actorId: filter?.actorId == null ? undefined : idOfType(filter.actorId, 'User', 'filter.actorId'),
+          actorType: filter?.actorType ?? undefined,
           action: filter?.action ?? undefined,
           entityType: filter?.entityType ?? undefined,
           entityId: filter?.entityId ?? undefined,

@@ -194,5 +194,17 @@ for (const engine of testEngines()) {
       expect(blocked.body.data?.signIn.userErrors[0]?.message).toMatch(/^Too many failed sign-ins\. Try again in/);
       await db.deleteFrom('rate_limits').execute();
     });
+
+    it('filters the audit log by the kind of actor, in the database', async () => {
+      const cookie = await api.signIn('district.admin@pastoral.example');
+      const response = await api.graphql<{ auditLog: { totalCount: number; nodes: { actorType: string }[] } }>(
+        '{ auditLog(first: 100, filter: { actorType: ANONYMOUS }) { totalCount nodes { actorType } } }',
+        {},
+        cookie,
+      );
+      const log = response.body.data!.auditLog;
+      expect(log.totalCount).toBeGreaterThan(0);
+      expect(new Set(log.nodes.map((entry) => entry.actorType))).toEqual(new Set(['ANONYMOUS']));
+    });
   });
 }

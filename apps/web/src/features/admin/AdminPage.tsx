@@ -2,7 +2,7 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
-import type { ApiTokenScope } from '../../gql/graphql.ts';
+import type { ActorType, ApiTokenScope } from '../../gql/graphql.ts';
 
 const AdminPageQuery = graphql(`
   query AdminPageQuery($after: String, $filter: AuditLogFilter) {
@@ -90,7 +90,13 @@ const SCOPES: ApiTokenScope[] = [
 export function AdminPage() {
   const viewer = useViewer();
   const [action, setAction] = useState('');
-  const filter = action ? { action } : null;
+  const [from, setFrom] = useState('');
+  const [actorType, setActorType] = useState('');
+  const filter = {
+    ...(action ? { action } : {}),
+    ...(from ? { from: `${from}T00:00:00Z` } : {}),
+    ...(actorType ? { actorType: actorType as ActorType } : {}),
+  };
   const { data, loading, error, fetchMore, refetch } = useQuery(AdminPageQuery, {
     variables: { filter },
     fetchPolicy: 'cache-and-network',
@@ -102,6 +108,8 @@ export function AdminPage() {
   const [message, setMessage] = useState<string | null>(null);
   const nameId = useId();
   const actionId = useId();
+  const fromId = useId();
+  const actorId = useId();
 
   if (viewer.role !== 'SCHOOL_ADMIN' && viewer.role !== 'DISTRICT_ADMIN') {
     return <p role="status">Not found: the admin pages are for school and district admins.</p>;
@@ -178,7 +186,20 @@ export function AdminPage() {
       </section>
 
       <section className="panel" aria-labelledby="audit-title">
-        <h2 id="audit-title">Audit log, last 30 days</h2>
+        <h2 id="audit-title">Audit log</h2>
+        <p className="filters">
+          <label htmlFor={fromId}>From </label>
+          <input id={fromId} type="date" value={from} onChange={(event) => setFrom(event.target.value)} />{' '}
+          <label htmlFor={actorId}>Who </label>
+          <select id={actorId} value={actorType} onChange={(event) => setActorType(event.target.value)}>
+            <option value="">anyone</option>
+            <option value="USER">staff</option>
+            <option value="TOKEN">integrators (API tokens)</option>
+            <option value="SYSTEM">Pastoral itself</option>
+            <option value="ANONYMOUS">not signed in</option>
+          </select>
+        </p>
+        <p className="muted small">Without a date: the last 30 days.</p>
         <p>
           <label htmlFor={actionId}>Only the action </label>
           <select id={actionId} value={action} onChange={(event) => setAction(event.target.value)}>
