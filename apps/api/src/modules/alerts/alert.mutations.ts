@@ -3,7 +3,7 @@ import { type Alert, type AlertStatus, type InterventionCase, toTimestamp } from
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { createCase, type MutationContext } from '../cases/case.mutations.ts';
-import { claimIdempotencyKey, completeIdempotencyKey } from '../idempotency/idempotency.ts';
+import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
 import { visibleStudents } from '../students/student.policy.ts';
 import { visibleAlerts } from './alert.policy.ts';
 import { statusAfter, type TriageAction, triageRefusal } from './alert.workflow.ts';
@@ -153,85 +153,79 @@ export async function escalateAlerts(
   input: { alertIds: number[]; title?: string | null; priority?: number | null; idempotencyKey?: string | null },
 ): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
   const { idempotencyKey, ...fields } = input;
-  return inTransaction(context.db, async (trx) => {
-    const request = {
-      principal: `user:${context.viewer.user.id}`,
-      key: idempotencyKey ?? '',
-      operation: 'escalateAlert',
-      input: fields,
-      schoolId: context.viewer.schoolId,
-      now: context.now,
-    };
-    if (idempotencyKey != null) {
-      const claim = await claimIdempotencyKey<{ caseId: number; alertIds: number[] }>(trx, context.dialect, request);
-      if (claim.kind === 'refused') return claim.outcome;
-      if (claim.kind === 'replay') {
-        const first = await trx
-          .selectFrom('intervention_cases')
-          .selectAll()
-          .where('id', '=', claim.response.caseId)
-          .executeTakeFirstOrThrow();
-        return success({ case: first, alerts: await reread(trx, claim.response.alertIds) });
-      }
-    }
-    const alerts = await lockAlerts(trx, context, fields.alertIds, 'escalate', 'alertIds');
-    if (!alerts.ok) return alerts;
-    const students = new Set(alerts.value.map((alert) => alert.student_id));
-    if (students.size > 1) {
-      return failure(
-        userError('INVALID', 'A case is about one student: escalate alerts of one student together.', [
-          'input',
-          'alertIds',
-        ]),
-      );
-    }
-    const first = alerts.value[0]!;
-    const severity = Math.max(...alerts.value.map((alert) => alert.severity));
-    const created = await createCase(trx, context, {
-      studentId: first.student_id,
-      title: fields.title ?? TITLE_FOR_TYPE[first.type] ?? 'Concern',
-      category: first.type === 'MANUAL' ? 'WELLBEING' : first.type,
-      priority: fields.priority ?? PRIORITY_FOR_SEVERITY[severity] ?? 1,
-      tier: severity >= 3 ? 2 : 1,
-    });
-    if (!created.ok) return created;
-    const timestamp = toTimestamp(context.now);
-    const ids = alerts.value.map((alert) => alert.id);
-    await trx
-      .updateTable('alerts')
-      .set({ status: 'ESCALATED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
-      .where('id', 'in', ids)
-      .execute();
-    await trx
-      .updateTable('alerts')
-      .set({ acknowledged_at: timestamp, acknowledged_by: context.viewer.user.id })
-      .where('id', 'in', ids)
-      .where('acknowledged_at', 'is', null)
-      .execute();
-    await trx
-      .insertInto('case_alerts')
-      .values(
-        alerts.value.map((alert) => ({ case_id: created.value.id, alert_id: alert.id, school_id: alert.school_id })),
-      )
-      .execute();
-    for (const alert of alerts.value) {
-      await appendAuditEntry(
-        trx,
-        context.dialect,
-        context.actor,
-        {
-          action: 'alert.escalated',
-          schoolId: alert.school_id,
-          alertId: alert.id,
-          studentId: alert.student_id,
-          changes: { caseId: created.value.id },
-        },
-        context.now,
-      );
-    }
-    if (idempotencyKey != null) await completeIdempotencyKey(trx, request, { caseId: created.value.id, alertIds: ids });
-    return success({ case: created.value, alerts: await reread(trx, ids) });
+  return inTransaction(context.db, (trx) =>
+    onceForKey(trx, context.dialect, userRequest(context, 'escalateAlert', idempotencyKey, fields), {
+      work: () => escalateInTransaction(trx, context, fields),
+      remember: (result) => ({ caseId: result.case.id, alertIds: result.alerts.map((alert) => alert.id) }),
+      replay: async ({ caseId, alertIds }: { caseId: number; alertIds: number[] }) => ({
+        case: await trx.selectFrom('intervention_cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow(),
+        alerts: await reread(trx, alertIds),
+      }),
+    }),
+  );
+}
+
+async function escalateInTransaction(
+  trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  context: MutationContext,
+  fields: { alertIds: number[]; title?: string | null; priority?: number | null },
+): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
+  const alerts = await lockAlerts(trx, context, fields.alertIds, 'escalate', 'alertIds');
+  if (!alerts.ok) return alerts;
+  const students = new Set(alerts.value.map((alert) => alert.student_id));
+  if (students.size > 1) {
+    return failure(
+      userError('INVALID', 'A case is about one student: escalate alerts of one student together.', [
+        'input',
+        'alertIds',
+      ]),
+    );
+  }
+  const first = alerts.value[0]!;
+  const severity = Math.max(...alerts.value.map((alert) => alert.severity));
+  const created = await createCase(trx, context, {
+    studentId: first.student_id,
+    title: fields.title ?? TITLE_FOR_TYPE[first.type] ?? 'Concern',
+    category: first.type === 'MANUAL' ? 'WELLBEING' : first.type,
+    priority: fields.priority ?? PRIORITY_FOR_SEVERITY[severity] ?? 1,
+    tier: severity >= 3 ? 2 : 1,
   });
+  if (!created.ok) return created;
+  const timestamp = toTimestamp(context.now);
+  const ids = alerts.value.map((alert) => alert.id);
+  await trx
+    .updateTable('alerts')
+    .set({ status: 'ESCALATED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
+    .where('id', 'in', ids)
+    .execute();
+  await trx
+    .updateTable('alerts')
+    .set({ acknowledged_at: timestamp, acknowledged_by: context.viewer.user.id })
+    .where('id', 'in', ids)
+    .where('acknowledged_at', 'is', null)
+    .execute();
+  await trx
+    .insertInto('case_alerts')
+    .values(
+      alerts.value.map((alert) => ({ case_id: created.value.id, alert_id: alert.id, school_id: alert.school_id })),
+    )
+    .execute();
+  for (const alert of alerts.value) {
+    await appendAuditEntry(
+      trx,
+      context.dialect,
+      context.actor,
+      {
+        action: 'alert.escalated',
+        schoolId: alert.school_id,
+        alertId: alert.id,
+        studentId: alert.student_id,
+        changes: { caseId: created.value.id },
+      },
+      context.now,
+    );
+  }
+  return success({ case: created.value, alerts: await reread(trx, ids) });
 }
 
 export async function raiseConcern(
@@ -239,76 +233,74 @@ export async function raiseConcern(
   input: { studentId: number; reason: string; severity?: number | null; idempotencyKey?: string | null },
 ): Promise<Outcome<Alert>> {
   const { idempotencyKey, ...fields } = input;
-  return inTransaction(context.db, async (trx) => {
-    const request = {
-      principal: `user:${context.viewer.user.id}`,
-      key: idempotencyKey ?? '',
-      operation: 'raiseConcern',
-      input: fields,
-      schoolId: context.viewer.schoolId,
-      now: context.now,
-    };
-    if (idempotencyKey != null) {
-      const claim = await claimIdempotencyKey<{ alertId: number }>(trx, context.dialect, request);
-      if (claim.kind === 'refused') return claim.outcome;
-      if (claim.kind === 'replay') return success((await reread(trx, [claim.response.alertId]))[0]!);
-    }
-    const reason = requireText(fields.reason, ['input', 'reason'], 500);
-    if (!reason.ok) return reason;
-    const student = await trx
-      .selectFrom('students')
-      .select(['id', 'school_id', 'classroom_id'])
-      .where('id', '=', fields.studentId)
-      .where(visibleStudents(context.viewer))
-      .executeTakeFirst();
-    if (!student)
-      return failure(userError('NOT_FOUND', 'No such student, or not one visible to you.', ['input', 'studentId']));
-    const formMaster = await trx
-      .selectFrom('classroom_assignments')
-      .select('user_id')
-      .where('classroom_id', '=', student.classroom_id)
-      .where('kind', '=', 'FORM_MASTER')
-      .orderBy('id')
-      .executeTakeFirst();
-    const timestamp = toTimestamp(context.now);
-    const inserted = await trx
-      .insertInto('alerts')
-      .values({
-        school_id: student.school_id,
-        student_id: student.id,
-        type: 'WELLBEING',
-        severity: fields.severity ?? 1,
-        status: 'NEW',
-        alert_date: timestamp.slice(0, 10),
-        reason: reason.value,
-        facts: JSON.stringify({ raisedBy: 'staff' }),
-        assigned_to: formMaster?.user_id ?? context.viewer.user.id,
-        raised_by: context.viewer.user.id,
-        // A concern raised by hand never blocks or is blocked by the risk engine's alerts.
-        open_indicator: null,
-        acknowledged_at: null,
-        acknowledged_by: null,
-        dismissed_reason: null,
-        closed_at: null,
-        created_at: timestamp,
-        updated_at: timestamp,
-      })
-      .executeTakeFirstOrThrow();
-    const alertId = Number(inserted.insertId);
-    await appendAuditEntry(
-      trx,
-      context.dialect,
-      context.actor,
-      {
-        action: 'alert.concern_raised',
-        schoolId: student.school_id,
-        alertId,
-        studentId: student.id,
-        changes: { severity: fields.severity ?? 1 },
-      },
-      context.now,
-    );
-    if (idempotencyKey != null) await completeIdempotencyKey(trx, request, { alertId });
-    return success((await reread(trx, [alertId]))[0]!);
-  });
+  return inTransaction(context.db, (trx) =>
+    onceForKey(trx, context.dialect, userRequest(context, 'raiseConcern', idempotencyKey, fields), {
+      work: () => raiseInTransaction(trx, context, fields),
+      remember: (alert) => ({ alertId: alert.id }),
+      replay: async ({ alertId }: { alertId: number }) => (await reread(trx, [alertId]))[0]!,
+    }),
+  );
+}
+
+async function raiseInTransaction(
+  trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  context: MutationContext,
+  fields: { studentId: number; reason: string; severity?: number | null },
+): Promise<Outcome<Alert>> {
+  const reason = requireText(fields.reason, ['input', 'reason'], 500);
+  if (!reason.ok) return reason;
+  const student = await trx
+    .selectFrom('students')
+    .select(['id', 'school_id', 'classroom_id'])
+    .where('id', '=', fields.studentId)
+    .where(visibleStudents(context.viewer))
+    .executeTakeFirst();
+  if (!student)
+    return failure(userError('NOT_FOUND', 'No such student, or not one visible to you.', ['input', 'studentId']));
+  const formMaster = await trx
+    .selectFrom('classroom_assignments')
+    .select('user_id')
+    .where('classroom_id', '=', student.classroom_id)
+    .where('kind', '=', 'FORM_MASTER')
+    .orderBy('id')
+    .executeTakeFirst();
+  const timestamp = toTimestamp(context.now);
+  const inserted = await trx
+    .insertInto('alerts')
+    .values({
+      school_id: student.school_id,
+      student_id: student.id,
+      type: 'WELLBEING',
+      severity: fields.severity ?? 1,
+      status: 'NEW',
+      alert_date: timestamp.slice(0, 10),
+      reason: reason.value,
+      facts: JSON.stringify({ raisedBy: 'staff' }),
+      assigned_to: formMaster?.user_id ?? context.viewer.user.id,
+      raised_by: context.viewer.user.id,
+      // A concern raised by hand never blocks or is blocked by the risk engine's alerts.
+      open_indicator: null,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      dismissed_reason: null,
+      closed_at: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+    })
+    .executeTakeFirstOrThrow();
+  const alertId = Number(inserted.insertId);
+  await appendAuditEntry(
+    trx,
+    context.dialect,
+    context.actor,
+    {
+      action: 'alert.concern_raised',
+      schoolId: student.school_id,
+      alertId,
+      studentId: student.id,
+      changes: { severity: fields.severity ?? 1 },
+    },
+    context.now,
+  );
+  return success((await reread(trx, [alertId]))[0]!);
 }

@@ -15,7 +15,7 @@ import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { claimIdempotencyKey, completeIdempotencyKey } from '../idempotency/idempotency.ts';
+import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
 import { visibleStudents } from '../students/student.policy.ts';
 import { visibleCases } from './case.policy.ts';
 import { allowedMoves, checkTransition } from './case.workflow.ts';
@@ -233,31 +233,14 @@ export async function openCase(
   input: NewCase & { idempotencyKey?: string | null },
 ): Promise<Outcome<InterventionCase>> {
   const { idempotencyKey, ...fields } = input;
-  return inTransaction(context.db, async (trx) => {
-    const request = {
-      principal: `user:${context.viewer.user.id}`,
-      key: idempotencyKey ?? '',
-      operation: 'openCase',
-      input: fields,
-      schoolId: context.viewer.schoolId,
-      now: context.now,
-    };
-    if (idempotencyKey != null) {
-      const claim = await claimIdempotencyKey<{ caseId: number }>(trx, context.dialect, request);
-      if (claim.kind === 'refused') return claim.outcome;
-      if (claim.kind === 'replay') {
-        const first = await trx
-          .selectFrom('intervention_cases')
-          .selectAll()
-          .where('id', '=', claim.response.caseId)
-          .executeTakeFirstOrThrow();
-        return success(first);
-      }
-    }
-    const created = await createCase(trx, context, fields);
-    if (created.ok && idempotencyKey != null) await completeIdempotencyKey(trx, request, { caseId: created.value.id });
-    return created;
-  });
+  return inTransaction(context.db, (trx) =>
+    onceForKey(trx, context.dialect, userRequest(context, 'openCase', idempotencyKey, fields), {
+      work: () => createCase(trx, context, fields),
+      remember: (created) => ({ caseId: created.id }),
+      replay: ({ caseId }: { caseId: number }) =>
+        trx.selectFrom('intervention_cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow(),
+    }),
+  );
 }
 
 export interface CaseUpdate extends CaseFields {

@@ -103,3 +103,40 @@ export async function completeIdempotencyKey(
     .where('idempotency_key', '=', request.key)
     .execute();
 }
+
+/**
+ * Runs `work` once per idempotency key, inside the caller's transaction: the first request runs it and
+ * records what `remember` returns; a retry gets `replay` of that; without a key (`request` null) it just runs.
+ */
+export async function onceForKey<R, Stored>(
+  trx: Transaction<Database>,
+  dialect: EngineDialect,
+  request: IdempotencyRequest | null,
+  steps: { work: () => Promise<Outcome<R>>; remember: (value: R) => Stored; replay: (stored: Stored) => Promise<R> },
+): Promise<Outcome<R>> {
+  if (!request) return steps.work();
+  const claim = await claimIdempotencyKey<Stored>(trx, dialect, request);
+  if (claim.kind === 'refused') return claim.outcome;
+  if (claim.kind === 'replay') return { ok: true, value: await steps.replay(claim.response) };
+  const outcome = await steps.work();
+  if (outcome.ok) await completeIdempotencyKey(trx, request, steps.remember(outcome.value));
+  return outcome;
+}
+
+/** The idempotency request of a signed-in user's mutation, or null when it carries no key. */
+export function userRequest(
+  context: { viewer: { user: { id: number }; schoolId: number | null }; now: Date },
+  operation: string,
+  key: string | null | undefined,
+  input: unknown,
+): IdempotencyRequest | null {
+  if (key == null) return null;
+  return {
+    principal: `user:${context.viewer.user.id}`,
+    key,
+    operation,
+    input,
+    schoolId: context.viewer.schoolId,
+    now: context.now,
+  };
+}

@@ -11,6 +11,7 @@ import {
   type EngineDialect,
   type RiskProfile,
   type RiskProfileTable,
+  TABLE_COLUMNS,
   toDateOnly,
   toTimestamp,
 } from '@pastoral/db';
@@ -133,25 +134,8 @@ export async function recomputeStudents(context: EngineContext, students: Studen
     for (let start = 0; start < profiles.length; start += 500) {
       await context.dialect.upsert(trx, 'risk_profiles', profiles.slice(start, start + 500), {
         conflict: ['student_id'],
-        update: [
-          'school_id',
-          'level',
-          'attendance_level',
-          'behaviour_level',
-          'coursework_level',
-          'attendance_rate',
-          'attendance_days',
-          'minor_incidents',
-          'major_incidents',
-          'suspensions',
-          'failing_subjects',
-          'failing_core_subjects',
-          'reasons',
-          'rules_version',
-          'computed_at',
-          'previous_level',
-          'worsened_at',
-        ],
+        // Every column but the key.
+        update: TABLE_COLUMNS.risk_profiles.filter((column) => column !== 'student_id'),
       });
     }
     await applyAlertChanges(trx, context, assessed, summary);
