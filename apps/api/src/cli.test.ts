@@ -116,5 +116,26 @@ for (const engine of testEngines()) {
       const reset = await pastoral(['seed', '--profile', 'demo', '--reset'], env);
       expect(reset.code).toBe(0);
     });
+
+    it('archives old audit entries and still verifies the whole chain', async () => {
+      const env = { DATABASE_URL: database.url };
+      const before = await pastoral(['audit', 'verify'], env);
+      expect(before.code).toBe(0);
+      expect(before.stdout).toMatch(/^The audit chain verifies: [\d,]+ entries/);
+      const total = before.stdout.match(/verifies: ([\d,]+) entries/)?.[1];
+
+      const archive = await pastoral(['audit', 'archive', '--older-than', '30d', '--batch', '500'], env);
+      expect(archive.code).toBe(0);
+      const moved = Number(archive.stdout.match(/^Archived ([\d,]+) entries/)?.[1]?.replaceAll(',', ''));
+      expect(moved).toBeGreaterThan(0);
+
+      const after = await pastoral(['audit', 'verify'], env);
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain(`verifies: ${total} entries`);
+
+      const bad = await pastoral(['audit', 'archive', '--older-than', '3 months'], env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.trim()).toBe('error: --older-than takes a number of days such as 90d.');
+    });
   });
 }

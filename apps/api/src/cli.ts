@@ -13,6 +13,7 @@ import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
 import { recomputeAll } from './modules/risk/risk.engine.ts';
 import { sweepExpired } from './modules/maintenance/sweep.ts';
+import { addYearPartitions, archiveOlderThan, verifyChain } from './modules/audit-log/audit.maintenance.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
@@ -172,6 +173,66 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         );
         // A file with rejected lines needs someone's attention: say so to scripts and schedulers too.
         if (summary.rejected > 0) process.exitCode = 1;
+      });
+    });
+
+  const audit = program
+    .command('audit')
+    .description('Keep the audit log fast and verifiable: partitions, archival, verification');
+  audit
+    .command('verify')
+    .description('Walk the archive and the live log, checking every link of the hash chain (exit 1 on a break)')
+    .action(async () => {
+      await withDatabase(async (database) => {
+        const started = performance.now();
+        const result = await verifyChain(database.db);
+        if (result.ok) {
+          output.out(
+            `The audit chain verifies: ${result.entries.toLocaleString('en-GB')} entries in ${seconds(performance.now() - started)}.`,
+          );
+        } else {
+          output.out(
+            `The audit chain is broken at entry ${result.brokenAt.toLocaleString('en-GB')}: it was edited, deleted, inserted or moved (${result.entries.toLocaleString('en-GB')} entries read).`,
+          );
+          process.exitCode = 1;
+        }
+      });
+    });
+  audit
+    .command('partitions')
+    .description("Add the coming years' partitions ahead of time (MySQL; idempotent)")
+    .action(async () => {
+      await withDatabase(async (database) => {
+        const added = await addYearPartitions(database, new Date());
+        output.out(
+          database.engine !== 'mysql'
+            ? 'SQLite keeps the audit log in one table: nothing to partition.'
+            : added.length > 0
+              ? `Added partitions ${added.join(', ')}.`
+              : 'The partitions are in place for this year and the next two.',
+        );
+      });
+    });
+  audit
+    .command('archive')
+    .description('Move entries older than the cut-off to the archive table, in short batches (safe to stop and rerun)')
+    .addOption(new Option('--older-than <days>', 'the cut-off, as a number of days with a d: 90d').default('90d'))
+    .addOption(new Option('--batch <n>', 'entries per transaction').argParser(positiveInteger).default(5000))
+    .action(async (options: { olderThan: string; batch: number }) => {
+      const match = /^(\d+)d$/.exec(options.olderThan);
+      if (!match || Number(match[1]) < 1) throw new ConfigError('--older-than takes a number of days such as 90d.');
+      await withDatabase(async (database) => {
+        const started = performance.now();
+        const now = new Date();
+        const result = await archiveOlderThan(database.db, new Date(now.getTime() - Number(match[1]) * 86_400_000), {
+          batchSize: options.batch,
+          now,
+          onBatch: (progress) => output.progress(`archived ${progress.moved.toLocaleString('en-GB')} entries…`),
+        });
+        if (output.isTerminal) output.progress('');
+        output.out(
+          `Archived ${result.moved.toLocaleString('en-GB')} entries older than ${match[1]} days in ${result.batches} batches, ${seconds(performance.now() - started)}.`,
+        );
       });
     });
 

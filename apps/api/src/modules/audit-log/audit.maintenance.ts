@@ -1,0 +1,138 @@
+/**
+ * Keeping the audit log fast and trustworthy at a million rows and more: partitions added ahead of time,
+ * archival that moves old entries without losing or doubling one, and a verification of the hash chain that
+ * streams both tables in constant memory.
+ */
+import { type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
+import { type Kysely, sql } from 'kysely';
+import { firstBrokenLink, GENESIS_HASH, type StoredChainEntry } from './audit-chain.ts';
+
+/** Year partitions from this year to `yearsAhead` on, split off the catch-all (MySQL; nothing to do on SQLite). */
+export async function addYearPartitions(handle: DatabaseHandle, now: Date, yearsAhead = 2): Promise<string[]> {
+  if (handle.engine !== 'mysql') return [];
+  const existing = new Set((await handle.dialect.listPartitions('audit_log')).map((partition) => partition.name));
+  const added: string[] = [];
+  for (let year = now.getUTCFullYear(); year <= now.getUTCFullYear() + yearsAhead; year++) {
+    const name = `p${year}`;
+    if (existing.has(name)) continue;
+    // Splitting the empty-or-future catch-all is quick: it holds only rows dated after the last year partition.
+    await sql
+      .raw(
+        `alter table audit_log reorganize partition p_future into (partition ${name} values less than (${year + 1}), partition p_future values less than maxvalue)`,
+      )
+      .execute(handle.db);
+    added.push(name);
+  }
+  return added;
+}
+
+export interface ArchiveProgress {
+  moved: number;
+  batches: number;
+}
+
+/**
+ * Moves entries older than `cutoff` to the archive in batches by primary-key range; each batch copies and
+ * deletes in one short transaction, so live writes never wait long and a run killed at any point leaves every
+ * entry in exactly one table.
+ */
+export async function archiveOlderThan(
+  db: Kysely<Database>,
+  cutoff: Date,
+  options: { batchSize: number; now: Date; onBatch?: (progress: ArchiveProgress) => void },
+): Promise<ArchiveProgress> {
+  const before = toTimestamp(cutoff);
+  const progress: ArchiveProgress = { moved: 0, batches: 0 };
+  for (;;) {
+    const ids = await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('occurred_at', '<', before)
+      .orderBy('id')
+      .limit(options.batchSize)
+      .execute();
+    if (ids.length === 0) return progress;
+    const first = ids[0]!.id;
+    const last = ids[ids.length - 1]!.id;
+    await db.transaction().execute(async (trx) => {
+      const archivedAt = toTimestamp(options.now);
+      await sql`insert into audit_log_archive (id, occurred_at, seq, hash, school_id, actor_type, user_id, api_token_id,
+          action, entity_type, entity_id, student_id, request_id, ip, details, archived_at)
+        select id, occurred_at, seq, hash, school_id, actor_type, user_id, api_token_id, action, entity_type, entity_id,
+          student_id, request_id, ip, details, ${archivedAt}
+        from audit_log where id between ${first} and ${last} and occurred_at < ${before}`.execute(trx);
+      await trx
+        .deleteFrom('audit_log')
+        .where('id', '>=', first)
+        .where('id', '<=', last)
+        .where('occurred_at', '<', before)
+        .execute();
+    });
+    progress.moved += ids.length;
+    progress.batches++;
+    options.onBatch?.(progress);
+  }
+}
+
+export type VerifyResult = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number };
+
+const VERIFY_BATCH = 10_000;
+
+/** All entries of one table from `afterSeq` on, in sequence order, a batch at a time. */
+async function* entriesOf(
+  db: Kysely<Database>,
+  table: 'audit_log' | 'audit_log_archive',
+  afterSeq: number,
+): AsyncGenerator<StoredChainEntry> {
+  let seq = afterSeq;
+  for (;;) {
+    const rows = await db
+      .selectFrom(table)
+      .selectAll()
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(VERIFY_BATCH)
+      .execute();
+    for (const row of rows) yield { ...row, seq: Number(row.seq) };
+    if (rows.length < VERIFY_BATCH) return;
+    seq = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+/**
+ * Walks the archive, then the live log, in sequence order, checking each link of the chain: the first edited,
+ * deleted, inserted or reordered entry is reported by its sequence number. Memory stays constant.
+ */
+export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
+  let previous = { seq: 0, hash: GENESIS_HASH };
+  let entries = 0;
+  for (const table of ['audit_log_archive', 'audit_log'] as const) {
+    const batch: StoredChainEntry[] = [];
+    const check = (): number | null => {
+      const broken = firstBrokenLink(batch, previous);
+      if (broken === null && batch.length > 0) previous = { seq: batch.at(-1)!.seq, hash: batch.at(-1)!.hash };
+      entries += batch.length;
+      batch.length = 0;
+      return broken;
+    };
+    for await (const entry of entriesOf(db, table, previous.seq)) {
+      batch.push(entry);
+      if (batch.length === VERIFY_BATCH) {
+        const broken = check();
+        if (broken !== null) return { ok: false, entries, brokenAt: broken };
+      }
+    }
+    const broken = check();
+    if (broken !== null) return { ok: false, entries, brokenAt: broken };
+  }
+  // The head must be the last entry: a deleted tail would otherwise go unnoticed.
+  const head = await db
+    .selectFrom('audit_chain_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  if (Number(head.seq) !== previous.seq || head.hash !== previous.hash) {
+    return { ok: false, entries, brokenAt: previous.seq + 1 };
+  }
+  return { ok: true, entries };
+}
