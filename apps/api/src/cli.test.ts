@@ -14,6 +14,7 @@ async function pastoral(args: string[], env: Record<string, string> = {}) {
     const { stdout, stderr } = await run(TSX, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -132,6 +133,12 @@ for (const engine of testEngines()) {
       const after = await pastoral(['audit', 'verify'], env);
       expect(after.code).toBe(0);
       expect(after.stdout).toContain(`verifies: ${total} entries`);
+
+      const exported = await pastoral(['audit', 'export', '--from', '2000-01-01', '--to', '2099-12-31'], env);
+      expect(exported.code).toBe(0);
+      expect(exported.stdout.trimEnd().split('\n').length.toLocaleString('en-GB')).toBe(total);
+      const backwards = await pastoral(['audit', 'export', '--from', '2026-02-01', '--to', '2026-01-01'], env);
+      expect(backwards.stderr.trim()).toBe('error: --to is before --from: give the earlier day to --from.');
 
       const bad = await pastoral(['audit', 'archive', '--older-than', '3 months'], env);
       expect(bad.code).toBe(1);

@@ -13,7 +13,12 @@ import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
 import { recomputeAll } from './modules/risk/risk.engine.ts';
 import { sweepExpired } from './modules/maintenance/sweep.ts';
-import { addYearPartitions, archiveOlderThan, verifyChain } from './modules/audit-log/audit.maintenance.ts';
+import {
+  addYearPartitions,
+  archiveOlderThan,
+  exportEntries,
+  verifyChain,
+} from './modules/audit-log/audit.maintenance.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
@@ -236,6 +241,26 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
       });
     });
 
+  audit
+    .command('export')
+    .description('Write the entries of a date range, archive included, to stdout as NDJSON, oldest first')
+    .requiredOption('--from <date>', 'the first day, YYYY-MM-DD', isoDate)
+    .requiredOption('--to <date>', 'the last day, YYYY-MM-DD (included)', isoDate)
+    .addOption(new Option('--school <id>', 'only this school (its database id)').argParser(positiveInteger))
+    .action(async (options: { from: Date; to: Date; school?: number }) => {
+      if (options.to < options.from) throw new ConfigError('--to is before --from: give the earlier day to --from.');
+      const to = new Date(options.to.getTime() + 86_400_000);
+      await withDatabase(async (database) => {
+        const written = await exportEntries(
+          database.db,
+          { from: options.from, to, ...(options.school === undefined ? {} : { schoolId: options.school }) },
+          writeRespectingBackpressure,
+        );
+        output.progress(`exported ${written.toLocaleString('en-GB')} entries`);
+        if (output.isTerminal) output.progress('\n');
+      });
+    });
+
   program
     .command('sweep')
     .description(
@@ -344,6 +369,19 @@ function isoDate(value: string): Date {
     throw new InvalidArgumentError('expected a date as YYYY-MM-DD.');
   }
   return date;
+}
+
+/** Waits for stdout to drain when its buffer is full, so a slow reader never makes the export hold rows. */
+async function writeRespectingBackpressure(chunk: string): Promise<void> {
+  if (process.stdout.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    process.stdout.once('error', onError);
+    process.stdout.once('drain', () => {
+      process.stdout.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 function seconds(ms: number): string {

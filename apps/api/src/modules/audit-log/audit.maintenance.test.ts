@@ -2,7 +2,7 @@ import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PROFILES } from '../../seed/profiles.ts';
 import { seedDatabase } from '../../seed/seed.ts';
-import { addYearPartitions, archiveOlderThan, verifyChain } from './audit.maintenance.ts';
+import { addYearPartitions, archiveOlderThan, exportEntries, verifyChain } from './audit.maintenance.ts';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 const CUTOFF = new Date('2026-09-01T00:00:00Z');
@@ -52,6 +52,54 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       expect(String(oldestLive.min) >= '2026-09-01').toBe(true);
       expect(await verifyChain(db)).toEqual({ ok: true, entries: total });
+    });
+
+    it('exports a date range from archive and live log, oldest first, each entry once', async () => {
+      const { db } = database.handle;
+      const exportLines = async (range: Parameters<typeof exportEntries>[1]) => {
+        const chunks: string[] = [];
+        const written = await exportEntries(db, range, async (chunk) => {
+          chunks.push(chunk);
+        });
+        const lines = chunks
+          .join('')
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { id: number; occurredAt: string; schoolId: number; archived: boolean });
+        expect(lines).toHaveLength(written);
+        return lines;
+      };
+
+      const everything = await exportLines({ from: new Date('2000-01-01'), to: new Date('2100-01-01') });
+      expect(everything).toHaveLength(total);
+      expect(new Set(everything.map((line) => line.id)).size).toBe(total);
+      const times = everything.map((line) => line.occurredAt);
+      expect(times).toEqual([...times].sort());
+      expect(everything.filter((line) => line.archived).every((line) => line.occurredAt < CUTOFF.toISOString())).toBe(
+        true,
+      );
+
+      // A range across the cut-off, one school: exactly the rows SQL counts in both tables.
+      const range = { from: new Date('2026-08-01T00:00:00Z'), to: new Date('2026-10-01T00:00:00Z'), schoolId: 1 };
+      const count = async (table: 'audit_log' | 'audit_log_archive') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('school_id', '=', range.schoolId)
+              .where('occurred_at', '>=', '2026-08-01 00:00:00.000')
+              .where('occurred_at', '<', '2026-10-01 00:00:00.000')
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const archivedCount = await count('audit_log_archive');
+      const liveCount = await count('audit_log');
+      expect(archivedCount).toBeGreaterThan(0);
+      expect(liveCount).toBeGreaterThan(0);
+      const slice = await exportLines(range);
+      expect(slice).toHaveLength(archivedCount + liveCount);
+      expect(slice.every((line) => line.schoolId === 1)).toBe(true);
     });
 
     it('reports an edited, a deleted and a swapped entry by its sequence number', async () => {

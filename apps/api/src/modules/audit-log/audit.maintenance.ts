@@ -3,8 +3,8 @@
  * archival that moves old entries without losing or doubling one, and a verification of the hash chain that
  * streams both tables in constant memory.
  */
-import { type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
+import { type AuditLogTable, type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { firstBrokenLink, GENESIS_HASH, type StoredChainEntry } from './audit-chain.ts';
 
 /** Year partitions from this year to `yearsAhead` on, split off the catch-all (MySQL; nothing to do on SQLite). */
@@ -135,4 +135,74 @@ export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
     return { ok: false, entries, brokenAt: previous.seq + 1 };
   }
   return { ok: true, entries };
+}
+
+export interface ExportRange {
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  schoolId?: number;
+}
+
+const EXPORT_BATCH = 5_000;
+
+/**
+ * Every entry in the range, archive first and then live, oldest first, as one JSON object per line. Keyset
+ * pages on (occurred_at, id) ride the time or school-time index, and `write` is awaited before the next page
+ * is read, so a slow reader holds back the query instead of filling memory.
+ */
+export async function exportEntries(
+  db: Kysely<Database>,
+  range: ExportRange,
+  write: (chunk: string) => Promise<void>,
+): Promise<number> {
+  let written = 0;
+  for (const table of ['audit_log_archive', 'audit_log'] as const) {
+    let after: { occurredAt: string; id: number } | null = null;
+    for (;;) {
+      let query = db
+        .selectFrom(table)
+        .selectAll()
+        .where('occurred_at', '>=', toTimestamp(range.from))
+        .where('occurred_at', '<', toTimestamp(range.to));
+      if (range.schoolId !== undefined) query = query.where('school_id', '=', range.schoolId);
+      if (after !== null) {
+        const { occurredAt, id } = after;
+        query = query.where((eb) =>
+          eb.or([eb('occurred_at', '>', occurredAt), eb.and([eb('occurred_at', '=', occurredAt), eb('id', '>', id)])]),
+        );
+      }
+      const rows = await query.orderBy('occurred_at').orderBy('id').limit(EXPORT_BATCH).execute();
+      if (rows.length > 0) {
+        await write(rows.map((row) => `${JSON.stringify(exportLine(row, table === 'audit_log_archive'))}\n`).join(''));
+        written += rows.length;
+      }
+      if (rows.length < EXPORT_BATCH) break;
+      const last = rows[rows.length - 1]!;
+      after = { occurredAt: last.occurred_at, id: Number(last.id) };
+    }
+  }
+  return written;
+}
+
+function exportLine(row: Selectable<AuditLogTable>, archived: boolean) {
+  return {
+    id: Number(row.id),
+    seq: Number(row.seq),
+    occurredAt: `${row.occurred_at.replace(' ', 'T')}Z`,
+    schoolId: row.school_id,
+    actorType: row.actor_type,
+    userId: row.user_id,
+    apiTokenId: row.api_token_id,
+    action: row.action,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    studentId: row.student_id,
+    requestId: row.request_id,
+    ip: row.ip,
+    details: row.details === null ? null : (JSON.parse(row.details) as unknown),
+    hash: row.hash,
+    archived,
+  };
 }
