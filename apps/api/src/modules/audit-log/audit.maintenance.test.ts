@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PROFILES } from '../../seed/profiles.ts';
 import { seedDatabase } from '../../seed/seed.ts';
 import { addYearPartitions, archiveOlderThan, exportEntries, verifyChain } from './audit.maintenance.ts';
 
+const run = promisify(execFile);
+const TSX = fileURLToPath(new URL('../../../../../node_modules/.bin/tsx', import.meta.url));
+const WRITER = fileURLToPath(new URL('./testing/append-entries.ts', import.meta.url));
 const NOW = new Date('2026-11-30T12:00:00Z');
 const CUTOFF = new Date('2026-09-01T00:00:00Z');
 
@@ -100,6 +106,26 @@ for (const engine of testEngines()) {
       const slice = await exportLines(range);
       expect(slice).toHaveLength(archivedCount + liveCount);
       expect(slice.every((line) => line.schoolId === 1)).toBe(true);
+    });
+
+    it('keeps one unforked chain when several processes write at once', async () => {
+      const { db } = database.handle;
+      const before = await verifyChain(db);
+      expect(before.ok).toBe(true);
+      const writers = 4;
+      const perWriter = 40;
+      await Promise.all(
+        Array.from({ length: writers }, (_, writer) =>
+          run(TSX, [WRITER, database.url, String(perWriter), String(writer)], { timeout: 60_000 }),
+        ),
+      );
+      const written = await db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('request_id', 'like', 'writer-%')
+        .executeTakeFirstOrThrow();
+      expect(Number(written.n)).toBe(writers * perWriter);
+      expect(await verifyChain(db)).toEqual({ ok: true, entries: before.entries + writers * perWriter });
     });
 
     it('reports an edited, a deleted and a swapped entry by its sequence number', async () => {
