@@ -80,9 +80,10 @@ const OPERATIONS: Operation[] = [
     },
   },
   {
-    name: 'audit log',
+    name: 'audit log across live log and archive',
     account: 'district.admin@pastoral.example',
-    bound: 6,
+    // A page and a count in each of the two tables, then users and schools in one batch each.
+    bound: 7,
     query: `query ($n: Int!) { auditLog(first: $n, filter: { from: "2026-09-01T00:00:00Z", to: "2026-12-01T00:00:00Z" }) {
       totalCount nodes { action occurredAt actorType actor { fullName } school { name } sequence }
     } }`,

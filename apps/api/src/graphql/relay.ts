@@ -176,16 +176,48 @@ export async function paginate<Row>(options: {
   args: PageArgs;
   count: () => Promise<number>;
 }): Promise<ConnectionModel> {
+  const { query, ...rest } = options;
+  return paginateMerged({ queries: [query], ...rest });
+}
+
+/**
+ * One page over several tables that share the sort keys (the live audit log and its archive): each is read a
+ * page deep with the same keyset, and the two sorted pages are merged, so the cursor works across both.
+ */
+export async function paginateMerged<Row>(options: {
+  queries: PageableQuery<Row>[];
+  keys: SortKey<Row>[];
+  args: PageArgs;
+  count: () => Promise<number>;
+}): Promise<ConnectionModel> {
   const { keys, args } = options;
   const page = readPageArgs(args, keys.length);
-  let query = options.query;
-  if (page.cursor) query = query.where(keysetCondition(keys, page.cursor, page.backward));
+  const pages = await Promise.all(options.queries.map((query) => readPage(query, keys, page)));
+  // One table's page is already in order; two are merged (at most 2 × 101 rows).
+  const rows =
+    pages.length === 1 ? pages[0]! : pages.flat().sort((a, b) => compareInReadingOrder(a, b, keys, page.backward));
+  return connectionFromRows(rows.slice(0, page.size + 1), page, keys, options.count);
+}
+
+async function readPage<Row>(query: PageableQuery<Row>, keys: SortKey<Row>[], page: Page): Promise<Row[]> {
+  let ordered = query;
+  if (page.cursor) ordered = ordered.where(keysetCondition(keys, page.cursor, page.backward));
   for (const key of keys) {
     const ascending = (key.direction === 'asc') !== page.backward;
-    query = query.orderBy(key.expression, ascending ? 'asc' : 'desc');
+    ordered = ordered.orderBy(key.expression, ascending ? 'asc' : 'desc');
   }
-  const rows = await query.limit(page.size + 1).execute();
-  return connectionFromRows(rows, page, keys, options.count);
+  return ordered.limit(page.size + 1).execute();
+}
+
+function compareInReadingOrder<Row>(a: Row, b: Row, keys: SortKey<Row>[], backward: boolean): number {
+  for (const key of keys) {
+    const left = key.value(a);
+    const right = key.value(b);
+    if (left === right) continue;
+    const ascending = (key.direction === 'asc') !== backward;
+    return left < right === ascending ? -1 : 1;
+  }
+  return 0;
 }
 
 /** A connection from the rows a page query read: up to `size + 1` rows, in the page's reading order. */

@@ -602,7 +602,10 @@ export type AuditLogEntryConnection = {
   totalCountIsCapped: Scalars['Boolean']['output'];
 };
 
-/** Which entries to list. Without dates: the last 30 days. */
+/**
+ * Which entries to list. Without dates: the last 30 days, from the live log. With `from`, or with
+ * includeArchived, entries moved to the archive are read too, in the same cursor order.
+ */
 export type AuditLogFilter = {
   /** Only entries by this kind of actor: staff, integrators' tokens, Pastoral itself, or nobody signed in. */
   actorType?: InputMaybe<ActorType>;
@@ -620,6 +623,8 @@ export type AuditLogFilter = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
   /** Until this instant (exclusive). Default: now. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Also read the archive (entries older than the archival cut-off, 90 days by default). Default: true when from is given. */
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Who is asking: the signed-in staff member, with what they may see and do. */

@@ -93,7 +93,10 @@ export type CreateApiTokenInput = {
 /** Who or what made an audited change or read. */
 export type ActorType = 'USER' | 'TOKEN' | 'SYSTEM' | 'ANONYMOUS';
 
-/** Which entries to list. Without dates: the last 30 days. */
+/**
+ * Which entries to list. Without dates: the last 30 days, from the live log. With `from`, or with
+ * includeArchived, entries moved to the archive are read too, in the same cursor order.
+ */
 export type AuditLogFilter = {
   /** Only entries by this kind of actor: staff, integrators' tokens, Pastoral itself, or nobody signed in. */
   actorType?: ActorType | null | undefined;
@@ -111,6 +114,8 @@ export type AuditLogFilter = {
   from?: string | null | undefined;
   /** Until this instant (exclusive). Default: now. */
   to?: string | null | undefined;
+  /** Also read the archive (entries older than the archival cut-off, 90 days by default). Default: true when from is given. */
+  includeArchived?: boolean | null | undefined;
 };
 
 /** The credentials to sign in with. */

@@ -1,6 +1,13 @@
 import type { AuditEntry, Database } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import {
+  type ConnectionModel,
+  COUNT_CAP,
+  countCapped,
+  type PageArgs,
+  paginateMerged,
+  type SortKey,
+} from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAuditEntries } from './audit-log.policy.ts';
 
@@ -11,6 +18,8 @@ export interface AuditFilterValues {
   entityType?: string;
   entityId?: number;
   schoolId?: number;
+  /** Read the archive too (entries moved there by `pastoral audit archive`). */
+  includeArchived: boolean;
   /** Timestamps as stored; `from` defaults to 30 days before `to`. */
   from: string;
   to: string;
@@ -22,22 +31,50 @@ export async function listAuditEntries(
   filter: AuditFilterValues,
   args: PageArgs,
 ): Promise<ConnectionModel> {
-  let query = db
-    .selectFrom('audit_log')
+  const tables = [filteredEntries(db.selectFrom('audit_log'), viewer, filter)];
+  if (filter.includeArchived) {
+    // The archive has every column of the live log (and archived_at), so under the live log's name the same
+    // scope, filters and keys apply to it unchanged.
+    const archive = db.selectFrom('audit_log_archive as audit_log') as unknown as SelectQueryBuilder<
+      Database,
+      'audit_log',
+      object
+    >;
+    tables.push(filteredEntries(archive, viewer, filter));
+  }
+  const keys: SortKey<AuditEntry>[] = [
+    { expression: sql.ref('audit_log.occurred_at'), direction: 'desc', value: (r) => r.occurred_at },
+    { expression: sql.ref('audit_log.id'), direction: 'desc', value: (r) => Number(r.id) },
+  ];
+  return paginateMerged({
+    queries: tables.map((query) => query.selectAll('audit_log')),
+    keys,
+    args,
+    count: async () => {
+      let total = 0;
+      // Stops early: past the cap the exact figure is not reported anyway.
+      for (const query of tables) if (total <= COUNT_CAP) total += await countCapped(db, query);
+      return total;
+    },
+  });
+}
+
+function filteredEntries(
+  query: SelectQueryBuilder<Database, 'audit_log', object>,
+  viewer: Viewer,
+  filter: AuditFilterValues,
+): SelectQueryBuilder<Database, 'audit_log', object> {
+  let filtered = query
     .where(visibleAuditEntries(viewer))
     .where('audit_log.occurred_at', '>=', filter.from)
     .where('audit_log.occurred_at', '<', filter.to);
-  if (filter.actorId !== undefined) query = query.where('audit_log.user_id', '=', filter.actorId);
-  if (filter.actorType !== undefined) query = query.where('audit_log.actor_type', '=', filter.actorType);
-  if (filter.action !== undefined) query = query.where('audit_log.action', '=', filter.action);
-  if (filter.entityType !== undefined) query = query.where('audit_log.entity_type', '=', filter.entityType);
-  if (filter.entityId !== undefined) query = query.where('audit_log.entity_id', '=', filter.entityId);
-  if (filter.schoolId !== undefined) query = query.where('audit_log.school_id', '=', filter.schoolId);
-  const keys: SortKey<AuditEntry>[] = [
-    { expression: sql.ref('audit_log.occurred_at'), direction: 'desc', value: (r) => r.occurred_at },
-    { expression: sql.ref('audit_log.id'), direction: 'desc', value: (r) => r.id },
-  ];
-  return paginate({ query: query.selectAll('audit_log'), keys, args, count: () => countCapped(db, query) });
+  if (filter.actorId !== undefined) filtered = filtered.where('audit_log.user_id', '=', filter.actorId);
+  if (filter.actorType !== undefined) filtered = filtered.where('audit_log.actor_type', '=', filter.actorType);
+  if (filter.action !== undefined) filtered = filtered.where('audit_log.action', '=', filter.action);
+  if (filter.entityType !== undefined) filtered = filtered.where('audit_log.entity_type', '=', filter.entityType);
+  if (filter.entityId !== undefined) filtered = filtered.where('audit_log.entity_id', '=', filter.entityId);
+  if (filter.schoolId !== undefined) filtered = filtered.where('audit_log.school_id', '=', filter.schoolId);
+  return filtered;
 }
 
 export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {

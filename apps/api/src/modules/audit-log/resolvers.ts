@@ -22,6 +22,8 @@ export const auditLogResolvers: Resolvers = {
           entityType: filter?.entityType ?? undefined,
           entityId: filter?.entityId ?? undefined,
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
+          // An explicit range may reach past the archival cut-off, so it reads the archive too.
+          includeArchived: filter?.includeArchived ?? filter?.from != null,
           from,
           to,
         },

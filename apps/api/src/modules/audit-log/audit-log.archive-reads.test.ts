@@ -1,0 +1,82 @@
+/** auditLog reads across the live log and the archive as one list with one cursor. */
+import { testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
+import { archiveOlderThan } from './audit.maintenance.ts';
+
+const CUTOFF = new Date('2026-09-01T00:00:00Z');
+const FROM = '2026-08-01T00:00:00Z';
+const TO = '2026-10-01T00:00:00Z';
+
+interface AuditPage {
+  auditLog: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    nodes: { sequence: number; occurredAt: string }[];
+  };
+}
+
+const QUERY = `query ($after: String, $filter: AuditLogFilter) {
+  auditLog(first: 100, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { sequence occurredAt }
+  }
+}`;
+
+for (const engine of testEngines()) {
+  describe(`auditLog over the live log and the archive on ${engine.name}`, () => {
+    let api: ApiHarness;
+    let cookie: string;
+    beforeAll(async () => {
+      api = await startApiHarness(engine);
+      cookie = await api.signIn('district.admin@pastoral.example');
+      await archiveOlderThan(api.database.handle.db, CUTOFF, { batchSize: 1000, now: new Date() });
+    });
+    afterAll(() => api.close());
+
+    const countIn = async (table: 'audit_log' | 'audit_log_archive') =>
+      Number(
+        (
+          await api.database.handle.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('occurred_at', '>=', '2026-08-01 00:00:00.000')
+            .where('occurred_at', '<', '2026-10-01 00:00:00.000')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    async function readAll(filter: Record<string, unknown>) {
+      const entries: { sequence: number; occurredAt: string }[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const response: GraphQLResponse<AuditPage> = await api.graphql<AuditPage>(QUERY, { after, filter }, cookie);
+        expect(response.body.errors).toBeUndefined();
+        const page = response.body.data!.auditLog;
+        entries.push(...page.nodes);
+        if (!page.pageInfo.hasNextPage) return { entries, totalCount: page.totalCount };
+        after = page.pageInfo.endCursor;
+      }
+    }
+
+    it('pages through a range across the cut-off, newest first, every entry once', async () => {
+      const archived = await countIn('audit_log_archive');
+      const live = await countIn('audit_log');
+      expect(archived).toBeGreaterThan(100);
+      expect(live).toBeGreaterThan(100);
+
+      const { entries, totalCount } = await readAll({ from: FROM, to: TO });
+      expect(totalCount).toBe(archived + live);
+      expect(entries).toHaveLength(archived + live);
+      expect(new Set(entries.map((entry) => entry.sequence)).size).toBe(entries.length);
+      const times = entries.map((entry) => entry.occurredAt);
+      expect(times).toEqual([...times].sort().reverse());
+      expect(times.at(-1)! < CUTOFF.toISOString()).toBe(true);
+    });
+
+    it('reads only the live log when asked to leave the archive out', async () => {
+      const { entries } = await readAll({ from: FROM, to: TO, includeArchived: false });
+      expect(entries).toHaveLength(await countIn('audit_log'));
+      expect(entries.every((entry) => entry.occurredAt >= CUTOFF.toISOString())).toBe(true);
+    });
+  });
+}
