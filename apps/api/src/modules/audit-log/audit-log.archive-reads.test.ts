@@ -1,6 +1,7 @@
 /** auditLog reads across the live log and the archive as one list with one cursor. */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../../graphql/relay.ts';
 import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
 import { archiveOlderThan } from './audit.maintenance.ts';
 
@@ -71,6 +72,29 @@ for (const engine of testEngines()) {
       const times = entries.map((entry) => entry.occurredAt);
       expect(times).toEqual([...times].sort().reverse());
       expect(times.at(-1)! < CUTOFF.toISOString()).toBe(true);
+    });
+
+    it("finds an archived entry by its id through node, within the reader's scope", async () => {
+      const archived = await api.database.handle.db
+        .selectFrom('audit_log_archive')
+        .select(['id', 'seq', 'school_id'])
+        .where('school_id', 'is not', null)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const otherSchool = await api.database.handle.db
+        .selectFrom('users')
+        .select('email')
+        .where('role', '=', 'SCHOOL_ADMIN')
+        .where('school_id', '!=', archived.school_id)
+        .executeTakeFirstOrThrow();
+      const query = `query ($id: ID!) { node(id: $id) { ... on AuditLogEntry { sequence } } }`;
+      const id = toGlobalId('AuditLogEntry', Number(archived.id));
+      const found = await api.graphql<{ node: { sequence: number } | null }>(query, { id }, cookie);
+      expect(found.body.data?.node).toEqual({ sequence: Number(archived.seq) });
+      const outsider = await api.signIn(otherSchool.email);
+      const hidden = await api.graphql<{ node: { sequence: number } | null }>(query, { id }, outsider);
+      expect(hidden.body.data?.node).toBeNull();
     });
 
     it('reads only the live log when asked to leave the archive out', async () => {

@@ -33,14 +33,7 @@ export async function listAuditEntries(
 ): Promise<ConnectionModel> {
   const tables = [filteredEntries(db.selectFrom('audit_log'), viewer, filter)];
   if (filter.includeArchived) {
-    // The archive has every column of the live log (and archived_at), so under the live log's name the same
-    // scope, filters and keys apply to it unchanged.
-    const archive = db.selectFrom('audit_log_archive as audit_log') as unknown as SelectQueryBuilder<
-      Database,
-      'audit_log',
-      object
-    >;
-    tables.push(filteredEntries(archive, viewer, filter));
+    tables.push(filteredEntries(archiveAsLiveLog(db), viewer, filter));
   }
   const keys: SortKey<AuditEntry>[] = [
     { expression: sql.ref('audit_log.occurred_at'), direction: 'desc', value: (r) => r.occurred_at },
@@ -77,6 +70,34 @@ function filteredEntries(
   return filtered;
 }
 
+/** Entries by id, live or archived: an id stays valid after its entry moves to the archive. */
 export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('audit_log').selectAll().where('id', 'in', ids).where(visibleAuditEntries(viewer)).execute();
+  const live = await db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where(visibleAuditEntries(viewer))
+    .execute();
+  const found = new Set(live.map((entry) => Number(entry.id)));
+  const missing = ids.filter((id) => !found.has(id));
+  // Only ids the live log lacks (archived, invisible or unknown) cost the second lookup.
+  if (missing.length === 0) return live;
+  const archived = await archiveAsLiveLog(db)
+    .selectAll('audit_log')
+    .where('audit_log.id', 'in', missing)
+    .where(visibleAuditEntries(viewer))
+    .execute();
+  return [...live, ...archived];
+}
+
+/**
+ * The archive under the live log's name: it has every column of the live log (and archived_at), so the same
+ * scope, filters and sort keys apply to it unchanged.
+ */
+function archiveAsLiveLog(db: Kysely<Database>): SelectQueryBuilder<Database, 'audit_log', object> {
+  return db.selectFrom('audit_log_archive as audit_log') as unknown as SelectQueryBuilder<
+    Database,
+    'audit_log',
+    object
+  >;
 }
