@@ -256,8 +256,8 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
           { from: options.from, to, ...(options.school === undefined ? {} : { schoolId: options.school }) },
           writeRespectingBackpressure,
         );
-        output.progress(`exported ${written.toLocaleString('en-GB')} entries`);
-        if (output.isTerminal) output.progress('\n');
+        // stdout carries the data, so the summary goes to stderr; on a terminal, progress() would overwrite it.
+        process.stderr.write(`exported ${written.toLocaleString('en-GB')} entries\n`);
       });
     });
 
