@@ -4,6 +4,7 @@
  */
 import {
   type CaseOutcome,
+  type CaseEventTable,
   type CaseStatus,
   type Database,
   type EngineDialect,
@@ -11,7 +12,7 @@ import {
   toDateOnly,
   toTimestamp,
 } from '@pastoral/db';
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
@@ -198,21 +199,15 @@ export async function createCase(
     })
     .executeTakeFirstOrThrow();
   const caseId = Number(inserted.insertId);
-  await trx
-    .insertInto('case_events')
-    .values({
-      school_id: student.school_id,
-      case_id: caseId,
-      kind: 'OPENED',
-      author_id: viewer.user.id,
-      body: null,
-      from_status: null,
-      to_status: 'OPEN',
-      from_user_id: null,
-      to_user_id: assignee.value,
-      created_at: timestamp,
-    })
-    .execute();
+  await recordCaseEvent(trx, {
+    school_id: student.school_id,
+    case_id: caseId,
+    kind: 'OPENED',
+    author_id: viewer.user.id,
+    to_status: 'OPEN',
+    to_user_id: assignee.value,
+    created_at: timestamp,
+  });
   await appendAuditEntry(
     trx,
     context.dialect,
@@ -298,21 +293,15 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
     const timestamp = toTimestamp(context.now);
     const { assigned_to: newOwner, ...details } = changed;
     if (newOwner !== undefined) {
-      await trx
-        .insertInto('case_events')
-        .values({
-          school_id: current.school_id,
-          case_id: current.id,
-          kind: 'REASSIGNED',
-          author_id: context.viewer.user.id,
-          body: null,
-          from_status: null,
-          to_status: null,
-          from_user_id: current.assigned_to,
-          to_user_id: Number(newOwner),
-          created_at: timestamp,
-        })
-        .execute();
+      await recordCaseEvent(trx, {
+        school_id: current.school_id,
+        case_id: current.id,
+        kind: 'REASSIGNED',
+        author_id: context.viewer.user.id,
+        from_user_id: current.assigned_to,
+        to_user_id: Number(newOwner),
+        created_at: timestamp,
+      });
       await appendAuditEntry(
         trx,
         context.dialect,
@@ -328,21 +317,14 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
       );
     }
     if (Object.keys(details).length > 0) {
-      await trx
-        .insertInto('case_events')
-        .values({
-          school_id: current.school_id,
-          case_id: current.id,
-          kind: 'UPDATED',
-          author_id: context.viewer.user.id,
-          body: Object.keys(details).join(', '),
-          from_status: null,
-          to_status: null,
-          from_user_id: null,
-          to_user_id: null,
-          created_at: timestamp,
-        })
-        .execute();
+      await recordCaseEvent(trx, {
+        school_id: current.school_id,
+        case_id: current.id,
+        kind: 'UPDATED',
+        author_id: context.viewer.user.id,
+        body: Object.keys(details).join(', '),
+        created_at: timestamp,
+      });
       await appendAuditEntry(
         trx,
         context.dialect,
@@ -389,21 +371,16 @@ export async function changeCaseStatus(
       context.now,
     );
     if (!moved) return failure(staleVersion(current, input.expectedVersion));
-    await trx
-      .insertInto('case_events')
-      .values({
-        school_id: current.school_id,
-        case_id: current.id,
-        kind: 'STATUS_CHANGED',
-        author_id: context.viewer.user.id,
-        body: closing ? `Outcome: ${input.outcome}` : null,
-        from_status: from,
-        to_status: input.status,
-        from_user_id: null,
-        to_user_id: null,
-        created_at: timestamp,
-      })
-      .execute();
+    await recordCaseEvent(trx, {
+      school_id: current.school_id,
+      case_id: current.id,
+      kind: 'STATUS_CHANGED',
+      author_id: context.viewer.user.id,
+      body: closing ? `Outcome: ${input.outcome}` : null,
+      from_status: from,
+      to_status: input.status,
+      created_at: timestamp,
+    });
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -434,24 +411,16 @@ export async function addCaseNote(
     const body = requireText(input.body, ['input', 'body'], 10_000);
     if (!body.ok) return body;
     const timestamp = toTimestamp(context.now);
-    const inserted = await trx
-      .insertInto('case_events')
-      .values({
-        school_id: current.school_id,
-        case_id: current.id,
-        kind: 'NOTE',
-        author_id: context.viewer.user.id,
-        body: body.value,
-        restricted: input.restricted ? 1 : 0,
-        from_status: null,
-        to_status: null,
-        from_user_id: null,
-        to_user_id: null,
-        created_at: timestamp,
-      })
-      .executeTakeFirstOrThrow();
+    const eventId = await recordCaseEvent(trx, {
+      school_id: current.school_id,
+      case_id: current.id,
+      kind: 'NOTE',
+      author_id: context.viewer.user.id,
+      body: body.value,
+      restricted: input.restricted ? 1 : 0,
+      created_at: timestamp,
+    });
     await trx.updateTable('intervention_cases').set({ updated_at: timestamp }).where('id', '=', current.id).execute();
-    const eventId = Number(inserted.insertId);
     // The note's text stays out of the audit log: a restricted note must not leak through it.
     await appendAuditEntry(
       trx,
@@ -476,3 +445,18 @@ export async function addCaseNote(
 }
 
 export { allowedMoves };
+
+type CaseEventOptionalColumn = 'body' | 'restricted' | 'from_status' | 'to_status' | 'from_user_id' | 'to_user_id';
+
+/** Appends one entry to a case's timeline; the columns its kind does not use stay null. */
+async function recordCaseEvent(
+  trx: Transaction<Database>,
+  event: Omit<Insertable<CaseEventTable>, CaseEventOptionalColumn> &
+    Partial<Pick<Insertable<CaseEventTable>, CaseEventOptionalColumn>>,
+): Promise<number> {
+  const inserted = await trx
+    .insertInto('case_events')
+    .values({ body: null, from_status: null, to_status: null, from_user_id: null, to_user_id: null, ...event })
+    .executeTakeFirstOrThrow();
+  return Number(inserted.insertId);
+}
