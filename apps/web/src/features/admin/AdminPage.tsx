@@ -3,6 +3,7 @@ import { useId, useState } from 'react';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { ActorType, ApiTokenScope } from '../../gql/graphql.ts';
+import { LoadMore } from '../../app/LoadMore.tsx';
 
 const AdminPageQuery = graphql(`
   query AdminPageQuery($after: String, $filter: AuditLogFilter) {
@@ -233,14 +234,11 @@ export function AdminPage() {
             </li>
           ))}
         </ul>
-        {data?.auditLog.pageInfo.hasNextPage ? (
-          <button
-            disabled={loading}
-            onClick={() => void fetchMore({ variables: { after: data.auditLog.pageInfo.endCursor } })}
-          >
-            {loading ? 'Loading…' : 'Load more'}
-          </button>
-        ) : null}
+        <LoadMore
+          pageInfo={data?.auditLog.pageInfo}
+          loading={loading}
+          onLoadMore={(after) => void fetchMore({ variables: { after } })}
+        />
       </section>
     </>
   );

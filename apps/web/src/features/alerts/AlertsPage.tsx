@@ -5,6 +5,7 @@ import { useViewer } from '../../app/session.tsx';
 import { AlertCard, SEVERITY_LABEL } from './AlertCard.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { AlertSeverity, AlertStatus, AlertType } from '../../gql/graphql.ts';
+import { LoadMore } from '../../app/LoadMore.tsx';
 
 const AlertsPageQuery = graphql(`
   query AlertsPageQuery($after: String, $filter: AlertFilter) {
@@ -198,14 +199,11 @@ export function AlertsPage() {
           />
         ))}
       </ul>
-      {data?.alerts.pageInfo.hasNextPage ? (
-        <button
-          disabled={loading}
-          onClick={() => void fetchMore({ variables: { after: data.alerts.pageInfo.endCursor } })}
-        >
-          {loading ? 'Loading…' : 'Load more'}
-        </button>
-      ) : null}
+      <LoadMore
+        pageInfo={data?.alerts.pageInfo}
+        loading={loading}
+        onLoadMore={(after) => void fetchMore({ variables: { after } })}
+      />
     </>
   );
 }

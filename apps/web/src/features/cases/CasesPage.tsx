@@ -4,6 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { CaseFilter, CaseOrder } from '../../gql/graphql.ts';
+import { LoadMore } from '../../app/LoadMore.tsx';
 
 const CasesPageQuery = graphql(`
   query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
@@ -118,14 +119,11 @@ export function CasesPage() {
           </li>
         ))}
       </ul>
-      {data?.cases.pageInfo.hasNextPage ? (
-        <button
-          disabled={loading}
-          onClick={() => void fetchMore({ variables: { after: data.cases.pageInfo.endCursor } })}
-        >
-          {loading ? 'Loading…' : 'Load more'}
-        </button>
-      ) : null}
+      <LoadMore
+        pageInfo={data?.cases.pageInfo}
+        loading={loading}
+        onLoadMore={(after) => void fetchMore({ variables: { after } })}
+      />
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useQuery } from '@apollo/client/react';
 import { Link } from 'react-router';
 import { graphql } from '../../gql/index.ts';
+import { LoadMore } from '../../app/LoadMore.tsx';
 
 const StudentsPageQuery = graphql(`
   query StudentsPageQuery($after: String) {
@@ -69,14 +70,11 @@ export function StudentsPage() {
           </li>
         ))}
       </ul>
-      {data?.students.pageInfo.hasNextPage ? (
-        <button
-          disabled={loading}
-          onClick={() => void fetchMore({ variables: { after: data.students.pageInfo.endCursor } })}
-        >
-          {loading ? 'Loading…' : 'Load more'}
-        </button>
-      ) : null}
+      <LoadMore
+        pageInfo={data?.students.pageInfo}
+        loading={loading}
+        onLoadMore={(after) => void fetchMore({ variables: { after } })}
+      />
     </>
   );
 }
