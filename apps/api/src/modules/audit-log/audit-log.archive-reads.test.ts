@@ -34,7 +34,7 @@ for (const engine of testEngines()) {
     });
     afterAll(() => api.close());
 
-    const countIn = async (table: 'audit_log' | 'audit_log_archive') =>
+    const countIn = async (table: 'audit_log' | 'audit_log_archive', schoolId?: number) =>
       Number(
         (
           await api.database.handle.db
@@ -42,15 +42,16 @@ for (const engine of testEngines()) {
             .select((eb) => eb.fn.countAll().as('n'))
             .where('occurred_at', '>=', '2026-08-01 00:00:00.000')
             .where('occurred_at', '<', '2026-10-01 00:00:00.000')
+            .$if(schoolId !== undefined, (query) => query.where('school_id', '=', schoolId!))
             .executeTakeFirstOrThrow()
         ).n,
       );
 
-    async function readAll(filter: Record<string, unknown>) {
+    async function readAll(filter: Record<string, unknown>, as = cookie) {
       const entries: { sequence: number; occurredAt: string }[] = [];
       let after: string | null = null;
       for (;;) {
-        const response: GraphQLResponse<AuditPage> = await api.graphql<AuditPage>(QUERY, { after, filter }, cookie);
+        const response: GraphQLResponse<AuditPage> = await api.graphql<AuditPage>(QUERY, { after, filter }, as);
         expect(response.body.errors).toBeUndefined();
         const page = response.body.data!.auditLog;
         entries.push(...page.nodes);
@@ -72,6 +73,22 @@ for (const engine of testEngines()) {
       const times = entries.map((entry) => entry.occurredAt);
       expect(times).toEqual([...times].sort().reverse());
       expect(times.at(-1)! < CUTOFF.toISOString()).toBe(true);
+    });
+
+    it("keeps a school admin to their own school's entries in the archive too", async () => {
+      const admin = await api.database.handle.db
+        .selectFrom('users')
+        .select(['email', 'school_id'])
+        .where('role', '=', 'SCHOOL_ADMIN')
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+      const schoolId = admin.school_id!;
+      const archived = await countIn('audit_log_archive', schoolId);
+      expect(archived).toBeGreaterThan(0);
+      expect(await countIn('audit_log_archive')).toBeGreaterThan(archived);
+      const { entries, totalCount } = await readAll({ from: FROM, to: TO }, await api.signIn(admin.email));
+      expect(totalCount).toBe(archived + (await countIn('audit_log', schoolId)));
+      expect(entries).toHaveLength(totalCount);
     });
 
     it("finds an archived entry by its id through node, within the reader's scope", async () => {
