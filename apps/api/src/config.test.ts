@@ -60,4 +60,18 @@ describe('configuration', () => {
   it('rejects a REDIS_URL that is not redis://', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://cache:6379' })).toThrow('REDIS_URL: expected redis://host:port');
   });
+
+  it('takes an audit archival schedule as a cron expression, and none by default', () => {
+    expect(loadConfig({}).auditArchive).toEqual({ schedule: undefined, olderThanDays: 90, batchSize: 5_000 });
+    expect(
+      loadConfig({ AUDIT_ARCHIVE_SCHEDULE: '30 2 * * *', AUDIT_ARCHIVE_AFTER_DAYS: '60', AUDIT_ARCHIVE_BATCH: '1000' })
+        .auditArchive,
+    ).toEqual({ schedule: '30 2 * * *', olderThanDays: 60, batchSize: 1_000 });
+    expect(() => loadConfig({ AUDIT_ARCHIVE_SCHEDULE: 'nightly' })).toThrow(
+      'AUDIT_ARCHIVE_SCHEDULE: expected a cron expression (minute hour day month weekday), such as "0 2 * * *" for 02:00 daily (got "nightly")',
+    );
+    expect(() => loadConfig({ AUDIT_ARCHIVE_AFTER_DAYS: '0' })).toThrow(
+      'AUDIT_ARCHIVE_AFTER_DAYS: expected a whole number',
+    );
+  });
 });

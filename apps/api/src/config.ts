@@ -3,6 +3,7 @@
  * is passed down; nothing else touches `process.env`.
  */
 import { DatabaseUrlError, parseDatabaseUrl } from '@pastoral/db';
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 const wholeNumber = (min: number, max: number) =>
@@ -64,6 +65,22 @@ const environmentSchema = z.object({
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   PLAYGROUND: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  AUDIT_ARCHIVE_SCHEDULE: z
+    .string()
+    .optional()
+    .superRefine((pattern, context) => {
+      if (pattern === undefined) return;
+      try {
+        new Cron(pattern, { paused: true }).stop();
+      } catch {
+        context.addIssue({
+          code: 'custom',
+          message: 'expected a cron expression (minute hour day month weekday), such as "0 2 * * *" for 02:00 daily',
+        });
+      }
+    }),
+  AUDIT_ARCHIVE_AFTER_DAYS: wholeNumber(1, 36_500).default(90),
+  AUDIT_ARCHIVE_BATCH: wholeNumber(100, 50_000).default(5_000),
 });
 
 /** Every environment variable the configuration reads. */
@@ -105,6 +122,14 @@ export interface Config {
   riskRulesFile: string | undefined;
   /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean;
+  auditArchive: {
+    /** When this process runs the audit log's archival (a cron expression); undefined: never, leave it to cron. */
+    schedule: string | undefined;
+    /** Entries older than this many days move to the archive. */
+    olderThanDays: number;
+    /** Entries moved per transaction. */
+    batchSize: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -149,6 +174,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       playground: env.PLAYGROUND === undefined ? env.NODE_ENV !== 'production' : env.PLAYGROUND === 'true',
     },
     trustProxy: env.TRUST_PROXY === 'true',
+    auditArchive: {
+      schedule: env.AUDIT_ARCHIVE_SCHEDULE,
+      olderThanDays: env.AUDIT_ARCHIVE_AFTER_DAYS,
+      batchSize: env.AUDIT_ARCHIVE_BATCH,
+    },
     riskRulesFile: env.RISK_RULES_FILE,
     corsOrigins:
       env.CORS_ORIGINS?.split(',')

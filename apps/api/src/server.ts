@@ -28,6 +28,7 @@ import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
 import { invalidCredential } from './graphql/errors.ts';
 import { databaseSessionStore, redisSessionStore } from './modules/auth/session-store.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
+import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
 
 export interface ServerDependencies {
   config: Config;
@@ -92,6 +93,12 @@ export async function buildServer({ config, database, logger }: ServerDependenci
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
   const sessions = redis ? redisSessionStore(redis, database.db) : databaseSessionStore(database.db);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  if (config.auditArchive.schedule) {
+    const { schedule: cron, ...settings } = config.auditArchive;
+    const archival = scheduleAuditArchive(database, { cron, ...settings }, logger);
+    logger.info({ cron, nextRun: archival.nextRun() }, 'audit archival scheduled');
+    app.addHook('onClose', () => archival.stop());
+  }
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: buildSchema(),

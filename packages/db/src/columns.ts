@@ -185,6 +185,8 @@ export const TABLE_COLUMNS = {
     'expires_at',
   ],
   rate_limits: ['rate_key', 'window_started_at', 'hits'],
+  job_leases: ['job', 'holder', 'acquired_at', 'expires_at'],
+  audit_chain_anchor: ['id', 'seq', 'hash', 'purged_before', 'purged_at'],
 } as const satisfies { [Table in keyof Database]: readonly (keyof Database[Table])[] };
 
 // Fails to compile when a column of the types is missing from the lists above.

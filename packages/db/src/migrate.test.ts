@@ -43,7 +43,8 @@ for (const engine of testEngines()) {
       expect(oneDown.results.length).toBe(down.results.length);
       const lastStep = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, 1);
       expect(lastStep.results).toHaveLength(1);
-      expect(await tableNames(database)).not.toContain('rate_limits');
+      expect(await tableNames(database)).not.toContain('job_leases');
+      expect(await tableNames(database)).toContain('rate_limits');
       expect(await tableNames(database)).toContain('sessions');
       await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
       expect((await tableNames(database)).sort()).toEqual([...ALL_TABLES].sort());

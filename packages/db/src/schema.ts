@@ -278,6 +278,24 @@ export interface AuditChainHeadTable {
   hash: string;
 }
 
+/** Where the verifiable chain starts: the genesis, or the last entry purged for retention. */
+export interface AuditChainAnchorTable {
+  id: number;
+  seq: number;
+  hash: string;
+  /** The cut-off of the last purge (entries before it are gone); null until the first. */
+  purged_before: Timestamp | null;
+  purged_at: Timestamp | null;
+}
+
+/** Which process runs a scheduled job, until when: renewed as the job goes, left to expire if the process dies. */
+export interface JobLeaseTable {
+  job: string;
+  holder: string;
+  acquired_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface SessionTable {
   /** SHA-256 (hex) of the cookie's session id: a copy of the table opens no session. */
   id_hash: string;
@@ -351,6 +369,8 @@ export interface Database {
   api_tokens: ApiTokenTable;
   idempotency_keys: IdempotencyKeyTable;
   rate_limits: RateLimitTable;
+  job_leases: JobLeaseTable;
+  audit_chain_anchor: AuditChainAnchorTable;
 }
 
 export type TableName = keyof Database;

@@ -6,8 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_PROFILES } from './profiles.ts';
-import { seedDatabase } from './seed.ts';
+import { createSeededDatabase } from '../testing/seeded-database.ts';
 
 const HOT_QUERIES: { name: string; index: string; query: (db: Kysely<Database>) => { compile: () => never } }[] = [
   {
@@ -70,13 +69,7 @@ for (const engine of testEngines()) {
   describe(`query plans on ${engine.name}`, () => {
     let database: TestDatabase;
     beforeAll(async () => {
-      database = await engine.createDatabase();
-      await seedDatabase(database.handle, {
-        profile: SEED_PROFILES.demo,
-        seed: 3,
-        asOf: new Date('2026-11-30T00:00:00Z'),
-        password: 'pastoral-demo',
-      });
+      database = await createSeededDatabase(engine, 3);
     });
     afterAll(() => database.drop());
 

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PROFILES } from '../../seed/profiles.ts';
-import { seedDatabase } from '../../seed/seed.ts';
 import { addYearPartitions, archiveOlderThan, exportEntries, verifyChain } from './audit.maintenance.ts';
+import { createSeededDatabase } from '../../testing/seeded-database.ts';
 
 const run = promisify(execFile);
 const TSX = fileURLToPath(new URL('../../../../../node_modules/.bin/tsx', import.meta.url));
@@ -18,13 +18,7 @@ for (const engine of testEngines()) {
     let database: TestDatabase;
     let total: number;
     beforeAll(async () => {
-      database = await engine.createDatabase();
-      await seedDatabase(database.handle, {
-        profile: SEED_PROFILES.demo,
-        seed: 6,
-        asOf: new Date('2026-11-30T00:00:00Z'),
-        password: 'pastoral-demo',
-      });
+      database = await createSeededDatabase(engine, 6);
       total = SEED_PROFILES.demo.auditEntries;
     });
     afterAll(() => database.drop());

@@ -39,11 +39,19 @@ export interface ArchiveProgress {
 export async function archiveOlderThan(
   db: Kysely<Database>,
   cutoff: Date,
-  options: { batchSize: number; now: Date; onBatch?: (progress: ArchiveProgress) => void },
+  options: {
+    batchSize: number;
+    now: Date;
+    /** Called after each batch; awaited, so a slow callback (renewing a lease) paces the next batch. */
+    onBatch?: (progress: ArchiveProgress) => void | Promise<void>;
+    /** Stops between batches (shutdown, a lost lease); what moved so far stays moved. */
+    signal?: AbortSignal;
+  },
 ): Promise<ArchiveProgress> {
   const before = toTimestamp(cutoff);
   const progress: ArchiveProgress = { moved: 0, batches: 0 };
   for (;;) {
+    if (options.signal?.aborted) return progress;
     const ids = await db
       .selectFrom('audit_log')
       .select('id')
@@ -70,7 +78,7 @@ export async function archiveOlderThan(
     });
     progress.moved += ids.length;
     progress.batches++;
-    options.onBatch?.(progress);
+    await options.onBatch?.(progress);
   }
 }
 

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_PROFILES } from '../../seed/profiles.ts';
-import { seedDatabase } from '../../seed/seed.ts';
 import { DEFAULT_RISK_RULES } from '../risk/risk.rules.ts';
 import { ImportFileError, importCsv, type RejectedLine } from './csv-import.ts';
+import { createSeededDatabase } from '../../testing/seeded-database.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'pastoral-import-'));
 function file(name: string, content: string | Buffer) {
@@ -20,13 +19,7 @@ for (const engine of testEngines()) {
     let database: TestDatabase;
     let externalIds: string[];
     beforeAll(async () => {
-      database = await engine.createDatabase();
-      await seedDatabase(database.handle, {
-        profile: SEED_PROFILES.demo,
-        seed: 2,
-        asOf: new Date('2026-11-30T00:00:00Z'),
-        password: 'pastoral-demo',
-      });
+      database = await createSeededDatabase(engine, 2);
       const rows = await database.handle.db
         .selectFrom('students')
         .select('external_id')

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { type DatabaseHandle, toDateOnly } from '@pastoral/db';
 import { buildStudent, buildUser, type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_PROFILES } from '../../seed/profiles.ts';
-import { seedDatabase } from '../../seed/seed.ts';
 import { type EngineContext, recomputeAll, recomputeStudents, type StudentRef } from './risk.engine.ts';
 import { DEFAULT_RISK_RULES, type RiskRules } from './risk.rules.ts';
 import { loadRiskRules, RiskRulesError } from './risk.rules-file.ts';
+import { createSeededDatabase } from '../../testing/seeded-database.ts';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 const SYSTEM = { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null } as const;
@@ -207,13 +206,7 @@ const district = testEngines();
 describe.each(district.map((e) => [e.name, e] as const))('recomputing a seeded school on %s', (_name, engine) => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await engine.createDatabase();
-    await seedDatabase(database.handle, {
-      profile: SEED_PROFILES.demo,
-      seed: 4,
-      asOf: new Date('2026-11-30T00:00:00Z'),
-      password: 'pastoral-demo',
-    });
+    database = await createSeededDatabase(engine, 4);
   });
   afterAll(() => database.drop());
 
