@@ -54,7 +54,12 @@ export function createContext(
     ...options,
     now,
     today,
-    loaders: createLoaders(options.db, options.dialect, options.viewer),
+    loaders: createLoaders(
+      options.db,
+      options.dialect,
+      options.viewer,
+      options.viewer ?? (options.token?.scopes.includes('audit:read') ? tokenReader(options.token) : null),
+    ),
     currentTerm: () => (currentTerm ??= currentTermCode(options.db, today)),
   };
 }

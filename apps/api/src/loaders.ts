@@ -17,7 +17,8 @@ import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connect
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleAlerts } from './modules/alerts/alert.policy.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
-import { visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
+import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
+import { readsAuditLog } from './modules/audit-log/audit-log.policy.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { visibleCases } from './modules/cases/case.policy.ts';
 import { visibleCaseEventsById, visibleCasesById } from './modules/cases/case.repository.ts';
@@ -105,7 +106,38 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
   });
 }
 
-export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, viewer: Viewer | null) {
+/** Each student's disclosure record, newest first; one statement for a whole page of students. */
+function disclosuresLoader(db: Kysely<Database>, reader: Viewer) {
+  return nestedConnectionLoader({
+    db,
+    rowsOf: (ids) => disclosuresOf(db, reader, ids),
+    parentColumn: 'disclosures.student_id',
+    parentOf: (row) => Number(row.student_id),
+    keys: [
+      { expression: sql.ref('disclosures.occurred_at'), direction: 'desc', value: (row) => row.occurred_at },
+      { expression: sql.ref('disclosures.id'), direction: 'desc', value: (row) => Number(row.id) },
+    ],
+    countsOf: async (ids) =>
+      toCountMap(
+        (await db
+          .selectFrom(disclosuresOf(db, reader, ids).as('counted'))
+          .select([sql<number>`counted.student_id`.as('parent'), sql<number>`count(*)`.as('count')])
+          .groupBy(sql.ref('counted.student_id'))
+          .execute()) as { parent: number; count: number }[],
+      ),
+  });
+}
+
+/**
+ * The request's loaders. `auditReader` is whoever reads the audit log in this request: the signed-in staff
+ * member, or an integrator's token with the audit:read scope.
+ */
+export function createLoaders(
+  db: Kysely<Database>,
+  _dialect: EngineDialect,
+  viewer: Viewer | null,
+  auditReader: Viewer | null = viewer,
+) {
   const scoped = <Row>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
     byKey<Row & { id: number }>(
       async (ids) => (viewer ? ((await fetch(viewer, ids)) as (Row & { id: number })[]) : []),
@@ -172,6 +204,8 @@ export function createLoaders(db: Kysely<Database>, _dialect: EngineDialect, vie
       ],
       countsOf: (ids) => countByStudent(db, 'behaviour_incidents', ids),
     }),
+    /** Null for a reader who may not read the audit log: Student.disclosures is then null. */
+    disclosuresByStudentId: auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader) : null,
     alertsByStudentId: studentRecordsLoader(db, 'alerts', 'alert_date', viewer ? visibleAlerts(viewer) : null),
     casesByStudentId: studentRecordsLoader(
       db,

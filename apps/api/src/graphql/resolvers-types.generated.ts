@@ -568,6 +568,8 @@ export type AuditLogEntry = Node & {
   actorType: ActorType;
   /** The staff member who acted, if one did. */
   actor: Maybe<User>;
+  /** The integrator's API token that acted, if one did and you may see it. */
+  apiToken: Maybe<ApiToken>;
   /** The school the entry concerns; null for district-wide entries. */
   school: Maybe<School>;
   /** The kind and database id of the record concerned. */
@@ -1269,6 +1271,12 @@ export type Student = Node & {
   alerts: AlertConnection;
   /** The student's intervention cases you can see, newest first. */
   cases: InterventionCaseConnection;
+  /**
+   * The student's disclosure record: every read of their data by an integrator's API token, newest first, from
+   * the live log and the archive alike, for as long as the student's record exists. Null unless you may read
+   * the audit log of the student's school (a school admin of it, a district admin, or a token with audit:read).
+   */
+  disclosures: Maybe<AuditLogEntryConnection>;
 };
 
 /** A student. Visible to staff who are responsible for them: see the roles. */
@@ -1291,6 +1299,12 @@ export type StudentAlertsArgs = {
 
 /** A student. Visible to staff who are responsible for them: see the roles. */
 export type StudentCasesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A student. Visible to staff who are responsible for them: see the roles. */
+export type StudentDisclosuresArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -2131,6 +2145,7 @@ export type AuditLogEntryResolvers<
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   actorType?: Resolver<ResolversTypes['ActorType'], ParentType, ContextType>;
   actor?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  apiToken?: Resolver<Maybe<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   school?: Resolver<Maybe<ResolversTypes['School']>, ParentType, ContextType>;
   entityType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   entityId?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -2496,6 +2511,12 @@ export type StudentResolvers<
   assessmentResults?: Resolver<Array<ResolversTypes['AssessmentResult']>, ParentType, ContextType>;
   alerts?: Resolver<ResolversTypes['AlertConnection'], ParentType, ContextType, Partial<StudentAlertsArgs>>;
   cases?: Resolver<ResolversTypes['InterventionCaseConnection'], ParentType, ContextType, Partial<StudentCasesArgs>>;
+  disclosures?: Resolver<
+    Maybe<ResolversTypes['AuditLogEntryConnection']>,
+    ParentType,
+    ContextType,
+    Partial<StudentDisclosuresArgs>
+  >;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 

@@ -2,11 +2,13 @@
  * The hot queries of the later issues, EXPLAINed on seeded data: each must read through its index, never scan
  * the table. (On MariaDB the plan depends on statistics, which the seed refreshes with ANALYZE TABLE.)
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededDatabase } from '../testing/seeded-database.ts';
+import { disclosuresOf } from '../modules/audit-log/audit-log.repository.ts';
+import type { Viewer } from '../modules/auth/viewer.ts';
 
 const HOT_QUERIES: { name: string; index: string; query: (db: Kysely<Database>) => { compile: () => never } }[] = [
   {
@@ -72,6 +74,21 @@ for (const engine of testEngines()) {
       database = await createSeededDatabase(engine, 3);
     });
     afterAll(() => database.drop());
+
+    it("a student's disclosure record reads the live log and the archive through their student-time indexes", async () => {
+      const districtWide = { role: 'DISTRICT_ADMIN', schoolId: null } as Viewer;
+      const query = disclosuresOf(database.handle.db, districtWide, [5])
+        .orderBy(sql.ref('disclosures.occurred_at'), 'desc')
+        .limit(26);
+      const plan = await database.handle.dialect.explain(query as never);
+      const indexes = plan.map((step) => step.index);
+      expect(indexes).toContain('audit_log_student_time_idx');
+      expect(indexes).toContain('audit_log_archive_student_time_idx');
+      // No step reads either table without an index.
+      const baseTables = plan.filter((step) => step.table === 'audit_log' || step.table === 'audit_log_archive');
+      expect(baseTables.length).toBeGreaterThanOrEqual(2);
+      expect(baseTables.every((step) => step.index !== null)).toBe(true);
+    });
 
     for (const { name, index, query } of HOT_QUERIES) {
       it(`${name} reads through ${index}`, async () => {

@@ -29,6 +29,12 @@ export interface ApiHarness {
     variables?: Record<string, unknown>,
     cookie?: string,
   ): Promise<GraphQLResponse<Data>>;
+  /** Posts a GraphQL operation as an integrator holding the API token `token`. */
+  graphqlWithToken<Data = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown>,
+    token: string,
+  ): Promise<GraphQLResponse<Data>>;
   /** Signs in and returns the session cookie to send back. */
   signIn(email: string, password?: string): Promise<string>;
   close(): Promise<void>;
@@ -56,13 +62,21 @@ export async function startApiHarness(
   const app = await buildServer({ config, database: database.handle, logger: createLogger(config) });
 
   async function graphql<Data>(query: string, variables?: Record<string, unknown>, cookie?: string) {
+    return post<Data>(query, variables, cookie ? { cookie } : {});
+  }
+
+  async function post<Data>(
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    auth: Record<string, string>,
+  ) {
     const statements: string[] = [];
     recording = statements;
     try {
       const response = await app.inject({
         method: 'POST',
         url: '/graphql',
-        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        headers: { 'content-type': 'application/json', ...auth },
         payload: JSON.stringify({ query, variables }),
       });
       return {
@@ -80,6 +94,7 @@ export async function startApiHarness(
     database,
     app,
     graphql,
+    graphqlWithToken: (query, variables, token) => post(query, variables, { authorization: `Bearer ${token}` }),
     async signIn(email, password = DEMO_PASSWORD) {
       const response = await graphql<{ signIn: { userErrors: { message: string }[] } }>(
         'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',

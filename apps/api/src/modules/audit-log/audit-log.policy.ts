@@ -12,3 +12,8 @@ export function visibleAuditEntries(viewer: Viewer) {
     return NOTHING;
   };
 }
+
+/** Whether the viewer reads any of the audit log at all: a field that is the audit log's is null for others. */
+export function readsAuditLog(viewer: Viewer): boolean {
+  return viewer.role === 'DISTRICT_ADMIN' || (viewer.role === 'SCHOOL_ADMIN' && viewer.schoolId !== null);
+}

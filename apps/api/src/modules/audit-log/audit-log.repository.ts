@@ -1,4 +1,4 @@
-import type { AuditEntry, Database } from '@pastoral/db';
+import { type AuditEntry, type Database, TABLE_COLUMNS } from '@pastoral/db';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import {
   type ConnectionModel,
@@ -88,6 +88,31 @@ export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: View
     .where(visibleAuditEntries(viewer))
     .execute();
   return [...live, ...archived];
+}
+
+/**
+ * The disclosure records of some students: every read of their data by an API token, from the live log and
+ * the archive in one statement (UNION ALL, each side on its (student_id, occurred_at) index), through the
+ * viewer's scope. Returned as a table named `disclosures`, ready for ordering and paging per student.
+ */
+export function disclosuresOf(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  studentIds: readonly number[],
+): SelectQueryBuilder<Database, 'audit_log', AuditEntry> {
+  const side = (query: SelectQueryBuilder<Database, 'audit_log', object>) =>
+    query
+      // The same columns in the same order on both sides: the archive's archived_at is left out.
+      .select(TABLE_COLUMNS.audit_log.map((column) => `audit_log.${column}` as const))
+      .where('audit_log.student_id', 'in', studentIds)
+      .where('audit_log.action', '=', 'student.disclosed')
+      .where(visibleAuditEntries(viewer));
+  const bothTables = side(db.selectFrom('audit_log')).unionAll(side(archiveAsLiveLog(db)));
+  return db.selectFrom(bothTables.as('disclosures')).selectAll() as unknown as SelectQueryBuilder<
+    Database,
+    'audit_log',
+    AuditEntry
+  >;
 }
 
 /**

@@ -31,11 +31,17 @@ export const auditLogResolvers: Resolvers = {
       );
     },
   },
+  Student: {
+    disclosures: (student, args, context) =>
+      context.loaders.disclosuresByStudentId?.load({ parentId: student.id, args }) ?? null,
+  },
   AuditLogEntry: {
     id: (entry) => toGlobalId('AuditLogEntry', entry.id),
     occurredAt: (entry) => entry.occurred_at,
     actorType: (entry) => entry.actor_type as ActorType,
     actor: (entry, _args, context) => (entry.user_id === null ? null : context.loaders.userById.load(entry.user_id)),
+    apiToken: (entry, _args, context) =>
+      entry.api_token_id === null ? null : context.loaders.visibleApiToken.load(entry.api_token_id),
     school: (entry, _args, context) =>
       entry.school_id === null ? null : context.loaders.schoolById.load(entry.school_id),
     entityType: (entry) => entry.entity_type,
