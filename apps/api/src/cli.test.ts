@@ -143,6 +143,28 @@ for (const engine of testEngines()) {
       const bad = await pastoral(['audit', 'archive', '--older-than', '3 months'], env);
       expect(bad.code).toBe(1);
       expect(bad.stderr.trim()).toBe('error: --older-than takes a number of days such as 90d.');
+
+      // Retention: a purge into the live log is refused; one before the archival cut-off goes, and is audited.
+      const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+      const tooRecent = await pastoral(['audit', 'purge', '--before', day(5)], env);
+      expect(tooRecent.code).toBe(1);
+      expect(tooRecent.stderr).toMatch(/^error: Entries before .* are still in the live log .* or pass --force\.\n$/);
+      const purge = await pastoral(['audit', 'purge', '--before', day(60), '--batch', '500'], env);
+      expect(purge.code).toBe(0);
+      const purged = purge.stdout.match(
+        /^Purged ([\d,]+) entries before .* The chain now verifies from entry [\d,]+\.$/m,
+      );
+      expect(purged).not.toBeNull();
+      const remaining = await pastoral(['audit', 'verify'], env);
+      expect(remaining.code).toBe(0);
+      const count = (text: string | undefined) => Number(text?.replaceAll(',', ''));
+      // Every purged entry left the chain; the purge added its own entry.
+      expect(count(remaining.stdout.match(/verifies: ([\d,]+) entries/)?.[1])).toBe(
+        count(total) -
+          count(purged![1]) -
+          Number(purge.stdout.match(/kept ([\d,]+) disclosure/)![1]!.replaceAll(',', '')) +
+          1,
+      );
     });
   });
 }

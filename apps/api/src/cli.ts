@@ -19,6 +19,7 @@ import {
   exportEntries,
   verifyChain,
 } from './modules/audit-log/audit.maintenance.ts';
+import { PurgeRefusedError, purgeBefore } from './modules/audit-log/audit.retention.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 
@@ -183,7 +184,7 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
 
   const audit = program
     .command('audit')
-    .description('Keep the audit log fast and verifiable: partitions, archival, verification');
+    .description('Keep the audit log fast and verifiable: partitions, archival, verification, export, retention');
   audit
     .command('verify')
     .description('Walk the archive and the live log, checking every link of the hash chain (exit 1 on a break)')
@@ -258,6 +259,35 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         );
         // stdout carries the data, so the summary goes to stderr; on a terminal, progress() would overwrite it.
         process.stderr.write(`exported ${written.toLocaleString('en-GB')} entries\n`);
+      });
+    });
+
+  audit
+    .command('purge')
+    .description(
+      "Delete entries before a date for the district's retention policy (archival never deletes); audited itself",
+    )
+    .requiredOption('--before <date>', 'the cut-off day, YYYY-MM-DD: entries before it go', isoDate)
+    .option('--force', 'purge even entries still in the live log, or a range whose chain does not verify')
+    .addOption(new Option('--batch <n>', 'entries per transaction').argParser(positiveInteger).default(5000))
+    .action(async (options: { before: Date; force?: boolean; batch: number }) => {
+      await withDatabase(async (database) => {
+        const started = performance.now();
+        const outcome = await purgeBefore(database, options.before, {
+          force: options.force === true,
+          batchSize: options.batch,
+          now: new Date(),
+          onBatch: (progress) => output.progress(`purged ${progress.purged.toLocaleString('en-GB')} entries…`),
+        });
+        if (output.isTerminal) output.progress('');
+        const day = options.before.toISOString().slice(0, 10);
+        if (outcome.throughSeq === null) {
+          output.out(`Nothing to purge: no entry before ${day} is left in the chain.`);
+          return;
+        }
+        output.out(
+          `Purged ${outcome.purged.toLocaleString('en-GB')} entries before ${day} (through entry ${outcome.throughSeq.toLocaleString('en-GB')}) in ${seconds(performance.now() - started)}; kept ${outcome.keptDisclosures.toLocaleString('en-GB')} disclosure entries of students still on record. The chain now verifies from entry ${(outcome.throughSeq + 1).toLocaleString('en-GB')}.`,
+        );
       });
     });
 
@@ -394,7 +424,8 @@ export function describeError(error: unknown, databaseUrl?: string): string | un
     error instanceof ConfigError ||
     error instanceof SeedError ||
     error instanceof RiskRulesError ||
-    error instanceof ImportFileError
+    error instanceof ImportFileError ||
+    error instanceof PurgeRefusedError
   )
     return error.message;
   // The first cause a user can act on: a failed migration wraps an unavailable database, which wraps the

@@ -107,12 +107,29 @@ async function* entriesOf(
   }
 }
 
+/** Where the verifiable chain starts: the genesis, or the last entry purged for retention. */
+export async function chainAnchor(db: Kysely<Database>): Promise<{ seq: number; hash: string }> {
+  const anchor = await db
+    .selectFrom('audit_chain_anchor')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  return anchor ? { seq: Number(anchor.seq), hash: anchor.hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+export type ChainWalk =
+  { ok: true; entries: number; last: { seq: number; hash: string } } | { ok: false; entries: number; brokenAt: number };
+
 /**
- * Walks the archive, then the live log, in sequence order, checking each link of the chain: the first edited,
- * deleted, inserted or reordered entry is reported by its sequence number. Memory stays constant.
+ * Walks the chain from `from` (a known entry's sequence number and hash) in sequence order, the archive first
+ * and then the live log, up to `throughSeq` (or to the end), checking each link. Memory stays constant.
  */
-export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
-  let previous = { seq: 0, hash: GENESIS_HASH };
+export async function walkChain(
+  db: Kysely<Database>,
+  from: { seq: number; hash: string },
+  throughSeq = Infinity,
+): Promise<ChainWalk> {
+  let previous = from;
   let entries = 0;
   for (const table of ['audit_log_archive', 'audit_log'] as const) {
     const batch: StoredChainEntry[] = [];
@@ -124,6 +141,7 @@ export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
       return broken;
     };
     for await (const entry of entriesOf(db, table, previous.seq)) {
+      if (entry.seq > throughSeq) break;
       batch.push(entry);
       if (batch.length === VERIFY_BATCH) {
         const broken = check();
@@ -133,16 +151,29 @@ export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
     const broken = check();
     if (broken !== null) return { ok: false, entries, brokenAt: broken };
   }
+  // Entries short of the end of the range: the missing one is the break.
+  if (throughSeq !== Infinity && previous.seq < throughSeq) return { ok: false, entries, brokenAt: previous.seq + 1 };
+  return { ok: true, entries, last: previous };
+}
+
+/**
+ * Verifies the whole chain: from its anchor (the genesis, or the last purged entry) through the archive and the
+ * live log to the head. The first edited, deleted, inserted or reordered entry is reported by its sequence
+ * number.
+ */
+export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
+  const walk = await walkChain(db, await chainAnchor(db));
+  if (!walk.ok) return walk;
   // The head must be the last entry: a deleted tail would otherwise go unnoticed.
   const head = await db
     .selectFrom('audit_chain_head')
     .select(['seq', 'hash'])
     .where('id', '=', 1)
     .executeTakeFirstOrThrow();
-  if (Number(head.seq) !== previous.seq || head.hash !== previous.hash) {
-    return { ok: false, entries, brokenAt: previous.seq + 1 };
+  if (Number(head.seq) !== walk.last.seq || head.hash !== walk.last.hash) {
+    return { ok: false, entries: walk.entries, brokenAt: walk.last.seq + 1 };
   }
-  return { ok: true, entries };
+  return { ok: true, entries: walk.entries };
 }
 
 export interface ExportRange {

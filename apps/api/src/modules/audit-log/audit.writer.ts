@@ -64,6 +64,17 @@ export type AuditEvent =
   | { action: 'student.disclosed'; schoolId: number; studentId: number; via: string }
   | { action: 'roster.upserted'; schoolId: number; created: number; updated: number }
   | {
+      action: 'audit.purged';
+      schoolId: null;
+      /** The cut-off: entries before it went. */
+      before: string;
+      fromSeq: number;
+      throughSeq: number;
+      forced: boolean;
+      /** The operating-system user who ran the command. */
+      operator: string;
+    }
+  | {
       action: 'risk.recomputed';
       schoolId: number | null;
       students: number;
@@ -154,6 +165,19 @@ function entryFields(event: AuditEvent) {
           students: event.students,
           levelChanged: event.levelChanged,
           rulesVersion: event.rulesVersion,
+        }),
+      };
+    case 'audit.purged':
+      return {
+        entity_type: null,
+        entity_id: null,
+        student_id: null,
+        details: JSON.stringify({
+          before: event.before,
+          fromSeq: event.fromSeq,
+          throughSeq: event.throughSeq,
+          forced: event.forced,
+          operator: event.operator,
         }),
       };
     case 'case_note.restricted_read':
