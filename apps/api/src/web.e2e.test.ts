@@ -11,6 +11,7 @@ import { testEngines } from '@pastoral/db/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from './graphql/relay.ts';
+import { archiveOlderThan } from './modules/audit-log/audit.maintenance.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -178,6 +179,81 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.goto(`${origin}/students/${toGlobalId('Student', other.id)}`);
     await page.getByText('Not found: no student at this address, or not one you can see.').waitFor();
     await page.close();
+  });
+
+  it("shows a school admin a student's reads by integrators, archived ones included, and hides them from a form master", async () => {
+    const { db } = api.database.handle;
+    const disclosed = await db
+      .selectFrom('audit_log')
+      .innerJoin('students', 'students.id', 'audit_log.student_id')
+      .select(['students.id', 'students.classroom_id', (eb) => eb.fn.countAll<number>().as('reads')])
+      .where('audit_log.action', '=', 'student.disclosed')
+      .where('students.school_id', '=', 1)
+      .groupBy(['students.id', 'students.classroom_id'])
+      .orderBy('reads', 'desc')
+      .orderBy('students.id')
+      .executeTakeFirstOrThrow();
+    // An integrator reads the student eight times more, so that the list runs past its first page.
+    const admin = await api.signIn('school.admin@s01.pastoral.example');
+    const created = await api.graphql<{ createApiToken: { token: string } }>(
+      'mutation { createApiToken(input: { name: "Analytics", scopes: [STUDENTS_READ] }) { token } }',
+      {},
+      admin,
+    );
+    const studentId = toGlobalId('Student', disclosed.id);
+    for (let read = 0; read < 8; read++) {
+      await api.graphqlWithToken(
+        'query ($id: ID!) { node(id: $id) { id } }',
+        { id: studentId },
+        created.body.data!.createApiToken.token,
+      );
+    }
+    const reads = Number(disclosed.reads) + 8;
+    expect(reads).toBeGreaterThan(10);
+    // Half of them to the archive: the page must show them all the same.
+    const archivedBefore = await db
+      .selectFrom('audit_log')
+      .select('occurred_at')
+      .where('student_id', '=', disclosed.id)
+      .where('action', '=', 'student.disclosed')
+      .orderBy('occurred_at')
+      .offset(Math.floor(reads / 2))
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    await archiveOlderThan(db, new Date(`${archivedBefore.occurred_at.replace(' ', 'T')}Z`), {
+      batchSize: 1_000,
+      now: new Date(),
+    });
+
+    const page = await newPage();
+    await signIn(page, 'school.admin@s01.pastoral.example');
+    await page.goto(`${origin}/students/${studentId}`);
+    const panel = page.getByRole('region', { name: 'Shared with integrators' });
+    await panel.getByText(`${reads} reads in all`).waitFor();
+    const list = panel.getByRole('list', { name: "Reads of this student's data by integrators" });
+    expect(await list.getByRole('listitem').count()).toBe(10);
+    await panel.getByRole('button', { name: 'Load more' }).click();
+    await list
+      .getByRole('listitem')
+      .nth(Math.min(reads, 20) - 1)
+      .waitFor();
+    expect(await list.getByRole('listitem').count()).toBe(Math.min(reads, 20));
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+
+    const formMaster = await newPage();
+    await signIn(formMaster, 'form.master@s01.pastoral.example');
+    const own = await db
+      .selectFrom('students')
+      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
+      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+      .select('students.id')
+      .where('users.email', '=', 'form.master@s01.pastoral.example')
+      .executeTakeFirstOrThrow();
+    await formMaster.goto(`${origin}/students/${toGlobalId('Student', own.id)}`);
+    await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
+    expect(await formMaster.getByRole('heading', { name: 'Shared with integrators' }).count()).toBe(0);
+    await formMaster.close();
   });
 
   it('lets a school admin create an API token, shown once, and revoke it', async () => {

@@ -28,6 +28,11 @@ export function createApolloClient(onSessionExpired: () => void): ApolloClient {
             auditLog: relayStylePagination(['filter']),
           },
         },
+        Student: {
+          fields: {
+            disclosures: relayStylePagination(),
+          },
+        },
       },
     }),
   });

@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import { STATUS_LABEL } from '../cases/CasesPage.tsx';
+import { DisclosuresPanel } from './DisclosuresPanel.tsx';
 import { LEVEL_LABEL } from './StudentsPage.tsx';
 
 const StudentPageQuery = graphql(`
@@ -166,6 +167,9 @@ export function StudentPage() {
           ))}
         </ul>
       </section>
+      {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
+        <DisclosuresPanel studentId={student.id} />
+      ) : null}
     </>
   );
 }
