@@ -50,11 +50,16 @@ export async function archiveOlderThan(
 ): Promise<ArchiveProgress> {
   const before = toTimestamp(cutoff);
   const progress: ArchiveProgress = { moved: 0, batches: 0 };
+  // Each batch starts after the last one's ids: scanning from the start instead walks over every row the
+  // earlier batches deleted but InnoDB has not yet purged (0.7-1.45 s a batch midway through the district log,
+  // against 0.04 s).
+  let afterId = 0;
   for (;;) {
     if (options.signal?.aborted) return progress;
     const ids = await db
       .selectFrom('audit_log')
       .select('id')
+      .where('id', '>', afterId)
       .where('occurred_at', '<', before)
       .orderBy('id')
       .limit(options.batchSize)
@@ -62,6 +67,7 @@ export async function archiveOlderThan(
     if (ids.length === 0) return progress;
     const first = ids[0]!.id;
     const last = ids[ids.length - 1]!.id;
+    afterId = Number(last);
     await db.transaction().execute(async (trx) => {
       const archivedAt = toTimestamp(options.now);
       await sql`insert into audit_log_archive (id, occurred_at, seq, hash, school_id, actor_type, user_id, api_token_id,
