@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { toTimestamp } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -124,6 +125,25 @@ for (const engine of testEngines()) {
       expect(before.code).toBe(0);
       expect(before.stdout).toMatch(/^The audit chain verifies: [\d,]+ entries/);
       const total = before.stdout.match(/verifies: ([\d,]+) entries/)?.[1];
+
+      // Another process holds the archival lease: this one says so and waits its turn.
+      const { db } = database.handle;
+      const expiresAt = toTimestamp(new Date(Date.now() + 60_000));
+      await db
+        .insertInto('job_leases')
+        .values({
+          job: 'audit.archive',
+          holder: 'api-2:4242',
+          acquired_at: toTimestamp(new Date()),
+          expires_at: expiresAt,
+        })
+        .execute();
+      const busy = await pastoral(['audit', 'archive'], env);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr.trim()).toBe(
+        `error: Another process is archiving the audit log (api-2:4242, its lease runs to ${expiresAt} UTC): let it finish, or if it was killed, run this again once the lease has run out.`,
+      );
+      await db.deleteFrom('job_leases').execute();
 
       const archive = await pastoral(['audit', 'archive', '--older-than', '30d', '--batch', '500'], env);
       expect(archive.code).toBe(0);

@@ -13,12 +13,9 @@ import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
 import { startServer } from './server.ts';
 import { recomputeAll } from './modules/risk/risk.engine.ts';
 import { sweepExpired } from './modules/maintenance/sweep.ts';
-import {
-  addYearPartitions,
-  archiveOlderThan,
-  exportEntries,
-  verifyChain,
-} from './modules/audit-log/audit.maintenance.ts';
+import { addYearPartitions, exportEntries, verifyChain } from './modules/audit-log/audit.maintenance.ts';
+import { AUDIT_ARCHIVE_JOB, runAuditArchiveJob } from './modules/audit-log/audit-archive.job.ts';
+import { currentJobLease } from './modules/maintenance/job-lease.ts';
 import { PurgeRefusedError, purgeBefore } from './modules/audit-log/audit.retention.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
@@ -229,16 +226,23 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
       if (!match || Number(match[1]) < 1) throw new ConfigError('--older-than takes a number of days such as 90d.');
       await withDatabase(async (database) => {
         const started = performance.now();
-        const now = new Date();
-        const result = await archiveOlderThan(database.db, new Date(now.getTime() - Number(match[1]) * 86_400_000), {
-          batchSize: options.batch,
-          now,
-          onBatch: (progress) => output.progress(`archived ${progress.moved.toLocaleString('en-GB')} entries…`),
-        });
+        // The same lease as the API's scheduled run: two archivals at once would only deadlock each other.
+        const result = await runAuditArchiveJob(
+          database,
+          { olderThanDays: Number(match[1]), batchSize: options.batch },
+          { onBatch: (progress) => output.progress(`archived ${progress.moved.toLocaleString('en-GB')} entries…`) },
+        );
+        if (!result.ran) {
+          const lease = await currentJobLease(database.db, AUDIT_ARCHIVE_JOB);
+          throw new ConfigError(
+            `Another process is archiving the audit log (${lease?.holder ?? 'unknown'}, its lease runs to ${lease?.expiresAt ?? 'unknown'} UTC): let it finish, or if it was killed, run this again once the lease has run out.`,
+          );
+        }
         if (output.isTerminal) output.progress('');
         output.out(
-          `Archived ${result.moved.toLocaleString('en-GB')} entries older than ${match[1]} days in ${result.batches} batches, ${seconds(performance.now() - started)}.`,
+          `Archived ${result.moved.toLocaleString('en-GB')} entries older than ${match[1]} days in ${result.batches} batches, ${seconds(performance.now() - started)}.${result.leaseLost ? ' Stopped early: another process took over the lease (this one was too slow to renew it); run again to finish.' : ''}`,
         );
+        if (result.leaseLost) process.exitCode = 1;
       });
     });
 

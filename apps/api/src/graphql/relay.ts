@@ -141,11 +141,18 @@ function decodeCursor(cursor: string, length: number, argument: string): (string
  * `(k1, k2, ...) > (v1, v2, ...)` in the ordering's own directions, spelled out so that each engine can use the
  * index: k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...
  */
-function keysetCondition<Row>(
+export function keysetCondition<Row>(
   keys: SortKey<Row>[],
   values: (string | number)[],
   backward: boolean,
 ): RawBuilder<SqlBool> {
+  const ascending = keys.map((key) => (key.direction === 'asc') !== backward);
+  if (keys.length > 1 && ascending.every((direction) => direction === ascending[0])) {
+    // One direction throughout: a row comparison, which MariaDB reads as one range along the index (the OR
+    // form below made it merge two indexes and sort: a school admin's second audit page, 7.5 ms against 1).
+    const row = (items: unknown[]) => sql.join(items.map((item) => sql`${item}`));
+    return sql<SqlBool>`(${row(keys.map((key) => key.expression))}) ${sql.raw(ascending[0] ? '>' : '<')} (${row(values)})`;
+  }
   const alternatives = keys.map((key, i) => {
     const ascending = (key.direction === 'asc') !== backward;
     const equalities = keys.slice(0, i).map((earlier, j) => sql`${earlier.expression} = ${values[j]}`);

@@ -9,12 +9,15 @@ import type { DatabaseHandle } from '@pastoral/db';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import { acquireJobLease } from '../maintenance/job-lease.ts';
-import { addYearPartitions, archiveOlderThan } from './audit.maintenance.ts';
+import { addYearPartitions, type ArchiveProgress, archiveOlderThan } from './audit.maintenance.ts';
 
 export const AUDIT_ARCHIVE_JOB = 'audit.archive';
 const DAY_MS = 86_400_000;
-/** Long enough for any one batch, short enough that a crashed holder delays the next run only a little. */
-const LEASE_MS = 10 * 60_000;
+/**
+ * Renewed after every batch (seconds apart), so it only needs to outlast one slow batch; short, because a
+ * holder that was killed keeps the next run waiting until its lease expires.
+ */
+export const ARCHIVE_LEASE_MS = 2 * 60_000;
 
 /** This process among others, as it appears in the lease and the logs. */
 export const PROCESS_HOLDER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -34,9 +37,14 @@ export type AuditArchiveOutcome =
 export async function runAuditArchiveJob(
   handle: DatabaseHandle,
   settings: AuditArchiveSettings,
-  { holder = PROCESS_HOLDER, now = new Date(), signal }: { holder?: string; now?: Date; signal?: AbortSignal } = {},
+  {
+    holder = PROCESS_HOLDER,
+    now = new Date(),
+    signal,
+    onBatch,
+  }: { holder?: string; now?: Date; signal?: AbortSignal; onBatch?: (progress: ArchiveProgress) => void } = {},
 ): Promise<AuditArchiveOutcome> {
-  const lease = await acquireJobLease(handle.db, AUDIT_ARCHIVE_JOB, { holder, durationMs: LEASE_MS, now });
+  const lease = await acquireJobLease(handle.db, AUDIT_ARCHIVE_JOB, { holder, durationMs: ARCHIVE_LEASE_MS, now });
   if (!lease) return { ran: false };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -48,7 +56,8 @@ export async function runAuditArchiveJob(
       batchSize: settings.batchSize,
       now,
       signal: stop.signal,
-      onBatch: async () => {
+      onBatch: async (progress) => {
+        onBatch?.(progress);
         if (!(await lease.renew())) {
           leaseLost = true;
           stop.abort();
