@@ -4,24 +4,32 @@
  *
  * So far: migrating an empty MySQL/MariaDB database and seeding the district profile (50 schools, 50,000
  * students, 1,000,000 audit entries), with the seed's bulk loading (LOAD DATA LOCAL INFILE) against the
- * baseline of multi-row INSERT statements. The seeded database (`pastoral_bench`) is left in place for the
- * benchmarks that read it.
+ * baseline of multi-row INSERT statements; then, on the seeded database (`pastoral_bench`, left in place), the
+ * audit log's maintenance jobs and its pages read through the HTTP API (audit.ts).
  *
  * BENCH_MYSQL_URL names the server (default mysql://root@127.0.0.1:3306/test); the benchmark creates and
- * replaces its own databases there.
+ * replaces its own databases there. BENCH_ONLY=audit skips the seeds and runs the audit benchmarks on the
+ * `pastoral_bench` an earlier run left, writing to bench/tmp/ instead: bench/results.md only ever holds one
+ * full run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createDb, migrateToLatest, parseDatabaseUrl, redact, withDatabase } from '@pastoral/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { migrationsFolder } from '../src/database.ts';
 import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
+import { auditMarkdown, benchAudit } from './audit.ts';
 
 const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const resultsDir = new URL('../../../bench/', import.meta.url);
 const AS_OF = new Date();
+const only = process.env.BENCH_ONLY;
+if (only !== undefined && only !== 'audit') {
+  throw new Error(`BENCH_ONLY takes "audit" (or nothing, for every benchmark); got "${only}"`);
+}
 
 interface SeedRun {
   database: string;
@@ -30,19 +38,25 @@ interface SeedRun {
   seed: SeedSummary;
 }
 
-async function recreateDatabase(name: string): Promise<string> {
+/** A connection to the server itself, in no database: for creating and dropping the benchmark's own. */
+async function connectToServer() {
   const server = parseDatabaseUrl(serverUrl);
   if (server.engine !== 'mysql') throw new Error('BENCH_MYSQL_URL must be a mysql:// URL');
-  const connection = await createConnection({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-  });
+  return createConnection({ host: server.host, port: server.port, user: server.user, password: server.password });
+}
+
+async function recreateDatabase(name: string): Promise<string> {
+  const connection = await connectToServer();
   await connection.query(`drop database if exists \`${name}\``);
   await connection.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_520_ci`);
   await connection.end();
   return withDatabase(serverUrl, name);
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const connection = await connectToServer();
+  await connection.query(`drop database if exists \`${name}\``);
+  await connection.end();
 }
 
 async function seedRun(name: string, method: SeedRun['method']): Promise<SeedRun> {
@@ -66,6 +80,46 @@ async function seedRun(name: string, method: SeedRun['method']): Promise<SeedRun
   }
 }
 
+async function describeMachine() {
+  return {
+    date: new Date().toISOString(),
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    database: await serverVersion(),
+  };
+}
+
+function heading(machine: Awaited<ReturnType<typeof describeMachine>>): string[] {
+  return [
+    '# Pastoral benchmark results',
+    '',
+    `Measured ${machine.date.slice(0, 10)} on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB,`,
+    `Node ${machine.node}, ${machine.database}. Every figure stands beside its baseline from the same run.`,
+    '',
+  ];
+}
+
+function writeResults(directory: URL, lines: string[], results: object) {
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(new URL('results.md', directory), lines.join('\n'));
+  writeFileSync(new URL('results.json', directory), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(
+    `${lines.join('\n')}\nwrote ${fileURLToPath(new URL('results.md', directory))} and results.json\n`,
+  );
+}
+
+/** BENCH_ONLY=audit: the audit benchmarks alone, on the database a full run seeded, to iterate on them quickly. */
+async function benchAuditOnly() {
+  process.stderr.write(
+    'BENCH_ONLY=audit: no seeding; using pastoral_bench as it is, with the current time as "now" (the seed\'s own is not recorded)\n',
+  );
+  const audit = await benchAudit({ url: withDatabase(serverUrl, 'pastoral_bench'), now: new Date() });
+  const machine = await describeMachine();
+  writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...auditMarkdown(audit)], { machine, audit });
+}
+
 async function serverVersion(): Promise<string> {
   const handle = createDb(withDatabase(serverUrl, 'pastoral_bench'));
   try {
@@ -80,29 +134,18 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 async function main() {
   process.stderr.write(`benchmarking against ${redact(serverUrl)}\n`);
+  if (only === 'audit') return benchAuditOnly();
   const baseline = await seedRun('pastoral_bench_insert', 'insert');
   const measured = await seedRun('pastoral_bench', 'auto');
-  // The baseline's database has served its purpose; the measured one stays for read benchmarks.
-  const server = parseDatabaseUrl(serverUrl);
-  if (server.engine === 'mysql') {
-    const connection = await createConnection({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-    });
-    await connection.query('drop database if exists `pastoral_bench_insert`');
-    await connection.end();
-  }
+  // The seed baseline's database holds the same data as the measured one: the audit benchmark's one-transaction
+  // archival baseline consumes it, and then it has served its purpose. The measured one stays, for BENCH_ONLY.
+  const audit = await benchAudit({
+    url: withDatabase(serverUrl, 'pastoral_bench'),
+    twinUrl: withDatabase(serverUrl, 'pastoral_bench_insert'),
+    now: AS_OF,
+  }).finally(() => dropDatabase('pastoral_bench_insert'));
 
-  const machine = {
-    date: new Date().toISOString(),
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    database: await serverVersion(),
-  };
+  const machine = await describeMachine();
   const results = {
     machine,
     seed: {
@@ -110,15 +153,12 @@ async function main() {
       measured: { method: 'LOAD DATA LOCAL INFILE', migrateMs: measured.migrateMs, ...measured.seed },
       baseline: { method: 'multi-row INSERT', migrateMs: baseline.migrateMs, ...baseline.seed },
     },
+    audit,
   };
 
   const baselineByTable = new Map(baseline.seed.tables.map((t) => [t.table, t.ms]));
   const lines = [
-    '# Pastoral benchmark results',
-    '',
-    `Measured ${machine.date.slice(0, 10)} on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB,`,
-    `Node ${machine.node}, ${machine.database}. Every figure stands beside its baseline from the same run.`,
-    '',
+    ...heading(machine),
     '## Migrate and seed the district profile',
     '',
     '50 schools, 1,000 classrooms, 50,000 students, 60 school days of attendance, 200,000 alerts, 100,000 cases,',
@@ -138,11 +178,9 @@ async function main() {
     'Tables load in two parallel lanes (attendance on one connection, everything else on another), so the',
     'per-table times overlap and do not add up to the total.',
     '',
+    ...auditMarkdown(audit),
   ];
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL('results.md', resultsDir), lines.join('\n'));
-  writeFileSync(new URL('results.json', resultsDir), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${lines.join('\n')}\nwrote bench/results.md and bench/results.json\n`);
+  writeResults(resultsDir, lines, results);
 }
 
 await main();

@@ -1,0 +1,95 @@
+/** Small measuring tools shared by the benchmarks: latency percentiles, peak memory, a raw MySQL connection. */
+import { parseDatabaseUrl } from '@pastoral/db';
+import { type Connection, createConnection } from 'mysql2';
+
+export interface LatencySummary {
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles of latencies in milliseconds. */
+export function summarize(latenciesMs: readonly number[]): LatencySummary {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
+  return { samples: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? 0 };
+}
+
+/**
+ * Calls `operation` one at a time: `warmUp` untimed calls (connections opened, plans and pages cached), then
+ * `runs` timed ones.
+ */
+export async function timeEach(
+  operation: () => Promise<unknown>,
+  { warmUp, runs }: { warmUp: number; runs: number },
+): Promise<LatencySummary> {
+  for (let i = 0; i < warmUp; i++) await operation();
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await operation();
+    latencies.push(performance.now() - started);
+  }
+  return summarize(latencies);
+}
+
+export interface Timed<T> {
+  result: T;
+  ms: number;
+  /** The highest resident set size seen while the work ran, above what it was when the work started. */
+  peakRssDeltaMiB: number;
+}
+
+const RSS_SAMPLE_INTERVAL_MS = 20;
+
+/** Times `work` and samples this process's resident memory as it runs (a streaming job should stay flat). */
+export async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
+  const rssBefore = process.memoryUsage.rss();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  }, RSS_SAMPLE_INTERVAL_MS);
+  const started = performance.now();
+  try {
+    const result = await work();
+    const ms = performance.now() - started;
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    return { result, ms, peakRssDeltaMiB: (rssPeak - rssBefore) / 2 ** 20 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * One connection of the bare driver, with the same type settings as `createDb` (timestamps as UTC strings,
+ * big numbers as strings), so rows cost the same to decode: the baselines' side of a comparison.
+ */
+export function openRawConnection(url: string): Connection {
+  const target = parseDatabaseUrl(url);
+  if (target.engine !== 'mysql') throw new Error('the raw baselines need a mysql:// URL');
+  return createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    timezone: 'Z',
+    dateStrings: true,
+    decimalNumbers: true,
+    supportBigNumbers: true,
+    charset: 'UTF8MB4_UNICODE_520_CI',
+  });
+}
+
+/** Streams a query's rows from the server one at a time and drops them: reading without any work per row. */
+export async function streamAndDiscard(
+  connection: Connection,
+  statement: string,
+  values: unknown[] = [],
+): Promise<number> {
+  let rows = 0;
+  for await (const _row of connection.query(statement, values).stream()) rows++;
+  return rows;
+}
