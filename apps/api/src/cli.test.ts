@@ -154,8 +154,19 @@ for (const engine of testEngines()) {
       expect(after.code).toBe(0);
       expect(after.stdout).toContain(`verifies: ${total} entries`);
 
-      const exported = await pastoral(['audit', 'export', '--from', '2000-01-01', '--to', '2099-12-31'], env);
+      // Every statement logged as slow: the log goes to stderr, and stdout stays pure NDJSON.
+      const exported = await pastoral(['audit', 'export', '--from', '2000-01-01', '--to', '2099-12-31'], {
+        ...env,
+        SLOW_QUERY_MS: '0',
+      });
       expect(exported.code).toBe(0);
+      expect(exported.stderr).toContain('"msg":"slow query"');
+      expect(
+        exported.stdout
+          .trimEnd()
+          .split('\n')
+          .every((line) => 'seq' in JSON.parse(line)),
+      ).toBe(true);
       expect(exported.stdout.trimEnd().split('\n').length.toLocaleString('en-GB')).toBe(total);
       const backwards = await pastoral(['audit', 'export', '--from', '2026-02-01', '--to', '2026-01-01'], env);
       expect(backwards.stderr.trim()).toBe('error: --to is before --from: give the earlier day to --from.');

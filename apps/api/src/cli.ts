@@ -383,7 +383,7 @@ function progressPrinter(output: CliOutput): (event: SeedProgress) => void {
 
 async function withDatabase(work: (database: DatabaseHandle, config: Config) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const database = openDatabase(config, createLogger({ logLevel: 'warn' }), 'admin');
+  const database = openDatabase(config, createLogger({ logLevel: 'warn' }, 'stderr'), 'admin');
   try {
     await work(database, config);
   } finally {

@@ -1,14 +1,20 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 
-/** JSON logs to stdout, one line per event; secrets are redacted wherever they might appear. */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { service: 'pastoral-api' },
-    redact: {
-      paths: ['req.headers.cookie', 'req.headers.authorization', 'password', '*.password', 'token', '*.token'],
-      censor: '[redacted]',
+/**
+ * JSON logs, one line per event, to stdout (the server) or stderr (the CLI, whose stdout carries its output:
+ * a slow-query warning must never land inside an NDJSON export); secrets are redacted wherever they appear.
+ */
+export function createLogger(config: Pick<Config, 'logLevel'>, to: 'stdout' | 'stderr' = 'stdout'): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'pastoral-api' },
+      redact: {
+        paths: ['req.headers.cookie', 'req.headers.authorization', 'password', '*.password', 'token', '*.token'],
+        censor: '[redacted]',
+      },
     },
-  });
+    pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }),
+  );
 }
