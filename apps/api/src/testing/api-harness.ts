@@ -8,9 +8,9 @@ import { createLogger } from '../logger.ts';
 import { SEED_PROFILES } from '../seed/profiles.ts';
 import { seedDatabase } from '../seed/seed.ts';
 import { buildServer } from '../server.ts';
+import { DEMO_PASSWORD, SEED_AS_OF as AS_OF } from './seeded-database.ts';
 
-export const DEMO_PASSWORD = 'pastoral-demo';
-export const AS_OF = new Date('2026-11-30T00:00:00Z');
+export { DEMO_PASSWORD, SEED_AS_OF as AS_OF } from './seeded-database.ts';
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;

@@ -5,6 +5,8 @@ import { seedDatabase } from '../seed/seed.ts';
 
 /** The as-of date of every seeded test database: the data's "today". */
 export const SEED_AS_OF = new Date('2026-11-30T00:00:00Z');
+/** The seeded staff's password. */
+export const DEMO_PASSWORD = 'pastoral-demo';
 
 /** A new database on `engine`, seeded with the demo profile from random seed `seed`. */
 export async function createSeededDatabase(engine: TestEngine, seed: number): Promise<TestDatabase> {
