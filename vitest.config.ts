@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(`${import.meta.dirname}/apps/api/package.json`);
+
 export default defineConfig({
+  // One copy of graphql, as in production: Node loads graphql's CommonJS build for Apollo, graphql-tools and
+  // graphql-jit, while Vite would resolve our own `import 'graphql'` to its ES module build, and a schema
+  // built by one copy fails the type checks of the other.
+  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],

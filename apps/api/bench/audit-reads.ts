@@ -130,9 +130,10 @@ async function pageCases(
   const [firstRows] = await raw.promise().query<RowDataPacket[]>(...pageStatement(lastMonth, false));
   const lastOfFirst = firstRows[PAGE_SIZE - 1];
   if (!lastOfFirst || !firstPage.auditLog.pageInfo.endCursor) throw new Error('fewer than two pages to read');
+  // The row comparison the API itself sends (graphql/relay.ts keysetCondition): the OR form makes MariaDB sort.
   const afterFirst = {
-    sql: '((occurred_at < ?) or (occurred_at = ? and id < ?))',
-    values: [lastOfFirst.occurred_at, lastOfFirst.occurred_at, lastOfFirst.id],
+    sql: '(occurred_at, id) < (?, ?)',
+    values: [lastOfFirst.occurred_at, lastOfFirst.id],
   };
 
   const actorId = await busiestActor(raw, lastMonth);

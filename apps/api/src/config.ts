@@ -65,6 +65,7 @@ const environmentSchema = z.object({
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   PLAYGROUND: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'expected jit or graphql-js' }).default('jit'),
   AUDIT_ARCHIVE_SCHEDULE: z
     .string()
     .optional()
@@ -115,6 +116,11 @@ export interface Config {
     revealErrorDetails: boolean;
     /** The bundled GraphiQL at /graphql (for browsers) and /graphiql: on outside production unless PLAYGROUND=false. */
     playground: boolean;
+    /**
+     * What runs operations: graphql-jit, compiling each document once (the default), or graphql-js, the reference
+     * implementation, kept for comparison and as a way back should a compiled result ever differ.
+     */
+    executor: 'jit' | 'graphql-js';
   };
   /** Origins (scheme://host[:port]) a separately hosted web app may call the API from, with its cookie. */
   corsOrigins: string[];
@@ -172,6 +178,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       introspection: env.INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.INTROSPECTION === 'true',
       revealErrorDetails: env.NODE_ENV !== 'production',
       playground: env.PLAYGROUND === undefined ? env.NODE_ENV !== 'production' : env.PLAYGROUND === 'true',
+      executor: env.GRAPHQL_EXECUTOR,
     },
     trustProxy: env.TRUST_PROXY === 'true',
     auditArchive: {

@@ -22,6 +22,7 @@ import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
+import { compiledExecutor } from './graphql/compiled-executor.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
@@ -100,8 +101,9 @@ export async function buildServer({ config, database, logger }: ServerDependenci
     app.addHook('onClose', () => archival.stop());
   }
 
+  const schema = buildSchema();
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    ...(config.graphql.executor === 'jit' ? { gateway: compiledExecutor(schema).gateway } : { schema }),
     // Set explicitly rather than left to NODE_ENV defaults.
     introspection: config.graphql.introspection,
     includeStacktraceInErrorResponses: config.graphql.revealErrorDetails,

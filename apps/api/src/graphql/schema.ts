@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, Kind, parse } from 'graphql';
 import { alertResolvers } from '../modules/alerts/resolvers.ts';
 import { apiTokenResolvers } from '../modules/api-tokens/resolvers.ts';
 import { auditLogResolvers } from '../modules/audit-log/resolvers.ts';
@@ -47,5 +47,33 @@ export function readTypeDefs(): string[] {
 }
 
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: readTypeDefs(), resolvers: resolvers as never });
+  const typeDefs = readTypeDefs();
+  return makeExecutableSchema({
+    typeDefs,
+    resolvers: [...resolvers, lazyCountResolvers(typeDefs)] as never,
+  });
+}
+
+/** The count fields a connection's model computes only when asked (ConnectionModel.totalCount is a function). */
+const LAZY_COUNT_FIELDS = ['totalCount', 'totalCountIsCapped'];
+
+/**
+ * graphql-js's default resolver calls a function-valued property; graphql-jit's reads it as it is. So every
+ * connection's count fields get a resolver of their own, which both executors call. Found in the SDL rather
+ * than the built schema: type checks on the built schema fail when the test runner loads two copies of graphql.
+ */
+function lazyCountResolvers(typeDefs: string[]): Record<string, Record<string, (model: object) => unknown>> {
+  const callIfLazy = (field: string) => (model: object) => {
+    const value = (model as Record<string, unknown>)[field];
+    return typeof value === 'function' ? (value as () => unknown).call(model) : value;
+  };
+  const resolved: Record<string, Record<string, (model: object) => unknown>> = {};
+  for (const definition of typeDefs.flatMap((source) => parse(source).definitions)) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION || !definition.name.value.endsWith('Connection')) continue;
+    for (const field of definition.fields ?? []) {
+      if (!LAZY_COUNT_FIELDS.includes(field.name.value)) continue;
+      (resolved[definition.name.value] ??= {})[field.name.value] = callIfLazy(field.name.value);
+    }
+  }
+  return resolved;
 }
