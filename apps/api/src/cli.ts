@@ -19,6 +19,7 @@ import { currentJobLease } from './modules/maintenance/job-lease.ts';
 import { PurgeRefusedError, purgeBefore } from './modules/audit-log/audit.retention.ts';
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
+import { forgetEveryDashboard } from './modules/dashboard/dashboard.cache.ts';
 
 /** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
 export interface CliOutput {
@@ -106,6 +107,19 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
       });
     });
 
+  /** A job changed what dashboards count: API processes forget their cached figures, or catch up within the TTL. */
+  async function announceChange(config: Config, databaseDescription: string) {
+    const forgotten = await forgetEveryDashboard(config.redisUrl, databaseDescription).catch((error: unknown) => {
+      output.out(`Could not reach Redis to refresh the dashboards (${(error as Error).message}).`);
+      return false;
+    });
+    if (!forgotten && config.dashboardCache.ttlSeconds > 0) {
+      output.out(
+        `Dashboards show the new figures within ${config.dashboardCache.ttlSeconds} s (DASHBOARD_CACHE_TTL_S).`,
+      );
+    }
+  }
+
   program
     .command('recompute-risk')
     .description("Recompute every active student's risk profile and alerts, in set-based batches")
@@ -132,6 +146,7 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
           `Recomputed ${summary.students.toLocaleString('en-GB')} students with rules ${rules.version} in ${seconds(performance.now() - started)}: ` +
             `${summary.levelChanged} changed level; alerts ${summary.alertsRaised} raised, ${summary.alertsRaisedInBand} moved to a worse band, ${summary.alertsResolved} resolved.`,
         );
+        await announceChange(config, database.description);
       });
     });
 
@@ -174,6 +189,7 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
               ? ' (dry run: nothing changed).'
               : `; recomputed ${summary.studentsRecomputed} students, ${summary.alertsRaised} alerts raised.`),
         );
+        if (!options.dryRun && summary.applied > 0) await announceChange(config, database.description);
         // A file with rejected lines needs someone's attention: say so to scripts and schedulers too.
         if (summary.rejected > 0) process.exitCode = 1;
       });

@@ -65,6 +65,8 @@ const environmentSchema = z.object({
   INTROSPECTION: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   PLAYGROUND: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  DASHBOARD_CACHE_TTL_S: wholeNumber(0, 3_600).default(300),
+  DASHBOARD_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(10_000),
   GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'expected jit or graphql-js' }).default('jit'),
   AUDIT_ARCHIVE_SCHEDULE: z
     .string()
@@ -128,6 +130,12 @@ export interface Config {
   riskRulesFile: string | undefined;
   /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean;
+  dashboardCache: {
+    /** How long a viewer's dashboard figures may be served from the cache; 0 turns the cache off. */
+    ttlSeconds: number;
+    /** Entries kept in the in-process cache (unused with Redis, where entries expire by their TTL). */
+    maxEntries: number;
+  };
   auditArchive: {
     /** When this process runs the audit log's archival (a cron expression); undefined: never, leave it to cron. */
     schedule: string | undefined;
@@ -181,6 +189,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       executor: env.GRAPHQL_EXECUTOR,
     },
     trustProxy: env.TRUST_PROXY === 'true',
+    dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     auditArchive: {
       schedule: env.AUDIT_ARCHIVE_SCHEDULE,
       olderThanDays: env.AUDIT_ARCHIVE_AFTER_DAYS,

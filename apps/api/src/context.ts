@@ -5,13 +5,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { forbidden, unauthenticated } from './graphql/errors.ts';
 import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
+import { createLoaders, type LoaderOptions, type Loaders } from './loaders.ts';
 import { type AuditActor, appendAuditEntry } from './modules/audit-log/audit.writer.ts';
 import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
+import { changesDashboards, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
 
 export interface RequestInfo {
   id: string;
@@ -42,10 +43,20 @@ export interface GraphQLContext {
   setCookie: (cookie: string) => void;
   /** The term coursework is judged on, read once per request. */
   currentTerm: () => Promise<string | null>;
+  /** Viewers' dashboard figures, kept for a while and forgotten when their schools change. */
+  dashboardCache: DashboardCache;
+  /**
+   * Schools whose dashboard figures this request changed (null: every school), from the audit entries it wrote;
+   * their cached figures are forgotten before the response leaves.
+   */
+  changedSchools: Set<number | null>;
 }
 
 export function createContext(
-  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm'> & { now?: Date },
+  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm' | 'changedSchools'> & {
+    now?: Date;
+    loaderOptions?: LoaderOptions;
+  },
 ): GraphQLContext {
   const now = options.now ?? new Date();
   const today = toDateOnly(now);
@@ -59,8 +70,10 @@ export function createContext(
       options.dialect,
       options.viewer,
       options.viewer ?? (options.token?.scopes.includes('audit:read') ? tokenReader(options.token) : null),
+      options.loaderOptions,
     ),
     currentTerm: () => (currentTerm ??= currentTermCode(options.db, today)),
+    changedSchools: new Set(),
   };
 }
 
@@ -161,5 +174,8 @@ export function auditActor(context: GraphQLContext): AuditActor {
     apiTokenId: context.token?.tokenId ?? null,
     requestId: context.request.id,
     ip: context.request.ip,
+    onRecorded: (event) => {
+      if (changesDashboards(event.action)) context.changedSchools.add(event.schoolId);
+    },
   };
 }

@@ -37,17 +37,30 @@ import {
 } from './modules/students/student.repository.ts';
 import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
 
-function byKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
+/** How loaders batch: `batch: false` is the N+1 shape, kept only as the benchmark's naive baseline. */
+export interface LoaderOptions {
+  batch: boolean;
+}
+
+function byKey<Row>(
+  fetch: (keys: readonly number[]) => Promise<Row[]>,
+  keyOf: (row: Row) => number,
+  { batch }: LoaderOptions,
+) {
   return new DataLoader<number, Row | null>(
     async (keys) => {
       const rows = new Map((await fetch(keys)).map((row) => [keyOf(row), row]));
       return keys.map((key) => rows.get(key) ?? null);
     },
-    { maxBatchSize: MAX_BATCH_SIZE },
+    { maxBatchSize: MAX_BATCH_SIZE, batch },
   );
 }
 
-function groupedByKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
+function groupedByKey<Row>(
+  fetch: (keys: readonly number[]) => Promise<Row[]>,
+  keyOf: (row: Row) => number,
+  { batch }: LoaderOptions,
+) {
   return new DataLoader<number, Row[]>(
     async (keys) => {
       const groups = new Map<number, Row[]>();
@@ -58,7 +71,7 @@ function groupedByKey<Row>(fetch: (keys: readonly number[]) => Promise<Row[]>, k
       }
       return keys.map((key) => groups.get(key) ?? []);
     },
-    { maxBatchSize: MAX_BATCH_SIZE },
+    { maxBatchSize: MAX_BATCH_SIZE, batch },
   );
 }
 
@@ -77,6 +90,7 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
   table: Table,
   dateColumn: 'alert_date' | 'created_at',
   scope: ((eb: ExpressionBuilder<Database, Table>) => Expression<SqlBool>) | null,
+  { batch }: LoaderOptions,
 ) {
   const scoped = (ids: readonly number[]) =>
     (db.selectFrom(table) as unknown as SelectQueryBuilder<Database, Table, object>)
@@ -85,6 +99,7 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
   type Row = { id: number; student_id: number } & Record<string, string | number | null>;
   return nestedConnectionLoader({
     db,
+    batch,
     rowsOf: (ids) => scoped(ids).selectAll() as unknown as SelectQueryBuilder<Database, Table, Row>,
     parentColumn: `${table}.student_id`,
     parentOf: (row: Row) => row.student_id,
@@ -107,9 +122,10 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
 }
 
 /** Each student's disclosure record, newest first; one statement for a whole page of students. */
-function disclosuresLoader(db: Kysely<Database>, reader: Viewer) {
+function disclosuresLoader(db: Kysely<Database>, reader: Viewer, { batch }: LoaderOptions) {
   return nestedConnectionLoader({
     db,
+    batch,
     rowsOf: (ids) => disclosuresOf(db, reader, ids),
     parentColumn: 'disclosures.student_id',
     parentOf: (row) => Number(row.student_id),
@@ -137,11 +153,14 @@ export function createLoaders(
   _dialect: EngineDialect,
   viewer: Viewer | null,
   auditReader: Viewer | null = viewer,
+  options: LoaderOptions = { batch: true },
 ) {
+  const { batch } = options;
   const scoped = <Row>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
     byKey<Row & { id: number }>(
       async (ids) => (viewer ? ((await fetch(viewer, ids)) as (Row & { id: number })[]) : []),
       id,
+      options,
     );
 
   return {
@@ -157,16 +176,17 @@ export function createLoaders(
       db.selectFrom('api_tokens').selectAll().where('id', 'in', ids).where(visibleApiTokens(v)).execute(),
     ),
 
-    studentById: byKey((ids) => studentsById(db, ids), id),
-    userById: byKey((ids) => usersById(db, ids), id),
+    studentById: byKey((ids) => studentsById(db, ids), id, options),
+    userById: byKey((ids) => usersById(db, ids), id, options),
     // The people on a case's timeline are read one level deeper than a case's owner; a loader of their own
     // keeps the statement count of a page the same however the two levels' timing falls.
-    timelineUserById: byKey((ids) => usersById(db, ids), id),
-    schoolById: byKey((ids) => schoolsById(db, ids), id),
-    classroomById: byKey((ids) => classroomsById(db, ids), id),
+    timelineUserById: byKey((ids) => usersById(db, ids), id, options),
+    schoolById: byKey((ids) => schoolsById(db, ids), id, options),
+    classroomById: byKey((ids) => classroomsById(db, ids), id, options),
     riskProfileByStudentId: byKey(
       (ids) => riskProfilesByStudentId(db, ids),
       (row) => row.student_id,
+      options,
     ),
     alertsByCaseId: groupedByKey(
       (ids) =>
@@ -179,14 +199,17 @@ export function createLoaders(
           .orderBy('alerts.id')
           .execute(),
       (row) => row.case_id,
+      options,
     ),
     formMastersByClassroomId: groupedByKey(
       (ids) => formMastersOf(db, ids),
       (row) => row.classroom_id,
+      options,
     ),
 
     attendanceByStudentId: nestedConnectionLoader({
       db,
+      batch,
       rowsOf: (ids) => db.selectFrom('attendance_records').selectAll().where('student_id', 'in', ids),
       parentColumn: 'attendance_records.student_id',
       parentOf: (row) => row.student_id,
@@ -195,6 +218,7 @@ export function createLoaders(
     }),
     incidentsByStudentId: nestedConnectionLoader({
       db,
+      batch,
       rowsOf: (ids) => db.selectFrom('behaviour_incidents').selectAll().where('student_id', 'in', ids),
       parentColumn: 'behaviour_incidents.student_id',
       parentOf: (row) => row.student_id,
@@ -205,16 +229,19 @@ export function createLoaders(
       countsOf: (ids) => countByStudent(db, 'behaviour_incidents', ids),
     }),
     /** Null for a reader who may not read the audit log: Student.disclosures is then null. */
-    disclosuresByStudentId: auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader) : null,
-    alertsByStudentId: studentRecordsLoader(db, 'alerts', 'alert_date', viewer ? visibleAlerts(viewer) : null),
+    disclosuresByStudentId:
+      auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader, options) : null,
+    alertsByStudentId: studentRecordsLoader(db, 'alerts', 'alert_date', viewer ? visibleAlerts(viewer) : null, options),
     casesByStudentId: studentRecordsLoader(
       db,
       'intervention_cases',
       'created_at',
       viewer ? visibleCases(viewer) : null,
+      options,
     ),
     timelineByCaseId: nestedConnectionLoader({
       db,
+      batch,
       rowsOf: (ids) => db.selectFrom('case_events').selectAll().where('case_id', 'in', ids),
       parentColumn: 'case_events.case_id',
       parentOf: (row) => row.case_id,

@@ -20,6 +20,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
+import type { LoaderOptions } from './loaders.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { compiledExecutor } from './graphql/compiled-executor.ts';
@@ -30,11 +31,20 @@ import { invalidCredential } from './graphql/errors.ts';
 import { databaseSessionStore, redisSessionStore } from './modules/auth/session-store.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
+import {
+  type DashboardCache,
+  dashboardCacheNamespace,
+  memoryDashboardCache,
+  noDashboardCache,
+  redisDashboardCache,
+} from './modules/dashboard/dashboard.cache.ts';
 
 export interface ServerDependencies {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
+  /** `{ batch: false }` only for the benchmark's naive baseline (the N+1 shape); batched otherwise. */
+  loaderOptions?: LoaderOptions;
 }
 
 /** How long /readyz waits for the database before it answers 503. */
@@ -44,7 +54,7 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** A caller's own request id is kept when it looks like one; anything else gets a fresh id. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
-export async function buildServer({ config, database, logger }: ServerDependencies) {
+export async function buildServer({ config, database, logger, loaderOptions }: ServerDependencies) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -94,6 +104,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
   const sessions = redis ? redisSessionStore(redis, database.db) : databaseSessionStore(database.db);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const dashboardCache = createDashboardCache(config, redis, database, logger);
   if (config.auditArchive.schedule) {
     const { schedule: cron, ...settings } = config.auditArchive;
     const archival = scheduleAuditArchive(database, { cron, ...settings }, logger);
@@ -127,6 +138,7 @@ export async function buildServer({ config, database, logger }: ServerDependenci
       costLimitPlugin(),
       serviceUnavailablePlugin(),
       errorLoggingPlugin(),
+      dashboardInvalidationPlugin(),
     ],
     formatError: (formatted, error) => {
       const cause = unwrapResolverError(error);
@@ -200,6 +212,8 @@ export async function buildServer({ config, database, logger }: ServerDependenci
         token,
         sessions,
         riskRules,
+        dashboardCache,
+        loaderOptions,
         now,
         request: {
           id: request.id,
@@ -317,6 +331,38 @@ function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
       };
     },
   };
+}
+
+/**
+ * A request that changed schools' data forgets their cached dashboards before its response leaves, so the
+ * viewer's next page, on any process, counts the change. (Forgetting inside the transaction would let another
+ * request cache the figures from before the commit.)
+ */
+function dashboardInvalidationPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          if (contextValue.changedSchools.size > 0)
+            await contextValue.dashboardCache.invalidate(contextValue.changedSchools);
+        },
+      };
+    },
+  };
+}
+
+function createDashboardCache(
+  config: Config,
+  redis: Redis | null,
+  database: DatabaseHandle,
+  logger: Logger,
+): DashboardCache {
+  if (config.dashboardCache.ttlSeconds === 0) return noDashboardCache();
+  if (!redis) return memoryDashboardCache(config.dashboardCache);
+  const namespace = dashboardCacheNamespace(database.description);
+  return redisDashboardCache(redis, { ...config.dashboardCache, namespace }, (error) =>
+    logger.warn({ err: error }, 'dashboard cache: Redis did not answer; computing the figures instead'),
+  );
 }
 
 /** Failures that are not deliberate GraphQL errors go to the request's log, which carries its request id. */

@@ -28,6 +28,8 @@ export interface NestedConnectionSpec<TB extends keyof Database, Row extends obj
   keys: SortKey<Row>[];
   /** Per-parent counts, read only when a totalCount is asked for. */
   countsOf: (parentIds: readonly number[]) => Promise<Map<number, number>>;
+  /** False reads each parent on its own: the N+1 shape, kept only as the benchmark's baseline. */
+  batch?: boolean;
 }
 
 interface NestedKey {
@@ -43,7 +45,7 @@ export function nestedConnectionLoader<TB extends keyof Database, Row extends ob
       const byParent = await spec.countsOf(parentIds);
       return parentIds.map((id) => byParent.get(id) ?? 0);
     },
-    { maxBatchSize: MAX_BATCH_SIZE },
+    { maxBatchSize: MAX_BATCH_SIZE, batch: spec.batch ?? true },
   );
   const countOf = (parentId: number) => () => counts.load(parentId);
 
@@ -97,7 +99,11 @@ export function nestedConnectionLoader<TB extends keyof Database, Row extends ob
       }
       return keys.map((key) => results.get(key)!);
     },
-    { cacheKeyFn: (key) => `${key.parentId}:${JSON.stringify(key.args)}`, maxBatchSize: MAX_BATCH_SIZE },
+    {
+      cacheKeyFn: (key) => `${key.parentId}:${JSON.stringify(key.args)}`,
+      maxBatchSize: MAX_BATCH_SIZE,
+      batch: spec.batch ?? true,
+    },
   );
 }
 

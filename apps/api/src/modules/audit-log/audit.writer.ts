@@ -14,6 +14,8 @@ export interface AuditActor {
   apiTokenId: number | null;
   requestId: string | null;
   ip: string | null;
+  /** Told of each entry written, in the transaction: how a request learns which schools it changed. */
+  onRecorded?: (event: AuditEvent) => void;
 }
 
 /** What happened: a typed event per action, so an entry's shape is checked where it is written. */
@@ -229,6 +231,7 @@ export async function appendAuditEntry(
     .values({ ...fields, hash })
     .execute();
   await trx.updateTable('audit_chain_head').set({ seq: fields.seq, hash }).where('id', '=', 1).execute();
+  actor.onRecorded?.(event);
 }
 
 /** An entry of its own, in a transaction of its own: for events that change nothing else (a failed sign-in). */

@@ -1,7 +1,9 @@
 import { CASE_STATUSES, RISK_LEVELS, toTimestamp } from '@pastoral/db';
-import { requireViewer } from '../../context.ts';
+import { type GraphQLContext, requireViewer } from '../../context.ts';
+import type { ConnectionModel } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import type { DashboardCacheView } from './dashboard.cache.ts';
 import {
   countNewAlerts,
   countOpenCasesByStatus,
@@ -10,34 +12,89 @@ import {
   listNewlyAtRisk,
 } from './dashboard.repository.ts';
 
-/** Each figure is computed only when the query asks for it. */
+/** The figures counted together, and cached together so that they agree with each other and with computedAt. */
+interface DashboardFigures {
+  computedAt: string;
+  newAlerts: number;
+  openCasesByStatus: { status: (typeof CASE_STATUSES)[number]; count: number }[];
+  overdueReviews: number;
+  studentsByRiskLevel: { level: (typeof RISK_LEVELS)[number]; count: number }[];
+}
+
+/** Nothing is counted until the query asks for a figure. */
 export interface DashboardModel {
   viewer: Viewer;
-  computedAt: string;
+  figures: () => Promise<DashboardFigures>;
+  cache: () => Promise<DashboardCacheView>;
+}
+
+/** A page of newlyAtRisk with its count, as plain data the cache can hold. */
+interface CachedConnection extends Omit<ConnectionModel, 'totalCount' | 'totalCountIsCapped'> {
+  totalCount: number;
+  totalCountIsCapped: boolean;
 }
 
 const WEEK_MS = 7 * 86_400_000;
 
+async function countFigures(context: GraphQLContext, viewer: Viewer): Promise<DashboardFigures> {
+  const [newAlerts, casesByStatus, overdueReviews, studentsByLevel] = await Promise.all([
+    countNewAlerts(context.db, viewer),
+    countOpenCasesByStatus(context.db, viewer),
+    countOverdueReviews(context.db, viewer, context.today),
+    countStudentsByRiskLevel(context.db, viewer),
+  ]);
+  return {
+    computedAt: toTimestamp(context.now),
+    newAlerts,
+    openCasesByStatus: CASE_STATUSES.filter((status) => status !== 'CLOSED').map((status) => ({
+      status,
+      count: casesByStatus.get(status) ?? 0,
+    })),
+    overdueReviews,
+    studentsByRiskLevel: RISK_LEVELS.map((level, code) => ({ level, count: studentsByLevel.get(code) ?? 0 })),
+  };
+}
+
+const once = <T>(compute: () => Promise<T>) => {
+  let value: Promise<T> | undefined;
+  return () => (value ??= compute());
+};
+
 export const dashboardResolvers: Resolvers = {
   Query: {
-    dashboard: (_parent, _args, context) => ({ viewer: requireViewer(context), computedAt: toTimestamp(context.now) }),
+    dashboard: (_parent, _args, context) => {
+      const viewer = requireViewer(context);
+      const cache = once(() => context.dashboardCache.forViewer(viewer));
+      return {
+        viewer,
+        cache,
+        figures: once(async () => (await cache()).read('figures', () => countFigures(context, viewer))),
+      };
+    },
   },
   Dashboard: {
-    newAlerts: ({ viewer }, _args, context) => countNewAlerts(context.db, viewer),
-    openCasesByStatus: async ({ viewer }, _args, context) => {
-      const counts = await countOpenCasesByStatus(context.db, viewer);
-      return CASE_STATUSES.filter((status) => status !== 'CLOSED').map((status) => ({
-        status,
-        count: counts.get(status) ?? 0,
-      }));
+    newAlerts: async ({ figures }) => (await figures()).newAlerts,
+    openCasesByStatus: async ({ figures }) => (await figures()).openCasesByStatus,
+    overdueReviews: async ({ figures }) => (await figures()).overdueReviews,
+    studentsByRiskLevel: async ({ figures }) => (await figures()).studentsByRiskLevel,
+    computedAt: async ({ figures }) => (await figures()).computedAt,
+    newlyAtRisk: async ({ viewer, cache }, args, context) => {
+      const page = await (
+        await cache()
+      ).read(`newlyAtRisk:${args.first ?? ''}:${args.after ?? ''}`, async (): Promise<CachedConnection> => {
+        const since = toTimestamp(new Date(context.now.getTime() - WEEK_MS));
+        const connection = await listNewlyAtRisk(context.db, viewer, since, args);
+        const [totalCount, totalCountIsCapped] = await Promise.all([
+          connection.totalCount(),
+          connection.totalCountIsCapped(),
+        ]);
+        return { ...connection, totalCount, totalCountIsCapped };
+      });
+      return {
+        ...page,
+        totalCount: async () => page.totalCount,
+        totalCountIsCapped: async () => page.totalCountIsCapped,
+      };
     },
-    overdueReviews: ({ viewer }, _args, context) => countOverdueReviews(context.db, viewer, context.today),
-    studentsByRiskLevel: async ({ viewer }, _args, context) => {
-      const counts = await countStudentsByRiskLevel(context.db, viewer);
-      return RISK_LEVELS.map((level, code) => ({ level, count: counts.get(code) ?? 0 }));
-    },
-    newlyAtRisk: ({ viewer }, args, context) =>
-      listNewlyAtRisk(context.db, viewer, toTimestamp(new Date(context.now.getTime() - WEEK_MS)), args),
-    computedAt: ({ computedAt }) => computedAt,
   },
 };

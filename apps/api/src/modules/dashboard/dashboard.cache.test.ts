@@ -1,0 +1,181 @@
+/**
+ * The dashboard cache: a viewer's second look costs no counting, and no look ever shows figures from before a
+ * change to the viewer's scope, whoever made it and on whichever process.
+ */
+import { testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../logger.ts';
+import { buildServer } from '../../server.ts';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { forgetEveryDashboard, memoryDashboardCache } from './dashboard.cache.ts';
+
+const DASHBOARD = `{ dashboard {
+  newAlerts overdueReviews computedAt openCasesByStatus { status count } studentsByRiskLevel { level count }
+  newlyAtRisk(first: 5) { totalCount nodes { id fullName riskProfile { level } } }
+} }`;
+const NEW_ALERTS = `{ alerts(first: 1, filter: { status: [NEW] }) { nodes { id } } }`;
+const ACKNOWLEDGE = `mutation ($ids: [ID!]!) { acknowledgeAlerts(input: { alertIds: $ids }) { userErrors { message } } }`;
+
+type Dashboard = { dashboard: { newAlerts: number; computedAt: string } };
+
+/** Statements that count something: what the cache saves. */
+const counting = (response: GraphQLResponse) => response.statements.filter((sql) => /count\(/i.test(sql));
+
+describe.each(testEngines())('the dashboard cache on $name', (engine) => {
+  let api: ApiHarness;
+  const cookies: Record<string, string> = {};
+  beforeAll(async () => {
+    api = await startApiHarness(engine);
+    for (const account of [
+      'district.admin@pastoral.example',
+      'school.admin@s01.pastoral.example',
+      'pastoral.lead@s01.pastoral.example',
+      'form.master@s02.pastoral.example',
+    ]) {
+      cookies[account] = await api.signIn(account);
+    }
+  });
+  afterAll(() => api?.close());
+
+  const dashboardOf = (account: string) => api.graphql<Dashboard>(DASHBOARD, {}, cookies[account]);
+
+  async function acknowledgeOneNewAlert(as: string) {
+    const alert = await api.graphql<{ alerts: { nodes: { id: string }[] } }>(NEW_ALERTS, {}, cookies[as]);
+    const id = alert.body.data!.alerts.nodes[0]!.id;
+    const result = await api.graphql(ACKNOWLEDGE, { ids: [id] }, cookies[as]);
+    expect(result.body).toEqual({ data: { acknowledgeAlerts: { userErrors: [] } } });
+  }
+
+  it("serves a viewer's second look from the cache, without counting again", async () => {
+    const first = await dashboardOf('district.admin@pastoral.example');
+    const second = await dashboardOf('district.admin@pastoral.example');
+    expect(counting(first).length).toBeGreaterThanOrEqual(5);
+    expect(counting(second)).toEqual([]);
+    expect(second.body).toEqual(first.body);
+  });
+
+  it('counts a change the viewer makes on their very next look', async () => {
+    const before = await dashboardOf('pastoral.lead@s01.pastoral.example');
+    await dashboardOf('pastoral.lead@s01.pastoral.example');
+    await acknowledgeOneNewAlert('pastoral.lead@s01.pastoral.example');
+    const after = await dashboardOf('pastoral.lead@s01.pastoral.example');
+    expect(after.body.data!.dashboard.newAlerts).toBe(before.body.data!.dashboard.newAlerts - 1);
+    expect(counting(after).length).toBeGreaterThan(0);
+  });
+
+  it("counts someone else's change to the viewer's school, and keeps other schools' figures cached", async () => {
+    const district = await dashboardOf('district.admin@pastoral.example');
+    const school = await dashboardOf('school.admin@s01.pastoral.example');
+    const otherSchool = await dashboardOf('form.master@s02.pastoral.example');
+    // Signing in writes an audit entry but changes no figure.
+    await api.signIn('form.master@s01.pastoral.example');
+    expect(counting(await dashboardOf('school.admin@s01.pastoral.example'))).toEqual([]);
+
+    await acknowledgeOneNewAlert('pastoral.lead@s01.pastoral.example');
+
+    const districtAfter = await dashboardOf('district.admin@pastoral.example');
+    const schoolAfter = await dashboardOf('school.admin@s01.pastoral.example');
+    const otherSchoolAfter = await dashboardOf('form.master@s02.pastoral.example');
+    expect(districtAfter.body.data!.dashboard.newAlerts).toBe(district.body.data!.dashboard.newAlerts - 1);
+    expect(schoolAfter.body.data!.dashboard.newAlerts).toBe(school.body.data!.dashboard.newAlerts - 1);
+    expect(counting(otherSchoolAfter)).toEqual([]);
+    expect(otherSchoolAfter.body).toEqual(otherSchool.body);
+  });
+});
+
+const redisUrl = process.env.TEST_REDIS_URL;
+
+describe.runIf(redisUrl)('the dashboard cache in Redis', () => {
+  let api: ApiHarness;
+  let other: Awaited<ReturnType<typeof buildServer>>;
+  beforeAll(async () => {
+    api = await startApiHarness(testEngines()[0]!, { environment: { REDIS_URL: redisUrl! } });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: redisUrl! });
+    other = await buildServer({ config, database: api.database.handle, logger: createLogger(config) });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await api?.close();
+  });
+
+  it("shares entries between processes, and a change on one process invalidates the other's", async () => {
+    const admin = await api.signIn('district.admin@pastoral.example');
+    const lead = await api.signIn('pastoral.lead@s01.pastoral.example');
+    const before = await api.graphql<Dashboard>(DASHBOARD, {}, admin);
+    const onOther = await other.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', cookie: admin },
+      payload: JSON.stringify({ query: DASHBOARD }),
+    });
+    // The other process found the figures the first one cached: the same computedAt.
+    expect(onOther.json()).toEqual(before.body);
+
+    const alert = await api.graphql<{ alerts: { nodes: { id: string }[] } }>(NEW_ALERTS, {}, lead);
+    const acknowledged = await other.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', cookie: lead },
+      payload: JSON.stringify({ query: ACKNOWLEDGE, variables: { ids: [alert.body.data!.alerts.nodes[0]!.id] } }),
+    });
+    expect(acknowledged.json()).toEqual({ data: { acknowledgeAlerts: { userErrors: [] } } });
+
+    const after = await api.graphql<Dashboard>(DASHBOARD, {}, admin);
+    expect(after.body.data!.dashboard.newAlerts).toBe(before.body.data!.dashboard.newAlerts - 1);
+  });
+
+  it('is forgotten whole by a command-line job that changed data outside any request', async () => {
+    const admin = await api.signIn('school.admin@s01.pastoral.example');
+    await api.graphql(DASHBOARD, {}, admin);
+    expect(counting(await api.graphql(DASHBOARD, {}, admin))).toEqual([]);
+    expect(await forgetEveryDashboard(redisUrl, api.database.handle.description)).toBe(true);
+    expect(counting(await api.graphql(DASHBOARD, {}, admin)).length).toBeGreaterThan(0);
+    // Without Redis there is nothing to tell: the caller says the figures catch up within the TTL.
+    expect(await forgetEveryDashboard(undefined, api.database.handle.description)).toBe(false);
+  });
+});
+
+describe('the in-process cache', () => {
+  const viewer = (id: number, schoolId: number | null) =>
+    ({ user: { id }, role: 'SCHOOL_ADMIN', schoolId, classroomIds: [] }) as unknown as Viewer;
+
+  it('expires entries after the TTL and drops the least recently used past its size', async () => {
+    vi.useFakeTimers();
+    try {
+      const cache = memoryDashboardCache({ ttlSeconds: 300, maxEntries: 2 });
+      let computed = 0;
+      const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
+      expect(await read(viewer(1, 1))).toBe(1);
+      expect(await read(viewer(1, 1))).toBe(1);
+      vi.advanceTimersByTime(299_000);
+      expect(await read(viewer(1, 1))).toBe(1);
+      vi.advanceTimersByTime(2_000);
+      expect(await read(viewer(1, 1))).toBe(2);
+
+      expect(await read(viewer(2, 1))).toBe(3);
+      expect(await read(viewer(1, 1))).toBe(2);
+      // Viewer 2 is now the least recently used of two: a third viewer pushes it out.
+      expect(await read(viewer(3, 1))).toBe(4);
+      expect(await read(viewer(1, 1))).toBe(2);
+      expect(await read(viewer(2, 1))).toBe(5);
+      expect(cache.stats()).toEqual({ hits: 4, misses: 5, invalidations: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("forgets a school's figures and the district's on a change there, and no other school's", async () => {
+    const cache = memoryDashboardCache({ ttlSeconds: 300, maxEntries: 100 });
+    let computed = 0;
+    const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
+    const [school1, school2, district] = [viewer(1, 1), viewer(2, 2), viewer(3, null)];
+    expect([await read(school1), await read(school2), await read(district)]).toEqual([1, 2, 3]);
+    await cache.invalidate([1]);
+    expect([await read(school1), await read(school2), await read(district)]).toEqual([4, 2, 5]);
+    // A change of no one school (null) reaches everyone.
+    await cache.invalidate([null]);
+    expect([await read(school1), await read(school2), await read(district)]).toEqual([6, 7, 8]);
+  });
+});
