@@ -33,7 +33,7 @@ export function columnTypes(db: Kysely<any>) {
   };
 }
 
-async function indexExists(db: Kysely<any>, table: string, name: string): Promise<boolean> {
+export async function indexExists(db: Kysely<any>, table: string, name: string): Promise<boolean> {
   if (isMysql(db)) {
     const { rows } = await sql<{ n: number }>`
       select count(*) as n from information_schema.statistics

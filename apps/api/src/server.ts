@@ -196,7 +196,7 @@ export async function buildServer({ config, database, logger, loaderOptions }: S
       }
       const viewer =
         sessionId && !token
-          ? await viewerForSession(database.db, sessions, sessionId, now).catch((error: unknown) => {
+          ? await viewerForSession(sessions, sessionId, now).catch((error: unknown) => {
               if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
               throw error;
             })

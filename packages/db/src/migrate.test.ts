@@ -43,9 +43,10 @@ for (const engine of testEngines()) {
       expect(oneDown.results.length).toBe(down.results.length);
       const lastStep = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, 1);
       expect(lastStep.results).toHaveLength(1);
-      // The last migration only rebuilt the audit indexes with an id tie-breaker: reverting it takes that off.
-      const indexes = await database.handle.dialect.listIndexes('audit_log');
-      expect(indexes.find((i) => i.name === 'audit_log_user_time_idx')?.columns).toEqual(['user_id', 'occurred_at']);
+      // The last migration only added the students' (school_id, is_active) index: reverting it takes that off.
+      const indexes = await database.handle.dialect.listIndexes('students');
+      expect(indexes.map((i) => i.name)).not.toContain('students_school_active_idx');
+      expect(indexes.map((i) => i.name)).toContain('students_classroom_active_idx');
       expect(await tableNames(database)).toContain('job_leases');
       expect(await tableNames(database)).toContain('sessions');
       await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);

@@ -51,7 +51,7 @@ export const authResolvers: Resolvers = {
       }
       context.setCookie(sessionCookie(context.config, result.sessionId, SESSION_ABSOLUTE_MS / 1000));
       return {
-        viewer: await viewerForSession(context.db, context.sessions, result.sessionId, context.now),
+        viewer: await viewerForSession(context.sessions, result.sessionId, context.now),
         userErrors: [],
       };
     },

@@ -6,7 +6,9 @@ import { type Database, fromTimestamp, type User } from '@pastoral/db';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
+  classroomIdsOfUsers,
   deleteSession,
+  parseClassroomIds,
   findSessionWithUser,
   insertSession,
   type NewSession,
@@ -25,7 +27,11 @@ export interface SessionStore {
   /** Stores a new session; `db` is the sign-in's transaction, for a store that lives in the database. */
   create(session: NewSession, db: Kysely<Database>): Promise<void>;
   /** A live session (not past its absolute end, active since `idleSince`) and its active user. */
-  findWithUser(idHash: string, idleSince: string, now: string): Promise<{ session: StoredSession; user: User } | null>;
+  findWithUser(
+    idHash: string,
+    idleSince: string,
+    now: string,
+  ): Promise<{ session: StoredSession; user: User; classroomIds: number[] } | null>;
   touch(idHash: string, now: string, idleMs: number): Promise<void>;
   /** Ends a session; `db` is the sign-out's transaction. Returns whether there was one. */
   delete(idHash: string, db: Kysely<Database>): Promise<boolean>;
@@ -66,13 +72,20 @@ export function redisSessionStore(redis: Redis, db: Kysely<Database>): SessionSt
     async findWithUser(idHash, idleSince, now) {
       const [userId, lastSeenAt, expiresAt] = await redis.hmget(key(idHash), 'userId', 'lastSeenAt', 'expiresAt');
       if (!userId || !lastSeenAt || !expiresAt || expiresAt <= now || lastSeenAt <= idleSince) return null;
-      const user = await db
+      const row = await db
         .selectFrom('users')
         .selectAll()
+        .select(classroomIdsOfUsers.as('classroom_ids'))
         .where('id', '=', Number(userId))
         .where('is_active', '=', 1)
         .executeTakeFirst();
-      return user ? { session: { idHash, userId: user.id, lastSeenAt, expiresAt }, user } : null;
+      if (!row) return null;
+      const { classroom_ids, ...user } = row;
+      return {
+        session: { idHash, userId: user.id, lastSeenAt, expiresAt },
+        user,
+        classroomIds: parseClassroomIds(classroom_ids),
+      };
     },
     async touch(idHash, now, idleMs) {
       // The key lives until the idle limit from now, never past the absolute end.

@@ -1,5 +1,22 @@
 import type { Database } from '@pastoral/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * A user's classrooms as one column of the user's own row ("3,7"), so that reading who is signed in stays one
+ * statement: as a second statement it was a round trip on every request of every form master.
+ */
+export const classroomIdsOfUsers = sql<
+  string | null
+>`(select group_concat(classroom_assignments.classroom_id) from classroom_assignments where classroom_assignments.user_id = users.id)`;
+
+/** The classroom ids of `classroomIdsOfUsers`, in ascending order. */
+export function parseClassroomIds(column: unknown): number[] {
+  if (column === null || column === undefined) return [];
+  return String(column)
+    .split(',')
+    .map(Number)
+    .sort((a, b) => a - b);
+}
 
 export interface NewSession {
   idHash: string;
@@ -25,7 +42,10 @@ export async function insertSession(db: Kysely<Database>, session: NewSession): 
     .execute();
 }
 
-/** A live session and its active user, in one statement: the first thing every signed-in request needs. */
+/**
+ * A live session, its active user and their classrooms, in one statement: the first thing every signed-in
+ * request needs.
+ */
 export async function findSessionWithUser(db: Kysely<Database>, idHash: string, idleSince: string, now: string) {
   const row = await db
     .selectFrom('sessions')
@@ -35,6 +55,7 @@ export async function findSessionWithUser(db: Kysely<Database>, idHash: string, 
       'sessions.id_hash as session_id_hash',
       'sessions.last_seen_at as session_last_seen_at',
       'sessions.expires_at as session_expires_at',
+      classroomIdsOfUsers.as('classroom_ids'),
     ])
     .where('sessions.id_hash', '=', idHash)
     .where('sessions.expires_at', '>', now)
@@ -42,9 +63,10 @@ export async function findSessionWithUser(db: Kysely<Database>, idHash: string, 
     .where('users.is_active', '=', 1)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { session_id_hash, session_last_seen_at, session_expires_at, ...user } = row;
+  const { session_id_hash, session_last_seen_at, session_expires_at, classroom_ids, ...user } = row;
   return {
     user,
+    classroomIds: parseClassroomIds(classroom_ids),
     session: {
       idHash: session_id_hash,
       userId: user.id,
@@ -61,14 +83,4 @@ export async function touchSession(db: Kysely<Database>, idHash: string, now: st
 export async function deleteSession(db: Kysely<Database>, idHash: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-export async function classroomIdsOfUser(db: Kysely<Database>, userId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('classroom_assignments')
-    .select('classroom_id')
-    .where('user_id', '=', userId)
-    .orderBy('classroom_id')
-    .execute();
-  return rows.map((row) => row.classroom_id);
 }

@@ -3,10 +3,8 @@
  * ending after 30 minutes idle or 12 hours in all. The last-seen time is written at most once a minute.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type Database, fromTimestamp, type Role, toTimestamp } from '@pastoral/db';
-import type { Kysely } from 'kysely';
+import { fromTimestamp, type Role, toTimestamp } from '@pastoral/db';
 import type { Config } from '../../config.ts';
-import { classroomIdsOfUser } from './session.repository.ts';
 import type { SessionStore } from './session-store.ts';
 import type { Viewer } from './viewer.ts';
 
@@ -53,12 +51,7 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 /** The viewer a session id belongs to, or null when it is unknown, expired or idle too long. */
-export async function viewerForSession(
-  db: Kysely<Database>,
-  sessions: SessionStore,
-  sessionId: string,
-  now: Date,
-): Promise<Viewer | null> {
+export async function viewerForSession(sessions: SessionStore, sessionId: string, now: Date): Promise<Viewer | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return null;
   const idHash = hashSessionId(sessionId);
   const found = await sessions.findWithUser(
@@ -67,7 +60,7 @@ export async function viewerForSession(
     toTimestamp(now),
   );
   if (!found) return null;
-  const { user, session } = found;
+  const { user, session, classroomIds } = found;
   if (now.getTime() - fromTimestamp(session.lastSeenAt).getTime() >= SESSION_TOUCH_INTERVAL_MS) {
     await sessions.touch(idHash, toTimestamp(now), SESSION_IDLE_MS);
   }
@@ -77,7 +70,7 @@ export async function viewerForSession(
     user,
     role: user.role as Role,
     schoolId: user.school_id,
-    classroomIds: user.role === 'FORM_MASTER' ? await classroomIdsOfUser(db, user.id) : [],
+    classroomIds: user.role === 'FORM_MASTER' ? classroomIds : [],
     canViewRestricted: user.can_view_restricted === 1,
     session: { idHash, expiresAt: toTimestamp(new Date(expiresAt)) },
   };

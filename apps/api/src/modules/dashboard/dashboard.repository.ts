@@ -7,69 +7,142 @@ import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from '../cases/case.policy.ts';
 import { NOTHING, visibleStudents } from '../students/student.policy.ts';
 
-/** A form master's dashboard is about their own work; everyone else's about all they can see. */
-const ownAlerts = (viewer: Viewer) => (eb: ExpressionBuilder<Database, 'alerts'>) =>
-  viewer.role === 'FORM_MASTER' ? eb('alerts.assigned_to', '=', viewer.user.id) : visibleAlerts(viewer)(eb);
+/**
+ * What a dashboard counts over. A form master's is about their own work and classes. Everyone else's covers
+ * whole schools, and names them: for district staff, every school. With `school_id IN (1, …, 50)` MariaDB
+ * reads the (school_id, …) indexes one school's range at a time; without it a district-wide count read every
+ * row of the table (200,000 alerts, 100,000 cases, 50,000 students with their risk profiles: 66 ms for the
+ * district's dashboard, measured on the district seed). The visibility scopes still apply on top.
+ */
+export type DashboardScope = { viewer: Viewer; schoolIds: number[] | null };
 
-const ownCases = (viewer: Viewer) => (eb: ExpressionBuilder<Database, 'intervention_cases'>) =>
-  viewer.role === 'FORM_MASTER' ? eb('intervention_cases.assigned_to', '=', viewer.user.id) : visibleCases(viewer)(eb);
+export async function dashboardScope(db: Kysely<Database>, viewer: Viewer): Promise<DashboardScope> {
+  if (viewer.role === 'FORM_MASTER') return { viewer, schoolIds: null };
+  if (viewer.role !== 'DISTRICT_ADMIN') return { viewer, schoolIds: viewer.schoolId === null ? [] : [viewer.schoolId] };
+  const schools = await db.selectFrom('schools').select('id').orderBy('id').execute();
+  return { viewer, schoolIds: schools.map((school) => school.id) };
+}
 
-/** A form master's classes; everyone else's visible students. */
+const inSchools = (column: string, schoolIds: number[]): Expression<SqlBool> =>
+  schoolIds.length === 0 ? NOTHING : sql<SqlBool>`${sql.ref(column)} in (${sql.join(schoolIds)})`;
+
+const ownAlerts =
+  ({ viewer, schoolIds }: DashboardScope) =>
+  (eb: ExpressionBuilder<Database, 'alerts'>) =>
+    schoolIds === null
+      ? eb('alerts.assigned_to', '=', viewer.user.id)
+      : eb.and([visibleAlerts(viewer)(eb), inSchools('alerts.school_id', schoolIds)]);
+
+const ownCases =
+  ({ viewer, schoolIds }: DashboardScope) =>
+  (eb: ExpressionBuilder<Database, 'intervention_cases'>) =>
+    schoolIds === null
+      ? eb('intervention_cases.assigned_to', '=', viewer.user.id)
+      : eb.and([visibleCases(viewer)(eb), inSchools('intervention_cases.school_id', schoolIds)]);
+
+/** A form master's classes; everyone else's visible students of the scope's schools. */
 const ownStudents =
-  (viewer: Viewer) =>
+  ({ viewer, schoolIds }: DashboardScope) =>
   (eb: ExpressionBuilder<Database, 'students'>): Expression<SqlBool> => {
-    if (viewer.role !== 'FORM_MASTER') return visibleStudents(viewer)(eb);
+    if (schoolIds !== null) return eb.and([visibleStudents(viewer)(eb), inSchools('students.school_id', schoolIds)]);
     return viewer.classroomIds.length === 0 ? NOTHING : eb('students.classroom_id', 'in', viewer.classroomIds);
   };
 
-export async function countNewAlerts(db: Kysely<Database>, viewer: Viewer): Promise<number> {
+/** The open statuses, named: `IN (…)` reads the (school_id, status, …) indexes as ranges, `!= 'CLOSED'` did not. */
+const OPEN_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
+
+export async function countNewAlerts(db: Kysely<Database>, scope: DashboardScope): Promise<number> {
   const row = await db
     .selectFrom('alerts')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where('alerts.status', '=', 'NEW')
-    .where(ownAlerts(viewer))
+    .where(ownAlerts(scope))
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
 
-export async function countOpenCasesByStatus(db: Kysely<Database>, viewer: Viewer): Promise<Map<string, number>> {
+export async function countOpenCasesByStatus(
+  db: Kysely<Database>,
+  scope: DashboardScope,
+): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('intervention_cases')
     .select(['intervention_cases.status', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('intervention_cases.status', '!=', 'CLOSED')
-    .where(ownCases(viewer))
+    .where('intervention_cases.status', 'in', OPEN_STATUSES)
+    .where(ownCases(scope))
     .groupBy('intervention_cases.status')
     .execute();
   return new Map(rows.map((row) => [row.status, Number(row.count)]));
 }
 
-export async function countOverdueReviews(db: Kysely<Database>, viewer: Viewer, today: string): Promise<number> {
+export async function countOverdueReviews(db: Kysely<Database>, scope: DashboardScope, today: string): Promise<number> {
   const row = await db
     .selectFrom('intervention_cases')
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('intervention_cases.status', 'in', ['OPEN', 'IN_PROGRESS', 'MONITORING'])
+    .where('intervention_cases.status', 'in', OPEN_STATUSES)
     .where('intervention_cases.next_review_at', '<', today)
-    .where(ownCases(viewer))
+    .where(ownCases(scope))
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
 
-export async function countStudentsByRiskLevel(db: Kysely<Database>, viewer: Viewer): Promise<Map<number, number>> {
-  const level = sql<number>`coalesce(risk_profiles.level, 0)`;
-  const rows = await db
-    .selectFrom('students')
-    .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
-    .select([level.as('level'), (eb) => eb.fn.countAll<number>().as('count')])
-    .where('students.is_active', '=', 1)
-    .where(ownStudents(viewer))
-    .groupBy(level)
-    .execute();
-  return new Map(rows.map((row) => [Number(row.level), Number(row.count)]));
+/**
+ * Active students by risk level (0 for a student without a profile). For a form master's classes, one join.
+ * For whole schools the join read every student and profile (39 ms for the district), so it is three counts,
+ * each from an index alone: profiles by level, the inactive students' profiles by level (few), and active
+ * students; level k ≥ 1 is the first less the second, level 0 what is left of the active students.
+ */
+export async function countStudentsByRiskLevel(
+  db: Kysely<Database>,
+  scope: DashboardScope,
+): Promise<Map<number, number>> {
+  const byLevel = (rows: { level: number | string; count: number | string | bigint }[]) =>
+    new Map(rows.map((row) => [Number(row.level), Number(row.count)]));
+  if (scope.schoolIds === null) {
+    const level = sql<number>`coalesce(risk_profiles.level, 0)`;
+    const rows = await db
+      .selectFrom('students')
+      .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+      .select([level.as('level'), (eb) => eb.fn.countAll<number>().as('count')])
+      .where('students.is_active', '=', 1)
+      .where(ownStudents(scope))
+      .groupBy(level)
+      .execute();
+    return byLevel(rows);
+  }
+  const [profiles, inactive, active] = await Promise.all([
+    db
+      .selectFrom('risk_profiles')
+      .select(['risk_profiles.level', (eb) => eb.fn.countAll<number>().as('count')])
+      .where(inSchools('risk_profiles.school_id', scope.schoolIds))
+      .groupBy('risk_profiles.level')
+      .execute(),
+    db
+      .selectFrom('students')
+      .innerJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+      .select(['risk_profiles.level', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('students.is_active', '=', 0)
+      .where(ownStudents(scope))
+      .groupBy('risk_profiles.level')
+      .execute(),
+    db
+      .selectFrom('students')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('students.is_active', '=', 1)
+      .where(ownStudents(scope))
+      .executeTakeFirstOrThrow(),
+  ]);
+  const counts = byLevel(profiles);
+  for (const [level, count] of byLevel(inactive)) counts.set(level, (counts.get(level) ?? 0) - count);
+  let leveled = 0;
+  for (const [level, count] of counts) if (level !== 0) leveled += count;
+  counts.set(0, Number(active.count) - leveled);
+  return counts;
 }
 
 export async function listNewlyAtRisk(
   db: Kysely<Database>,
-  viewer: Viewer,
+  scope: DashboardScope,
   since: string,
   args: PageArgs,
 ): Promise<ConnectionModel> {
@@ -78,7 +151,9 @@ export async function listNewlyAtRisk(
     .innerJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
     .where('students.is_active', '=', 1)
     .where('risk_profiles.worsened_at', '>=', since)
-    .where(ownStudents(viewer));
+    .where(ownStudents(scope))
+    // The profiles' (school_id, worsened_at) index reads only the week's changes.
+    .$if(scope.schoolIds !== null, (query) => query.where(inSchools('risk_profiles.school_id', scope.schoolIds!)));
   type Row = Student & { worsened_at: string };
   const keys: SortKey<Row>[] = [
     { expression: sql.ref('risk_profiles.worsened_at'), direction: 'desc', value: (row) => row.worsened_at },

@@ -9,6 +9,8 @@ import {
   countOpenCasesByStatus,
   countOverdueReviews,
   countStudentsByRiskLevel,
+  type DashboardScope,
+  dashboardScope,
   listNewlyAtRisk,
 } from './dashboard.repository.ts';
 
@@ -24,6 +26,8 @@ interface DashboardFigures {
 /** Nothing is counted until the query asks for a figure. */
 export interface DashboardModel {
   viewer: Viewer;
+  /** What the figures count over, read only when one must be counted. */
+  scope: () => Promise<DashboardScope>;
   figures: () => Promise<DashboardFigures>;
   cache: () => Promise<DashboardCacheView>;
 }
@@ -36,12 +40,12 @@ interface CachedConnection extends Omit<ConnectionModel, 'totalCount' | 'totalCo
 
 const WEEK_MS = 7 * 86_400_000;
 
-async function countFigures(context: GraphQLContext, viewer: Viewer): Promise<DashboardFigures> {
+async function countFigures(context: GraphQLContext, scope: DashboardScope): Promise<DashboardFigures> {
   const [newAlerts, casesByStatus, overdueReviews, studentsByLevel] = await Promise.all([
-    countNewAlerts(context.db, viewer),
-    countOpenCasesByStatus(context.db, viewer),
-    countOverdueReviews(context.db, viewer, context.today),
-    countStudentsByRiskLevel(context.db, viewer),
+    countNewAlerts(context.db, scope),
+    countOpenCasesByStatus(context.db, scope),
+    countOverdueReviews(context.db, scope, context.today),
+    countStudentsByRiskLevel(context.db, scope),
   ]);
   return {
     computedAt: toTimestamp(context.now),
@@ -65,10 +69,12 @@ export const dashboardResolvers: Resolvers = {
     dashboard: (_parent, _args, context) => {
       const viewer = requireViewer(context);
       const cache = once(() => context.dashboardCache.forViewer(viewer));
+      const scope = once(() => dashboardScope(context.db, viewer));
       return {
         viewer,
+        scope,
         cache,
-        figures: once(async () => (await cache()).read('figures', () => countFigures(context, viewer))),
+        figures: once(async () => (await cache()).read('figures', async () => countFigures(context, await scope()))),
       };
     },
   },
@@ -78,12 +84,12 @@ export const dashboardResolvers: Resolvers = {
     overdueReviews: async ({ figures }) => (await figures()).overdueReviews,
     studentsByRiskLevel: async ({ figures }) => (await figures()).studentsByRiskLevel,
     computedAt: async ({ figures }) => (await figures()).computedAt,
-    newlyAtRisk: async ({ viewer, cache }, args, context) => {
+    newlyAtRisk: async ({ scope, cache }, args, context) => {
       const page = await (
         await cache()
       ).read(`newlyAtRisk:${args.first ?? ''}:${args.after ?? ''}`, async (): Promise<CachedConnection> => {
         const since = toTimestamp(new Date(context.now.getTime() - WEEK_MS));
-        const connection = await listNewlyAtRisk(context.db, viewer, since, args);
+        const connection = await listNewlyAtRisk(context.db, await scope(), since, args);
         const [totalCount, totalCountIsCapped] = await Promise.all([
           connection.totalCount(),
           connection.totalCountIsCapped(),

@@ -24,17 +24,17 @@ export function visibleStudents(viewer: Viewer) {
     if (seesWholeSchool(viewer)) {
       return viewer.schoolId === null ? NOTHING : eb('students.school_id', '=', viewer.schoolId);
     }
-    const assigned = [
-      eb(
-        'students.id',
-        'in',
-        eb.selectFrom('intervention_cases').select('student_id').where('assigned_to', '=', viewer.user.id),
-      ),
-      eb('students.id', 'in', eb.selectFrom('alerts').select('student_id').where('assigned_to', '=', viewer.user.id)),
+    // One set of ids, read once and then each student looked up by key. As an OR of the three conditions,
+    // MariaDB read every student of the district (50,000 rows, 16 ms) to test each; the derived table inside
+    // IN is what makes it materialise the set rather than run a subquery per student.
+    const ids = [
+      sql`select intervention_cases.student_id as id from intervention_cases where intervention_cases.assigned_to = ${viewer.user.id}`,
+      sql`select alerts.student_id from alerts where alerts.assigned_to = ${viewer.user.id}`,
     ];
-    return eb.or(
-      viewer.classroomIds.length > 0 ? [eb('students.classroom_id', 'in', viewer.classroomIds), ...assigned] : assigned,
-    );
+    if (viewer.classroomIds.length > 0) {
+      ids.unshift(sql`select own.id from students as own where own.classroom_id in (${sql.join(viewer.classroomIds)})`);
+    }
+    return sql<SqlBool>`${sql.ref('students.id')} in (select visible.id from (${sql.join(ids, sql` union `)}) as visible)`;
   };
 }
 
