@@ -11,10 +11,9 @@ import { openDatabase } from '../src/database.ts';
 import { toGlobalId } from '../src/graphql/relay.ts';
 import { buildServer } from '../src/server.ts';
 import { ENTRY_COLUMNS } from './audit-tables.ts';
-import { type LatencySummary, timeEach } from './measure.ts';
+import { type LatencySummary, signIn, timeEach } from './measure.ts';
 
 const DAY_MS = 86_400_000;
-const SEED_PASSWORD = 'pastoral-demo';
 const WARM_UP_REQUESTS = 20;
 export const TIMED_REQUESTS = 200;
 /** What the API's default page covers: the last 30 days of the live log. */
@@ -247,20 +246,6 @@ async function schoolOf(raw: Connection, email: string): Promise<number | null> 
   const [rows] = await raw.promise().query<RowDataPacket[]>('select school_id from users where email = ?', [email]);
   if (!rows[0]) throw new Error(`no user ${email}: is the district profile seeded?`);
   return rows[0].school_id as number | null;
-}
-
-async function signIn(endpoint: string, email: string): Promise<string> {
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',
-      variables: { input: { email, password: SEED_PASSWORD } },
-    }),
-  });
-  const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-  if (!cookie) throw new Error(`sign-in as ${email} failed: ${await response.text()}`);
-  return cookie;
 }
 
 function readPage(endpoint: string, cookie: string, variables: PageCase['variables']): Promise<AuditPage> {

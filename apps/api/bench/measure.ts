@@ -67,9 +67,14 @@ export async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
  * big numbers as strings), so rows cost the same to decode: the baselines' side of a comparison.
  */
 export function openRawConnection(url: string): Connection {
+  return createConnection(rawConnectionOptions(url));
+}
+
+/** The bare driver's options for `url`, as `openRawConnection` and the ceiling's pool use them. */
+export function rawConnectionOptions(url: string) {
   const target = parseDatabaseUrl(url);
   if (target.engine !== 'mysql') throw new Error('the raw baselines need a mysql:// URL');
-  return createConnection({
+  return {
     host: target.host,
     port: target.port,
     user: target.user,
@@ -80,7 +85,25 @@ export function openRawConnection(url: string): Connection {
     decimalNumbers: true,
     supportBigNumbers: true,
     charset: 'UTF8MB4_UNICODE_520_CI',
+  };
+}
+
+/** The seeded staff's password. */
+export const SEED_PASSWORD = 'pastoral-demo';
+
+/** Signs in through the API's GraphQL endpoint and returns the session cookie to send back. */
+export async function signIn(endpoint: string, email: string): Promise<string> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',
+      variables: { input: { email, password: SEED_PASSWORD } },
+    }),
   });
+  const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+  if (!cookie) throw new Error(`sign-in as ${email} failed: ${await response.text()}`);
+  return cookie;
 }
 
 /** Streams a query's rows from the server one at a time and drops them: reading without any work per row. */

@@ -22,13 +22,15 @@ import { migrationsFolder } from '../src/database.ts';
 import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
 import { auditMarkdown, benchAudit } from './audit.ts';
+import { openRawConnection } from './measure.ts';
+import { benchOperations, operationsMarkdown } from './operations.ts';
 
 const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const resultsDir = new URL('../../../bench/', import.meta.url);
 const AS_OF = new Date();
 const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== 'audit') {
-  throw new Error(`BENCH_ONLY takes "audit" (or nothing, for every benchmark); got "${only}"`);
+if (only !== undefined && only !== 'audit' && only !== 'operations') {
+  throw new Error(`BENCH_ONLY takes "operations" or "audit" (or nothing, for every benchmark); got "${only}"`);
 }
 
 interface SeedRun {
@@ -110,6 +112,22 @@ function writeResults(directory: URL, lines: string[], results: object) {
   );
 }
 
+/** BENCH_ONLY=operations: the main operations alone, on the database a full run seeded, into bench/tmp/. */
+async function benchOperationsOnly() {
+  const url = withDatabase(serverUrl, 'pastoral_bench');
+  const raw = openRawConnection(url);
+  try {
+    const operations = await benchOperations({ url, raw });
+    const machine = await describeMachine();
+    writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...operationsMarkdown(operations, machine.cores)], {
+      machine,
+      operations,
+    });
+  } finally {
+    raw.end();
+  }
+}
+
 /** BENCH_ONLY=audit: the audit benchmarks alone, on the database a full run seeded, to iterate on them quickly. */
 async function benchAuditOnly() {
   process.stderr.write(
@@ -135,6 +153,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 async function main() {
   process.stderr.write(`benchmarking against ${redact(serverUrl)}\n`);
   if (only === 'audit') return benchAuditOnly();
+  if (only === 'operations') return benchOperationsOnly();
   const baseline = await seedRun('pastoral_bench_insert', 'insert');
   const measured = await seedRun('pastoral_bench', 'auto');
   // The seed baseline's database holds the same data as the measured one: the audit benchmark's one-transaction

@@ -6,25 +6,11 @@
  * write happened) is set aside. An operation the web app gains without a step here fails the test.
  */
 import { testEngines } from '@pastoral/db/testing';
-import { type DocumentNode, Kind, type OperationDefinitionNode, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as webDocuments from '../../../web/src/gql/graphql.ts';
 import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../testing/api-harness.ts';
+import { WEB_OPERATIONS, webOperation } from '../testing/web-operations.ts';
 import { compiledExecutor } from './compiled-executor.ts';
 import { buildSchema } from './schema.ts';
-
-/** The web app's operations by name, as it sends them. */
-const WEB_OPERATIONS = new Map(
-  Object.values(webDocuments)
-    .filter((value): value is DocumentNode => typeof value === 'object' && value !== null && 'definitions' in value)
-    .flatMap((document) => {
-      // Fragment documents travel inside the operations that spread them.
-      const operation = document.definitions.find(
-        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-      );
-      return operation?.name ? [[operation.name.value, print(document)] as const] : [];
-    }),
-);
 
 const FORM_MASTER = 'form.master@s01.pastoral.example';
 const PASTORAL_LEAD = 'pastoral.lead@s01.pastoral.example';
@@ -60,8 +46,7 @@ describe.each(testEngines())('graphql-jit against graphql-js on $name', (engine)
 
   /** Sends a web operation to both servers as `account`, expects the same answer, and returns graphql-js's. */
   async function send(name: string, account: string | null, variables: Record<string, unknown> = {}) {
-    const query = WEB_OPERATIONS.get(name);
-    if (!query) throw new Error(`the web app has no operation ${name}`);
+    const query = webOperation(name);
     operationsRun.add(name);
     const session = account ? (cookies.get(account) ?? (await signInOnBoth(account))) : null;
     const fromCompiled = await compiled.graphql(query, variables, session?.compiled);

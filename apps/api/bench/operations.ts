@@ -1,0 +1,469 @@
+/**
+ * The main operations through the real HTTP API, one request at a time, on the district seed: each beside the
+ * ceiling (a hand-written node:http + mysql2 endpoint sending the very statements the API sent, servers/ceiling.ts)
+ * and the naive baseline (the same API with every loader reading key by key: the N+1 shape the source document
+ * starts from). The API, the baseline and the ceiling each run in a process of their own; this process only
+ * sends requests and reads MariaDB's counters.
+ *
+ * Per operation: p50, p95 and p99 over TIMED runs after WARM_UP runs; SQL statements and rows examined per
+ * request, from MariaDB's global counters (Questions; Handler_read_*) over the timed runs, less what reading
+ * the counters itself costs. Nothing else uses the server meanwhile.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb, toDateOnly } from '@pastoral/db';
+import type { Connection, RowDataPacket } from 'mysql2';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { buildServer } from '../src/server.ts';
+import { webOperation as web } from '../src/testing/web-operations.ts';
+import { type LatencySummary, signIn, summarize } from './measure.ts';
+import type { CapturedStatement } from './servers/ceiling.ts';
+
+const WARM_UP = 20;
+const TIMED = 200;
+const INGEST_WARM_UP = 2;
+const INGEST_TIMED = 20;
+const INGEST_RECORDS = 1_000;
+const DEEP_PAGE = 40;
+
+/** Targets of issue #7, on this machine, one request at a time. */
+export const TARGETS = { p95Ms: 15, ceilingFactor: 2, ingestMs: 500 };
+
+const NODE_LOOKUP = 'query NodeLookup($id: ID!) { node(id: $id) { id ... on Student { fullName yearGroup } } }';
+const RECORD_ATTENDANCE = `mutation RecordAttendance($input: RecordAttendanceInput!) {
+  recordAttendance(input: $input) { recorded studentsRecomputed alertsRaised alertsResolved userErrors { message } }
+}`;
+
+interface Operation {
+  name: string;
+  account: string;
+  query: string;
+  variables: Record<string, unknown>;
+  /** The dashboard's figures from the cache (the measured API keeps them), or counted afresh every time. */
+  dashboard?: 'cached' | 'cold';
+}
+
+export interface OperationTiming {
+  name: string;
+  account: string;
+  measured: LatencySummary;
+  statements: number;
+  rowsExamined: number;
+  ceiling: LatencySummary | null;
+  naive: LatencySummary | null;
+  naiveStatements: number | null;
+  naiveRowsExamined: number | null;
+}
+
+export interface IngestTiming {
+  records: number;
+  measured: LatencySummary;
+  statements: number;
+  /** One multi-row INSERT … ON DUPLICATE KEY UPDATE of the same records on a bare connection. */
+  ceiling: LatencySummary;
+}
+
+export interface OperationsResult {
+  operations: OperationTiming[];
+  ingest: IngestTiming;
+}
+
+interface Child {
+  url: string;
+  process: ChildProcess;
+}
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** Starts a TypeScript entry point under tsx and waits for its `listening <port>` line. */
+async function startChild(entry: string, args: string[], env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here(entry), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before listening`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await exited;
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
+  const parsed = JSON.parse(text) as { errors?: { message: string }[] };
+  if (parsed.errors) throw new Error(`${url}: ${parsed.errors.map((error) => error.message).join('; ')}`);
+  return parsed;
+}
+
+const COUNTERS = [
+  'Questions',
+  'Handler_read_first',
+  'Handler_read_key',
+  'Handler_read_last',
+  'Handler_read_next',
+  'Handler_read_prev',
+  'Handler_read_rnd',
+  'Handler_read_rnd_next',
+];
+
+/** MariaDB's server-wide counters: statements received, and rows read through the storage engine's handler. */
+async function readCounters(raw: Connection): Promise<{ statements: number; rows: number }> {
+  const [rows] = await raw
+    .promise()
+    .query<RowDataPacket[]>(
+      `show global status where Variable_name in (${COUNTERS.map((name) => `'${name}'`).join(', ')})`,
+    );
+  const value = (name: string) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
+  return {
+    statements: value('Questions'),
+    rows: COUNTERS.filter((name) => name.startsWith('Handler')).reduce((sum, name) => sum + value(name), 0),
+  };
+}
+
+/**
+ * Times `send` over `runs` after `warmUp`, and counts the statements and rows per call from the counters,
+ * less the cost of reading them (measured right before, with nothing in between).
+ */
+async function measure(raw: Connection, send: () => Promise<unknown>, warmUp: number, runs: number) {
+  for (let i = 0; i < warmUp; i++) await send();
+  const idle0 = await readCounters(raw);
+  const before = await readCounters(raw);
+  const overhead = { statements: before.statements - idle0.statements, rows: before.rows - idle0.rows };
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await send();
+    latencies.push(performance.now() - started);
+  }
+  const after = await readCounters(raw);
+  return {
+    latency: summarize(latencies),
+    statements: (after.statements - before.statements - overhead.statements) / runs,
+    rows: Math.max(0, after.rows - before.rows - overhead.rows) / runs,
+  };
+}
+
+/** Ids and cursors the operations need, read through the API as a user would reach them. */
+async function prepareOperations(graphqlUrl: string, cookies: Map<string, string>): Promise<Operation[]> {
+  const as = (email: string) => ({ cookie: cookies.get(email)! });
+  type Page = { pageInfo: { endCursor: string }; edges: { node: { id: string } }[] };
+  const roster = (await post(graphqlUrl, { query: web('StudentsPageQuery'), variables: {} }, as(FORM_MASTER))) as {
+    data: { students: Page };
+  };
+  const studentId = roster.data.students.edges[0]!.node.id;
+  let after: string | undefined;
+  for (let page = 1; page < DEEP_PAGE; page++) {
+    const cases = (await post(
+      graphqlUrl,
+      { query: web('CasesPageQuery'), variables: { filter: {}, after } },
+      as(PASTORAL_LEAD),
+    )) as { data: { cases: Page } };
+    after = cases.data.cases.pageInfo.endCursor;
+  }
+  return [
+    {
+      name: 'dashboard, district admin (cold)',
+      account: DISTRICT_ADMIN,
+      query: web('DashboardPageQuery'),
+      variables: {},
+      dashboard: 'cold',
+    },
+    {
+      name: 'dashboard, district admin (cached)',
+      account: DISTRICT_ADMIN,
+      query: web('DashboardPageQuery'),
+      variables: {},
+      dashboard: 'cached',
+    },
+    {
+      name: 'dashboard, form master (cold)',
+      account: FORM_MASTER,
+      query: web('DashboardPageQuery'),
+      variables: {},
+      dashboard: 'cold',
+    },
+    { name: 'case list, first page', account: PASTORAL_LEAD, query: web('CasesPageQuery'), variables: { filter: {} } },
+    {
+      name: `case list, page ${DEEP_PAGE}`,
+      account: PASTORAL_LEAD,
+      query: web('CasesPageQuery'),
+      variables: { filter: {}, after },
+    },
+    {
+      name: 'alert list',
+      account: PASTORAL_LEAD,
+      query: web('AlertsPageQuery'),
+      variables: { filter: { status: ['NEW'] } },
+    },
+    { name: 'roster (form master)', account: FORM_MASTER, query: web('StudentsPageQuery'), variables: {} },
+    { name: 'student profile', account: FORM_MASTER, query: web('StudentPageQuery'), variables: { id: studentId } },
+    { name: 'audit log, district admin', account: DISTRICT_ADMIN, query: web('AdminPageQuery'), variables: {} },
+    { name: 'node lookup', account: FORM_MASTER, query: NODE_LOOKUP, variables: { id: studentId } },
+  ];
+}
+
+const DISTRICT_ADMIN = 'district.admin@pastoral.example';
+const PASTORAL_LEAD = 'pastoral.lead@s01.pastoral.example';
+const FORM_MASTER = 'form.master@s01.pastoral.example';
+const SCHOOL_ADMIN = 'school.admin@s01.pastoral.example';
+
+/**
+ * Captures, in this process, the statements the API sends for one request of each operation (after one
+ * unrecorded request, as the timed runs are), with their parameters: what the ceiling replays.
+ */
+async function captureStatements(url: string, operations: Operation[], cookies: Map<string, string>) {
+  let recording: CapturedStatement[] | null = null;
+  const database = createDb(url, {
+    log: (event) => {
+      if (recording && event.level === 'query') {
+        recording.push({ sql: event.query.sql, parameters: [...event.query.parameters] });
+      }
+    },
+  });
+  const captured: Record<string, CapturedStatement[]> = {};
+  const servers = new Map<string, Awaited<ReturnType<typeof buildServer>>>();
+  try {
+    for (const ttl of ['300', '0']) {
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: url,
+        DASHBOARD_CACHE_TTL_S: ttl,
+      });
+      servers.set(ttl, await buildServer({ config, database, logger: createLogger(config) }));
+    }
+    for (const operation of operations) {
+      const server = servers.get(operation.dashboard === 'cold' ? '0' : '300')!;
+      const send = () =>
+        server.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers: { 'content-type': 'application/json', cookie: cookies.get(operation.account)! },
+          payload: JSON.stringify({ query: operation.query, variables: operation.variables }),
+        });
+      await send();
+      const statements: CapturedStatement[] = [];
+      recording = statements;
+      const response = await send();
+      recording = null;
+      if (response.json<{ errors?: unknown }>().errors) throw new Error(`${operation.name}: ${response.body}`);
+      captured[operation.name] = statements;
+    }
+  } finally {
+    for (const server of servers.values()) await server.close();
+    await database.destroy();
+  }
+  return captured;
+}
+
+export async function benchOperations({ url, raw }: { url: string; raw: Connection }): Promise<OperationsResult> {
+  const api = await startChild('servers/api.ts', [], { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: url });
+  const children: Child[] = [api];
+  try {
+    const cookies = new Map<string, string>();
+    for (const email of [DISTRICT_ADMIN, PASTORAL_LEAD, FORM_MASTER, SCHOOL_ADMIN]) {
+      cookies.set(email, await signIn(`${api.url}/graphql`, email));
+    }
+    const operations = await prepareOperations(`${api.url}/graphql`, cookies);
+    process.stderr.write('operations: capturing the statements each operation sends…\n');
+    const captured = await captureStatements(url, operations, cookies);
+    const statementsFile = join(mkdtempSync(join(tmpdir(), 'pastoral-bench-')), 'statements.json');
+    writeFileSync(statementsFile, JSON.stringify(captured));
+
+    const cold = await startChild('servers/api.ts', [], {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: url,
+      DASHBOARD_CACHE_TTL_S: '0',
+    });
+    const naive = await startChild('servers/api.ts', [], {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: url,
+      DASHBOARD_CACHE_TTL_S: '0',
+      BENCH_LOADERS: 'naive',
+    });
+    const ceiling = await startChild('servers/ceiling.ts', [statementsFile, url], {});
+    children.push(cold, naive, ceiling);
+
+    const timings: OperationTiming[] = [];
+    for (const operation of operations) {
+      process.stderr.write(`operations: ${operation.name}…\n`);
+      const body = { query: operation.query, variables: operation.variables };
+      const headers = { cookie: cookies.get(operation.account)! };
+      const target = operation.dashboard === 'cold' ? cold : api;
+      const measured = await measure(raw, () => post(`${target.url}/graphql`, body, headers), WARM_UP, TIMED);
+      const baseline = await measure(raw, () => post(`${naive.url}/graphql`, body, headers), WARM_UP, TIMED);
+      const ceilingRun = await measure(
+        raw,
+        () => post(`${ceiling.url}/${encodeURIComponent(operation.name)}`, body),
+        WARM_UP,
+        TIMED,
+      );
+      timings.push({
+        name: operation.name,
+        account: operation.account,
+        measured: measured.latency,
+        statements: measured.statements,
+        rowsExamined: measured.rows,
+        ceiling: ceilingRun.latency,
+        naive: operation.dashboard === 'cached' ? null : baseline.latency,
+        naiveStatements: operation.dashboard === 'cached' ? null : baseline.statements,
+        naiveRowsExamined: operation.dashboard === 'cached' ? null : baseline.rows,
+      });
+    }
+
+    process.stderr.write(`operations: ingesting ${INGEST_RECORDS} attendance records…\n`);
+    const ingest = await benchIngest(api, raw, cookies.get(SCHOOL_ADMIN)!);
+    return { operations: timings, ingest };
+  } finally {
+    for (const child of children) await stopChild(child);
+  }
+}
+
+/**
+ * An integrator's registers for the last two days, 500 students of school 1 (no school has 1,000), sent again
+ * and again: each run flips every tenth mark between present and absent, so each run changes records and
+ * recomputes risk for real.
+ */
+async function benchIngest(api: Child, raw: Connection, adminCookie: string): Promise<IngestTiming> {
+  const created = (await post(
+    `${api.url}/graphql`,
+    {
+      query: `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { message } } }`,
+      variables: { input: { name: `Benchmark register ${Date.now()}`, scopes: ['ATTENDANCE_WRITE'] } },
+    },
+    { cookie: adminCookie },
+  )) as { data: { createApiToken: { token: string } } };
+  const token = created.data.createApiToken.token;
+  const [students] = await raw
+    .promise()
+    .query<RowDataPacket[]>(
+      'select id, external_id from students where school_id = 1 and is_active = 1 order by id limit ?',
+      [INGEST_RECORDS / 2],
+    );
+  if (students.length < INGEST_RECORDS / 2) throw new Error(`school 1 has only ${students.length} active students`);
+  const days = [toDateOnly(new Date(Date.now() - 86_400_000)), toDateOnly(new Date())];
+  const marks = days.flatMap((date) => students.map((student) => ({ student, date })));
+  let run = 0;
+  const records = () => {
+    run += 1;
+    return marks.map(({ student, date }, index) => ({
+      studentId: Number(student.id),
+      studentExternalId: String(student.external_id),
+      date,
+      status: index % 10 === 0 && run % 2 === 0 ? 'ABSENT_UNAUTHORISED' : 'PRESENT',
+    }));
+  };
+  const send = async () => {
+    const result = (await post(
+      `${api.url}/graphql`,
+      {
+        query: RECORD_ATTENDANCE,
+        variables: { input: { records: records().map(({ studentId: _id, ...record }) => record) } },
+      },
+      { authorization: `Bearer ${token}` },
+    )) as { data: { recordAttendance: { recorded: number; userErrors: { message: string }[] } } };
+    const outcome = result.data.recordAttendance;
+    if (outcome.userErrors.length > 0 || outcome.recorded !== INGEST_RECORDS) {
+      throw new Error(`ingest: ${JSON.stringify(outcome)}`);
+    }
+  };
+  const measured = await measure(raw, send, INGEST_WARM_UP, INGEST_TIMED);
+
+  const upsert = () => {
+    const now = new Date().toISOString().slice(0, 23).replace('T', ' ');
+    const rows = records().map((record) => [record.studentId, record.date, 1, record.status, now]);
+    return raw
+      .promise()
+      .query(
+        'insert into attendance_records (student_id, date, school_id, status, recorded_at) values ? ' +
+          'on duplicate key update status = values(status), recorded_at = values(recorded_at)',
+        [rows],
+      );
+  };
+  const ceiling = await measure(raw, upsert, INGEST_WARM_UP, INGEST_TIMED);
+  return {
+    records: INGEST_RECORDS,
+    measured: measured.latency,
+    statements: measured.statements,
+    ceiling: ceiling.latency,
+  };
+}
+
+const ms = (value: number) => value.toFixed(1);
+const count = (value: number) => Math.round(value).toLocaleString('en-GB');
+
+export function operationsMarkdown(result: OperationsResult, cores: number): string[] {
+  const verdict = (timing: OperationTiming) => {
+    const fast = timing.measured.p95 <= TARGETS.p95Ms;
+    const near = timing.ceiling ? timing.measured.p95 <= TARGETS.ceilingFactor * timing.ceiling.p95 : true;
+    if (fast && near) return 'met';
+    return [fast ? null : `p95 > ${TARGETS.p95Ms} ms`, near ? null : `> ${TARGETS.ceilingFactor}× ceiling`]
+      .filter(Boolean)
+      .join(', ');
+  };
+  const ingestMet = result.ingest.measured.p95 <= TARGETS.ingestMs;
+  return [
+    '## Main operations through the API (issue #7)',
+    '',
+    `One request at a time over HTTP on 127.0.0.1, the API in a process of its own (NODE_ENV=production, ${cores} cores shared`,
+    `with the client and MariaDB): ${WARM_UP} warm-up requests, then ${TIMED} timed. Statements and rows examined are per request,`,
+    "from MariaDB's Questions and Handler_read_* counters over the timed requests. **Ceiling**: a hand-written node:http +",
+    'mysql2 endpoint sending the very statements the API sent (session first, the rest at once). **Naive**: the same API with',
+    'every loader reading key by key (N+1). Targets: p95 ≤ 15 ms and within 2× of the ceiling.',
+    '',
+    '| operation | API p50 (ms) | p95 | p99 | statements | rows examined | ceiling p50 | p95 | naive p50 | p95 | naive statements | naive rows | target |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...result.operations.map((timing) =>
+      [
+        timing.name,
+        ms(timing.measured.p50),
+        ms(timing.measured.p95),
+        ms(timing.measured.p99),
+        count(timing.statements),
+        count(timing.rowsExamined),
+        timing.ceiling ? ms(timing.ceiling.p50) : '—',
+        timing.ceiling ? ms(timing.ceiling.p95) : '—',
+        timing.naive ? ms(timing.naive.p50) : '—',
+        timing.naive ? ms(timing.naive.p95) : '—',
+        timing.naiveStatements === null ? '—' : count(timing.naiveStatements),
+        timing.naiveRowsExamined === null ? '—' : count(timing.naiveRowsExamined),
+        verdict(timing),
+      ]
+        .join(' | ')
+        .replace(/^/, '| ')
+        .replace(/$/, ' |'),
+    ),
+    '',
+    `**Ingest**: recordAttendance with ${count(result.ingest.records)} records from an integrator's token, each run changing every`,
+    "tenth student's mark and recomputing risk for all of them: p50 " +
+      `${ms(result.ingest.measured.p50)} ms, p95 ${ms(result.ingest.measured.p95)} ms, p99 ${ms(result.ingest.measured.p99)} ms, ` +
+      `${count(result.ingest.statements)} statements (target: under ${TARGETS.ingestMs} ms: ${ingestMet ? 'met' : 'not met'}).`,
+    `Ceiling: one multi-row INSERT … ON DUPLICATE KEY UPDATE of the same records on a bare connection, p50 ${ms(result.ingest.ceiling.p50)} ms,`,
+    `p95 ${ms(result.ingest.ceiling.p95)} ms (no validation, no risk recompute, no audit entry).`,
+    '',
+  ];
+}
