@@ -7,6 +7,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { migrationsFolder, openDatabase } from './database.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { WELL_KNOWN_ACCOUNTS } from './seed/generate.ts';
 import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
 import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
@@ -331,7 +332,8 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config);
-      await startServer({ config, database: openDatabase(config, logger), logger });
+      const metrics = createMetrics();
+      await startServer({ config, database: openDatabase(config, logger, 'serve', metrics), logger, metrics });
     });
 
   program
@@ -340,7 +342,8 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config);
-      const database = openDatabase(config, logger);
+      const metrics = createMetrics();
+      const database = openDatabase(config, logger, 'serve', metrics);
       try {
         await migrateToLatest(database.db, migrationsFolder());
         const schools = await database.db
@@ -361,7 +364,7 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         await database.destroy();
         throw error;
       }
-      await startServer({ config, database, logger });
+      await startServer({ config, database, logger, metrics });
       const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
       output.out(`\nPastoral is running at http://${host}:${config.http.port}/ (${database.description})`);
       printSignIns(output, config);

@@ -67,6 +67,9 @@ const environmentSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   DASHBOARD_CACHE_TTL_S: wholeNumber(0, 3_600).default(300),
   DASHBOARD_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(10_000),
+  METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters (a random secret)' }).optional(),
+  METRICS_PORT: wholeNumber(1, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'expected jit or graphql-js' }).default('jit'),
   AUDIT_ARCHIVE_SCHEDULE: z
     .string()
@@ -130,6 +133,13 @@ export interface Config {
   riskRulesFile: string | undefined;
   /** Whether to take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean;
+  metrics: {
+    /** Bearer token that opens /metrics on the main port; undefined: /metrics is not served there. */
+    token: string | undefined;
+    /** A port of its own for /metrics, without a token (keep it off the public network). */
+    port: number | undefined;
+    host: string;
+  };
   dashboardCache: {
     /** How long a viewer's dashboard figures may be served from the cache; 0 turns the cache off. */
     ttlSeconds: number;
@@ -189,6 +199,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       executor: env.GRAPHQL_EXECUTOR,
     },
     trustProxy: env.TRUST_PROXY === 'true',
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     auditArchive: {
       schedule: env.AUDIT_ARCHIVE_SCHEDULE,

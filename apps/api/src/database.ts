@@ -3,9 +3,18 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Metrics } from './metrics.ts';
 
-/** Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL. */
-export function openDatabase(config: Config, logger: Logger, purpose: 'serve' | 'admin' = 'serve'): DatabaseHandle {
+/**
+ * Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL, and
+ * counting every statement in `metrics` when given.
+ */
+export function openDatabase(
+  config: Config,
+  logger: Logger,
+  purpose: 'serve' | 'admin' = 'serve',
+  metrics?: Metrics,
+): DatabaseHandle {
   const { url, poolSize, poolOverflow, poolMaxWaiting, acquireTimeoutMs, connectTimeoutMs, slowQueryMs } =
     config.database;
   return createDb(url, {
@@ -14,6 +23,7 @@ export function openDatabase(config: Config, logger: Logger, purpose: 'serve' | 
     // Requests have a deadline; migrations, seeding and other admin work run as long as they need.
     statementTimeoutMs: purpose === 'serve' ? config.requestTimeoutMs : undefined,
     log: (event) => {
+      metrics?.observeStatement(event.query.sql, event.queryDurationMillis, event.level === 'error');
       if (event.level === 'error') {
         logger.debug({ sql: event.query.sql, durationMs: event.queryDurationMillis }, 'statement failed');
       } else if (event.queryDurationMillis >= slowQueryMs) {

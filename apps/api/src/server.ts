@@ -1,5 +1,6 @@
 /** The HTTP server: routes and plugins, no domain logic. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -13,9 +14,9 @@ import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations
 import fastifyStatic from '@fastify/static';
 import { type DatabaseHandle, type DatabaseUnavailableError, isStatementTimeout } from '@pastoral/db';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import { sql } from 'kysely';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -23,7 +24,8 @@ import { createContext, type GraphQLContext } from './context.ts';
 import type { LoaderOptions } from './loaders.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
-import { compiledExecutor } from './graphql/compiled-executor.ts';
+import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
@@ -45,6 +47,8 @@ export interface ServerDependencies {
   logger: Logger;
   /** `{ batch: false }` only for the benchmark's naive baseline (the N+1 shape); batched otherwise. */
   loaderOptions?: LoaderOptions;
+  /** Where the server's metrics go; the same registry the database handle counts statements in. */
+  metrics?: Metrics;
 }
 
 /** How long /readyz waits for the database before it answers 503. */
@@ -54,7 +58,13 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** A caller's own request id is kept when it looks like one; anything else gets a fresh id. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
-export async function buildServer({ config, database, logger, loaderOptions }: ServerDependencies) {
+export async function buildServer({
+  config,
+  database,
+  logger,
+  loaderOptions,
+  metrics = createMetrics(),
+}: ServerDependencies) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -113,8 +123,10 @@ export async function buildServer({ config, database, logger, loaderOptions }: S
   }
 
   const schema = buildSchema();
+  const compiled = config.graphql.executor === 'jit' ? compiledExecutor(schema) : null;
+  registerServerMetrics(metrics, database, dashboardCache, compiled);
   const apollo = new ApolloServer<GraphQLContext>({
-    ...(config.graphql.executor === 'jit' ? { gateway: compiledExecutor(schema).gateway } : { schema }),
+    ...(compiled ? { gateway: compiled.gateway } : { schema }),
     // Set explicitly rather than left to NODE_ENV defaults.
     introspection: config.graphql.introspection,
     includeStacktraceInErrorResponses: config.graphql.revealErrorDetails,
@@ -139,6 +151,7 @@ export async function buildServer({ config, database, logger, loaderOptions }: S
       serviceUnavailablePlugin(),
       errorLoggingPlugin(),
       dashboardInvalidationPlugin(),
+      operationMetricsPlugin(metrics),
     ],
     formatError: (formatted, error) => {
       const cause = unwrapResolverError(error);
@@ -254,6 +267,8 @@ export async function buildServer({ config, database, logger, loaderOptions }: S
     );
   }
 
+  serveMetrics(app, config, metrics);
+
   // Liveness: the process is up and its event loop turns. Never touches the database, so a database outage
   // does not get the process restarted.
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -298,6 +313,125 @@ export async function buildServer({ config, database, logger, loaderOptions }: S
   }
 
   return app;
+}
+
+/** Pool, cache and executor figures, read at each scrape. */
+function registerServerMetrics(
+  metrics: Metrics,
+  database: DatabaseHandle,
+  dashboardCache: DashboardCache,
+  compiled: CompiledExecutor | null,
+): void {
+  const pool = () => database.poolStats();
+  const gauges: [string, string, () => number][] = [
+    ['pastoral_db_pool_connections_open', 'Database connections open, busy or idle.', () => pool()?.open ?? 0],
+    ['pastoral_db_pool_connections_in_use', 'Database connections lent to a request now.', () => pool()?.inUse ?? 0],
+    ['pastoral_db_pool_waiting', 'Requests waiting for a database connection.', () => pool()?.waiting ?? 0],
+    [
+      'pastoral_db_pool_connections_max',
+      'The most connections this process opens (pool size plus overflow).',
+      () => (pool() ? pool()!.limits.size + pool()!.limits.overflow : 1),
+    ],
+  ];
+  const counters: [string, string, () => number][] = [
+    [
+      'pastoral_dashboard_cache_hits_total',
+      'Dashboard figures served from the cache.',
+      () => dashboardCache.stats().hits,
+    ],
+    ['pastoral_dashboard_cache_misses_total', 'Dashboard figures counted afresh.', () => dashboardCache.stats().misses],
+    [
+      'pastoral_dashboard_cache_invalidations_total',
+      'Scopes (a school, the district) whose cached dashboards a change made stale.',
+      () => dashboardCache.stats().invalidations,
+    ],
+  ];
+  if (compiled) {
+    gauges.push([
+      'pastoral_graphql_compiled_documents',
+      'Documents held compiled by graphql-jit.',
+      () => compiled.stats().cached,
+    ]);
+    counters.push(
+      [
+        'pastoral_graphql_compiled_document_hits_total',
+        'Requests whose document was already compiled.',
+        () => compiled.stats().hits,
+      ],
+      [
+        'pastoral_graphql_compiled_document_misses_total',
+        'Requests whose document had to be compiled.',
+        () => compiled.stats().misses,
+      ],
+    );
+  }
+  for (const [name, help, read] of gauges) metrics.gauge(name, help, read);
+  for (const [name, help, read] of counters) metrics.counterFrom(name, help, read);
+}
+
+/** Each GraphQL request's latency, by its operation's name, and whether it answered with errors. */
+function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, document, request, response }) {
+          const errors = response.body.kind === 'single' ? (response.body.singleResult.errors?.length ?? 0) : 0;
+          // A document that failed validation has no resolved operation, but it may well be named.
+          const named = document ? getOperationAST(document, request.operationName)?.name?.value : undefined;
+          metrics.observeOperation(
+            operationName ?? named ?? request.operationName ?? null,
+            (performance.now() - started) / 1000,
+            errors > 0 ? 'error' : 'ok',
+          );
+        },
+      };
+    },
+  };
+}
+
+/**
+ * /metrics for Prometheus: on the main port only with METRICS_TOKEN as a bearer token, and on METRICS_PORT
+ * (bound to METRICS_HOST, 127.0.0.1 unless set) without one. Neither set: no metrics are served.
+ */
+function serveMetrics(
+  app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
+  config: Config,
+  metrics: Metrics,
+): void {
+  const { token, port, host } = config.metrics;
+  if (token) {
+    const expected = createHash('sha256').update(`Bearer ${token}`).digest();
+    app.get('/metrics', async (request, reply) => {
+      const given = createHash('sha256')
+        .update(request.headers.authorization ?? '')
+        .digest();
+      if (!timingSafeEqual(given, expected)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ error: 'Unauthorized', message: 'Send the METRICS_TOKEN as "Authorization: Bearer <token>".' });
+      }
+      return reply.type(metrics.contentType).send(await metrics.render());
+    });
+  }
+  if (port !== undefined) {
+    const server = createServer((request, response) => {
+      if (request.method !== 'GET' || request.url !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here.\n');
+        return;
+      }
+      metrics.render().then(
+        (body) => response.writeHead(200, { 'content-type': metrics.contentType }).end(body),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'metrics could not be rendered');
+          response.writeHead(500).end();
+        },
+      );
+    });
+    app.addHook('onListen', () => new Promise<void>((resolve) => server.listen(port, host, resolve)));
+    app.addHook('onClose', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
 }
 
 /** By name, not class: the error may come from another copy of the module (bundled and source). */

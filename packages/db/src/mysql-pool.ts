@@ -41,6 +41,8 @@ export class DatabaseUnavailableError extends Error {
 export interface PoolStats {
   /** Connections open now (busy or idle). */
   open: number;
+  /** Connections lent to callers now. */
+  inUse: number;
   /** Requests waiting for a connection. */
   waiting: number;
   limits: PoolLimits;
@@ -179,7 +181,7 @@ export function createBoundedPool(
     stats: () => {
       const internals = pool as unknown as { _allConnections?: { length: number } };
       const open = internals._allConnections?.length ?? 0;
-      return { open, waiting: Math.max(0, pending + leased - (limits.size + limits.overflow)), limits };
+      return { open, inUse: leased, waiting: Math.max(0, pending + leased - (limits.size + limits.overflow)), limits };
     },
   };
 }
