@@ -2,15 +2,16 @@
  * `pnpm bench`: measures, on this machine, what the product claims. Each figure stands beside its baseline
  * from the same run. Results go to bench/results.md (a table) and bench/results.json.
  *
- * So far: migrating an empty MySQL/MariaDB database and seeding the district profile (50 schools, 50,000
+ * In order: migrating an empty MySQL/MariaDB database and seeding the district profile (50 schools, 50,000
  * students, 1,000,000 audit entries), with the seed's bulk loading (LOAD DATA LOCAL INFILE) against the
  * baseline of multi-row INSERT statements; then, on the seeded database (`pastoral_bench`, left in place), the
- * audit log's maintenance jobs and its pages read through the HTTP API (audit.ts).
+ * main operations through the HTTP API beside their ceiling and naive baseline (operations.ts), the full risk
+ * recompute, and the audit log's maintenance jobs and pages (audit.ts).
  *
  * BENCH_MYSQL_URL names the server (default mysql://root@127.0.0.1:3306/test); the benchmark creates and
- * replaces its own databases there. BENCH_ONLY=audit skips the seeds and runs the audit benchmarks on the
- * `pastoral_bench` an earlier run left, writing to bench/tmp/ instead: bench/results.md only ever holds one
- * full run.
+ * replaces its own databases there. BENCH_ONLY=operations or BENCH_ONLY=audit skips the seeds and runs that
+ * part alone on the `pastoral_bench` an earlier run left, writing to bench/tmp/ instead: bench/results.md only
+ * ever holds one full run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -24,6 +25,8 @@ import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
 import { auditMarkdown, benchAudit } from './audit.ts';
 import { openRawConnection } from './measure.ts';
 import { benchOperations, operationsMarkdown } from './operations.ts';
+import { recomputeAll } from '../src/modules/risk/risk.engine.ts';
+import { loadRiskRules } from '../src/modules/risk/risk.rules-file.ts';
 
 const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const resultsDir = new URL('../../../bench/', import.meta.url);
@@ -150,12 +153,35 @@ async function serverVersion(): Promise<string> {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+/** The full risk recompute over the seeded district, as the command line runs it. */
+async function timeRiskRecompute(url: string) {
+  process.stderr.write("recomputing every active student's risk…\n");
+  const handle = createDb(url, { pool: { size: 4 } });
+  try {
+    const started = performance.now();
+    const summary = await recomputeAll({
+      db: handle.db,
+      dialect: handle.dialect,
+      rules: loadRiskRules(undefined),
+      actor: { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null },
+      now: new Date(),
+    });
+    return { ms: performance.now() - started, summary };
+  } finally {
+    await handle.destroy();
+  }
+}
+
 async function main() {
   process.stderr.write(`benchmarking against ${redact(serverUrl)}\n`);
   if (only === 'audit') return benchAuditOnly();
   if (only === 'operations') return benchOperationsOnly();
   const baseline = await seedRun('pastoral_bench_insert', 'insert');
   const measured = await seedRun('pastoral_bench', 'auto');
+  const benchUrl = withDatabase(serverUrl, 'pastoral_bench');
+  const raw = openRawConnection(benchUrl);
+  const operations = await benchOperations({ url: benchUrl, raw }).finally(() => raw.end());
+  const recompute = await timeRiskRecompute(benchUrl);
   // The seed baseline's database holds the same data as the measured one: the audit benchmark's one-transaction
   // archival baseline consumes it, and then it has served its purpose. The measured one stays, for BENCH_ONLY.
   const audit = await benchAudit({
@@ -172,6 +198,8 @@ async function main() {
       measured: { method: 'LOAD DATA LOCAL INFILE', migrateMs: measured.migrateMs, ...measured.seed },
       baseline: { method: 'multi-row INSERT', migrateMs: baseline.migrateMs, ...baseline.seed },
     },
+    operations,
+    recompute,
     audit,
   };
 
@@ -196,6 +224,13 @@ async function main() {
     '',
     'Tables load in two parallel lanes (attendance on one connection, everything else on another), so the',
     'per-table times overlap and do not add up to the total.',
+    '',
+    ...operationsMarkdown(operations, machine.cores),
+    '## The full risk recompute',
+    '',
+    `\`recomputeAll\` (what \`pastoral recompute-risk\` runs) over every active student of the district, in set-based batches:`,
+    `${recompute.summary.students.toLocaleString('en-GB')} students in ${seconds(recompute.ms)} s; ${recompute.summary.levelChanged.toLocaleString('en-GB')} changed level,`,
+    `${recompute.summary.alertsRaised.toLocaleString('en-GB')} alerts raised, ${recompute.summary.alertsResolved.toLocaleString('en-GB')} resolved.`,
     '',
     ...auditMarkdown(audit),
   ];
