@@ -8,6 +8,8 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { migrationsFolder, openDatabase } from './database.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import cluster from 'node:cluster';
+import { planWorkers, runPrimary, workerMetrics } from './cluster.ts';
 import { WELL_KNOWN_ACCOUNTS } from './seed/generate.ts';
 import { SEED_PROFILES, type SeedProfile } from './seed/profiles.ts';
 import { type SeedProgress, SeedError, seedDatabase } from './seed/seed.ts';
@@ -328,12 +330,10 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
 
   program
     .command('serve')
-    .description('Serve the API and the web app (no migrations, no seeding)')
+    .description('Serve the API and the web app with WEB_CONCURRENCY workers (no migrations, no seeding)')
     .action(async () => {
       const config = loadConfig();
-      const logger = createLogger(config);
-      const metrics = createMetrics();
-      await startServer({ config, database: openDatabase(config, logger, 'serve', metrics), logger, metrics });
+      await serve(config, createLogger(config));
     });
 
   program
@@ -342,8 +342,9 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config);
-      const metrics = createMetrics();
-      const database = openDatabase(config, logger, 'serve', metrics);
+      // A worker of the cluster only serves: the primary has migrated and seeded already.
+      if (cluster.isWorker) return serveOneProcess(config, logger);
+      const database = openDatabase(config, logger, 'admin');
       try {
         await migrateToLatest(database.db, migrationsFolder());
         const schools = await database.db
@@ -360,17 +361,39 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
           });
           output.out(`Seeded in ${seconds(summary.totalMs)}.`);
         }
-      } catch (error) {
+      } finally {
         await database.destroy();
-        throw error;
       }
-      await startServer({ config, database, logger, metrics });
+      const workers = await serve(config, logger);
       const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
-      output.out(`\nPastoral is running at http://${host}:${config.http.port}/ (${database.description})`);
+      output.out(
+        `\nPastoral is running at http://${host}:${config.http.port}/ (${database.description}, ${workers === 1 ? 'one process' : `${workers} worker processes`})`,
+      );
       printSignIns(output, config);
     });
 
   return program;
+}
+
+/** Serves in this process, or as the primary of WEB_CONCURRENCY workers; resolves with how many serve, once all listen. */
+async function serve(config: Config, logger: ReturnType<typeof createLogger>): Promise<number> {
+  if (cluster.isWorker) {
+    await serveOneProcess(config, logger);
+    return 1;
+  }
+  const plan = planWorkers(config);
+  if (plan.workers === 1) {
+    await serveOneProcess(config, logger);
+    return 1;
+  }
+  logger.info({ workers: plan.workers, poolPerWorker: plan.pool }, 'starting the workers');
+  await runPrimary({ config, logger, plan });
+  return plan.workers;
+}
+
+async function serveOneProcess(config: Config, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const metrics = workerMetrics(createMetrics());
+  await startServer({ config, database: openDatabase(config, logger, 'serve', metrics), logger, metrics });
 }
 
 function printSignIns(output: CliOutput, config: Config, classroom?: string): void {

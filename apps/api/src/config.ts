@@ -30,6 +30,7 @@ const environmentSchema = z.object({
         context.addIssue({ code: 'custom', message: error.message });
       }
     }),
+  WEB_CONCURRENCY: wholeNumber(1, 64).optional(),
   DB_POOL_SIZE: wholeNumber(1, 500).default(20),
   DB_POOL_OVERFLOW: wholeNumber(0, 500).default(10),
   DB_POOL_MAX_WAITING: wholeNumber(0, 100_000).default(500),
@@ -95,6 +96,8 @@ export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 export interface Config {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number };
+  /** Worker processes serving the port; undefined: one per core. (SQLite is always served by one.) */
+  webConcurrency: number | undefined;
   database: {
     url: string;
     /** Connections kept for steady load, and how many more a burst may open (the cap is their sum). */
@@ -178,6 +181,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   return {
     env: env.NODE_ENV,
     http: { host: env.HOST, port: env.PORT },
+    webConcurrency: env.WEB_CONCURRENCY,
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DB_POOL_SIZE,

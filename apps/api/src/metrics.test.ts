@@ -1,5 +1,4 @@
 /** /metrics: Prometheus text for the operator, behind a token or on a port of its own, and nothing for anyone else. */
-import { createServer } from 'node:net';
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
@@ -8,6 +7,7 @@ import { createLogger } from './logger.ts';
 import { createMetrics, MAX_OPERATION_LABELS } from './metrics.ts';
 import { buildServer } from './server.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { freePort } from './testing/free-port.ts';
 
 const TOKEN = 'metrics-secret-0123456789';
 
@@ -118,14 +118,3 @@ describe('operation labels', () => {
     expect(sample(text, 'pastoral_graphql_operation_duration_seconds_count{operation="other",outcome="ok"}')).toBe(51);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

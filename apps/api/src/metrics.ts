@@ -3,6 +3,7 @@
  * the dashboard cache, compiled documents, and Node's own (event-loop lag, memory, GC). Served at /metrics to
  * holders of METRICS_TOKEN, or on METRICS_PORT, a port of its own that is never exposed to the public.
  */
+import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Operation names are chosen by clients: past this many distinct names, the rest count as "other". */
@@ -97,4 +98,25 @@ export function createMetrics(): Metrics {
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };
+}
+
+/** The listener of METRICS_PORT: GET /metrics and nothing else, with no token (the port is kept private). */
+export function metricsListener(
+  render: () => Promise<string>,
+  contentType: string,
+  onError: (error: unknown) => void,
+): Server {
+  return createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here.\n');
+      return;
+    }
+    render().then(
+      (body) => response.writeHead(200, { 'content-type': contentType }).end(body),
+      (error: unknown) => {
+        onError(error);
+        response.writeHead(500).end();
+      },
+    );
+  });
 }

@@ -1,6 +1,6 @@
 /** The HTTP server: routes and plugins, no domain logic. */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -25,7 +25,8 @@ import type { LoaderOptions } from './loaders.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
+import { workerCachePeers } from './cluster.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
@@ -416,19 +417,11 @@ function serveMetrics(
     });
   }
   if (port !== undefined) {
-    const server = createServer((request, response) => {
-      if (request.method !== 'GET' || request.url !== '/metrics') {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here.\n');
-        return;
-      }
-      metrics.render().then(
-        (body) => response.writeHead(200, { 'content-type': metrics.contentType }).end(body),
-        (error: unknown) => {
-          app.log.error({ err: error }, 'metrics could not be rendered');
-          response.writeHead(500).end();
-        },
-      );
-    });
+    const server = metricsListener(
+      () => metrics.render(),
+      metrics.contentType,
+      (error) => app.log.error({ err: error }, 'metrics could not be rendered'),
+    );
     app.addHook('onListen', () => new Promise<void>((resolve) => server.listen(port, host, resolve)));
     app.addHook('onClose', () => new Promise<void>((resolve) => server.close(() => resolve())));
   }
@@ -492,7 +485,7 @@ function createDashboardCache(
   logger: Logger,
 ): DashboardCache {
   if (config.dashboardCache.ttlSeconds === 0) return noDashboardCache();
-  if (!redis) return memoryDashboardCache(config.dashboardCache);
+  if (!redis) return memoryDashboardCache(config.dashboardCache, workerCachePeers());
   const namespace = dashboardCacheNamespace(database.description);
   return redisDashboardCache(redis, { ...config.dashboardCache, namespace }, (error) =>
     logger.warn({ err: error }, 'dashboard cache: Redis did not answer; computing the figures instead'),

@@ -33,6 +33,17 @@ export interface DashboardCache {
   stats(): DashboardCacheStats;
 }
 
+/**
+ * Other processes holding their own in-process caches (the other workers of a cluster): a change here must
+ * reach them before the response that made it leaves.
+ */
+export interface CachePeers {
+  /** Tells every peer that these scopes moved on; resolves once they have applied it. */
+  publish(scopes: string[]): Promise<void>;
+  /** Applies what a peer published. */
+  subscribe(apply: (scopes: string[]) => void): void;
+}
+
 export interface DashboardCacheSettings {
   ttlSeconds: number;
   maxEntries: number;
@@ -92,11 +103,24 @@ export function noDashboardCache(): DashboardCache {
   };
 }
 
-/** One process's cache: a Map in least-recently-used order, with generations kept beside it. */
-export function memoryDashboardCache({ ttlSeconds, maxEntries }: DashboardCacheSettings): DashboardCache {
+/**
+ * One process's cache: a Map in least-recently-used order, with generations kept beside it. With `peers`
+ * (the other workers), a change moves their generations on too.
+ */
+export function memoryDashboardCache(
+  { ttlSeconds, maxEntries }: DashboardCacheSettings,
+  peers?: CachePeers,
+): DashboardCache {
   const entries = new Map<string, { value: unknown; expiresAt: number }>();
   const generations = new Map<string, number>();
   const stats = { hits: 0, misses: 0, invalidations: 0 };
+  const moveOn = (scopes: Iterable<string>) => {
+    for (const scope of scopes) {
+      generations.set(scope, (generations.get(scope) ?? 0) + 1);
+      stats.invalidations += 1;
+    }
+  };
+  peers?.subscribe(moveOn);
   return {
     async forViewer(viewer) {
       const prefix = `${viewerKey(viewer)}@${scopesOf(viewer)
@@ -122,10 +146,9 @@ export function memoryDashboardCache({ ttlSeconds, maxEntries }: DashboardCacheS
       };
     },
     async invalidate(schoolIds) {
-      for (const scope of scopesChangedBy(schoolIds)) {
-        generations.set(scope, (generations.get(scope) ?? 0) + 1);
-        stats.invalidations += 1;
-      }
+      const scopes = [...scopesChangedBy(schoolIds)];
+      moveOn(scopes);
+      if (scopes.length > 0) await peers?.publish(scopes);
     },
     stats: () => ({ ...stats }),
   };

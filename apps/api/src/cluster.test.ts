@@ -1,0 +1,144 @@
+/**
+ * `pastoral serve` with WEB_CONCURRENCY workers, run as a real command: the connection cap holds across the
+ * workers, no worker serves a dashboard from before a change made on another, a dead worker is replaced, and
+ * SIGTERM stops them all.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type TestDatabase, testEngines } from '@pastoral/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { planWorkers } from './cluster.ts';
+import { freePort } from './testing/free-port.ts';
+import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
+
+const mysql = testEngines().find((engine) => engine.name === 'mysql');
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+describe('planWorkers', () => {
+  it("gives each worker its share of the pool, so all of them together stay within one process's cap", () => {
+    const config = loadConfig({
+      DATABASE_URL: 'mysql://root@127.0.0.1:3306/x',
+      DB_POOL_SIZE: '20',
+      DB_POOL_OVERFLOW: '10',
+    });
+    expect(planWorkers(config, 2)).toEqual({ workers: 2, pool: { size: 10, overflow: 5, maxWaiting: 250 } });
+    const three = planWorkers({ ...config, webConcurrency: 3 }, 2);
+    expect(three.workers).toBe(3);
+    expect(three.workers * (three.pool.size + three.pool.overflow)).toBeLessThanOrEqual(30);
+    // SQLite is one file with one writer: one process.
+    expect(planWorkers(loadConfig({ DATABASE_URL: 'file:./x.sqlite', WEB_CONCURRENCY: '4' }), 8).workers).toBe(1);
+  });
+});
+
+describe.runIf(mysql)('serving with two workers', () => {
+  let database: TestDatabase;
+  let server: ChildProcess;
+  let port: number;
+  let metricsPort: number;
+  let output = '';
+
+  beforeAll(async () => {
+    database = await createSeededDatabase(mysql!, 1);
+    [port, metricsPort] = [await freePort(), await freePort()];
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: database.url,
+        PORT: String(port),
+        WEB_CONCURRENCY: '2',
+        METRICS_PORT: String(metricsPort),
+        DB_POOL_SIZE: '6',
+        DB_POOL_OVERFLOW: '4',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => (output.match(/Server listening/g) ?? []).length >= 2, 30_000);
+  });
+  afterAll(async () => {
+    if (server && server.exitCode === null) server.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  /** Each request on a connection of its own, so the cluster spreads them over the workers. */
+  async function post(query: string, variables: object, cookie?: string) {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close', ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { response, body: (await response.json()) as { data: any } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+
+  it('keeps the connection cap across the workers, as the metrics add them up', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    // Two workers of (3 + 2): the 6 + 4 of one process, no more.
+    expect(text).toMatch(/^pastoral_db_pool_connections_max 10$/m);
+  });
+
+  it('shows a change made through one worker on the next dashboard from any worker', async () => {
+    const signIn = await post('mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }', {
+      input: { email: 'pastoral.lead@s01.pastoral.example', password: DEMO_PASSWORD },
+    });
+    const cookie = signIn.response.headers.get('set-cookie')!.split(';')[0]!;
+    const dashboard = async () =>
+      (await post('{ dashboard { newAlerts computedAt } }', {}, cookie)).body.data.dashboard as {
+        newAlerts: number;
+        computedAt: string;
+      };
+    const before = [];
+    for (let i = 0; i < 6; i++) before.push(await dashboard());
+    // Both workers counted and cached their own figures.
+    expect(new Set(before.map((figures) => figures.computedAt)).size).toBe(2);
+
+    const alerts = await post('{ alerts(first: 1, filter: { status: [NEW] }) { nodes { id } } }', {}, cookie);
+    const acknowledged = await post(
+      'mutation ($ids: [ID!]!) { acknowledgeAlerts(input: { alertIds: $ids }) { userErrors { message } } }',
+      { ids: [alerts.body.data.alerts.nodes[0].id] },
+      cookie,
+    );
+    expect(acknowledged.body.data.acknowledgeAlerts.userErrors).toEqual([]);
+    for (let i = 0; i < 6; i++) expect((await dashboard()).newAlerts).toBe(before[0]!.newAlerts - 1);
+  });
+
+  it('replaces a worker that dies, and stops every worker on SIGTERM', async () => {
+    const workerPids = await workerPidsOf(server.pid!);
+    expect(workerPids).toHaveLength(2);
+    process.kill(workerPids[0]!, 'SIGKILL');
+    await waitFor(() => output.includes('a worker died; starting another'), 10_000);
+    await waitFor(() => (output.match(/Server listening/g) ?? []).length >= 3, 30_000);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } })).status).toBe(200);
+
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await workerPidsOf(server.pid!)).toEqual([]);
+  });
+});
+
+/** The pids of a process's worker children (tsx may have an esbuild service child as well). */
+async function workerPidsOf(parent: number): Promise<number[]> {
+  const { execFileSync } = await import('node:child_process');
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), '-f', 'cli.ts'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
