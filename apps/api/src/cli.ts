@@ -23,6 +23,7 @@ import { PurgeRefusedError, purgeBefore } from './modules/audit-log/audit.retent
 import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './modules/ingest/csv-import.ts';
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 import { forgetEveryDashboard } from './modules/dashboard/dashboard.cache.ts';
+import { runDoctor } from './modules/maintenance/doctor.ts';
 
 /** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
 export interface CliOutput {
@@ -325,6 +326,28 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         output.out(
           `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys and ${summary.rateLimits} throttling windows.`,
         );
+      });
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'Check a deployment against the checklist: migrations, indexes, query plans, pool, partitions, archival, slow-query log',
+    )
+    .action(async () => {
+      await withDatabase(async (database, config) => {
+        const checks = await runDoctor(database, config, { migrationsFolder: migrationsFolder() });
+        const width = Math.max(...checks.map((check) => check.name.length));
+        for (const check of checks) {
+          output.out(`${check.result.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`);
+          if (check.fix) output.out(`${' '.repeat(width + 8)}fix: ${check.fix}`);
+        }
+        const failed = checks.filter((check) => check.result === 'fail').length;
+        const warned = checks.filter((check) => check.result === 'warn').length;
+        output.out(
+          `\n${checks.length - failed - warned} passed, ${warned} warning${warned === 1 ? '' : 's'}, ${failed} failed.`,
+        );
+        if (failed > 0) process.exitCode = 1;
       });
     });
 

@@ -2,76 +2,20 @@
  * The hot queries of the later issues, EXPLAINed on seeded data: each must read through its index, never scan
  * the table. (On MariaDB the plan depends on statistics, which the seed refreshes with ANALYZE TABLE.)
  */
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { AuditEntry, Database } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededDatabase } from '../testing/seeded-database.ts';
 import { keysetCondition, type SortKey } from '../graphql/relay.ts';
 import { disclosuresOf } from '../modules/audit-log/audit-log.repository.ts';
+import { HOT_QUERIES } from '../modules/maintenance/hot-queries.ts';
 import type { Viewer } from '../modules/auth/viewer.ts';
 
 type AuditPageQuery = SelectQueryBuilder<Database, 'audit_log', AuditEntry>;
 const AUDIT_PAGE_KEYS: SortKey<AuditEntry>[] = [
   { expression: sql.ref('occurred_at'), direction: 'desc', value: (row) => row.occurred_at },
   { expression: sql.ref('id'), direction: 'desc', value: (row) => Number(row.id) },
-];
-
-const HOT_QUERIES: { name: string; index: string; query: (db: Kysely<Database>) => { compile: () => never } }[] = [
-  {
-    name: "a form master's open cases, newest first",
-    index: 'cases_assigned_status_idx',
-    query: (db) =>
-      db
-        .selectFrom('intervention_cases')
-        .selectAll()
-        .where('assigned_to', '=', 4)
-        .where('status', '=', 'IN_PROGRESS')
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(25) as never,
-  },
-  {
-    name: "a form master's new alerts, newest first",
-    index: 'alerts_assigned_status_idx',
-    query: (db) =>
-      db
-        .selectFrom('alerts')
-        .selectAll()
-        .where('assigned_to', '=', 4)
-        .where('status', '=', 'NEW')
-        .orderBy('alert_date', 'desc')
-        .orderBy('id', 'desc')
-        .limit(25) as never,
-  },
-  {
-    name: "a classroom's active students",
-    index: 'students_classroom_active_idx',
-    query: (db) =>
-      db.selectFrom('students').selectAll().where('classroom_id', '=', 3).where('is_active', '=', 1) as never,
-  },
-  {
-    name: "a user's audit entries of the last 30 days",
-    index: 'audit_log_user_time_idx',
-    query: (db) =>
-      db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('user_id', '=', 4)
-        .where('occurred_at', '>=', '2026-10-31 00:00:00.000')
-        .orderBy('occurred_at', 'desc')
-        .limit(100) as never,
-  },
-  {
-    name: "a school's new alerts (school-wide inbox and dashboard)",
-    index: 'alerts_school_status_idx',
-    query: (db) =>
-      db
-        .selectFrom('alerts')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('school_id', '=', 1)
-        .where('status', '=', 'NEW') as never,
-  },
 ];
 
 for (const engine of testEngines()) {
