@@ -25,6 +25,7 @@ import type { LoaderOptions } from './loaders.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
+import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
 import { workerCachePeers } from './cluster.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
@@ -134,6 +135,11 @@ export async function buildServer({
     hideSchemaDetailsFromClientErrors: !config.graphql.revealErrorDetails,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries (the web app sends hashes): shared through Redis when there is one.
+    persistedQueries: {
+      ttl: PERSISTED_QUERY_TTL_SECONDS,
+      ...(redis ? { cache: new RedisKeyValueCache(redis, 'pastoral:apq:') } : {}),
+    },
     // Counted by the parser itself, so a syntax error is still a 400 (graphql-armor's token plugin made it 500).
     parseOptions: { maxTokens: LIMITS.maxTokens },
     validationRules: [

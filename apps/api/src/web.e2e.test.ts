@@ -102,6 +102,30 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.close();
   });
 
+  it('sends its operations as persisted-query hashes, with their text only when the server asks', async () => {
+    const page = await newPage();
+    const bodies: {
+      operationName?: string;
+      query?: string;
+      extensions?: { persistedQuery?: { sha256Hash?: string } };
+    }[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') {
+        bodies.push(JSON.parse(request.postData() ?? '{}'));
+      }
+    });
+    await signIn(page, 'form.master@s01.pastoral.example');
+    await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
+    expect(bodies.length).toBeGreaterThan(0);
+    expect(bodies.every((body) => /^[0-9a-f]{64}$/.test(body.extensions?.persistedQuery?.sha256Hash ?? ''))).toBe(true);
+    // After the reload the dashboard went as its hash alone: the server knew it from the first visit.
+    const dashboards = bodies.filter((body) => body.operationName === 'DashboardPageQuery');
+    expect(dashboards.at(-1)?.query).toBeUndefined();
+    await page.close();
+  });
+
   it('triages alerts: acknowledges one, escalates one into a case, and pages with Load more', async () => {
     const page = await newPage();
     await signIn(page, 'pastoral.lead@s01.pastoral.example');

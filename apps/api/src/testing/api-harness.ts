@@ -3,6 +3,7 @@
  * clients that sign in as the well-known accounts, and a count of the SQL statements each request sends.
  */
 import type { TestDatabase, TestEngine } from '@pastoral/db/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { SEED_PROFILES } from '../seed/profiles.ts';
@@ -110,4 +111,29 @@ export async function startApiHarness(
       await database.drop();
     },
   };
+}
+
+/** Two API servers on one seeded database, sharing Redis as two processes or hosts would. */
+export interface ServersSharingRedis {
+  api: ApiHarness;
+  other: Awaited<ReturnType<typeof buildServer>>;
+}
+
+/**
+ * Registers hooks that start, before the suite, a harness and a second server on its database, both with
+ * REDIS_URL set to `redisUrl`; they are closed after it. What they share is only what they share through the
+ * database and Redis.
+ */
+export function serversSharingRedis(engine: TestEngine, redisUrl: string): ServersSharingRedis {
+  const servers = {} as ServersSharingRedis;
+  beforeAll(async () => {
+    servers.api = await startApiHarness(engine, { environment: { REDIS_URL: redisUrl } });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: redisUrl });
+    servers.other = await buildServer({ config, database: servers.api.database.handle, logger: createLogger(config) });
+  });
+  afterAll(async () => {
+    await servers.other?.close();
+    await servers.api?.close();
+  });
+  return servers;
 }

@@ -4,10 +4,12 @@
  */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../config.ts';
-import { createLogger } from '../../logger.ts';
-import { buildServer } from '../../server.ts';
-import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
+import {
+  type ApiHarness,
+  type GraphQLResponse,
+  startApiHarness,
+  serversSharingRedis,
+} from '../../testing/api-harness.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { forgetEveryDashboard, memoryDashboardCache } from './dashboard.cache.ts';
 
@@ -88,23 +90,13 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
 const redisUrl = process.env.TEST_REDIS_URL;
 
 describe.runIf(redisUrl)('the dashboard cache in Redis', () => {
-  let api: ApiHarness;
-  let other: Awaited<ReturnType<typeof buildServer>>;
-  beforeAll(async () => {
-    api = await startApiHarness(testEngines()[0]!, { environment: { REDIS_URL: redisUrl! } });
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: redisUrl! });
-    other = await buildServer({ config, database: api.database.handle, logger: createLogger(config) });
-  });
-  afterAll(async () => {
-    await other?.close();
-    await api?.close();
-  });
+  const servers = serversSharingRedis(testEngines()[0]!, redisUrl!);
 
   it("shares entries between processes, and a change on one process invalidates the other's", async () => {
-    const admin = await api.signIn('district.admin@pastoral.example');
-    const lead = await api.signIn('pastoral.lead@s01.pastoral.example');
-    const before = await api.graphql<Dashboard>(DASHBOARD, {}, admin);
-    const onOther = await other.inject({
+    const admin = await servers.api.signIn('district.admin@pastoral.example');
+    const lead = await servers.api.signIn('pastoral.lead@s01.pastoral.example');
+    const before = await servers.api.graphql<Dashboard>(DASHBOARD, {}, admin);
+    const onOther = await servers.other.inject({
       method: 'POST',
       url: '/graphql',
       headers: { 'content-type': 'application/json', cookie: admin },
@@ -113,8 +105,8 @@ describe.runIf(redisUrl)('the dashboard cache in Redis', () => {
     // The other process found the figures the first one cached: the same computedAt.
     expect(onOther.json()).toEqual(before.body);
 
-    const alert = await api.graphql<{ alerts: { nodes: { id: string }[] } }>(NEW_ALERTS, {}, lead);
-    const acknowledged = await other.inject({
+    const alert = await servers.api.graphql<{ alerts: { nodes: { id: string }[] } }>(NEW_ALERTS, {}, lead);
+    const acknowledged = await servers.other.inject({
       method: 'POST',
       url: '/graphql',
       headers: { 'content-type': 'application/json', cookie: lead },
@@ -122,18 +114,18 @@ describe.runIf(redisUrl)('the dashboard cache in Redis', () => {
     });
     expect(acknowledged.json()).toEqual({ data: { acknowledgeAlerts: { userErrors: [] } } });
 
-    const after = await api.graphql<Dashboard>(DASHBOARD, {}, admin);
+    const after = await servers.api.graphql<Dashboard>(DASHBOARD, {}, admin);
     expect(after.body.data!.dashboard.newAlerts).toBe(before.body.data!.dashboard.newAlerts - 1);
   });
 
   it('is forgotten whole by a command-line job that changed data outside any request', async () => {
-    const admin = await api.signIn('school.admin@s01.pastoral.example');
-    await api.graphql(DASHBOARD, {}, admin);
-    expect(counting(await api.graphql(DASHBOARD, {}, admin))).toEqual([]);
-    expect(await forgetEveryDashboard(redisUrl, api.database.handle.description)).toBe(true);
-    expect(counting(await api.graphql(DASHBOARD, {}, admin)).length).toBeGreaterThan(0);
+    const admin = await servers.api.signIn('school.admin@s01.pastoral.example');
+    await servers.api.graphql(DASHBOARD, {}, admin);
+    expect(counting(await servers.api.graphql(DASHBOARD, {}, admin))).toEqual([]);
+    expect(await forgetEveryDashboard(redisUrl, servers.api.database.handle.description)).toBe(true);
+    expect(counting(await servers.api.graphql(DASHBOARD, {}, admin)).length).toBeGreaterThan(0);
     // Without Redis there is nothing to tell: the caller says the figures catch up within the TTL.
-    expect(await forgetEveryDashboard(undefined, api.database.handle.description)).toBe(false);
+    expect(await forgetEveryDashboard(undefined, servers.api.database.handle.description)).toBe(false);
   });
 });
 
