@@ -50,11 +50,15 @@ export function visibleStudentRecords<Table extends 'alerts' | 'intervention_cas
     }
     const mine = eb(sql.ref(`${table}.assigned_to`), '=', viewer.user.id);
     if (viewer.classroomIds.length === 0) return mine;
-    return eb.or([mine, eb(sql.ref(`${table}.student_id`), 'in', studentsOfClassrooms(viewer.classroomIds))]);
+    // As with visibleStudents: one materialised set of ids, each record then read by key. The OR of "mine" and
+    // "my classes' students'" read a form master's whole school of alerts to test each (39 ms, and 600 ms
+    // and more under load, on the district seed); the union reads two indexes (1.3 ms).
+    const records = sql.table(table);
+    return sql<SqlBool>`${sql.ref(`${table}.id`)} in (select visible.id from (
+      select own.id from ${records} as own where own.assigned_to = ${viewer.user.id}
+      union
+      select own.id from ${records} as own inner join students as pupil on pupil.id = own.student_id
+      where pupil.classroom_id in (${sql.join(viewer.classroomIds)})
+    ) as visible)`;
   };
-}
-
-/** The ids of the students of some classrooms, as a subquery. */
-function studentsOfClassrooms(classroomIds: number[]) {
-  return sql`(select students.id from students where students.classroom_id in (${sql.join(classroomIds)}))`;
 }
