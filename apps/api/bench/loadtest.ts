@@ -1,0 +1,454 @@
+/**
+ * `pnpm loadtest`: signed-in staff using the web app at once, in an open model, against the API as
+ * `pastoral serve` runs it (WEB_CONCURRENCY workers) on the district seed in `pastoral_bench`.
+ *
+ * Each simulated user signs in once (spread over the ramp-up), then loops: a random think time (exponential,
+ * mean THINK seconds), then one of the web app's own operations, picked from a realistic mix (dashboard, the
+ * alert inbox, the case list, the roster, a student's page, and now and then a triage write). The generator
+ * shares this machine's cores with the API and MariaDB: it pins itself to one core (taskset) and says so.
+ *
+ * Reports offered and achieved request rates, p50/p95/p99 overall and per operation, errors, the database's
+ * peak connections (Threads_connected, sampled each second) and the API processes' peak resident memory.
+ *
+ *   pnpm loadtest [--users 5000] [--think 10] [--ramp 120] [--duration 120]
+ *   pnpm loadtest --find-max [--users 5000] [--step 30]   the highest rate with p99 under 250 ms
+ *
+ * Results go to bench/loadtest.md and bench/loadtest.json.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { withDatabase } from '@pastoral/db';
+import type { RowDataPacket } from 'mysql2';
+import { Agent, fetch } from 'undici';
+import { webOperation } from '../src/testing/web-operations.ts';
+import { freePort } from '../src/testing/free-port.ts';
+import { openRawConnection, SEED_PASSWORD, summarize, type LatencySummary } from './measure.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    users: { type: 'string', default: '5000' },
+    think: { type: 'string', default: '10' },
+    ramp: { type: 'string', default: '120' },
+    duration: { type: 'string', default: '120' },
+    'find-max': { type: 'boolean', default: false },
+    step: { type: 'string', default: '30' },
+    workers: { type: 'string' },
+  },
+});
+const USERS = positive(options.users, 'users');
+const THINK_S = positive(options.think, 'think');
+const RAMP_S = positive(options.ramp, 'ramp');
+const DURATION_S = positive(options.duration, 'duration');
+const STEP_S = positive(options.step, 'step');
+/** The target of the find-max mode, and of issue #7 at 5,000 users. */
+const P99_LIMIT_MS = 250;
+/** Every core of the machine (not this process's affinity: the generator runs pinned to one of them). */
+const CORES = cpus().length;
+const GENERATOR_CORE = CORES - 1;
+
+function positive(value: string | undefined, name: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name} takes a positive number; got "${value}"`);
+  return number;
+}
+
+const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const databaseUrl = withDatabase(serverUrl, 'pastoral_bench');
+const resultsDir = new URL('../../../bench/', import.meta.url);
+
+interface Sample {
+  operation: string;
+  /** When it was sent, in ms since the run started. */
+  at: number;
+  ms: number;
+  error: string | null;
+}
+
+interface VirtualUser {
+  email: string;
+  cookie: string;
+  students: string[];
+  newAlerts: string[];
+  cases: { id: string; version: number }[];
+}
+
+/** The mix, in shares of requests: what staff do most is look, now and then they triage. */
+const MIX: { operation: string; share: number }[] = [
+  { operation: 'dashboard', share: 0.3 },
+  { operation: 'alert inbox', share: 0.2 },
+  { operation: 'case list', share: 0.15 },
+  { operation: 'roster', share: 0.15 },
+  { operation: "a student's page", share: 0.15 },
+  { operation: 'triage write', share: 0.05 },
+];
+
+async function main() {
+  const workers = options.workers ?? String(Math.max(1, CORES));
+  const api = await startApi(workers);
+  const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const raw = openRawConnection(databaseUrl);
+  try {
+    const accounts = await staffAccounts(raw);
+    const users: VirtualUser[] = [];
+    const samples: Sample[] = [];
+    const started = performance.now();
+    const now = () => performance.now() - started;
+    let stopAt = Number.POSITIVE_INFINITY;
+    let thinkS = THINK_S;
+
+    const monitor = startMonitor(raw, api.process.pid!);
+    process.stderr.write(
+      `loadtest: ${USERS} users signing in over ${RAMP_S} s, ${workers} API workers, generator on core ${GENERATOR_CORE}\n`,
+    );
+
+    const post = async (user: VirtualUser | null, query: string, variables: object) => {
+      const response = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(user ? { cookie: user.cookie } : {}) },
+        body: JSON.stringify({ query, variables }),
+        dispatcher,
+      });
+      const body = (await response.json()) as { data?: any; errors?: { message: string }[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (response.status !== 200 || body.errors) {
+        throw new Error(`${response.status} ${body.errors?.[0]?.message ?? ''}`.trim());
+      }
+      return { response, data: body.data };
+    };
+
+    const timed = async (operation: string, work: () => Promise<void>) => {
+      const at = now();
+      try {
+        await work();
+        samples.push({ operation, at, ms: now() - at, error: null });
+      } catch (error) {
+        samples.push({ operation, at, ms: now() - at, error: (error as Error).message.slice(0, 120) });
+      }
+    };
+
+    const act = async (user: VirtualUser) => {
+      let pick = Math.random();
+      const choice = MIX.find((entry) => (pick -= entry.share) < 0)?.operation ?? 'dashboard';
+      switch (choice) {
+        case 'dashboard':
+          return timed(choice, async () => void (await post(user, webOperation('DashboardPageQuery'), {})));
+        case 'alert inbox':
+          return timed(choice, async () => {
+            const { data } = await post(user, webOperation('AlertsPageQuery'), { filter: { status: ['NEW'] } });
+            user.newAlerts = data.alerts.edges.map((edge: { node: { id: string } }) => edge.node.id);
+          });
+        case 'case list':
+          return timed(choice, async () => {
+            const { data } = await post(user, webOperation('CasesPageQuery'), { filter: {} });
+            user.cases = data.cases.edges.map((edge: { node: { id: string; version: number } }) => edge.node);
+          });
+        case 'roster':
+          return timed(choice, async () => {
+            const { data } = await post(user, webOperation('StudentsPageQuery'), {});
+            user.students = data.students.edges.map((edge: { node: { id: string } }) => edge.node.id);
+          });
+        case "a student's page": {
+          const id = user.students[Math.floor(Math.random() * user.students.length)];
+          if (!id) return act(user);
+          return timed(choice, async () => void (await post(user, webOperation('StudentPageQuery'), { id })));
+        }
+        default: {
+          // Triage: acknowledge one of the new alerts seen in the inbox, or else note on a case.
+          const alert = user.newAlerts.pop();
+          if (alert) {
+            return timed('triage write', async () => {
+              await post(user, webOperation('AcknowledgeAlertsMutation'), { ids: [alert] });
+            });
+          }
+          const item = user.cases[Math.floor(Math.random() * user.cases.length)];
+          if (!item) return act(user);
+          return timed('triage write', async () => {
+            await post(user, webOperation('AddCaseNoteMutation'), {
+              input: { caseId: item.id, body: 'Spoke with the student after registration.' },
+            });
+          });
+        }
+      }
+    };
+
+    const live = async (index: number) => {
+      await sleep((index / USERS) * RAMP_S * 1000);
+      const email = accounts[index % accounts.length]!;
+      const signIn = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',
+          variables: { input: { email, password: SEED_PASSWORD } },
+        }),
+        dispatcher,
+      });
+      const cookie = signIn.headers.get('set-cookie')?.split(';')[0];
+      if (!cookie) {
+        samples.push({ operation: 'sign in', at: now(), ms: 0, error: `sign-in refused (${signIn.status})` });
+        return;
+      }
+      const user: VirtualUser = { email, cookie, students: [], newAlerts: [], cases: [] };
+      users.push(user);
+      while (now() < stopAt) {
+        await sleep(-Math.log(1 - Math.random()) * thinkS * 1000);
+        if (now() >= stopAt) break;
+        await act(user);
+      }
+    };
+
+    const everyone = Array.from({ length: USERS }, (_, index) => live(index));
+    await sleep(RAMP_S * 1000);
+    const measuredFrom = now();
+    let result: object;
+    let markdown: string[];
+    if (!options['find-max']) {
+      stopAt = measuredFrom + DURATION_S * 1000;
+      await sleep(DURATION_S * 1000);
+      const window = samples.filter((sample) => sample.at >= measuredFrom && sample.at < stopAt);
+      const peaks = monitor.peaks();
+      result = {
+        mode: 'fixed',
+        users: USERS,
+        thinkS: THINK_S,
+        durationS: DURATION_S,
+        ...describe(window, DURATION_S, USERS / THINK_S),
+        peaks,
+      };
+      markdown = fixedMarkdown(window, peaks, workers);
+    } else {
+      const steps: { offered: number; window: Sample[] }[] = [];
+      for (let offered = USERS / THINK_S; ; offered += USERS / THINK_S / 2) {
+        thinkS = USERS / offered;
+        const from = now();
+        await sleep(STEP_S * 1000);
+        const window = samples.filter((sample) => sample.at >= from + 2_000 && sample.at < now());
+        steps.push({ offered, window });
+        const summary = summarize(window.map((sample) => sample.ms));
+        const errors = window.filter((sample) => sample.error).length;
+        process.stderr.write(
+          `offered ${offered.toFixed(0)}/s: achieved ${(window.length / (STEP_S - 2)).toFixed(0)}/s, p99 ${summary.p99.toFixed(0)} ms, ${errors} errors\n`,
+        );
+        if (summary.p99 > P99_LIMIT_MS || errors > window.length * 0.001) break;
+      }
+      stopAt = now();
+      const peaks = monitor.peaks();
+      result = {
+        mode: 'find-max',
+        users: USERS,
+        stepS: STEP_S,
+        steps: steps.map((step) => ({ offered: step.offered, ...describe(step.window, STEP_S - 2, step.offered) })),
+        peaks,
+      };
+      markdown = findMaxMarkdown(steps, peaks, workers);
+    }
+    stopAt = now();
+    await Promise.all(everyone);
+    monitor.stop();
+    const name = options['find-max'] ? 'loadtest-max' : 'loadtest';
+    writeFileSync(new URL(`${name}.md`, resultsDir), `${markdown.join('\n')}\n`);
+    writeFileSync(new URL(`${name}.json`, resultsDir), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${markdown.join('\n')}\nwrote bench/${name}.md and bench/${name}.json\n`);
+  } finally {
+    raw.end();
+    await dispatcher.close();
+    await stopApi(api);
+  }
+}
+
+function describe(window: Sample[], seconds: number, offered: number) {
+  return {
+    offeredPerSecond: offered,
+    achievedPerSecond: window.length / seconds,
+    latency: summarize(window.map((sample) => sample.ms)),
+    errors: window.filter((sample) => sample.error).length,
+    errorKinds: Object.entries(
+      window.reduce<Record<string, number>>((kinds, sample) => {
+        if (sample.error) kinds[sample.error] = (kinds[sample.error] ?? 0) + 1;
+        return kinds;
+      }, {}),
+    ),
+  };
+}
+
+const fmt = (ms: number) => ms.toFixed(1);
+
+function heading(workers: string): string[] {
+  return [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${CORES} cores, on the district seed in MariaDB (\`pastoral_bench\`).`,
+    `The API ran as \`pastoral serve\` with ${workers} workers (NODE_ENV=production); the load generator, pinned to core`,
+    `${GENERATOR_CORE} with taskset, shared the machine with them and MariaDB.`,
+    '',
+  ];
+}
+
+function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string): string[] {
+  const total = describe(window, DURATION_S, USERS / THINK_S);
+  const operations = [...new Set(window.map((sample) => sample.operation))].sort();
+  const row = (name: string, latency: LatencySummary, count: number, errors: number) =>
+    `| ${name} | ${count.toLocaleString('en-GB')} | ${fmt(latency.p50)} | ${fmt(latency.p95)} | ${fmt(latency.p99)} | ${errors} |`;
+  return [
+    `# Load test: ${USERS.toLocaleString('en-GB')} signed-in users`,
+    '',
+    ...heading(workers),
+    `Each user signed in once (over ${RAMP_S} s), then looped: think time exponential with mean ${THINK_S} s, then one of the`,
+    "web app's operations (dashboard 30%, alert inbox 20%, case list 15%, roster 15%, a student's page 15%, a triage",
+    `write 5%). Measured over ${DURATION_S} s after the ramp-up. Target: p95 < 100 ms, p99 < 250 ms, no errors, ≤ 30 database connections.`,
+    '',
+    `Offered ${total.offeredPerSecond.toFixed(0)} requests/s, achieved ${total.achievedPerSecond.toFixed(0)}/s; ${total.errors} errors.`,
+    `Peak database connections: ${peaks.connections} (Threads_connected, less this monitor's own); the API's peak resident memory: ${peaks.rssMiB.toFixed(0)} MiB (all its processes).`,
+    '',
+    '| operation | requests | p50 (ms) | p95 | p99 | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...operations.map((operation) => {
+      const of = window.filter((sample) => sample.operation === operation);
+      return row(
+        operation,
+        summarize(of.map((sample) => sample.ms)),
+        of.length,
+        of.filter((sample) => sample.error).length,
+      );
+    }),
+    row('**all**', total.latency, window.length, total.errors),
+    ...(total.errorKinds.length > 0
+      ? ['', 'Errors:', ...total.errorKinds.map(([kind, count]) => `- ${count} × ${kind}`)]
+      : []),
+  ];
+}
+
+function findMaxMarkdown(steps: { offered: number; window: Sample[] }[], peaks: Peaks, workers: string): string[] {
+  const rows = steps.map((step) => ({ offered: step.offered, ...describe(step.window, STEP_S - 2, step.offered) }));
+  const passing = rows.filter((row) => row.latency.p99 <= P99_LIMIT_MS && row.errors <= row.latency.samples * 0.001);
+  const best = passing.at(-1);
+  return [
+    `# Load test: the highest rate with p99 under ${P99_LIMIT_MS} ms`,
+    '',
+    ...heading(workers),
+    `${USERS.toLocaleString('en-GB')} signed-in users; the think time shortened every ${STEP_S} s so the offered rate rises by half the first`,
+    'step each time, until p99 passed the limit or more than 0.1% of requests failed.',
+    '',
+    best
+      ? `**Highest sustained: ${best.achievedPerSecond.toFixed(0)} requests/s** (offered ${best.offered.toFixed(0)}/s) with p99 ${fmt(best.latency.p99)} ms.`
+      : `No step kept p99 under ${P99_LIMIT_MS} ms.`,
+    `Peak database connections: ${peaks.connections}; the API's peak resident memory: ${peaks.rssMiB.toFixed(0)} MiB.`,
+    '',
+    '| offered (/s) | achieved (/s) | p50 (ms) | p95 | p99 | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (row) =>
+        `| ${row.offered.toFixed(0)} | ${row.achievedPerSecond.toFixed(0)} | ${fmt(row.latency.p50)} | ${fmt(row.latency.p95)} | ${fmt(row.latency.p99)} | ${row.errors} |`,
+    ),
+  ];
+}
+
+interface Peaks {
+  connections: number;
+  rssMiB: number;
+}
+
+/** Samples MariaDB's connections and the API processes' memory each second. */
+function startMonitor(raw: ReturnType<typeof openRawConnection>, apiPid: number) {
+  const peaks: Peaks = { connections: 0, rssMiB: 0 };
+  const timer = setInterval(() => {
+    raw
+      .promise()
+      .query<RowDataPacket[]>("show global status like 'Threads_connected'")
+      .then(([rows]) => {
+        peaks.connections = Math.max(peaks.connections, Number(rows[0]?.Value ?? 0) - 1);
+      })
+      .catch(() => {});
+    peaks.rssMiB = Math.max(peaks.rssMiB, residentMiB([apiPid, ...childrenOf(apiPid)]));
+  }, 1_000);
+  return { peaks: () => ({ ...peaks }), stop: () => clearInterval(timer) };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function residentMiB(pids: number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(match?.[1] ?? 0);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return kib / 1024;
+}
+
+async function staffAccounts(raw: ReturnType<typeof openRawConnection>): Promise<string[]> {
+  const [rows] = await raw
+    .promise()
+    .query<RowDataPacket[]>("select email from users where is_active = 1 and email like '%@%' order by id");
+  if (rows.length === 0) throw new Error('no staff in pastoral_bench: run `pnpm bench` first to seed the district');
+  return rows.map((row) => String(row.email));
+}
+
+async function startApi(workers: string): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
+  const child = spawn('taskset', ['-c', `0-${CORES - 1}`, process.execPath, '--import', 'tsx', cli, 'serve'], {
+    env: {
+      ...process.env,
+      LOADTEST_PINNED: '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      WEB_CONCURRENCY: workers,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (attempt > 300) throw new Error('the API did not start within 30 s');
+    await sleep(100);
+  }
+  // Every worker listens before the load starts.
+  await sleep(2_000);
+  return { url, process: child };
+}
+
+async function stopApi(api: { process: ChildProcess }): Promise<void> {
+  // taskset execs node: the pid is the API's primary.
+  const exited = new Promise((resolve) => api.process.once('exit', resolve));
+  api.process.kill('SIGTERM');
+  await exited;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+// Pin the generator to the last core, once: the API and MariaDB share the rest (and this one).
+if (!process.env.LOADTEST_PINNED) {
+  const child = spawn(
+    'taskset',
+    ['-c', String(GENERATOR_CORE), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, LOADTEST_PINNED: String(GENERATOR_CORE) },
+    },
+  );
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main();
+}
