@@ -16,6 +16,7 @@
  * Results go to bench/loadtest.md and bench/loadtest.json.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,8 @@ import { freePort } from '../src/testing/free-port.ts';
 import { openRawConnection, SEED_PASSWORD, summarize, type LatencySummary } from './measure.ts';
 
 const { values: options } = parseArgs({
+  // pnpm may pass a lone "--" ahead of the options.
+  args: process.argv.slice(2).filter((argument) => argument !== '--'),
   options: {
     users: { type: 'string', default: '5000' },
     think: { type: 'string', default: '10' },
@@ -45,6 +48,9 @@ const DURATION_S = positive(options.duration, 'duration');
 const STEP_S = positive(options.step, 'step');
 /** The target of the find-max mode, and of issue #7 at 5,000 users. */
 const P99_LIMIT_MS = 250;
+/** Requests per second offered by --find-max's first step, and added at each next one. */
+const FIND_MAX_START_RATE = 100;
+const FIND_MAX_STEP_RATE = 50;
 /** Every core of the machine (not this process's affinity: the generator runs pinned to one of them). */
 const CORES = cpus().length;
 const GENERATOR_CORE = CORES - 1;
@@ -97,7 +103,26 @@ async function main() {
     const started = performance.now();
     const now = () => performance.now() - started;
     let stopAt = Number.POSITIVE_INFINITY;
-    let thinkS = THINK_S;
+    // Aborted when the rate changes or the run stops: every user thinking then draws again (an exponential
+    // think time is memoryless, so drawing anew is exactly as if the new rate had always held) or leaves.
+    // Every user listens to it: no limit on listeners.
+    const alarm = () => {
+      const controller = new AbortController();
+      setMaxListeners(0, controller.signal);
+      return controller;
+    };
+    let wake = alarm();
+    const changeRate = (nextThinkS: number) => {
+      thinkS = nextThinkS;
+      wake.abort();
+      wake = alarm();
+    };
+    const stop = () => {
+      stopAt = now();
+      wake.abort();
+    };
+    // --find-max starts well below the nominal rate and climbs by FIND_MAX_STEP_RATE.
+    let thinkS = options['find-max'] ? USERS / FIND_MAX_START_RATE : THINK_S;
 
     const monitor = startMonitor(raw, api.process.pid!);
     process.stderr.write(
@@ -193,9 +218,10 @@ async function main() {
       const user: VirtualUser = { email, cookie, students: [], newAlerts: [], cases: [] };
       users.push(user);
       while (now() < stopAt) {
-        await sleep(-Math.log(1 - Math.random()) * thinkS * 1000);
+        const signal = wake.signal;
+        const slept = await sleep(-Math.log(1 - Math.random()) * thinkS * 1000, signal);
         if (now() >= stopAt) break;
-        await act(user);
+        if (slept) await act(user);
       }
     };
 
@@ -205,9 +231,11 @@ async function main() {
     let result: object;
     let markdown: string[];
     if (!options['find-max']) {
-      stopAt = measuredFrom + DURATION_S * 1000;
+      const end = measuredFrom + DURATION_S * 1000;
+      stopAt = end;
       await sleep(DURATION_S * 1000);
-      const window = samples.filter((sample) => sample.at >= measuredFrom && sample.at < stopAt);
+      stop();
+      const window = samples.filter((sample) => sample.at >= measuredFrom && sample.at < end);
       const peaks = monitor.peaks();
       result = {
         mode: 'fixed',
@@ -220,8 +248,8 @@ async function main() {
       markdown = fixedMarkdown(window, peaks, workers);
     } else {
       const steps: { offered: number; window: Sample[] }[] = [];
-      for (let offered = USERS / THINK_S; ; offered += USERS / THINK_S / 2) {
-        thinkS = USERS / offered;
+      for (let offered = FIND_MAX_START_RATE; ; offered += FIND_MAX_STEP_RATE) {
+        if (offered !== FIND_MAX_START_RATE) changeRate(USERS / offered);
         const from = now();
         await sleep(STEP_S * 1000);
         const window = samples.filter((sample) => sample.at >= from + 2_000 && sample.at < now());
@@ -233,7 +261,7 @@ async function main() {
         );
         if (summary.p99 > P99_LIMIT_MS || errors > window.length * 0.001) break;
       }
-      stopAt = now();
+      stop();
       const peaks = monitor.peaks();
       result = {
         mode: 'find-max',
@@ -244,7 +272,6 @@ async function main() {
       };
       markdown = findMaxMarkdown(steps, peaks, workers);
     }
-    stopAt = now();
     await Promise.all(everyone);
     monitor.stop();
     const name = options['find-max'] ? 'loadtest-max' : 'loadtest';
@@ -326,8 +353,8 @@ function findMaxMarkdown(steps: { offered: number; window: Sample[] }[], peaks: 
     `# Load test: the highest rate with p99 under ${P99_LIMIT_MS} ms`,
     '',
     ...heading(workers),
-    `${USERS.toLocaleString('en-GB')} signed-in users; the think time shortened every ${STEP_S} s so the offered rate rises by half the first`,
-    'step each time, until p99 passed the limit or more than 0.1% of requests failed.',
+    `${USERS.toLocaleString('en-GB')} signed-in users; the think time shortened every ${STEP_S} s so that the offered rate rose from`,
+    `${FIND_MAX_START_RATE}/s by ${FIND_MAX_STEP_RATE}/s a step, until p99 passed the limit or more than 0.1% of requests failed.`,
     '',
     best
       ? `**Highest sustained: ${best.achievedPerSecond.toFixed(0)} requests/s** (offered ${best.offered.toFixed(0)}/s) with p99 ${fmt(best.latency.p99)} ms.`
@@ -434,8 +461,23 @@ async function stopApi(api: { process: ChildProcess }): Promise<void> {
   await exited;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 // Pin the generator to the last core, once: the API and MariaDB share the rest (and this one).
