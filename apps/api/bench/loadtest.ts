@@ -17,11 +17,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { withDatabase } from '@pastoral/db';
+import { parseDatabaseUrl, withDatabase } from '@pastoral/db';
 import type { RowDataPacket } from 'mysql2';
 import { Agent, fetch } from 'undici';
 import { webOperation } from '../src/testing/web-operations.ts';
@@ -61,8 +61,17 @@ function positive(value: string | undefined, name: string): number {
   return number;
 }
 
-const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+/** MariaDB's socket on Debian: on one machine the API talks to it as a one-server deployment should. */
+const LOCAL_SOCKET = '/run/mysqld/mysqld.sock';
+const serverUrl =
+  process.env.BENCH_MYSQL_URL ??
+  (existsSync(LOCAL_SOCKET)
+    ? `mysql://root@localhost/test?socket=${LOCAL_SOCKET}`
+    : 'mysql://root@127.0.0.1:3306/test');
 const databaseUrl = withDatabase(serverUrl, 'pastoral_bench');
+const transport = parseDatabaseUrl(databaseUrl);
+const transportName =
+  transport.engine === 'mysql' && transport.socketPath ? `its Unix socket (${transport.socketPath})` : 'TCP';
 const resultsDir = new URL('../../../bench/', import.meta.url);
 
 interface Sample {
@@ -305,8 +314,8 @@ const fmt = (ms: number) => ms.toFixed(1);
 function heading(workers: string): string[] {
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${CORES} cores, on the district seed in MariaDB (\`pastoral_bench\`).`,
-    `The API ran as \`pastoral serve\` with ${workers} workers (NODE_ENV=production); the load generator, pinned to core`,
-    `${GENERATOR_CORE} with taskset, shared the machine with them and MariaDB.`,
+    `The API ran as \`pastoral serve\` with ${workers} workers (NODE_ENV=production), reaching MariaDB through ${transportName};`,
+    `the load generator, pinned to core ${GENERATOR_CORE} with taskset, shared the machine with them and MariaDB.`,
     '',
   ];
 }
@@ -427,18 +436,22 @@ async function startApi(workers: string): Promise<{ url: string; process: ChildP
   const port = await freePort();
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
   // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
-  const child = spawn('taskset', ['-c', `0-${CORES - 1}`, process.execPath, '--import', 'tsx', cli, 'serve'], {
-    env: {
-      ...process.env,
-      LOADTEST_PINNED: '',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      WEB_CONCURRENCY: workers,
+  const child = spawn(
+    'taskset',
+    ['-c', `0-${CORES - 1}`, process.execPath, ...apiNodeFlags(), '--import', 'tsx', cli, 'serve'],
+    {
+      env: {
+        ...process.env,
+        LOADTEST_PINNED: '',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        WEB_CONCURRENCY: workers,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -452,6 +465,11 @@ async function startApi(workers: string): Promise<{ url: string; process: ChildP
   // Every worker listens before the load starts.
   await sleep(2_000);
   return { url, process: child };
+}
+
+/** Extra Node flags for the API (such as --cpu-prof to profile it under load), from LOADTEST_API_NODE_FLAGS. */
+function apiNodeFlags(): string[] {
+  return (process.env.LOADTEST_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 }
 
 async function stopApi(api: { process: ChildProcess }): Promise<void> {

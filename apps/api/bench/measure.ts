@@ -75,8 +75,7 @@ export function rawConnectionOptions(url: string) {
   const target = parseDatabaseUrl(url);
   if (target.engine !== 'mysql') throw new Error('the raw baselines need a mysql:// URL');
   return {
-    host: target.host,
-    port: target.port,
+    ...(target.socketPath ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
     user: target.user,
     password: target.password,
     database: target.database,

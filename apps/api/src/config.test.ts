@@ -53,7 +53,7 @@ describe('configuration', () => {
 
   it('rejects a DATABASE_URL it cannot use, without echoing it (it may hold a password)', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@h/db' })).toThrow(
-      'DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported: use mysql://user:password@host:3306/database or file:./data/pastoral.sqlite (got "…")',
+      'DATABASE_URL: DATABASE_URL scheme "postgres:" is not supported: use mysql://user:password@host:3306/database (add ?socket=/run/mysqld/mysqld.sock for a local server) or file:./data/pastoral.sqlite (got "…")',
     );
   });
 

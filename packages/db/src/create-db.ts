@@ -45,8 +45,7 @@ export function createDb(url: string, options: CreateDbOptions = {}): DatabaseHa
 function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, options: CreateDbOptions): DatabaseHandle {
   const pool = createBoundedPool(
     {
-      host: target.host,
-      port: target.port,
+      ...(target.socketPath ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
       user: target.user,
       password: target.password,
       database: target.database,
@@ -78,7 +77,7 @@ function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, opt
     db,
     engine: 'mysql',
     dialect: mysqlEngineDialect(db, pool),
-    description: `mysql ${target.host}:${target.port}/${target.database}`,
+    description: `mysql ${target.socketPath ?? `${target.host}:${target.port}`}/${target.database}`,
     poolStats: () => pool.stats(),
     destroy: () => db.destroy(),
   };

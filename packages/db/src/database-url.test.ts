@@ -10,7 +10,17 @@ describe('DATABASE_URL', () => {
       user: 'app@x',
       password: 'p@ss',
       database: 'pastoral',
+      socketPath: null,
     });
+  });
+
+  it('connects through a Unix socket when ?socket= names one, and refuses other options', () => {
+    expect(parseDatabaseUrl('mysql://root@localhost/pastoral?socket=/run/mysqld/mysqld.sock')).toMatchObject({
+      database: 'pastoral',
+      socketPath: '/run/mysqld/mysqld.sock',
+    });
+    expect(() => parseDatabaseUrl('mysql://root@localhost/pastoral?socket=mysqld.sock')).toThrow(/absolute path/);
+    expect(() => parseDatabaseUrl('mysql://root@localhost/pastoral?ssl=true')).toThrow(/"ssl" is not supported/);
   });
 
   it('defaults the port, user and host of a MySQL URL', () => {
