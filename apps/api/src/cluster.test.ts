@@ -26,6 +26,9 @@ describe('planWorkers', () => {
     const three = planWorkers({ ...config, webConcurrency: 3 }, 2);
     expect(three.workers).toBe(3);
     expect(three.workers * (three.pool.size + three.pool.overflow)).toBeLessThanOrEqual(30);
+    // No more workers than connections: 40 asked for, with a pool of 20, is 20 workers of one connection each.
+    const many = planWorkers({ ...config, webConcurrency: 40 }, 2);
+    expect(many).toEqual({ workers: 20, pool: { size: 1, overflow: 0, maxWaiting: 25 } });
     // SQLite is one file with one writer: one process.
     expect(planWorkers(loadConfig({ DATABASE_URL: 'file:./x.sqlite', WEB_CONCURRENCY: '4' }), 8).workers).toBe(1);
   });

@@ -13,6 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { parseDatabaseUrl } from '@pastoral/db';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -35,15 +36,18 @@ export interface WorkerPlan {
   pool: { size: number; overflow: number; maxWaiting: number };
 }
 
-/** How many workers, and each one's share of the connection cap. */
+/**
+ * How many workers, and each one's share of the connection cap. Every worker needs a connection of its own, so
+ * there are never more workers than DB_POOL_SIZE: more would open more connections than one process may.
+ */
 export function planWorkers(config: Config, cores = availableParallelism()): WorkerPlan {
-  const sqlite = config.database.url.startsWith('file:');
-  const workers = sqlite ? 1 : (config.webConcurrency ?? cores);
-  const { poolSize, poolOverflow, poolMaxWaiting } = config.database;
+  const { url, poolSize, poolOverflow, poolMaxWaiting } = config.database;
+  const sqlite = parseDatabaseUrl(url).engine === 'sqlite';
+  const workers = sqlite ? 1 : Math.min(config.webConcurrency ?? cores, poolSize);
   return {
     workers,
     pool: {
-      size: Math.max(1, Math.floor(poolSize / workers)),
+      size: Math.floor(poolSize / workers),
       overflow: Math.floor(poolOverflow / workers),
       maxWaiting: Math.ceil(poolMaxWaiting / workers),
     },

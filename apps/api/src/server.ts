@@ -385,12 +385,12 @@ function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLCon
         async willSendResponse({ operationName, document, request, response }) {
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors?.length ?? 0) : 0;
           // A document that failed validation has no resolved operation, but it may well be named.
-          const named = document ? getOperationAST(document, request.operationName)?.name?.value : undefined;
-          metrics.observeOperation(
-            operationName ?? named ?? request.operationName ?? null,
-            (performance.now() - started) / 1000,
-            errors > 0 ? 'error' : 'ok',
-          );
+          const name =
+            operationName ??
+            (document ? getOperationAST(document, request.operationName)?.name?.value : undefined) ??
+            request.operationName ??
+            null;
+          metrics.observeOperation(name, (performance.now() - started) / 1000, errors > 0 ? 'error' : 'ok');
         },
       };
     },
