@@ -15,12 +15,11 @@ import {
 } from 'kysely';
 import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
-import { visibleAlerts } from './modules/alerts/alert.policy.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
 import { readsAuditLog } from './modules/audit-log/audit-log.policy.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
-import { visibleCases } from './modules/cases/case.policy.ts';
+import { visibleStudentRecordsPerRow } from './modules/students/student.policy.ts';
 import { visibleCaseEventsById, visibleCasesById } from './modules/cases/case.repository.ts';
 import {
   classroomsById,
@@ -231,12 +230,18 @@ export function createLoaders(
     /** Null for a reader who may not read the audit log: Student.disclosures is then null. */
     disclosuresByStudentId:
       auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader, options) : null,
-    alertsByStudentId: studentRecordsLoader(db, 'alerts', 'alert_date', viewer ? visibleAlerts(viewer) : null, options),
+    alertsByStudentId: studentRecordsLoader(
+      db,
+      'alerts',
+      'alert_date',
+      viewer ? visibleStudentRecordsPerRow('alerts', viewer) : null,
+      options,
+    ),
     casesByStudentId: studentRecordsLoader(
       db,
       'intervention_cases',
       'created_at',
-      viewer ? visibleCases(viewer) : null,
+      viewer ? visibleStudentRecordsPerRow('intervention_cases', viewer) : null,
       options,
     ),
     timelineByCaseId: nestedConnectionLoader({

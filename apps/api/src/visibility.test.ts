@@ -186,6 +186,63 @@ for (const engine of testEngines()) {
       expect(data.auditLog.totalCount).toBe(0);
     });
 
+    it("shows a form master only the assigned alert of another classroom's student, by every path", async () => {
+      // Reads by key (a student's page, `nodes`) test each row on its own; lists read the scope as a set. Both
+      // must give the same rows: here, of the student's alerts, only the one assigned to the form master.
+      const { db } = api.database.handle;
+      const student = students.otherClassroom;
+      const alerts = await db
+        .selectFrom('alerts')
+        .select(['id', 'assigned_to'])
+        .where('student_id', '=', student.id)
+        .orderBy('id')
+        .execute();
+      const others = await db
+        .selectFrom('alerts')
+        .select('id')
+        .where('student_id', '=', student.id)
+        .where('id', '!=', alerts[0]!.id)
+        .execute();
+      expect(others.length).toBeGreaterThan(0);
+      const formMaster = await db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', ROLES.FORM_MASTER)
+        .executeTakeFirstOrThrow();
+      await db.updateTable('alerts').set({ assigned_to: formMaster.id }).where('id', '=', alerts[0]!.id).execute();
+      try {
+        const assigned = toGlobalId('Alert', alerts[0]!.id);
+        const response = await api.graphql<{
+          node: { alerts: { totalCount: number; nodes: { id: string }[] }; cases: { totalCount: number } } | null;
+          alerts: { totalCount: number; nodes: { id: string }[] };
+          nodes: ({ id: string } | null)[];
+        }>(
+          `query ($student: ID!, $ids: [ID!]!) {
+            node(id: $student) { ... on Student { alerts(first: 100) { totalCount nodes { id } } cases(first: 100) { totalCount } } }
+            alerts(first: 100, filter: { studentId: $student }) { totalCount nodes { id } }
+            nodes(ids: $ids) { id }
+          }`,
+          {
+            student: toGlobalId('Student', student.id),
+            ids: [assigned, ...others.map((alert) => toGlobalId('Alert', alert.id))],
+          },
+          cookies.FORM_MASTER,
+        );
+        expect(response.body.errors).toBeUndefined();
+        const data = response.body.data!;
+        expect(data.node?.alerts).toEqual({ totalCount: 1, nodes: [{ id: assigned }] });
+        expect(data.node?.cases.totalCount).toBe(0);
+        expect(data.alerts).toEqual({ totalCount: 1, nodes: [{ id: assigned }] });
+        expect(data.nodes).toEqual([{ id: assigned }, ...others.map(() => null)]);
+      } finally {
+        await db
+          .updateTable('alerts')
+          .set({ assigned_to: alerts[0]!.assigned_to })
+          .where('id', '=', alerts[0]!.id)
+          .execute();
+      }
+    });
+
     for (const role of Object.keys(ROLES) as (keyof typeof ROLES)[]) {
       it(`${role}: schools, classrooms and the audit log agree with the role's scope`, async () => {
         const response = await api.graphql<{

@@ -4,6 +4,7 @@ import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAlerts } from './alert.policy.ts';
+import { visibleStudentRecordsPerRow } from '../students/student.policy.ts';
 
 export interface AlertFilterValues {
   status?: string[];
@@ -55,5 +56,10 @@ export async function listAlerts(
 }
 
 export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('alerts').selectAll().where('id', 'in', ids).where(visibleAlerts(viewer)).execute();
+  return db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where(visibleStudentRecordsPerRow('alerts', viewer))
+    .execute();
 }

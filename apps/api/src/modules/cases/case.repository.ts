@@ -4,6 +4,7 @@ import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from './case.policy.ts';
+import { visibleStudentRecordsPerRow } from '../students/student.policy.ts';
 
 export const OPEN_CASE_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
 /** Sorts cases with no review date after every dated one. */
@@ -93,7 +94,12 @@ export async function listCases(
 }
 
 export async function visibleCasesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('intervention_cases').selectAll().where('id', 'in', ids).where(visibleCases(viewer)).execute();
+  return db
+    .selectFrom('intervention_cases')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where(visibleStudentRecordsPerRow('intervention_cases', viewer))
+    .execute();
 }
 
 export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {

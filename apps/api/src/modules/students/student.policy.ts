@@ -62,3 +62,34 @@ export function visibleStudentRecords<Table extends 'alerts' | 'intervention_cas
     ) as visible)`;
   };
 }
+
+/**
+ * visibleStudentRecords for a query already narrowed by key (records by id, or the alerts and cases of a few
+ * students): the same rows, each tested on its own. With a key index driving, the OR costs a probe per row,
+ * where the materialised set reads every record of the viewer's classrooms first (a student's alerts on the
+ * district seed: 0.31 ms against 0.81 ms).
+ */
+export function visibleStudentRecordsPerRow<Table extends 'alerts' | 'intervention_cases'>(
+  table: Table,
+  viewer: Viewer,
+) {
+  return (eb: ExpressionBuilder<Database, Table>): Expression<SqlBool> => {
+    if (viewer.role === 'DISTRICT_ADMIN' || seesWholeSchool(viewer) || viewer.classroomIds.length === 0) {
+      return visibleStudentRecords(table, viewer)(eb);
+    }
+    return sql<SqlBool>`(${sql.ref(`${table}.assigned_to`)} = ${viewer.user.id} or ${sql.ref(`${table}.student_id`)} in (
+      select pupil.id from students as pupil where pupil.classroom_id in (${sql.join(viewer.classroomIds)})))`;
+  };
+}
+
+/** visibleStudents for a query already narrowed by key (students by id): each student tested on its own. */
+export function visibleStudentsPerRow(viewer: Viewer) {
+  return (eb: ExpressionBuilder<Database, 'students'>): Expression<SqlBool> => {
+    if (viewer.role === 'DISTRICT_ADMIN' || seesWholeSchool(viewer)) return visibleStudents(viewer)(eb);
+    const assigned = sql<SqlBool>`${sql.ref('students.id')} in (
+      select intervention_cases.student_id from intervention_cases where intervention_cases.assigned_to = ${viewer.user.id}
+      union select alerts.student_id from alerts where alerts.assigned_to = ${viewer.user.id})`;
+    if (viewer.classroomIds.length === 0) return assigned;
+    return sql<SqlBool>`(${sql.ref('students.classroom_id')} in (${sql.join(viewer.classroomIds)}) or ${assigned})`;
+  };
+}

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { visibleStudents } from './student.policy.ts';
+import { visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
 export interface StudentFilterValues {
   schoolId?: number;
@@ -88,7 +88,7 @@ export async function listStudents(
 
 /** Students by id, if the viewer may see them (for `node` and `nodes`). */
 export async function visibleStudentsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('students').selectAll().where('id', 'in', ids).where(visibleStudents(viewer)).execute();
+  return db.selectFrom('students').selectAll().where('id', 'in', ids).where(visibleStudentsPerRow(viewer)).execute();
 }
 
 /** Students by id, for relations of records the viewer can already see (a visible case's student). */
