@@ -12,7 +12,7 @@ import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
-import { changesDashboards, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
+import { dashboardScopesChangedBy, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
 
 export interface RequestInfo {
   id: string;
@@ -46,14 +46,14 @@ export interface GraphQLContext {
   /** Viewers' dashboard figures, kept for a while and forgotten when their schools change. */
   dashboardCache: DashboardCache;
   /**
-   * Schools whose dashboard figures this request changed (null: every school), from the audit entries it wrote;
-   * their cached figures are forgotten before the response leaves.
+   * The dashboard scopes this request changed (dashboardScopesChangedBy), from the audit entries it wrote; their
+   * cached figures are forgotten before the response leaves.
    */
-  changedSchools: Set<number | null>;
+  changedDashboards: Set<string>;
 }
 
 export function createContext(
-  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm' | 'changedSchools'> & {
+  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm' | 'changedDashboards'> & {
     now?: Date;
     loaderOptions?: LoaderOptions;
   },
@@ -73,7 +73,7 @@ export function createContext(
       options.loaderOptions,
     ),
     currentTerm: () => (currentTerm ??= currentTermCode(options.db, today)),
-    changedSchools: new Set(),
+    changedDashboards: new Set(),
   };
 }
 
@@ -175,7 +175,7 @@ export function auditActor(context: GraphQLContext): AuditActor {
     requestId: context.request.id,
     ip: context.request.ip,
     onRecorded: (event) => {
-      if (changesDashboards(event.action)) context.changedSchools.add(event.schoolId);
+      for (const scope of dashboardScopesChangedBy(event)) context.changedDashboards.add(scope);
     },
   };
 }

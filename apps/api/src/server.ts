@@ -476,8 +476,8 @@ function dashboardInvalidationPlugin(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue }) {
-          if (contextValue.changedSchools.size > 0)
-            await contextValue.dashboardCache.invalidate(contextValue.changedSchools);
+          if (contextValue.changedDashboards.size > 0)
+            await contextValue.dashboardCache.invalidate(contextValue.changedDashboards);
         },
       };
     },

@@ -92,6 +92,7 @@ export async function acknowledgeAlerts(
             schoolId: alert.school_id,
             alertId: alert.id,
             studentId: alert.student_id,
+            assignees: [alert.assigned_to],
           },
           context.now,
         );
@@ -132,6 +133,7 @@ export async function dismissAlert(context: MutationContext, id: number, reason:
         alertId: alert.id,
         studentId: alert.student_id,
         changes: { reason: text.value },
+        assignees: [alert.assigned_to],
       },
       context.now,
     );
@@ -221,6 +223,7 @@ async function escalateInTransaction(
         alertId: alert.id,
         studentId: alert.student_id,
         changes: { caseId: created.value.id },
+        assignees: [alert.assigned_to],
       },
       context.now,
     );
@@ -299,6 +302,7 @@ async function raiseInTransaction(
       alertId,
       studentId: student.id,
       changes: { severity: fields.severity ?? 1 },
+      assignees: [formMaster?.user_id ?? context.viewer.user.id],
     },
     context.now,
   );

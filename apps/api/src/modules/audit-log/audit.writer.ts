@@ -18,6 +18,12 @@ export interface AuditActor {
   onRecorded?: (event: AuditEvent) => void;
 }
 
+/**
+ * Whose work an alert or case was before the change and is after it (the same person twice, or null when
+ * unassigned): the people whose lists and figures the change moves. Not stored in the entry.
+ */
+export type Assignees = readonly (number | null)[];
+
 /** What happened: a typed event per action, so an entry's shape is checked where it is written. */
 export type AuditEvent =
   | { action: 'session.signed_in'; schoolId: number | null; userId: number }
@@ -35,14 +41,16 @@ export type AuditEvent =
       alertId: number;
       studentId: number;
       severity: number;
+      assignees: Assignees;
     }
-  | { action: 'alert.resolved'; schoolId: number; alertId: number; studentId: number }
+  | { action: 'alert.resolved'; schoolId: number; alertId: number; studentId: number; assignees: Assignees }
   | {
       action: 'alert.acknowledged' | 'alert.dismissed' | 'alert.escalated' | 'alert.concern_raised';
       schoolId: number;
       alertId: number;
       studentId: number;
       changes?: Record<string, unknown>;
+      assignees: Assignees;
     }
   | {
       action: 'case.opened' | 'case.updated' | 'case.reassigned' | 'case.status_changed' | 'case.note_added';
@@ -50,6 +58,7 @@ export type AuditEvent =
       caseId: number;
       studentId: number;
       changes: Record<string, unknown>;
+      assignees: Assignees;
     }
   | {
       action: 'api_token.created' | 'api_token.revoked';

@@ -212,7 +212,14 @@ export async function createCase(
     trx,
     context.dialect,
     context.actor,
-    { action: 'case.opened', schoolId: student.school_id, caseId, studentId: student.id, changes: { ...input } },
+    {
+      action: 'case.opened',
+      schoolId: student.school_id,
+      caseId,
+      studentId: student.id,
+      changes: { ...input },
+      assignees: [assignee.value],
+    },
     now,
   );
   const created = await trx
@@ -292,6 +299,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
     }
     const timestamp = toTimestamp(context.now);
     const { assigned_to: newOwner, ...details } = changed;
+    const assignees = [current.assigned_to, newOwner === undefined ? current.assigned_to : Number(newOwner)];
     if (newOwner !== undefined) {
       await recordCaseEvent(trx, {
         school_id: current.school_id,
@@ -312,6 +320,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
           caseId: current.id,
           studentId: current.student_id,
           changes: { from: current.assigned_to, to: newOwner },
+          assignees,
         },
         context.now,
       );
@@ -340,6 +349,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
               { from: current[column as keyof InterventionCase], to: value },
             ]),
           ),
+          assignees,
         },
         context.now,
       );
@@ -391,6 +401,7 @@ export async function changeCaseStatus(
         caseId: current.id,
         studentId: current.student_id,
         changes: { from, to: input.status, ...(closing ? { outcome: input.outcome } : {}) },
+        assignees: [current.assigned_to],
       },
       context.now,
     );
@@ -432,6 +443,7 @@ export async function addCaseNote(
         caseId: current.id,
         studentId: current.student_id,
         changes: { noteId: eventId, restricted: input.restricted },
+        assignees: [current.assigned_to],
       },
       context.now,
     );

@@ -10,8 +10,10 @@ import {
   startApiHarness,
   serversSharingRedis,
 } from '../../testing/api-harness.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
+import type { AuditEvent } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { forgetEveryDashboard, memoryDashboardCache } from './dashboard.cache.ts';
+import { dashboardScopesChangedBy, forgetEveryDashboard, memoryDashboardCache } from './dashboard.cache.ts';
 
 const DASHBOARD = `{ dashboard {
   newAlerts overdueReviews computedAt openCasesByStatus { status count } studentsByRiskLevel { level count }
@@ -84,6 +86,65 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
     expect(schoolAfter.body.data!.dashboard.newAlerts).toBe(school.body.data!.dashboard.newAlerts - 1);
     expect(counting(otherSchoolAfter)).toEqual([]);
     expect(otherSchoolAfter.body).toEqual(otherSchool.body);
+  });
+
+  it("keeps a form master's figures cached through a colleague's triage, and counts a change to their own work", async () => {
+    const { db } = api.database.handle;
+    const formMaster = 'form.master@s01.pastoral.example';
+    cookies[formMaster] ??= await api.signIn(formMaster);
+    const lead = 'pastoral.lead@s01.pastoral.example';
+    const me = await db.selectFrom('users').select('id').where('email', '=', formMaster).executeTakeFirstOrThrow();
+    const newAlert = (mine: boolean) =>
+      db
+        .selectFrom('alerts')
+        .select('id')
+        .where('school_id', '=', 1)
+        .where('status', '=', 'NEW')
+        .where('assigned_to', mine ? '=' : '!=', me.id)
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+    const acknowledge = async (alertId: number) => {
+      const result = await api.graphql(ACKNOWLEDGE, { ids: [toGlobalId('Alert', alertId)] }, cookies[lead]);
+      expect(result.body).toEqual({ data: { acknowledgeAlerts: { userErrors: [] } } });
+    };
+    const before = await dashboardOf(formMaster);
+
+    await acknowledge((await newAlert(false)).id);
+    const untouched = await dashboardOf(formMaster);
+    expect(counting(untouched)).toEqual([]);
+    expect(untouched.body).toEqual(before.body);
+
+    await acknowledge((await newAlert(true)).id);
+    const acknowledged = await dashboardOf(formMaster);
+    expect(counting(acknowledged).length).toBeGreaterThan(0);
+    expect(acknowledged.body.data!.dashboard.newAlerts).toBe(before.body.data!.dashboard.newAlerts - 1);
+
+    // A colleague's open case handed to the form master counts among theirs at once.
+    const handed = await db
+      .selectFrom('intervention_cases')
+      .select(['id', 'version'])
+      .where('school_id', '=', 1)
+      .where('status', '=', 'OPEN')
+      .where('assigned_to', '!=', me.id)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const openCases = (response: GraphQLResponse) =>
+      (
+        response.body.data as { dashboard: { openCasesByStatus: { status: string; count: number }[] } }
+      ).dashboard.openCasesByStatus.find((entry) => entry.status === 'OPEN')?.count ?? 0;
+    const reassigned = await api.graphql(
+      `mutation ($input: UpdateCaseInput!) { updateCase(input: $input) { userErrors { message } } }`,
+      {
+        input: {
+          id: toGlobalId('InterventionCase', handed.id),
+          expectedVersion: handed.version,
+          assignedToId: toGlobalId('User', me.id),
+        },
+      },
+      cookies[lead],
+    );
+    expect(reassigned.body).toEqual({ data: { updateCase: { userErrors: [] } } });
+    expect(openCases(await dashboardOf(formMaster))).toBe(openCases(acknowledged) + 1);
   });
 });
 
@@ -164,10 +225,42 @@ describe('the in-process cache', () => {
     const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
     const [school1, school2, district] = [viewer(1, 1), viewer(2, 2), viewer(3, null)];
     expect([await read(school1), await read(school2), await read(district)]).toEqual([1, 2, 3]);
-    await cache.invalidate([1]);
+    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [null])));
     expect([await read(school1), await read(school2), await read(district)]).toEqual([4, 2, 5]);
     // A change of no one school (null) reaches everyone.
-    await cache.invalidate([null]);
+    await cache.invalidate(dashboardScopesChangedBy(recomputed(null)));
+    expect([await read(school1), await read(school2), await read(district)]).toEqual([6, 7, 8]);
+    // A sign-in changes no figure.
+    await cache.invalidate(dashboardScopesChangedBy({ action: 'session.signed_in', schoolId: 1, userId: 1 }));
     expect([await read(school1), await read(school2), await read(district)]).toEqual([6, 7, 8]);
   });
+
+  it("forgets a form master's figures on a change to their own alerts and cases or to their school's students", async () => {
+    const cache = memoryDashboardCache({ ttlSeconds: 300, maxEntries: 100 });
+    let computed = 0;
+    const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
+    const formMaster = (id: number) =>
+      ({ user: { id }, role: 'FORM_MASTER', schoolId: 1, classroomIds: [id] }) as unknown as Viewer;
+    const [mine, colleague, lead] = [formMaster(11), formMaster(12), viewer(1, 1)];
+    expect([await read(mine), await read(colleague), await read(lead)]).toEqual([1, 2, 3]);
+    // A case of the colleague's: the school's staff count it, the form master does not.
+    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [12])));
+    expect([await read(mine), await read(colleague), await read(lead)]).toEqual([1, 4, 5]);
+    // Reassigned from nobody to the form master: theirs now.
+    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [null, 11])));
+    expect([await read(mine), await read(colleague), await read(lead)]).toEqual([6, 4, 7]);
+    // A risk recompute may move any student of the school: every dashboard there counts again.
+    await cache.invalidate(dashboardScopesChangedBy(recomputed(1)));
+    expect([await read(mine), await read(colleague), await read(lead)]).toEqual([8, 9, 10]);
+    await cache.invalidate(dashboardScopesChangedBy(recomputed(2)));
+    expect([await read(mine), await read(colleague), await read(lead)]).toEqual([8, 9, 10]);
+  });
 });
+
+function noteAdded(schoolId: number, assignees: (number | null)[]): AuditEvent {
+  return { action: 'case.note_added', schoolId, caseId: 1, studentId: 1, changes: {}, assignees };
+}
+
+function recomputed(schoolId: number | null): AuditEvent {
+  return { action: 'risk.recomputed', schoolId, students: 1, levelChanged: 1, rulesVersion: 'test' };
+}

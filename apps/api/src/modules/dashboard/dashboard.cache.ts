@@ -1,15 +1,20 @@
 /**
  * The dashboard's figures, cached per viewer for up to DASHBOARD_CACHE_TTL_S (5 minutes by default), and never
  * stale after a change: every write that changes what dashboards count (an alert, a case, a student's records,
- * a risk profile) moves its school's generation on, and a cached entry is found only under the generations it
- * was computed at. A school's staff read their school's generation; district staff read the district's, which
- * every school's change also moves on.
+ * a risk profile) moves the generations of the scopes it touches on, and a cached entry is found only under the
+ * generations it was computed at. A school's staff read their school's generation; district staff read the
+ * district's, which every school's change also moves on. A form master's figures count only the alerts and
+ * cases assigned to them and their classrooms' students: they read their own assignee generation, which a
+ * change to an alert or case assigned to them (before or after) moves on, and their school's roster
+ * generation, which every other kind of change in the school moves on (an import, a risk recompute). So one
+ * colleague's triage does not empty the whole school's cache.
  *
  * In-process by default (an LRU of DASHBOARD_CACHE_ENTRIES); in Redis when REDIS_URL is set, so that several
  * processes and hosts share the entries and, above all, the generations.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { AuditEvent } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
 
 export interface DashboardCacheStats {
@@ -28,8 +33,8 @@ export interface DashboardCacheView {
 export interface DashboardCache {
   /** The viewer's view of the cache, at the generations of their scope as they are now. */
   forViewer(viewer: Viewer): Promise<DashboardCacheView>;
-  /** Every cached figure counting something of these schools is forgotten; null means every school. */
-  invalidate(schoolIds: Iterable<number | null>): Promise<void>;
+  /** Moves these scopes' generations on (from dashboardScopesChangedBy): what they counted is forgotten. */
+  invalidate(scopes: Iterable<string>): Promise<void>;
   stats(): DashboardCacheStats;
 }
 
@@ -64,28 +69,35 @@ const DASHBOARD_NEUTRAL_ACTIONS = new Set([
   'audit.purged',
 ]);
 
-export function changesDashboards(action: string): boolean {
-  return !DASHBOARD_NEUTRAL_ACTIONS.has(action);
+/** The scope every cached figure depends on: a change beyond any one school, or forgetting everything. */
+export const EVERY_DASHBOARD = 'all';
+
+/** The generations an audited change moves on; none when it changes nothing a dashboard counts. */
+export function dashboardScopesChangedBy(event: AuditEvent): string[] {
+  if (DASHBOARD_NEUTRAL_ACTIONS.has(event.action)) return [];
+  if (event.schoolId === null) return [EVERY_DASHBOARD];
+  const school = [`school:${event.schoolId}`, 'district'];
+  if ('assignees' in event) {
+    // An alert or case: it counts on its school's dashboards and on its assignees' own.
+    const people = new Set(event.assignees.filter((id): id is number => id !== null));
+    return [...school, ...[...people].map((id) => `assignee:${id}`)];
+  }
+  // Anything else (students, records, risk profiles, the roster) may count on every dashboard of the school.
+  return [...school, `roster:${event.schoolId}`];
 }
 
-/** The generations a viewer's figures depend on: their school's (or the district's), and everything's. */
-function scopesOf(viewer: Viewer): [string, string] {
-  return [viewer.schoolId === null ? 'district' : `school:${viewer.schoolId}`, 'all'];
+/** The generations a viewer's figures depend on. */
+function scopesOf(viewer: Viewer): string[] {
+  if (viewer.schoolId === null) return ['district', EVERY_DASHBOARD];
+  if (viewer.role === 'FORM_MASTER') {
+    return [`assignee:${viewer.user.id}`, `roster:${viewer.schoolId}`, EVERY_DASHBOARD];
+  }
+  return [`school:${viewer.schoolId}`, EVERY_DASHBOARD];
 }
 
 /** Everything the figures depend on besides the data: who, in which role, over which classrooms. */
 function viewerKey(viewer: Viewer): string {
   return `${viewer.user.id}:${viewer.role}:${viewer.schoolId ?? 'district'}:${viewer.classroomIds.join(',')}`;
-}
-
-/** The scopes a change to these schools moves on. */
-function scopesChangedBy(schoolIds: Iterable<number | null>): Set<string> {
-  const scopes = new Set<string>();
-  for (const schoolId of schoolIds) {
-    if (schoolId === null) scopes.add('all');
-    else scopes.add(`school:${schoolId}`).add('district');
-  }
-  return scopes;
 }
 
 /** No cache: every read computes. DASHBOARD_CACHE_TTL_S=0. */
@@ -145,8 +157,8 @@ export function memoryDashboardCache(
         },
       };
     },
-    async invalidate(schoolIds) {
-      const scopes = [...scopesChangedBy(schoolIds)];
+    async invalidate(changed) {
+      const scopes = [...new Set(changed)];
       moveOn(scopes);
       if (scopes.length > 0) await peers?.publish(scopes);
     },
@@ -228,8 +240,8 @@ export function redisDashboardCache(
         },
       };
     },
-    async invalidate(schoolIds) {
-      await moveOn(scopesChangedBy(schoolIds));
+    async invalidate(scopes) {
+      await moveOn(new Set(scopes));
     },
     stats: () => ({ ...stats }),
   };
@@ -258,7 +270,7 @@ export async function forgetEveryDashboard(
       { ttlSeconds: 1, maxEntries: 1, namespace: dashboardCacheNamespace(databaseDescription) },
       (error) => (failure = error),
     );
-    await cache.invalidate([null]);
+    await cache.invalidate([EVERY_DASHBOARD]);
     if (failure) throw failure;
     return true;
   } finally {

@@ -167,7 +167,7 @@ async function applyAlertChanges(
   const ids = assessed.map(({ student }) => student.id);
   const open = await trx
     .selectFrom('alerts')
-    .select(['id', 'student_id', 'open_indicator', 'severity'])
+    .select(['id', 'student_id', 'open_indicator', 'severity', 'assigned_to'])
     .where('student_id', 'in', ids)
     .where('open_indicator', 'is not', null)
     .execute();
@@ -209,6 +209,7 @@ async function applyAlertChanges(
             schoolId: student.school_id,
             alertId: existing.id,
             studentId: student.id,
+            assignees: [existing.assigned_to],
           },
           now,
         );
@@ -234,11 +235,13 @@ async function applyAlertChanges(
             alertId: existing.id,
             studentId: student.id,
             severity: band,
+            assignees: [existing.assigned_to],
           },
           now,
         );
         continue;
       }
+      const assignee = formMasterOf.get(student.classroom_id) ?? null;
       const inserted = await trx
         .insertInto('alerts')
         .values({
@@ -250,7 +253,7 @@ async function applyAlertChanges(
           alert_date: toDateOnly(now),
           reason,
           facts,
-          assigned_to: formMasterOf.get(student.classroom_id) ?? null,
+          assigned_to: assignee,
           raised_by: null,
           open_indicator: indicator,
           acknowledged_at: null,
@@ -272,6 +275,7 @@ async function applyAlertChanges(
           alertId: Number(inserted.insertId),
           studentId: student.id,
           severity: band,
+          assignees: [assignee],
         },
         now,
       );
