@@ -6,6 +6,7 @@ import { toTimestamp } from '@pastoral/db';
 import { buildStudent, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../testing/api-harness.ts';
+import { toGlobalId } from './relay.ts';
 
 interface Page {
   edges: { cursor: string; node: { id: string } }[];
@@ -95,6 +96,58 @@ for (const engine of testEngines()) {
         for (const id of before) expect(seen.has(id)).toBe(true);
       });
     }
+
+    it.each([
+      ['alerts', 'alerts(first: 5, after: $after, filter: {})'],
+      ['cases', 'cases(first: 5, after: $after, filter: {})'],
+      ['students', 'students(first: 5, after: $after)'],
+    ])(
+      "counts a form master's %s with its first page, in the page's own statement, and the count is right",
+      async (_name, list) => {
+        const formMaster = await api.signIn('form.master@s01.pastoral.example');
+        const query = `query ($after: String) { list: ${list} {
+          totalCount totalCountIsCapped edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+        type List = {
+          list: { totalCount: number; edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+        };
+        const counts = (response: GraphQLResponse) => response.statements.filter((sql) => /count\(/i.test(sql));
+        const first = await api.graphql<List>(query, { after: null }, formMaster);
+        expect(first.body.errors).toBeUndefined();
+        expect(counts(first)).toHaveLength(1);
+        expect(counts(first)[0]).toMatch(/count\(\*\) over \(\)/i);
+        // Walking the whole list (later pages count on their own) finds exactly that many rows.
+        let seen = first.body.data!.list.edges.length;
+        let page = first.body.data!.list;
+        while (page.pageInfo.hasNextPage) {
+          const next = await api.graphql<List>(query, { after: page.pageInfo.endCursor }, formMaster);
+          expect(next.body.data!.list.totalCount).toBe(first.body.data!.list.totalCount);
+          expect(counts(next).some((sql) => /over \(\)/i.test(sql))).toBe(false);
+          page = next.body.data!.list;
+          seen += page.edges.length;
+        }
+        expect(first.body.data!.list.totalCount).toBeGreaterThan(5);
+        expect(seen).toBe(first.body.data!.list.totalCount);
+        // School staff's lists stop at their LIMIT along an index: their count is a statement of its own.
+        const lead = await api.graphql<List>(query, { after: null }, cookie);
+        expect(counts(lead).some((sql) => /over \(\)/i.test(sql))).toBe(false);
+        expect(counts(lead)).toHaveLength(1);
+      },
+    );
+
+    it("counts an empty first page of a form master's list as none", async () => {
+      const formMaster = await api.signIn('form.master@s01.pastoral.example');
+      const otherClassroom = await api.database.handle.db
+        .selectFrom('classrooms')
+        .select('id')
+        .where('school_id', '=', 2)
+        .executeTakeFirstOrThrow();
+      const response = await api.graphql<{ students: { totalCount: number; nodes: unknown[] } }>(
+        'query ($classroom: ID!) { students(filter: { classroomId: $classroom }) { totalCount nodes { id } } }',
+        { classroom: toGlobalId('Classroom', otherClassroom.id) },
+        formMaster,
+      );
+      expect(response.body).toEqual({ data: { students: { totalCount: 0, nodes: [] } } });
+    });
 
     it.each([
       ['{ cases(first: 0) { totalCount } }', 'first must be between 1 and 100 (got 0)'],

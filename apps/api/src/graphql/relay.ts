@@ -3,7 +3,15 @@
  * so that walking a connection returns every row exactly once even while rows are inserted.
  */
 import type { Database } from '@pastoral/db';
-import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import {
+  type AliasedRawBuilder,
+  type Expression,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import { badInput } from './errors.ts';
 
 // ---- Global ids ---------------------------------------------------------------------------------------------
@@ -166,8 +174,12 @@ export function keysetCondition<Row>(
   )})`;
 }
 
+/** The column a first page counted with its page carries the whole list's count in. */
+const PAGE_TOTAL = 'page_total';
+
 /** What paginate needs of a query: Kysely's SelectQueryBuilder has all of it. */
 interface PageableQuery<Row> {
+  select(selection: AliasedRawBuilder<number, typeof PAGE_TOTAL>): PageableQuery<Row>;
   where(expression: Expression<SqlBool>): PageableQuery<Row>;
   orderBy(expression: Expression<unknown>, direction: 'asc' | 'desc'): PageableQuery<Row>;
   limit(limit: number): PageableQuery<Row>;
@@ -183,6 +195,12 @@ export async function paginate<Row>(options: {
   keys: SortKey<Row>[];
   args: PageArgs;
   count: () => Promise<number>;
+  /**
+   * Counts the list in the first page's own statement (COUNT(*) OVER ()) instead of with `count`: for a scope
+   * the database reads whole to sort anyway (a form master's few classrooms), where the count is then free.
+   * Never for a large list, whose page stops reading at its LIMIT along an index.
+   */
+  countWithFirstPage?: boolean;
 }): Promise<ConnectionModel> {
   const { query, ...rest } = options;
   return paginateMerged({ queries: [query], ...rest });
@@ -197,18 +215,34 @@ export async function paginateMerged<Row>(options: {
   keys: SortKey<Row>[];
   args: PageArgs;
   count: () => Promise<number>;
+  /** As for paginate; used only with one query. */
+  countWithFirstPage?: boolean;
 }): Promise<ConnectionModel> {
   const { keys, args } = options;
   const page = readPageArgs(args, keys.length);
-  const pages = await Promise.all(options.queries.map((query) => readPage(query, keys, page)));
+  // Without a cursor the page's statement sees the whole list, so its window count is the list's count.
+  const withTotal = options.countWithFirstPage === true && page.cursor === null && options.queries.length === 1;
+  const pages = await Promise.all(options.queries.map((query) => readPage(query, keys, page, withTotal)));
+  let count = options.count;
+  if (withTotal) {
+    const rows = pages[0]! as Record<string, unknown>[];
+    const total = rows.length === 0 ? 0 : Number(rows[0]!.page_total);
+    for (const row of rows) delete row.page_total;
+    count = async () => total;
+  }
   // One table's page is already in order; two are merged (at most 2 × 101 rows).
   const rows =
     pages.length === 1 ? pages[0]! : pages.flat().sort((a, b) => compareInReadingOrder(a, b, keys, page.backward));
-  return connectionFromRows(rows.slice(0, page.size + 1), page, keys, options.count);
+  return connectionFromRows(rows.slice(0, page.size + 1), page, keys, count);
 }
 
-async function readPage<Row>(query: PageableQuery<Row>, keys: SortKey<Row>[], page: Page): Promise<Row[]> {
-  let ordered = query;
+async function readPage<Row>(
+  query: PageableQuery<Row>,
+  keys: SortKey<Row>[],
+  page: Page,
+  withTotal = false,
+): Promise<Row[]> {
+  let ordered = withTotal ? query.select(sql<number>`count(*) over ()`.as(PAGE_TOTAL)) : query;
   if (page.cursor) ordered = ordered.where(keysetCondition(keys, page.cursor, page.backward));
   for (const key of keys) {
     const ascending = (key.direction === 'asc') !== page.backward;

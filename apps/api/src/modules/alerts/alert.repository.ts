@@ -4,7 +4,7 @@ import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAlerts } from './alert.policy.ts';
-import { visibleStudentRecordsPerRow } from '../students/student.policy.ts';
+import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
 
 export interface AlertFilterValues {
   status?: string[];
@@ -52,7 +52,13 @@ export async function listAlerts(
     order.field === 'SEVERITY'
       ? [{ expression: sql.ref('alerts.severity'), direction, value: (r) => r.severity }, ...byDate]
       : byDate;
-  return paginate({ query: query.selectAll('alerts'), keys, args, count: () => countCapped(db, query) });
+  return paginate({
+    query: query.selectAll('alerts'),
+    keys,
+    args,
+    count: () => countCapped(db, query),
+    countWithFirstPage: countsWithFirstPage(viewer),
+  });
 }
 
 export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {

@@ -4,7 +4,7 @@ import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from './case.policy.ts';
-import { visibleStudentRecordsPerRow } from '../students/student.policy.ts';
+import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
 
 export const OPEN_CASE_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
 /** Sorts cases with no review date after every dated one. */
@@ -90,6 +90,7 @@ export async function listCases(
     keys: keys[order.field],
     args,
     count: () => countCapped(db, query),
+    countWithFirstPage: countsWithFirstPage(viewer),
   });
 }
 

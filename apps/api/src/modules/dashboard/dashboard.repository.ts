@@ -5,7 +5,7 @@ import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKe
 import { visibleAlerts } from '../alerts/alert.policy.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from '../cases/case.policy.ts';
-import { NOTHING, visibleStudents } from '../students/student.policy.ts';
+import { countsWithFirstPage, NOTHING, visibleStudents } from '../students/student.policy.ts';
 
 /**
  * What a dashboard counts over. A form master's is about their own work and classes. Everyone else's covers
@@ -164,5 +164,7 @@ export async function listNewlyAtRisk(
     keys,
     args,
     count: () => countCapped(db, query),
+    // A school's or the district's week of changes can be long; a form master's classrooms' is a handful.
+    countWithFirstPage: countsWithFirstPage(scope.viewer),
   });
 }

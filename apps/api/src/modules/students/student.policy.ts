@@ -93,3 +93,12 @@ export function visibleStudentsPerRow(viewer: Viewer) {
     return sql<SqlBool>`(${sql.ref('students.classroom_id')} in (${sql.join(viewer.classroomIds)}) or ${assigned})`;
   };
 }
+
+/**
+ * Whether the viewer's lists are counted in their first page's statement: a form master's scope (a few
+ * classrooms and their assignments, a few hundred rows) is read whole to be sorted anyway, so the count costs
+ * nothing more there and a statement less. A school's or the district's lists stop at their LIMIT instead.
+ */
+export function countsWithFirstPage(viewer: Viewer): boolean {
+  return viewer.role !== 'DISTRICT_ADMIN' && !seesWholeSchool(viewer);
+}

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
 import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
+import { countsWithFirstPage, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
 export interface StudentFilterValues {
   schoolId?: number;
@@ -83,6 +83,7 @@ export async function listStudents(
     keys,
     args,
     count: () => countCapped(db, query),
+    countWithFirstPage: countsWithFirstPage(viewer),
   });
 }
 
