@@ -4,11 +4,12 @@
  * SIGTERM stops them all.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
-import { planWorkers } from './cluster.ts';
+import { planWorkers, workerExecArgv } from './cluster.ts';
 import { freePort } from './testing/free-port.ts';
 import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
 
@@ -31,6 +32,14 @@ describe('planWorkers', () => {
     expect(many).toEqual({ workers: 20, pool: { size: 1, overflow: 0, maxWaiting: 25 } });
     // SQLite is one file with one writer: one process.
     expect(planWorkers(loadConfig({ DATABASE_URL: 'file:./x.sqlite', WEB_CONCURRENCY: '4' }), 8).workers).toBe(1);
+  });
+});
+
+describe('workerExecArgv', () => {
+  it('gives the workers a larger young generation, unless the operator chose one', () => {
+    expect(workerExecArgv(['--import', 'tsx'])).toEqual(['--import', 'tsx', '--max-semi-space-size=64']);
+    expect(workerExecArgv(['--max-semi-space-size=16'])).toEqual(['--max-semi-space-size=16']);
+    expect(workerExecArgv([], '--enable-source-maps --max-semi-space-size=32')).toEqual([]);
   });
 });
 
@@ -111,6 +120,9 @@ describe.runIf(mysql)('serving with two workers', () => {
   it('replaces a worker that dies, and stops every worker on SIGTERM', async () => {
     const workerPids = await workerPidsOf(server.pid!);
     expect(workerPids).toHaveLength(2);
+    for (const pid of workerPids) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=64');
+    }
     process.kill(workerPids[0]!, 'SIGKILL');
     await waitFor(() => output.includes('a worker died; starting another'), 10_000);
     await waitFor(() => (output.match(/Server listening/g) ?? []).length >= 3, 30_000);
