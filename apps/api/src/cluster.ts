@@ -116,15 +116,17 @@ export async function runPrimary({
     return worker;
   };
 
+  // Each worker numbers its own questions, so two workers' invalidations may share an id: what the primary asks
+  // the others is numbered afresh here, or one worker's answer could stand for another's question.
+  let relayed = 0;
   async function relay(from: Worker, message: Message): Promise<void> {
     if (message.type === 'pastoral:dashboard-invalidate') {
       const others = Object.values(cluster.workers ?? {}).filter(
         (worker): worker is Worker => worker !== undefined && worker !== from && worker.isConnected(),
       );
+      const id = relayed++;
       await Promise.all(
-        others.map((worker) =>
-          ask(worker, { type: 'pastoral:dashboard-apply', id: message.id, scopes: message.scopes }),
-        ),
+        others.map((worker) => ask(worker, { type: 'pastoral:dashboard-apply', id, scopes: message.scopes })),
       );
       from.send({ type: 'pastoral:dashboard-invalidated', id: message.id } satisfies Message);
     } else if (message.type === 'pastoral:metrics-request') {

@@ -43,7 +43,7 @@ export interface GraphQLContext {
   setCookie: (cookie: string) => void;
   /** The term coursework is judged on, read once per request. */
   currentTerm: () => Promise<string | null>;
-  /** Viewers' dashboard figures, kept for a while and forgotten when their schools change. */
+  /** Viewers' dashboard figures, kept for a while and forgotten when what they count changes. */
   dashboardCache: DashboardCache;
   /**
    * The dashboard scopes this request changed (dashboardScopesChangedBy), from the audit entries it wrote; their

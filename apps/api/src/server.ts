@@ -138,7 +138,13 @@ export async function buildServer({
     // Automatic persisted queries (the web app sends hashes): shared through Redis when there is one.
     persistedQueries: {
       ttl: PERSISTED_QUERY_TTL_SECONDS,
-      ...(redis ? { cache: new RedisKeyValueCache(redis, 'pastoral:apq:') } : {}),
+      ...(redis
+        ? {
+            cache: new RedisKeyValueCache(redis, 'pastoral:apq:', (error) =>
+              logger.warn({ err: error }, 'persisted queries: Redis did not answer; asking clients for the text'),
+            ),
+          }
+        : {}),
     },
     // Counted by the parser itself, so a syntax error is still a 400 (graphql-armor's token plugin made it 500).
     parseOptions: { maxTokens: LIMITS.maxTokens },

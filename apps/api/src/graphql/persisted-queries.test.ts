@@ -1,7 +1,10 @@
 /** Automatic persisted queries: a hash for a document the server knows, its text once; shared through Redis. */
 import { createHash } from 'node:crypto';
 import { testEngines } from '@pastoral/db/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../testing/free-port.ts';
+import { RedisKeyValueCache } from './persisted-queries.ts';
 import { type ApiHarness, startApiHarness, serversSharingRedis } from '../testing/api-harness.ts';
 
 const QUERY = '{ viewer { role } }';
@@ -68,5 +71,28 @@ describe.runIf(redisUrl)('persisted queries in Redis', () => {
     expect((await send(servers.other, { extensions: persisted(hashOf(query)) }, cookie)).body).toEqual({
       data: { viewer: { role: 'DISTRICT_ADMIN' } },
     });
+  });
+});
+
+describe('persisted queries when Redis does not answer', () => {
+  it('reads as a miss and keeps nothing, telling each failure, where a plain client would throw', async () => {
+    // A real client, pointed at a port nothing listens on.
+    const redis = new Redis(await freePort(), '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    // The refused connection is reported through each command; the client's own event would only be noise.
+    redis.on('error', () => undefined);
+    const errors: unknown[] = [];
+    const cache = new RedisKeyValueCache(redis, 'pastoral:apq:', (error) => errors.push(error));
+    try {
+      expect(await cache.get(hashOf(QUERY))).toBeUndefined();
+      await cache.set(hashOf(QUERY), QUERY);
+      expect(await cache.delete(hashOf(QUERY))).toBe(false);
+      expect(errors).toHaveLength(3);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

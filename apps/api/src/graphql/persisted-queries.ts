@@ -10,23 +10,37 @@ import type { Redis } from 'ioredis';
 /** How long a persisted document is kept after it was last registered. */
 export const PERSISTED_QUERY_TTL_SECONDS = 86_400;
 
-/** Apollo's cache interface over Redis. A failing Redis reads as a miss: the client then sends the text. */
+/**
+ * Apollo's cache interface over Redis. A failing Redis reads as a miss and keeps nothing: the client then sends
+ * the text, and the request is served all the same.
+ */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly onError: (error: unknown) => void,
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.redis.get(this.prefix + key)) ?? undefined;
+    try {
+      return (await this.redis.get(this.prefix + key)) ?? undefined;
+    } catch (error) {
+      this.onError(error);
+      return undefined;
+    }
   }
 
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
     const ttl = options?.ttl ?? PERSISTED_QUERY_TTL_SECONDS;
-    await this.redis.set(this.prefix + key, value, 'EX', Math.max(1, Math.round(ttl)));
+    await this.redis.set(this.prefix + key, value, 'EX', Math.max(1, Math.round(ttl))).catch(this.onError);
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.redis.del(this.prefix + key)) > 0;
+    try {
+      return (await this.redis.del(this.prefix + key)) > 0;
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The GraphQL client: same-origin by default (the API serves the app), or VITE_API_URL when the build is hosted
- * elsewhere. Operations go as persisted-query hashes where the browser can compute them. Cursor connections merge page by page (Relay style); a 401 from the API opens the sign-in dialog
- * over the page instead of navigating away, so nothing the user was typing is lost.
+ * elsewhere. Operations go as persisted-query hashes where the browser can compute them. Cursor connections
+ * merge page by page (Relay style); a 401 from the API opens the sign-in dialog over the page instead of
+ * navigating away, so nothing the user was typing is lost.
  */
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { ErrorLink } from '@apollo/client/link/error';
