@@ -252,10 +252,13 @@ async function main() {
     if (!options['find-max']) {
       const end = measuredFrom + DURATION_S * 1000;
       stopAt = end;
+      const cpuBefore = cpuSeconds(api.process.pid!);
       await sleep(DURATION_S * 1000);
+      const cpuAfter = cpuSeconds(api.process.pid!);
       stop();
       const window = samples.filter((sample) => sample.at >= measuredFrom && sample.at < end);
       const peaks = monitor.peaks();
+      const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, window.length);
       result = {
         mode: 'fixed',
         users: USERS,
@@ -263,8 +266,9 @@ async function main() {
         durationS: DURATION_S,
         ...describe(window, DURATION_S, USERS / THINK_S),
         peaks,
+        cpuMsPerRequest: cpu,
       };
-      markdown = fixedMarkdown(window, peaks, workers);
+      markdown = fixedMarkdown(window, peaks, workers, cpu);
     } else {
       const steps: { offered: number; window: Sample[] }[] = [];
       for (let offered = FIND_MAX_START_RATE; ; offered += FIND_MAX_STEP_RATE) {
@@ -353,7 +357,7 @@ function heading(workers: string): string[] {
   ];
 }
 
-function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string): string[] {
+function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string, cpu: CpuByProcess): string[] {
   const total = describe(window, DURATION_S, USERS / THINK_S);
   const operations = [...new Set(window.map((sample) => sample.operation))].sort();
   const row = (name: string, latency: LatencySummary, count: number, errors: number) =>
@@ -368,6 +372,7 @@ function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string): string[
     '',
     `Offered ${total.offeredPerSecond.toFixed(0)} requests/s, achieved ${total.achievedPerSecond.toFixed(0)}/s; ${total.errors} errors.`,
     `Peak database connections: ${peaks.connections} (Threads_connected, less this monitor's own); the API's peak resident memory: ${peaks.rssMiB.toFixed(0)} MiB (all its processes).`,
+    `CPU per request over the measured window (from /proc; the machine has ${(CORES * 1000).toLocaleString('en-GB')} ms a second): MariaDB ${cpu.database === null ? 'not on this machine' : `${fmt(cpu.database)} ms`}, the API ${fmt(cpu.api)} ms, this generator ${fmt(cpu.generator)} ms.`,
     '',
     '| operation | requests | p50 (ms) | p95 | p99 | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -412,6 +417,47 @@ function findMaxMarkdown(steps: { offered: number; window: Sample[] }[], peaks: 
   ];
 }
 
+/**
+ * CPU by process: the API (all its processes), MariaDB (null when it is not on this machine) and this generator;
+ * in seconds used so far, or in milliseconds per request over a window.
+ */
+interface CpuByProcess {
+  api: number;
+  database: number | null;
+  generator: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function cpuSeconds(apiPid: number): CpuByProcess {
+  const ticks = (pids: number[]) =>
+    pids.reduce((sum, pid) => {
+      try {
+        // utime and stime: the 14th and 15th fields, counted after the command name's closing parenthesis.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return sum + Number(fields[11]) + Number(fields[12]);
+      } catch {
+        return sum; // The process ended between listing and reading.
+      }
+    }, 0) / CLOCK_TICKS_PER_SECOND;
+  const database = pidsNamed('mariadbd').concat(pidsNamed('mysqld'));
+  const own = process.cpuUsage();
+  return {
+    api: ticks([apiPid, ...childrenOf(apiPid)]),
+    database: database.length === 0 ? null : ticks(database),
+    generator: (own.user + own.system) / 1e6,
+  };
+}
+
+function cpuMsPerRequest(before: CpuByProcess, after: CpuByProcess, requests: number): CpuByProcess {
+  const perRequest = (from: number, to: number) => ((to - from) * 1000) / Math.max(1, requests);
+  return {
+    api: perRequest(before.api, after.api),
+    database: before.database === null || after.database === null ? null : perRequest(before.database, after.database),
+    generator: perRequest(before.generator, after.generator),
+  };
+}
+
 interface Peaks {
   connections: number;
   rssMiB: number;
@@ -433,12 +479,13 @@ function startMonitor(raw: ReturnType<typeof openRawConnection>, apiPid: number)
   return { peaks: () => ({ ...peaks }), stop: () => clearInterval(timer) };
 }
 
-function childrenOf(pid: number): number[] {
+const childrenOf = (pid: number) => pgrep(['-P', String(pid)]);
+const pidsNamed = (name: string) => pgrep(['-x', name]);
+
+/** The pids pgrep finds; none when it finds none (it then exits 1). */
+function pgrep(args: string[]): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
