@@ -43,10 +43,10 @@ for (const engine of testEngines()) {
       expect(oneDown.results.length).toBe(down.results.length);
       const lastStep = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, 1);
       expect(lastStep.results).toHaveLength(1);
-      // The last migration only added the students' (school_id, is_active) index: reverting it takes that off.
-      const indexes = await database.handle.dialect.listIndexes('students');
-      expect(indexes.map((i) => i.name)).not.toContain('students_school_active_idx');
-      expect(indexes.map((i) => i.name)).toContain('students_classroom_active_idx');
+      // The last migration only added the alerts' (student_id, status, alert_date) index: reverting it takes that off.
+      const indexes = await database.handle.dialect.listIndexes('alerts');
+      expect(indexes.map((i) => i.name)).not.toContain('alerts_student_status_idx');
+      expect(indexes.map((i) => i.name)).toContain('alerts_student_date_idx');
       expect(await tableNames(database)).toContain('job_leases');
       expect(await tableNames(database)).toContain('sessions');
       await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);

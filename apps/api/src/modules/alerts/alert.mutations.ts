@@ -67,38 +67,39 @@ export async function acknowledgeAlerts(
     if (!alerts.ok) return alerts;
     const timestamp = toTimestamp(context.now);
     const fresh = alerts.value.filter((alert) => alert.status === 'NEW');
-    if (fresh.length > 0) {
-      await trx
-        .updateTable('alerts')
-        .set({
-          status: 'ACKNOWLEDGED',
-          acknowledged_at: timestamp,
-          acknowledged_by: context.viewer.user.id,
-          updated_at: timestamp,
-        })
-        .where(
-          'id',
-          'in',
-          fresh.map((alert) => alert.id),
-        )
-        .execute();
-      for (const alert of fresh) {
-        await appendAuditEntry(
-          trx,
-          context.dialect,
-          context.actor,
-          {
-            action: 'alert.acknowledged',
-            schoolId: alert.school_id,
-            alertId: alert.id,
-            studentId: alert.student_id,
-            assignees: [alert.assigned_to],
-          },
-          context.now,
-        );
-      }
+    if (fresh.length === 0) return success(await reread(trx, ids));
+    await trx
+      .updateTable('alerts')
+      .set({
+        status: 'ACKNOWLEDGED',
+        acknowledged_at: timestamp,
+        acknowledged_by: context.viewer.user.id,
+        updated_at: timestamp,
+      })
+      .where(
+        'id',
+        'in',
+        fresh.map((alert) => alert.id),
+      )
+      .execute();
+    // Read back before the audit entries: appending locks the chain head until the commit.
+    const acknowledged = await reread(trx, ids);
+    for (const alert of fresh) {
+      await appendAuditEntry(
+        trx,
+        context.dialect,
+        context.actor,
+        {
+          action: 'alert.acknowledged',
+          schoolId: alert.school_id,
+          alertId: alert.id,
+          studentId: alert.student_id,
+          assignees: [alert.assigned_to],
+        },
+        context.now,
+      );
     }
-    return success(await reread(trx, ids));
+    return success(acknowledged);
   });
 }
 
@@ -123,6 +124,7 @@ export async function dismissAlert(context: MutationContext, id: number, reason:
       })
       .where('id', '=', id)
       .execute();
+    const dismissed = (await reread(trx, [id]))[0]!;
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -137,7 +139,7 @@ export async function dismissAlert(context: MutationContext, id: number, reason:
       },
       context.now,
     );
-    return success((await reread(trx, [id]))[0]!);
+    return success(dismissed);
   });
 }
 
@@ -212,6 +214,7 @@ async function escalateInTransaction(
       alerts.value.map((alert) => ({ case_id: created.value.id, alert_id: alert.id, school_id: alert.school_id })),
     )
     .execute();
+  const escalated = { case: created.value, alerts: await reread(trx, ids) };
   for (const alert of alerts.value) {
     await appendAuditEntry(
       trx,
@@ -228,7 +231,7 @@ async function escalateInTransaction(
       context.now,
     );
   }
-  return success({ case: created.value, alerts: await reread(trx, ids) });
+  return success(escalated);
 }
 
 export async function raiseConcern(
@@ -292,6 +295,7 @@ async function raiseInTransaction(
     })
     .executeTakeFirstOrThrow();
   const alertId = Number(inserted.insertId);
+  const raised = (await reread(trx, [alertId]))[0]!;
   await appendAuditEntry(
     trx,
     context.dialect,
@@ -306,5 +310,5 @@ async function raiseInTransaction(
     },
     context.now,
   );
-  return success((await reread(trx, [alertId]))[0]!);
+  return success(raised);
 }

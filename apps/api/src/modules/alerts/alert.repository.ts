@@ -18,7 +18,6 @@ export interface AlertFilterValues {
 export type AlertOrderValues = { field: 'ALERT_DATE' | 'SEVERITY'; direction: 'ASC' | 'DESC' };
 
 export function alertsQuery(db: Kysely<Database>, viewer: Viewer, filter: AlertFilterValues) {
-  let query = db.selectFrom('alerts').where(visibleAlerts(viewer));
   for (const [name, values] of [
     ['status', filter.status],
     ['type', filter.type],
@@ -27,6 +26,7 @@ export function alertsQuery(db: Kysely<Database>, viewer: Viewer, filter: AlertF
     if (values && values.length === 0)
       throw badInput(`filter.${name} needs at least one value, or leave it out.`, 'filter');
   }
+  let query = db.selectFrom('alerts').where(visibleAlerts(viewer, { status: filter.status }));
   if (filter.status) query = query.where('alerts.status', 'in', filter.status);
   if (filter.type) query = query.where('alerts.type', 'in', filter.type);
   if (filter.severity) query = query.where('alerts.severity', 'in', filter.severity);

@@ -15,8 +15,16 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type ChainedFields = Omit<Selectable<AuditLogTable>, 'id' | 'hash'>;
 
 export function canonicalEncoding(entry: ChainedFields): string {
-  return JSON.stringify([
-    entry.seq,
+  return `[${entry.seq}${encodingAfterSeq(entry)}`;
+}
+
+/**
+ * The canonical encoding from just after the sequence number (a comma, the other fields, the closing bracket):
+ * what a writer can encode before it knows its place in the chain, so that the database can finish the hash
+ * while it holds the chain head (see appendAuditEntry).
+ */
+export function encodingAfterSeq(entry: Omit<ChainedFields, 'seq'>): string {
+  const rest = JSON.stringify([
     entry.occurred_at,
     entry.school_id,
     entry.actor_type,
@@ -30,6 +38,7 @@ export function canonicalEncoding(entry: ChainedFields): string {
     entry.ip,
     entry.details,
   ]);
+  return `,${rest.slice(1)}`;
 }
 
 export function chainHash(previousHash: string, entry: ChainedFields): string {

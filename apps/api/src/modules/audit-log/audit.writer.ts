@@ -1,11 +1,12 @@
 /**
  * Appends entries to the audit log inside the caller's transaction: no change without its entry, no entry
  * without its change. Each entry takes the next place in the hash chain; the chain head is locked for the rest
- * of the transaction, so writers in several processes never fork the chain.
+ * of the transaction, so writers in several processes never fork the chain. Callers append last, just before
+ * their commit, so that the lock is held as briefly as their transaction allows.
  */
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
-import type { Kysely, Transaction } from 'kysely';
-import { chainHash } from './audit-chain.ts';
+import { type Kysely, type Transaction, sql } from 'kysely';
+import { type ChainedFields, chainHash, encodingAfterSeq } from './audit-chain.ts';
 
 /** Who acted, and through which request. */
 export interface AuditActor {
@@ -208,22 +209,7 @@ export async function appendAuditEntry(
   event: AuditEvent,
   now: Date = new Date(),
 ): Promise<void> {
-  if (!dialect.rowLocks) {
-    // SQLite: writing first takes the database's write lock, so no other writer can read the same head.
-    await trx
-      .updateTable('audit_chain_head')
-      .set((eb) => ({ seq: eb.ref('seq') }))
-      .where('id', '=', 1)
-      .execute();
-  }
-  const head = await trx
-    .selectFrom('audit_chain_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .$if(dialect.rowLocks, (query) => query.forUpdate())
-    .executeTakeFirstOrThrow();
   const fields = {
-    seq: Number(head.seq) + 1,
     occurred_at: toTimestamp(now),
     school_id: event.schoolId,
     actor_type: actor.type,
@@ -234,14 +220,76 @@ export async function appendAuditEntry(
     ip: actor.ip,
     ...entryFields(event),
   };
-  const hash = chainHash(head.hash, fields);
-  await trx
-    .insertInto('audit_log')
-    .values({ ...fields, hash })
-    .execute();
-  await trx.updateTable('audit_chain_head').set({ seq: fields.seq, hash }).where('id', '=', 1).execute();
+  if (dialect.engine === 'mysql') await appendHoldingHeadBriefly(trx, fields);
+  else await appendUnderWriteLock(trx, fields);
   actor.onRecorded?.(event);
 }
+
+type UnchainedFields = Omit<ChainedFields, 'seq'>;
+
+/**
+ * MySQL: the database finishes the hash itself, so the chain head is locked by the statement that advances it
+ * and held for one more round trip (the insert) and the commit. Reading the head into the API to hash it there
+ * held the lock across three round trips, and every audited write in every process queues on that one row:
+ * under load the queue grew to 100 ms and more, each waiter holding a pooled connection. The SQL reproduces
+ * chainHash exactly (SHA-256 over the previous hash, a newline and the canonical encoding), so the same
+ * verifier checks entries written either way.
+ */
+async function appendHoldingHeadBriefly(trx: Transaction<Database>, fields: UnchainedFields) {
+  // Assigned left to right, so the hash reads the old seq; MariaDB's SIMULTANEOUS_ASSIGNMENT mode agrees.
+  const advanced = await sql`update audit_chain_head
+    set hash = sha2(concat(hash, ${'\n['}, seq + 1, ${encodingAfterSeq(fields)}), 256), seq = seq + 1
+    where id = 1`.execute(trx);
+  // No head, no entry: fail the whole transaction rather than commit a change the log does not record.
+  if (advanced.numAffectedRows !== 1n) throw new Error('The audit chain head is missing: nothing was recorded.');
+  await trx
+    .insertInto('audit_log')
+    .columns(['seq', 'hash', ...AUDIT_FIELD_NAMES])
+    .expression((eb) =>
+      eb
+        .selectFrom('audit_chain_head')
+        .select(['seq', 'hash', ...AUDIT_FIELD_NAMES.map((name) => eb.val(fields[name]).as(name))])
+        .where('id', '=', 1),
+    )
+    .execute();
+}
+
+/** SQLite: one writer at a time, so the head is read, hashed here and advanced within the write lock. */
+async function appendUnderWriteLock(trx: Transaction<Database>, fields: UnchainedFields) {
+  // Writing first takes the database's write lock, so no other writer can read the same head.
+  await trx
+    .updateTable('audit_chain_head')
+    .set((eb) => ({ seq: eb.ref('seq') }))
+    .where('id', '=', 1)
+    .execute();
+  const head = await trx
+    .selectFrom('audit_chain_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  const entry = { seq: Number(head.seq) + 1, ...fields };
+  const hash = chainHash(head.hash, entry);
+  await trx
+    .insertInto('audit_log')
+    .values({ ...entry, hash })
+    .execute();
+  await trx.updateTable('audit_chain_head').set({ seq: entry.seq, hash }).where('id', '=', 1).execute();
+}
+
+const AUDIT_FIELD_NAMES = [
+  'occurred_at',
+  'school_id',
+  'actor_type',
+  'user_id',
+  'api_token_id',
+  'action',
+  'request_id',
+  'ip',
+  'entity_type',
+  'entity_id',
+  'student_id',
+  'details',
+] as const satisfies readonly (keyof UnchainedFields)[];
 
 /** An entry of its own, in a transaction of its own: for events that change nothing else (a failed sign-in). */
 export function recordAuditEvent(

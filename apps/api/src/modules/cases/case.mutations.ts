@@ -208,6 +208,11 @@ export async function createCase(
     to_user_id: assignee.value,
     created_at: timestamp,
   });
+  const created = await trx
+    .selectFrom('intervention_cases')
+    .selectAll()
+    .where('id', '=', caseId)
+    .executeTakeFirstOrThrow();
   await appendAuditEntry(
     trx,
     context.dialect,
@@ -222,11 +227,6 @@ export async function createCase(
     },
     now,
   );
-  const created = await trx
-    .selectFrom('intervention_cases')
-    .selectAll()
-    .where('id', '=', caseId)
-    .executeTakeFirstOrThrow();
   return success(created);
 }
 
@@ -310,6 +310,24 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
         to_user_id: Number(newOwner),
         created_at: timestamp,
       });
+    }
+    if (Object.keys(details).length > 0) {
+      await recordCaseEvent(trx, {
+        school_id: current.school_id,
+        case_id: current.id,
+        kind: 'UPDATED',
+        author_id: context.viewer.user.id,
+        body: Object.keys(details).join(', '),
+        created_at: timestamp,
+      });
+    }
+    const updated = await trx
+      .selectFrom('intervention_cases')
+      .selectAll()
+      .where('id', '=', current.id)
+      .executeTakeFirstOrThrow();
+    // The audit entries last: appending locks the chain head until the commit.
+    if (newOwner !== undefined) {
       await appendAuditEntry(
         trx,
         context.dialect,
@@ -326,14 +344,6 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
       );
     }
     if (Object.keys(details).length > 0) {
-      await recordCaseEvent(trx, {
-        school_id: current.school_id,
-        case_id: current.id,
-        kind: 'UPDATED',
-        author_id: context.viewer.user.id,
-        body: Object.keys(details).join(', '),
-        created_at: timestamp,
-      });
       await appendAuditEntry(
         trx,
         context.dialect,
@@ -354,9 +364,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
         context.now,
       );
     }
-    return success(
-      await trx.selectFrom('intervention_cases').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow(),
-    );
+    return success(updated);
   });
 }
 
@@ -391,6 +399,11 @@ export async function changeCaseStatus(
       to_status: input.status,
       created_at: timestamp,
     });
+    const changedCase = await trx
+      .selectFrom('intervention_cases')
+      .selectAll()
+      .where('id', '=', current.id)
+      .executeTakeFirstOrThrow();
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -405,9 +418,7 @@ export async function changeCaseStatus(
       },
       context.now,
     );
-    return success(
-      await trx.selectFrom('intervention_cases').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow(),
-    );
+    return success(changedCase);
   });
 }
 
@@ -432,6 +443,11 @@ export async function addCaseNote(
       created_at: timestamp,
     });
     await trx.updateTable('intervention_cases').set({ updated_at: timestamp }).where('id', '=', current.id).execute();
+    const updated = await trx
+      .selectFrom('intervention_cases')
+      .selectAll()
+      .where('id', '=', current.id)
+      .executeTakeFirstOrThrow();
     // The note's text stays out of the audit log: a restricted note must not leak through it.
     await appendAuditEntry(
       trx,
@@ -447,11 +463,6 @@ export async function addCaseNote(
       },
       context.now,
     );
-    const updated = await trx
-      .selectFrom('intervention_cases')
-      .selectAll()
-      .where('id', '=', current.id)
-      .executeTakeFirstOrThrow();
     return success({ case: updated, eventId });
   });
 }

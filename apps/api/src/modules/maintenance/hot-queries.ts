@@ -40,6 +40,12 @@ export const HOT_QUERIES: HotQuery[] = [
         .limit(25) as never,
   },
   {
+    name: "a student's new alerts (a form master's inbox, for each of their classrooms' students)",
+    index: 'alerts_student_status_idx',
+    query: (db) =>
+      db.selectFrom('alerts').select('id').where('student_id', '=', 3).where('status', '=', 'NEW') as never,
+  },
+  {
     name: "a classroom's active students",
     index: 'students_classroom_active_idx',
     query: (db) =>
