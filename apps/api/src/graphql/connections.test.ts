@@ -16,13 +16,14 @@ interface Page {
 async function walk(
   api: ApiHarness,
   cookie: string,
-  field: 'cases' | 'students',
+  field: 'cases' | 'students' | 'alerts',
   orderBy: { field: string; direction: string },
   backward: boolean,
   onPage?: (index: number) => Promise<void>,
 ): Promise<string[]> {
-  const filter = field === 'cases' ? ', filter: {}' : '';
-  const query = `query ($size: Int, $cursor: String, $orderBy: ${field === 'cases' ? 'CaseOrder' : 'StudentOrder'}) {
+  const filter = field === 'students' ? '' : ', filter: {}';
+  const orderType = { cases: 'CaseOrder', students: 'StudentOrder', alerts: 'AlertOrder' }[field];
+  const query = `query ($size: Int, $cursor: String, $orderBy: ${orderType}) {
     list: ${field}(${backward ? 'last: $size, before: $cursor' : 'first: $size, after: $cursor'}, orderBy: $orderBy${filter}) {
       edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     } }`;
@@ -71,6 +72,31 @@ for (const engine of testEngines()) {
         expect(new Set(ascending)).toEqual(new Set(forward));
       });
     }
+
+    // Alerts and cases are sorted as ids and keys, then joined to their rows (relay.ts, WideRowTable).
+    for (const field of ['ALERT_DATE', 'SEVERITY']) {
+      it(`walks every alert of the school once, by ${field}, in the database's own order, forward and backward`, async () => {
+        const forward = await walk(api, cookie, 'alerts', { field, direction: 'DESC' }, false);
+        let expected = api.database.handle.db.selectFrom('alerts').select('id').where('school_id', '=', 1);
+        if (field === 'SEVERITY') expected = expected.orderBy('severity', 'desc');
+        const ordered = await expected.orderBy('alert_date', 'desc').orderBy('id', 'desc').execute();
+        expect(forward).toEqual(ordered.map((row) => toGlobalId('Alert', row.id)));
+        expect(await walk(api, cookie, 'alerts', { field, direction: 'DESC' }, true)).toEqual(forward);
+      });
+    }
+
+    it("walks a form master's alerts and cases, counted with the first page, the same forward and backward", async () => {
+      const formMaster = await api.signIn('form.master@s01.pastoral.example');
+      for (const [field, orderBy] of [
+        ['alerts', { field: 'SEVERITY', direction: 'ASC' }],
+        ['cases', { field: 'PRIORITY', direction: 'DESC' }],
+      ] as const) {
+        const forward = await walk(api, formMaster, field, orderBy, false);
+        expect(forward.length).toBeGreaterThan(17);
+        expect(new Set(forward).size).toBe(forward.length);
+        expect(await walk(api, formMaster, field, orderBy, true)).toEqual(forward);
+      }
+    });
 
     for (const field of ['NAME', 'RISK']) {
       it(`walks every student once by ${field}, while new students arrive during the walk`, async () => {

@@ -58,6 +58,7 @@ export async function listAlerts(
     args,
     count: () => countCapped(db, query),
     countWithFirstPage: countsWithFirstPage(viewer),
+    deferredJoin: { db, table: 'alerts' },
   });
 }
 

@@ -91,6 +91,7 @@ export async function listCases(
     args,
     count: () => countCapped(db, query),
     countWithFirstPage: countsWithFirstPage(viewer),
+    deferredJoin: { db, table: 'intervention_cases' },
   });
 }
 
