@@ -1,7 +1,7 @@
 /**
  * `pastoral serve` with WEB_CONCURRENCY workers, run as a real command: the connection cap holds across the
- * workers, no worker serves a dashboard from before a change made on another, a dead worker is replaced, and
- * SIGTERM stops them all.
+ * workers, no worker serves a dashboard from before a change made on another, nor a session that signed out
+ * on another, a dead worker is replaced, and SIGTERM stops them all.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -115,6 +115,19 @@ describe.runIf(mysql)('serving with two workers', () => {
     );
     expect(acknowledged.body.data.acknowledgeAlerts.userErrors).toEqual([]);
     for (let i = 0; i < 6; i++) expect((await dashboard()).newAlerts).toBe(before[0]!.newAlerts - 1);
+  });
+
+  it('ends a session on every worker at once when it signs out through one, though each had it cached', async () => {
+    const signIn = await post('mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }', {
+      input: { email: 'form.master@s01.pastoral.example', password: DEMO_PASSWORD },
+    });
+    const cookie = signIn.response.headers.get('set-cookie')!.split(';')[0]!;
+    const whoAmI = async () => (await post('{ viewer { role } }', {}, cookie)).body.data.viewer as unknown;
+    // Both workers read the session and keep it for SESSION_CACHE_TTL_S (10 s by default).
+    for (let i = 0; i < 4; i++) expect(await whoAmI()).toEqual({ role: 'FORM_MASTER' });
+    const signedOut = await post('mutation { signOut { signedOut } }', {}, cookie);
+    expect(signedOut.body.data.signOut).toEqual({ signedOut: true });
+    for (let i = 0; i < 4; i++) expect(await whoAmI()).toBeNull();
   });
 
   it('replaces a worker that dies, and stops every worker on SIGTERM', async () => {

@@ -4,9 +4,9 @@
  *
  * - The database's connection cap holds across all of them: each worker gets its share of DB_POOL_SIZE,
  *   DB_POOL_OVERFLOW and DB_POOL_MAX_WAITING, so the total never exceeds what one process was allowed.
- * - A worker that forgets dashboards (a write changed a school) has every other worker forget them too before
- *   its response leaves, through the primary, so no worker serves figures from before the change. (With
- *   REDIS_URL the generations live in Redis and this relay has nothing to do.)
+ * - A worker that forgets dashboards (a write changed a school) or a session (a sign-out) has every other worker
+ *   forget them too before its response leaves, through the primary, so no worker serves figures from before
+ *   the change or a session that ended. (With REDIS_URL both live in Redis and this relay has nothing to do.)
  * - /metrics adds up every worker's metrics (prom-client's AggregatorRegistry in the primary).
  *
  * SQLite is one file with one writer: it is served by a single process.
@@ -69,11 +69,14 @@ export function planWorkers(config: Config, cores = availableParallelism()): Wor
   };
 }
 
+/** What the workers' in-process caches tell each other through the primary: dashboards, sessions. */
+export type CacheChannel = 'dashboard' | 'sessions';
+
 type Message =
-  | { type: 'pastoral:dashboard-invalidate'; id: number; scopes: string[] }
-  | { type: 'pastoral:dashboard-apply'; id: number; scopes: string[] }
-  | { type: 'pastoral:dashboard-applied'; id: number }
-  | { type: 'pastoral:dashboard-invalidated'; id: number }
+  | { type: 'pastoral:cache-invalidate'; id: number; channel: CacheChannel; scopes: string[] }
+  | { type: 'pastoral:cache-apply'; id: number; channel: CacheChannel; scopes: string[] }
+  | { type: 'pastoral:cache-applied'; id: number }
+  | { type: 'pastoral:cache-invalidated'; id: number }
   | { type: 'pastoral:metrics-request'; id: number }
   | { type: 'pastoral:metrics-response'; id: number; text: string | null };
 
@@ -120,15 +123,17 @@ export async function runPrimary({
   // the others is numbered afresh here, or one worker's answer could stand for another's question.
   let relayed = 0;
   async function relay(from: Worker, message: Message): Promise<void> {
-    if (message.type === 'pastoral:dashboard-invalidate') {
+    if (message.type === 'pastoral:cache-invalidate') {
       const others = Object.values(cluster.workers ?? {}).filter(
         (worker): worker is Worker => worker !== undefined && worker !== from && worker.isConnected(),
       );
       const id = relayed++;
       await Promise.all(
-        others.map((worker) => ask(worker, { type: 'pastoral:dashboard-apply', id, scopes: message.scopes })),
+        others.map((worker) =>
+          ask(worker, { type: 'pastoral:cache-apply', id, channel: message.channel, scopes: message.scopes }),
+        ),
       );
-      from.send({ type: 'pastoral:dashboard-invalidated', id: message.id } satisfies Message);
+      from.send({ type: 'pastoral:cache-invalidated', id: message.id } satisfies Message);
     } else if (message.type === 'pastoral:metrics-request') {
       const text = await aggregator.clusterMetrics().catch((error: unknown) => {
         logger.warn({ err: error }, "could not gather the workers' metrics");
@@ -204,8 +209,8 @@ export async function runPrimary({
 function ask(target: Worker | NodeJS.Process, message: Message): Promise<Message | null> {
   return new Promise((resolve) => {
     const answers: Record<string, Message['type']> = {
-      'pastoral:dashboard-apply': 'pastoral:dashboard-applied',
-      'pastoral:dashboard-invalidate': 'pastoral:dashboard-invalidated',
+      'pastoral:cache-apply': 'pastoral:cache-applied',
+      'pastoral:cache-invalidate': 'pastoral:cache-invalidated',
       'pastoral:metrics-request': 'pastoral:metrics-response',
     };
     const expected = answers[message.type];
@@ -226,17 +231,17 @@ function ask(target: Worker | NodeJS.Process, message: Message): Promise<Message
 let nextId = 0;
 
 /** In a worker: the dashboard cache's peers are the other workers, reached through the primary. */
-export function workerCachePeers(): CachePeers | undefined {
+export function workerCachePeers(channel: CacheChannel): CachePeers | undefined {
   if (!cluster.isWorker) return undefined;
   return {
     async publish(scopes) {
-      await ask(process, { type: 'pastoral:dashboard-invalidate', id: nextId++, scopes });
+      await ask(process, { type: 'pastoral:cache-invalidate', id: nextId++, channel, scopes });
     },
     subscribe(apply) {
       process.on('message', (message: unknown) => {
-        if (isMessage(message) && message.type === 'pastoral:dashboard-apply') {
+        if (isMessage(message) && message.type === 'pastoral:cache-apply' && message.channel === channel) {
           apply(message.scopes);
-          process.send!({ type: 'pastoral:dashboard-applied', id: message.id } satisfies Message);
+          process.send!({ type: 'pastoral:cache-applied', id: message.id } satisfies Message);
         }
       });
     },

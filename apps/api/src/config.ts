@@ -68,6 +68,8 @@ const environmentSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   DASHBOARD_CACHE_TTL_S: wholeNumber(0, 3_600).default(300),
   DASHBOARD_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(10_000),
+  SESSION_CACHE_TTL_S: wholeNumber(0, 60).default(30),
+  SESSION_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters (a random secret)' }).optional(),
   METRICS_PORT: wholeNumber(1, 65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -143,6 +145,11 @@ export interface Config {
     port: number | undefined;
     host: string;
   };
+  /**
+   * Sessions kept in the database, cached in-process (unused with REDIS_URL): a sign-out reaches every worker at
+   * once, a change to an account made outside the API within ttlSeconds (0: not cached).
+   */
+  sessionCache: { ttlSeconds: number; maxEntries: number };
   dashboardCache: {
     /** How long a viewer's dashboard figures may be served from the cache; 0 turns the cache off. */
     ttlSeconds: number;
@@ -205,6 +212,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     trustProxy: env.TRUST_PROXY === 'true',
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
+    sessionCache: { ttlSeconds: env.SESSION_CACHE_TTL_S, maxEntries: env.SESSION_CACHE_ENTRIES },
     auditArchive: {
       schedule: env.AUDIT_ARCHIVE_SCHEDULE,
       olderThanDays: env.AUDIT_ARCHIVE_AFTER_DAYS,

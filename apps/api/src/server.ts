@@ -32,7 +32,8 @@ import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
 import { invalidCredential } from './graphql/errors.ts';
-import { databaseSessionStore, redisSessionStore } from './modules/auth/session-store.ts';
+import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
+import { databaseSessionStore, redisSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
 import {
@@ -114,7 +115,7 @@ export async function buildServer({
 
   const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
-  const sessions = redis ? redisSessionStore(redis, database.db) : databaseSessionStore(database.db);
+  const sessions = sessionStore(config, redis, database);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const dashboardCache = createDashboardCache(config, redis, database, logger);
   if (config.auditArchive.schedule) {
@@ -126,7 +127,7 @@ export async function buildServer({
 
   const schema = buildSchema();
   const compiled = config.graphql.executor === 'jit' ? compiledExecutor(schema) : null;
-  registerServerMetrics(metrics, database, dashboardCache, compiled);
+  registerServerMetrics(metrics, database, dashboardCache, sessions, compiled);
   const apollo = new ApolloServer<GraphQLContext>({
     ...(compiled ? { gateway: compiled.gateway } : { schema }),
     // Set explicitly rather than left to NODE_ENV defaults.
@@ -333,6 +334,7 @@ function registerServerMetrics(
   metrics: Metrics,
   database: DatabaseHandle,
   dashboardCache: DashboardCache,
+  sessions: SessionStore,
   compiled: CompiledExecutor | null,
 ): void {
   const pool = () => database.poolStats();
@@ -359,6 +361,13 @@ function registerServerMetrics(
       () => dashboardCache.stats().invalidations,
     ],
   ];
+  if ('stats' in sessions) {
+    const stats = (sessions as CachedSessionStore).stats;
+    counters.push(
+      ['pastoral_session_cache_hits_total', 'Requests whose session was found in the cache.', () => stats().hits],
+      ['pastoral_session_cache_misses_total', 'Requests whose session was read from the store.', () => stats().misses],
+    );
+  }
   if (compiled) {
     gauges.push([
       'pastoral_graphql_compiled_documents',
@@ -490,6 +499,14 @@ function dashboardInvalidationPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
+/** Where sessions live; sessions in the database are cached in-process (SESSION_CACHE_TTL_S). */
+function sessionStore(config: Config, redis: Redis | null, database: DatabaseHandle): SessionStore {
+  if (redis) return redisSessionStore(redis, database.db);
+  const store = databaseSessionStore(database.db);
+  if (config.sessionCache.ttlSeconds === 0) return store;
+  return cachedSessionStore(store, config.sessionCache, workerCachePeers('sessions'));
+}
+
 function createDashboardCache(
   config: Config,
   redis: Redis | null,
@@ -497,7 +514,7 @@ function createDashboardCache(
   logger: Logger,
 ): DashboardCache {
   if (config.dashboardCache.ttlSeconds === 0) return noDashboardCache();
-  if (!redis) return memoryDashboardCache(config.dashboardCache, workerCachePeers());
+  if (!redis) return memoryDashboardCache(config.dashboardCache, workerCachePeers('dashboard'));
   const namespace = dashboardCacheNamespace(database.description);
   return redisDashboardCache(redis, { ...config.dashboardCache, namespace }, (error) =>
     logger.warn({ err: error }, 'dashboard cache: Redis did not answer; computing the figures instead'),

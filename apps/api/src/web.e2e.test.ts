@@ -301,8 +301,10 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cases' }).click();
     await page.locator('.card a').first().click();
     await page.getByLabel('Add a note').fill('Written before the session ended.');
-    // The session ends (idle, or signed out elsewhere) while the note is being written.
-    await api.database.handle.db.deleteFrom('sessions').execute();
+    // The session ends while the note is being written: signed out from another tab.
+    const [session] = await page.context().cookies(origin);
+    const signedOut = await api.graphql('mutation { signOut { signedOut } }', {}, `${session!.name}=${session!.value}`);
+    expect(signedOut.body).toEqual({ data: { signOut: { signedOut: true } } });
     await page.getByRole('button', { name: 'Save note' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
     await dialog.waitFor();

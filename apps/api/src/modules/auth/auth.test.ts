@@ -13,7 +13,9 @@ for (const engine of testEngines()) {
   describe(`sign-in and sessions on ${engine.name}`, () => {
     let api: ApiHarness;
     beforeAll(async () => {
-      api = await startApiHarness(engine);
+      // These tests move a session's clock by editing its row, which a worker's cached copy would see only
+      // after SESSION_CACHE_TTL_S: the cache is off here, and session-cache.test.ts holds it to the same ends.
+      api = await startApiHarness(engine, { environment: { SESSION_CACHE_TTL_S: '0' } });
     });
     afterAll(() => api.close());
 

@@ -35,6 +35,8 @@ export interface SessionStore {
   touch(idHash: string, now: string, idleMs: number): Promise<void>;
   /** Ends a session; `db` is the sign-out's transaction. Returns whether there was one. */
   delete(idHash: string, db: Kysely<Database>): Promise<boolean>;
+  /** Told once the transaction that ended a session has committed: copies of it anywhere are forgotten. */
+  ended(idHash: string): Promise<void>;
 }
 
 export function databaseSessionStore(db: Kysely<Database>): SessionStore {
@@ -45,6 +47,7 @@ export function databaseSessionStore(db: Kysely<Database>): SessionStore {
     findWithUser: async (idHash, idleSince, now) => (await findSessionWithUser(db, idHash, idleSince, now)) ?? null,
     touch: (idHash, now) => touchSession(db, idHash, now),
     delete: async (idHash, trx) => (await deleteSession(trx, idHash)) > 0,
+    ended: async () => {},
   };
 }
 
@@ -95,5 +98,6 @@ export function redisSessionStore(redis: Redis, db: Kysely<Database>): SessionSt
       await redis.multi().hset(key(idHash), 'lastSeenAt', now).pexpire(key(idHash), Math.max(1, ttl)).exec();
     },
     delete: async (idHash) => (await redis.del(key(idHash))) > 0,
+    ended: async () => {},
   };
 }

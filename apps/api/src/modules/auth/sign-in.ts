@@ -133,7 +133,7 @@ export async function signOut(
   session: { idHash: string; userId: number; schoolId: number | null },
   actor: AuditActor,
 ): Promise<boolean> {
-  return db
+  const ended = await db
     .transaction()
     .execute(async (trx) => {
       // The entry first: if it cannot be written, the session is not ended either.
@@ -142,14 +142,17 @@ export async function signOut(
         schoolId: session.schoolId,
         userId: session.userId,
       });
-      const ended = await sessions.delete(session.idHash, trx);
-      if (!ended) throw new SessionAlreadyEndedError();
+      const deleted = await sessions.delete(session.idHash, trx);
+      if (!deleted) throw new SessionAlreadyEndedError();
       return true;
     })
     .catch((error: unknown) => {
       if (error instanceof SessionAlreadyEndedError) return false;
       throw error;
     });
+  // Whoever ended it, no copy of the session may outlive this response.
+  await sessions.ended(session.idHash);
+  return ended;
 }
 
 /** Rolls back the sign-out's audit entry when another request ended the session first. */
