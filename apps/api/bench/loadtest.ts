@@ -268,7 +268,7 @@ async function main() {
         peaks,
         cpuMsPerRequest: cpu,
       };
-      markdown = fixedMarkdown(window, peaks, workers, cpu);
+      markdown = fixedMarkdown(window, peaks, workers, cpu, measuredFrom);
     } else {
       const steps: { offered: number; window: Sample[] }[] = [];
       for (let offered = FIND_MAX_START_RATE; ; offered += FIND_MAX_STEP_RATE) {
@@ -357,8 +357,25 @@ function heading(workers: string): string[] {
   ];
 }
 
-function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string, cpu: CpuByProcess): string[] {
+/** Seconds a slice of the measured window's timeline spans. */
+const TIMELINE_SLICE_S = 15;
+
+function fixedMarkdown(
+  window: Sample[],
+  peaks: Peaks,
+  workers: string,
+  cpu: CpuByProcess,
+  measuredFrom: number,
+): string[] {
   const total = describe(window, DURATION_S, USERS / THINK_S);
+  // By slice of the window: a backlog left by the ramp-up drains in the first slices, where saturation holds
+  // in every slice.
+  const slices = Array.from({ length: Math.ceil(DURATION_S / TIMELINE_SLICE_S) }, (_, index) => {
+    const from = measuredFrom + index * TIMELINE_SLICE_S * 1000;
+    const of = window.filter((sample) => sample.at >= from && sample.at < from + TIMELINE_SLICE_S * 1000);
+    const seconds = Math.min(TIMELINE_SLICE_S, DURATION_S - index * TIMELINE_SLICE_S);
+    return { start: index * TIMELINE_SLICE_S, seconds, of, latency: summarize(of.map((sample) => sample.ms)) };
+  });
   const operations = [...new Set(window.map((sample) => sample.operation))].sort();
   const row = (name: string, latency: LatencySummary, count: number, errors: number) =>
     `| ${name} | ${count.toLocaleString('en-GB')} | ${fmt(latency.p50)} | ${fmt(latency.p95)} | ${fmt(latency.p99)} | ${errors} |`;
@@ -386,6 +403,15 @@ function fixedMarkdown(window: Sample[], peaks: Peaks, workers: string, cpu: Cpu
       );
     }),
     row('**all**', total.latency, window.length, total.errors),
+    '',
+    `Over time, by ${TIMELINE_SLICE_S} s of the measured window:`,
+    '',
+    '| from (s) | achieved (/s) | p50 (ms) | p95 | p99 | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...slices.map(
+      (slice) =>
+        `| ${slice.start} | ${(slice.of.length / slice.seconds).toFixed(0)} | ${fmt(slice.latency.p50)} | ${fmt(slice.latency.p95)} | ${fmt(slice.latency.p99)} | ${slice.of.filter((sample) => sample.error).length} |`,
+    ),
     ...(total.errorKinds.length > 0
       ? ['', 'Errors:', ...total.errorKinds.map(([kind, count]) => `- ${count} × ${kind}`)]
       : []),
