@@ -70,6 +70,8 @@ const environmentSchema = z.object({
   DASHBOARD_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(10_000),
   SESSION_CACHE_TTL_S: wholeNumber(0, 60).default(30),
   SESSION_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
+  REFERENCE_CACHE_TTL_S: wholeNumber(0, 3_600).default(60),
+  REFERENCE_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters (a random secret)' }).optional(),
   METRICS_PORT: wholeNumber(1, 65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -150,6 +152,8 @@ export interface Config {
    * once, a change to an account made outside the API within ttlSeconds (0: not cached).
    */
   sessionCache: { ttlSeconds: number; maxEntries: number };
+  /** Classrooms and terms, which no request changes, kept per process (see reference-cache.ts); 0 s: off. */
+  referenceCache: { ttlSeconds: number; maxEntries: number };
   dashboardCache: {
     /** How long a viewer's dashboard figures may be served from the cache; 0 turns the cache off. */
     ttlSeconds: number;
@@ -213,6 +217,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     sessionCache: { ttlSeconds: env.SESSION_CACHE_TTL_S, maxEntries: env.SESSION_CACHE_ENTRIES },
+    referenceCache: { ttlSeconds: env.REFERENCE_CACHE_TTL_S, maxEntries: env.REFERENCE_CACHE_ENTRIES },
     auditArchive: {
       schedule: env.AUDIT_ARCHIVE_SCHEDULE,
       olderThanDays: env.AUDIT_ARCHIVE_AFTER_DAYS,

@@ -13,6 +13,7 @@ import type { Viewer } from './modules/auth/viewer.ts';
 import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
 import { dashboardScopesChangedBy, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
+import type { ReferenceCache } from './reference-cache.ts';
 
 export interface RequestInfo {
   id: string;
@@ -45,6 +46,8 @@ export interface GraphQLContext {
   currentTerm: () => Promise<string | null>;
   /** Viewers' dashboard figures, kept for a while and forgotten when what they count changes. */
   dashboardCache: DashboardCache;
+  /** Classrooms and terms, which no request changes, kept by the process for a while. */
+  referenceCache: ReferenceCache;
   /**
    * The dashboard scopes this request changed (dashboardScopesChangedBy), from the audit entries it wrote; their
    * cached figures are forgotten before the response leaves.
@@ -70,9 +73,10 @@ export function createContext(
       options.dialect,
       options.viewer,
       options.viewer ?? (options.token?.scopes.includes('audit:read') ? tokenReader(options.token) : null),
-      options.loaderOptions,
+      { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache },
     ),
-    currentTerm: () => (currentTerm ??= currentTermCode(options.db, today)),
+    currentTerm: () =>
+      (currentTerm ??= options.referenceCache.value(`term:${today}`, () => currentTermCode(options.db, today))),
     changedDashboards: new Set(),
   };
 }

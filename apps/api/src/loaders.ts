@@ -35,10 +35,13 @@ import {
   visibleStudentsById,
 } from './modules/students/student.repository.ts';
 import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
+import type { ReferenceCache } from './reference-cache.ts';
 
 /** How loaders batch: `batch: false` is the N+1 shape, kept only as the benchmark's naive baseline. */
 export interface LoaderOptions {
   batch: boolean;
+  /** The process's classrooms and terms; without one, every read goes to the database. */
+  reference?: ReferenceCache;
 }
 
 function byKey<Row>(
@@ -181,7 +184,14 @@ export function createLoaders(
     // keeps the statement count of a page the same however the two levels' timing falls.
     timelineUserById: byKey((ids) => usersById(db, ids), id, options),
     schoolById: byKey((ids) => schoolsById(db, ids), id, options),
-    classroomById: byKey((ids) => classroomsById(db, ids), id, options),
+    classroomById: byKey(
+      (ids) =>
+        options.reference
+          ? options.reference.rowsById('classroom', ids, (missing) => classroomsById(db, missing))
+          : classroomsById(db, ids),
+      id,
+      options,
+    ),
     riskProfileByStudentId: byKey(
       (ids) => riskProfilesByStudentId(db, ids),
       (row) => row.student_id,

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import type { LoaderOptions } from './loaders.ts';
+import { ReferenceCache } from './reference-cache.ts';
 import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
@@ -118,6 +119,7 @@ export async function buildServer({
   const sessions = sessionStore(config, redis, database);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const dashboardCache = createDashboardCache(config, redis, database, logger);
+  const referenceCache = new ReferenceCache(config.referenceCache);
   if (config.auditArchive.schedule) {
     const { schedule: cron, ...settings } = config.auditArchive;
     const archival = scheduleAuditArchive(database, { cron, ...settings }, logger);
@@ -127,7 +129,7 @@ export async function buildServer({
 
   const schema = buildSchema();
   const compiled = config.graphql.executor === 'jit' ? compiledExecutor(schema) : null;
-  registerServerMetrics(metrics, database, dashboardCache, sessions, compiled);
+  registerServerMetrics(metrics, database, dashboardCache, sessions, compiled, referenceCache);
   const apollo = new ApolloServer<GraphQLContext>({
     ...(compiled ? { gateway: compiled.gateway } : { schema }),
     // Set explicitly rather than left to NODE_ENV defaults.
@@ -240,6 +242,7 @@ export async function buildServer({
         sessions,
         riskRules,
         dashboardCache,
+        referenceCache,
         loaderOptions,
         now,
         request: {
@@ -336,6 +339,7 @@ function registerServerMetrics(
   dashboardCache: DashboardCache,
   sessions: SessionStore,
   compiled: CompiledExecutor | null,
+  referenceCache: ReferenceCache,
 ): void {
   const pool = () => database.poolStats();
   const gauges: [string, string, () => number][] = [
@@ -359,6 +363,16 @@ function registerServerMetrics(
       'pastoral_dashboard_cache_invalidations_total',
       'Scopes (a school, the district) whose cached dashboards a change made stale.',
       () => dashboardCache.stats().invalidations,
+    ],
+    [
+      'pastoral_reference_cache_hits_total',
+      'Classrooms and terms found in the process cache.',
+      () => referenceCache.stats().hits,
+    ],
+    [
+      'pastoral_reference_cache_misses_total',
+      'Classrooms and terms read from the database.',
+      () => referenceCache.stats().misses,
     ],
   ];
   if ('stats' in sessions) {

@@ -101,10 +101,10 @@ for (const engine of testEngines()) {
     const cookies = new Map<string, string>();
     beforeAll(async () => {
       // The SQL each operation sends when nothing is cached: the dashboard's figures would be a cache hit the
-      // second time, and the session is cached from sign-in on. (dashboard.cache.test.ts and
-      // session-cache.test.ts count what a cached dashboard and a cached session send.)
+      // second time, the session is cached from sign-in on, and classrooms and terms once read. (The tests of
+      // dashboard.cache, session-cache and reference-cache count what each sends once it holds its data.)
       api = await startApiHarness(engine, {
-        environment: { DASHBOARD_CACHE_TTL_S: '0', SESSION_CACHE_TTL_S: '0' },
+        environment: { DASHBOARD_CACHE_TTL_S: '0', SESSION_CACHE_TTL_S: '0', REFERENCE_CACHE_TTL_S: '0' },
       });
       for (const account of new Set(OPERATIONS.map((o) => o.account))) cookies.set(account, await api.signIn(account));
     });
