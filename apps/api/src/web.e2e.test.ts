@@ -186,7 +186,8 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.getByLabel('Outcome').selectOption('IMPROVED');
     await page.getByRole('button', { name: 'Move to closed' }).click();
     await page.getByRole('button', { name: 'Reopen' }).waitFor();
-    expect(await page.getByText('outcome improved').count()).toBe(1);
+    // The status comes back with the mutation; the timeline entry that names the outcome may arrive a moment later.
+    await expect.poll(() => page.getByText('outcome improved').count()).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOTS}case.png`, fullPage: true });
     await page.close();
