@@ -2,6 +2,7 @@
  * Tests of the HTTP API against a real database: a server on a fresh database seeded with the demo profile,
  * clients that sign in as the well-known accounts, and a count of the SQL statements each request sends.
  */
+import type { PoolLimits } from '@pastoral/db';
 import type { TestDatabase, TestEngine } from '@pastoral/db/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config.ts';
@@ -43,10 +44,11 @@ export interface ApiHarness {
 
 export async function startApiHarness(
   engine: TestEngine,
-  options: { seed?: boolean; environment?: Record<string, string> } = {},
+  options: { seed?: boolean; environment?: Record<string, string>; pool?: Partial<PoolLimits> } = {},
 ): Promise<ApiHarness> {
   let recording: string[] | null = null;
   const database = await engine.createDatabase({
+    pool: options.pool,
     log: (event) => {
       if (recording && event.level === 'query') recording.push(event.query.sql);
     },
