@@ -6,13 +6,13 @@ import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { auditServer } from 'graphql-http';
 import { sql } from 'kysely';
-import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
 import { buildServer } from './server.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { connectAsAnotherSession } from './testing/other-session.ts';
 
 const engine = testEngines()[0]!;
 
@@ -193,14 +193,7 @@ describe.runIf(mysql)('the request deadline', () => {
     const handle = createDb(api.database.url, { statementTimeoutMs: 300 });
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '300' });
     const app = await buildServer({ config, database: handle, logger: createLogger(config) });
-    const url = new URL(api.database.url);
-    const locker = await createConnection({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username) || 'root',
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-    });
+    const locker = await connectAsAnotherSession(api.database.url);
     try {
       const cookie = await api.signIn('district.admin@pastoral.example');
       // Another session holds the table: our read waits, as it would behind a long migration or a stuck writer.

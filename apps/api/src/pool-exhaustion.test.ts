@@ -6,12 +6,12 @@
  */
 import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
-import { createConnection } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { buildServer } from './server.ts';
 import { startApiHarness } from './testing/api-harness.ts';
+import { connectAsAnotherSession } from './testing/other-session.ts';
 
 const mysql = testEngines().find((candidate) => candidate.name === 'mysql');
 const POOL = { size: 4, overflow: 0, maxWaiting: 16, acquireTimeoutMs: 300 };
@@ -23,14 +23,7 @@ describe.runIf(mysql)('ten times the pool of requests that cannot finish', () =>
     const handle = createDb(api.database.url, { pool: POOL, statementTimeoutMs: DEADLINE_MS });
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: String(DEADLINE_MS) });
     const app = await buildServer({ config, database: handle, logger: createLogger(config) });
-    const url = new URL(api.database.url);
-    const locker = await createConnection({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username) || 'root',
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-    });
+    const locker = await connectAsAnotherSession(api.database.url);
     const query = (cookie: string) =>
       app.inject({
         method: 'POST',
