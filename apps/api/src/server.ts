@@ -23,7 +23,14 @@ import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import type { LoaderOptions } from './loaders.ts';
 import { ReferenceCache } from './reference-cache.ts';
-import { aliasLimitRule, costLimitPlugin, depthLimitRule, LIMITS, rootFieldLimitRule } from './graphql/limits.ts';
+import {
+  aliasLimitRule,
+  costLimitPlugin,
+  depthLimitRule,
+  LIMITS,
+  oncePerRequestRule,
+  rootFieldLimitRule,
+} from './graphql/limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
@@ -155,6 +162,7 @@ export async function buildServer({
       depthLimitRule(LIMITS.maxDepth),
       aliasLimitRule(LIMITS.maxAliases),
       rootFieldLimitRule(LIMITS.maxRootFields),
+      oncePerRequestRule('signIn'),
     ],
     plugins: [
       fastifyApolloDrainPlugin(app),
@@ -196,6 +204,9 @@ export async function buildServer({
       if (formatted.message.startsWith('Context creation failed: ')) {
         // Raised while reading the session or token, where Apollo prefixes this to our own message.
         return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
+      }
+      if (formatted.message.startsWith('GET requests only support query operations')) {
+        return { ...formatted, message: 'A mutation must be sent with POST; GET carries queries only.' };
       }
       const tooManyTokens = /^Syntax Error: Document contains more that (\d+) tokens/.exec(formatted.message);
       if (tooManyTokens) {

@@ -16,6 +16,7 @@ import {
   costLimitPlugin,
   depthLimitRule,
   LIMITS,
+  oncePerRequestRule,
   rootFieldLimitRule,
 } from './limits.ts';
 
@@ -197,6 +198,14 @@ describe('rootFieldLimitRule', () => {
       'The query asks for 21 root fields; the limit is 20.',
     ]);
     expect(messagesOf(`mutation { ${attempts.slice(1).join(' ')} }`, rule)).toEqual([]);
+  });
+
+  it('refuses signIn asked twice under aliases, even well within the root field limit', () => {
+    const once = oncePerRequestRule('signIn');
+    expect(
+      messagesOf('mutation { a: signIn(email: "x", password: "1") b: signIn(email: "x", password: "2") }', once),
+    ).toEqual(['The operation calls signIn 2 times; send one signIn per request.']);
+    expect(messagesOf('mutation { signIn(email: "x", password: "1") ping }', once)).toEqual([]);
   });
 
   it('counts the root fields of fragments on the root, each response name once', () => {

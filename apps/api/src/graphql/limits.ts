@@ -163,36 +163,56 @@ export function aliasLimitRule(maxAliases: number): ValidationRule {
 }
 
 /**
- * Refuses operations with more than `maxRootFields` top-level fields, fragments on the root included. Fields
- * with one response name are merged by GraphQL and resolved once, so they count once.
+ * The top-level fields of an operation, fragments on the root included, by response name. Fields with one
+ * response name are merged by GraphQL and resolved once, so they count once.
  */
-export function rootFieldLimitRule(maxRootFields: number): ValidationRule {
-  return (context) => {
-    function collectResponseNames(selectionSet: SelectionSetNode, names: Set<string>, spread: Set<string>): void {
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          names.add((selection.alias ?? selection.name).value);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          collectResponseNames(selection.selectionSet, names, spread);
-        } else if (!spread.has(selection.name.value)) {
-          // A fragment spread again adds no new names; remembering it also ends any cycle.
-          spread.add(selection.name.value);
-          const fragment = context.getFragment(selection.name.value);
-          if (fragment) collectResponseNames(fragment.selectionSet, names, spread);
-        }
+function rootFieldsByResponseName(context: ValidationContext, selectionSet: SelectionSetNode): Map<string, string> {
+  const fields = new Map<string, string>();
+  const spread = new Set<string>();
+  const collect = (selections: SelectionSetNode): void => {
+    for (const selection of selections.selections) {
+      if (selection.kind === Kind.FIELD) {
+        fields.set((selection.alias ?? selection.name).value, selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!spread.has(selection.name.value)) {
+        // A fragment spread again adds no new names; remembering it also ends any cycle.
+        spread.add(selection.name.value);
+        const fragment = context.getFragment(selection.name.value);
+        if (fragment) collect(fragment.selectionSet);
       }
     }
-    const rootFieldsOf = (selectionSet: SelectionSetNode): number => {
-      const names = new Set<string>();
-      collectResponseNames(selectionSet, names, new Set());
-      return names.size;
-    };
-    return perOperation(context, rootFieldsOf, (rootFields) =>
-      rootFields > maxRootFields
-        ? `The query asks for ${rootFields} root fields; the limit is ${maxRootFields}.`
-        : null,
-    );
   };
+  collect(selectionSet);
+  return fields;
+}
+
+/** Refuses operations with more than `maxRootFields` top-level fields. */
+export function rootFieldLimitRule(maxRootFields: number): ValidationRule {
+  return (context) =>
+    perOperation(
+      context,
+      (selectionSet) => rootFieldsByResponseName(context, selectionSet).size,
+      (rootFields) =>
+        rootFields > maxRootFields
+          ? `The query asks for ${rootFields} root fields; the limit is ${maxRootFields}.`
+          : null,
+    );
+}
+
+/**
+ * Refuses an operation that calls `fieldName` at the root more than once, under aliases. For signIn this keeps
+ * password guesses to one per request, so a guesser pays a request (and the throttle sees it) for each.
+ */
+export function oncePerRequestRule(fieldName: string): ValidationRule {
+  return (context) =>
+    perOperation(
+      context,
+      (selectionSet) =>
+        [...rootFieldsByResponseName(context, selectionSet).values()].filter((name) => name === fieldName).length,
+      (calls) =>
+        calls > 1 ? `The operation calls ${fieldName} ${calls} times; send one ${fieldName} per request.` : null,
+    );
 }
 
 /** A visitor that measures each operation in the document and reports the ones a limit refuses. */

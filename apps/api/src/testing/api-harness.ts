@@ -4,6 +4,7 @@
  */
 import type { PoolLimits } from '@pastoral/db';
 import type { TestDatabase, TestEngine } from '@pastoral/db/testing';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -18,6 +19,14 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
   headers: Record<string, string | number | string[] | undefined>;
   body: { data?: Data | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+  /** SQL statements the request sent, in order. */
+  statements: string[];
+}
+
+export interface RawResponse {
+  status: number;
+  headers: GraphQLResponse['headers'];
+  body: string;
   /** SQL statements the request sent, in order. */
   statements: string[];
 }
@@ -37,6 +46,8 @@ export interface ApiHarness {
     variables: Record<string, unknown>,
     token: string,
   ): Promise<GraphQLResponse<Data>>;
+  /** Sends any HTTP request to the server, recording the SQL statements it causes. */
+  request(options: InjectOptions): Promise<RawResponse>;
   /** Signs in and returns the session cookie to send back. */
   signIn(email: string, password?: string): Promise<string>;
   close(): Promise<void>;
@@ -68,35 +79,36 @@ export async function startApiHarness(
     return post<Data>(query, variables, cookie ? { cookie } : {});
   }
 
+  async function request(options: InjectOptions): Promise<RawResponse> {
+    const statements: string[] = [];
+    recording = statements;
+    try {
+      const response = await app.inject(options);
+      return { status: response.statusCode, headers: response.headers, body: response.body, statements };
+    } finally {
+      recording = null;
+    }
+  }
+
   async function post<Data>(
     query: string,
     variables: Record<string, unknown> | undefined,
     auth: Record<string, string>,
-  ) {
-    const statements: string[] = [];
-    recording = statements;
-    try {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { 'content-type': 'application/json', ...auth },
-        payload: JSON.stringify({ query, variables }),
-      });
-      return {
-        status: response.statusCode,
-        headers: response.headers,
-        body: response.json() as GraphQLResponse<Data>['body'],
-        statements,
-      };
-    } finally {
-      recording = null;
-    }
+  ): Promise<GraphQLResponse<Data>> {
+    const response = await request({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', ...auth },
+      payload: JSON.stringify({ query, variables }),
+    });
+    return { ...response, body: JSON.parse(response.body) as GraphQLResponse<Data>['body'] };
   }
 
   return {
     database,
     app,
     graphql,
+    request,
     graphqlWithToken: (query, variables, token) => post(query, variables, { authorization: `Bearer ${token}` }),
     async signIn(email, password = DEMO_PASSWORD) {
       const response = await graphql<{ signIn: { userErrors: { message: string }[] } }>(
@@ -104,7 +116,7 @@ export async function startApiHarness(
         { input: { email, password } },
       );
       const setCookie = response.headers['set-cookie'];
-      const cookie = (Array.isArray(setCookie) ? setCookie[0] : setCookie)?.split(';')[0];
+      const cookie = String(Array.isArray(setCookie) ? setCookie[0] : (setCookie ?? '')).split(';')[0];
       if (!cookie) throw new Error(`sign-in as ${email} failed: ${JSON.stringify(response.body)}`);
       return cookie;
     },

@@ -197,6 +197,23 @@ for (const engine of testEngines()) {
       await db.deleteFrom('rate_limits').execute();
     });
 
+    it("counts only failures against an address, so a school's staff behind one address can all sign in", async () => {
+      const { db } = api.database.handle;
+      await db.deleteFrom('rate_limits').execute();
+      // More successful sign-ins from one address than its failure limit: each claims an attempt and gives it
+      // back, and the one failure among them is all that is left counted.
+      for (let attempt = 0; attempt < 55; attempt++) {
+        await api.signIn('pastoral.lead@s01.pastoral.example');
+      }
+      await api.graphql(SIGN_IN, { input: { email: 'nobody@example.org', password: 'guess-guess' } });
+      const counted = await db.selectFrom('rate_limits').select(['rate_key', 'hits']).orderBy('rate_key').execute();
+      expect(counted).toEqual([
+        { rate_key: 'signin:account:nobody@example.org', hits: 1 },
+        { rate_key: expect.stringMatching(/^signin:ip:/), hits: 1 },
+      ]);
+      await db.deleteFrom('rate_limits').execute();
+    });
+
     it('filters the audit log by the kind of actor, in the database', async () => {
       const cookie = await api.signIn('district.admin@pastoral.example');
       const response = await api.graphql<{ auditLog: { totalCount: number; nodes: { actorType: string }[] } }>(

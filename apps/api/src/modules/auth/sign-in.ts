@@ -8,7 +8,7 @@ import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-lo
 import { hashPassword, verifyPassword } from './password.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
-import { blockedUntil, clearFailures, recordFailure, SIGN_IN_RULES } from './throttle.ts';
+import { claimAttempt, clearFailures, releaseAttempt, SIGN_IN_RULES } from './throttle.ts';
 
 export interface SignInRequest {
   email: string;
@@ -44,10 +44,14 @@ export async function signIn(
     ip: request.ip,
   };
 
-  const blocked = [
-    await blockedUntil(db, accountKey, SIGN_IN_RULES.account, now),
-    await blockedUntil(db, addressKey, SIGN_IN_RULES.address, now),
-  ].filter((until): until is Date => until !== null);
+  // Each attempt is counted before the password is checked, so concurrent guesses cannot all slip in under
+  // the limit; an attempt that succeeds, or that the address's limit stops, is given back.
+  const accountBlockedUntil = await claimAttempt(db, dialect, accountKey, SIGN_IN_RULES.account, now);
+  const addressBlockedUntil = accountBlockedUntil
+    ? null
+    : await claimAttempt(db, dialect, addressKey, SIGN_IN_RULES.address, now);
+  if (addressBlockedUntil) await releaseAttempt(db, accountKey);
+  const blocked = [accountBlockedUntil, addressBlockedUntil].filter((until): until is Date => until !== null);
   if (blocked.length > 0) {
     const until = Math.max(...blocked.map((date) => date.getTime()));
     const retryAfterSeconds = Math.ceil((until - now.getTime()) / 1000);
@@ -76,8 +80,6 @@ export async function signIn(
   );
 
   if (!user || !storedHash || !verified) {
-    await recordFailure(db, dialect, accountKey, SIGN_IN_RULES.account, now);
-    await recordFailure(db, dialect, addressKey, SIGN_IN_RULES.address, now);
     await recordAuditEvent(db, dialect, anonymous, {
       action: 'session.sign_in_failed',
       schoolId: user?.school_id ?? null,
@@ -123,6 +125,8 @@ export async function signIn(
       throw error;
     });
   await clearFailures(db, accountKey);
+  // Staff behind one school's address sign in all morning: only failures count against it.
+  await releaseAttempt(db, addressKey);
   return { ok: true, sessionId, userId: user.id };
 }
 

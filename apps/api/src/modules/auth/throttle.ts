@@ -3,7 +3,7 @@
  * every API process counts the same attempts).
  */
 import { type Database, type EngineDialect, fromTimestamp, toTimestamp } from '@pastoral/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export interface ThrottleRule {
   /** Failures allowed in one window. */
@@ -16,48 +16,61 @@ export const SIGN_IN_RULES = {
   address: { limit: 50, windowMs: 15 * 60_000 },
 } as const satisfies Record<string, ThrottleRule>;
 
-/** When the key may try again, or null when it may try now. */
-export async function blockedUntil(
-  db: Kysely<Database>,
-  key: string,
-  rule: ThrottleRule,
-  now: Date,
-): Promise<Date | null> {
-  const row = await db.selectFrom('rate_limits').selectAll().where('rate_key', '=', key).executeTakeFirst();
-  if (!row) return null;
-  const windowEnd = fromTimestamp(row.window_started_at).getTime() + rule.windowMs;
-  return row.hits >= rule.limit && windowEnd > now.getTime() ? new Date(windowEnd) : null;
-}
-
-/** Counts one failure: a new window when the last one has ended, one more hit otherwise. */
-export async function recordFailure(
+/**
+ * Claims one attempt for `key` before the attempt is made: null when it may go ahead (the attempt is counted),
+ * or when the key may try again. Counting first and verifying after is what makes the limit hold under
+ * concurrency: had 1,000 guesses been checked against the count before any was recorded, all 1,000 would have
+ * been tried. One conditional UPDATE claims atomically on both engines (MySQL locks the row, SQLite has one
+ * writer), with an INSERT for the key's first attempt.
+ */
+export async function claimAttempt(
   db: Kysely<Database>,
   dialect: EngineDialect,
   key: string,
   rule: ThrottleRule,
   now: Date,
-): Promise<void> {
+): Promise<Date | null> {
   const windowStart = toTimestamp(new Date(now.getTime() - rule.windowMs));
-  await db.transaction().execute(async (trx) => {
-    const row = await trx
-      .selectFrom('rate_limits')
-      .selectAll()
+  const claimExisting = async () => {
+    const windowEnded = sql<boolean>`window_started_at <= ${windowStart}`;
+    const result = await db
+      .updateTable('rate_limits')
+      // MySQL assigns left to right and reads the new value of a column already assigned: hits goes first, so
+      // both read the window as it was.
+      .set({
+        hits: sql<number>`case when ${windowEnded} then 1 else hits + 1 end`,
+        window_started_at: sql<string>`case when ${windowEnded} then ${toTimestamp(now)} else window_started_at end`,
+      })
       .where('rate_key', '=', key)
-      .$if(dialect.rowLocks, (query) => query.forUpdate())
+      .where((eb) => eb.or([eb('window_started_at', '<=', windowStart), eb('hits', '<', rule.limit)]))
       .executeTakeFirst();
-    if (row && row.window_started_at > windowStart) {
-      await trx
-        .updateTable('rate_limits')
-        .set({ hits: row.hits + 1 })
-        .where('rate_key', '=', key)
-        .execute();
-    } else {
-      await dialect.upsert(trx, 'rate_limits', [{ rate_key: key, window_started_at: toTimestamp(now), hits: 1 }], {
-        conflict: ['rate_key'],
-        update: ['window_started_at', 'hits'],
-      });
-    }
-  });
+    return Number(result.numUpdatedRows) === 1;
+  };
+  if (await claimExisting()) return null;
+  const first = db.insertInto('rate_limits').values({ rate_key: key, window_started_at: toTimestamp(now), hits: 1 });
+  const inserted =
+    dialect.engine === 'mysql'
+      ? await first.ignore().executeTakeFirst()
+      : await first.onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows) === 1) return null;
+  // Another request created the row first; it may still have room.
+  if (await claimExisting()) return null;
+  const row = await db
+    .selectFrom('rate_limits')
+    .select('window_started_at')
+    .where('rate_key', '=', key)
+    .executeTakeFirst();
+  return new Date((row ? fromTimestamp(row.window_started_at).getTime() : now.getTime()) + rule.windowMs);
+}
+
+/** Gives back an attempt claimed for `key` that turned out not to count (it succeeded, or went no further). */
+export async function releaseAttempt(db: Kysely<Database>, key: string): Promise<void> {
+  await db
+    .updateTable('rate_limits')
+    .set({ hits: sql<number>`hits - 1` })
+    .where('rate_key', '=', key)
+    .where('hits', '>', 0)
+    .execute();
 }
 
 export async function clearFailures(db: Kysely<Database>, key: string): Promise<void> {
