@@ -10,7 +10,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // The slow fault tests run in `pnpm test:faults` (vitest.faults.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.faults.test.ts'],
     // Database tests make real databases; MariaDB on two cores needs more than the default 5 s now and then.
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
+import { timeLeftInRequest } from './request-deadline.ts';
 
 /**
  * Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL, and
@@ -22,6 +23,7 @@ export function openDatabase(
     connectTimeoutMs,
     // Requests have a deadline; migrations, seeding and other admin work run as long as they need.
     statementTimeoutMs: purpose === 'serve' ? config.requestTimeoutMs : undefined,
+    queryTimeoutMs: purpose === 'serve' ? timeLeftInRequest : undefined,
     log: (event) => {
       metrics?.observeStatement(event.query.sql, event.queryDurationMillis, event.level === 'error');
       if (event.level === 'error') {

@@ -1,8 +1,10 @@
 /**
  * A deadline for each request. Statements that would start after it are not sent; statements already running
- * are stopped by the server at the same limit (createDb's statementTimeoutMs). Either way the request ends
- * with a 503 the client may retry, and no database work outlives it.
+ * are stopped by the server at the same limit (createDb's statementTimeoutMs), and a statement the server never
+ * answers (a stalled network) is given up at the client when the request's time is up (`timeLeftInRequest`).
+ * Either way the request ends with a 503 the client may retry, and no database work outlives it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   KyselyPlugin,
   PluginTransformQueryArgs,
@@ -11,6 +13,23 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from 'kysely';
+
+const requestDeadlines = new AsyncLocalStorage<number>();
+
+/** Runs `handle` with a deadline `timeoutMs` from now, seen by every statement it sends, however deep. */
+export function withRequestDeadline<T>(timeoutMs: number, handle: () => T): T {
+  return requestDeadlines.run(Date.now() + timeoutMs, handle);
+}
+
+/**
+ * The milliseconds left to the current request; undefined outside a request (migrations, jobs), which have no
+ * deadline. A statement still unanswered then is given up at the client, whether the server is slow or the link
+ * is dead: the server's own timeout, counted from the statement's start, would come later.
+ */
+export function timeLeftInRequest(): number | undefined {
+  const deadline = requestDeadlines.getStore();
+  return deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+}
 
 export class RequestDeadlineError extends Error {
   override name = 'RequestDeadlineError';

@@ -41,8 +41,9 @@ import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
 import { invalidCredential } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
-import { databaseSessionStore, redisSessionStore, type SessionStore } from './modules/auth/session-store.ts';
-import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
+import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
+import { redisCachePeers } from './redis-peers.ts';
+import { DeadlinePlugin, RequestDeadlineError, withRequestDeadline } from './request-deadline.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
 import {
   type DashboardCache,
@@ -122,8 +123,9 @@ export async function buildServer({
   });
 
   const riskRules = loadRiskRules(config.riskRulesFile);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }) : null;
-  const sessions = sessionStore(config, redis, database);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
+  const { store: sessions, close: closeSessions } = sessionStore(config, redis, database, logger);
+  app.addHook('onClose', closeSessions);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const dashboardCache = createDashboardCache(config, redis, database, logger);
   const referenceCache = new ReferenceCache(config.referenceCache);
@@ -283,7 +285,9 @@ export async function buildServer({
           .header('cache-control', 'no-cache')
           .sendFile('playground.html', webRoot, { cacheControl: false });
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
-      return graphqlHandler.call(app as never, request as never, reply as never);
+      return withRequestDeadline(config.requestTimeoutMs, () =>
+        graphqlHandler.call(app as never, request as never, reply as never),
+      );
     },
   });
   if (playground) {
@@ -473,6 +477,34 @@ function serveMetrics(
   }
 }
 
+/**
+ * Redis answers in well under a millisecond; a command unanswered after this is taken as Redis being away, and
+ * what asked for it goes on without it (the dashboard computes, persisted queries ask for the text).
+ */
+const REDIS_COMMAND_TIMEOUT_MS = 300;
+
+function connectRedis(url: string, logger: Logger): Redis {
+  // Commands wait for a reconnect only twice before failing, so that an outage costs each request little.
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  });
+  // ioredis reconnects by itself; an outage is logged once, not at every attempt, and its end once.
+  let down = false;
+  redis.on('error', (error: unknown) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error }, 'Redis is unreachable; going on without it and reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis is reachable again');
+  });
+  return redis;
+}
+
 /** By name, not class: the error may come from another copy of the module (bundled and source). */
 function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
   return (error as { name?: string } | null)?.name === 'DatabaseUnavailableError';
@@ -524,12 +556,28 @@ function dashboardInvalidationPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-/** Where sessions live; sessions in the database are cached in-process (SESSION_CACHE_TTL_S). */
-function sessionStore(config: Config, redis: Redis | null, database: DatabaseHandle): SessionStore {
-  if (redis) return redisSessionStore(redis, database.db);
+/**
+ * Sessions live in the database, with or without Redis, so that a Redis outage ends nobody's session; they are
+ * cached in-process (SESSION_CACHE_TTL_S), and a session that ends is forgotten by every process of every host
+ * through Redis when there is one, by the cluster's workers otherwise.
+ */
+function sessionStore(
+  config: Config,
+  redis: Redis | null,
+  database: DatabaseHandle,
+  logger: Logger,
+): { store: SessionStore; close(): Promise<void> } {
   const store = databaseSessionStore(database.db);
-  if (config.sessionCache.ttlSeconds === 0) return store;
-  return cachedSessionStore(store, config.sessionCache, workerCachePeers('sessions'));
+  if (config.sessionCache.ttlSeconds === 0) return { store, close: async () => {} };
+  const peers = redis
+    ? redisCachePeers(redis, 'sessions', (error) =>
+        logger.warn({ err: error }, 'sessions: Redis did not answer; other processes forget ended sessions by TTL'),
+      )
+    : undefined;
+  return {
+    store: cachedSessionStore(store, config.sessionCache, peers ?? workerCachePeers('sessions')),
+    close: async () => peers?.close(),
+  };
 }
 
 function createDashboardCache(

@@ -20,6 +20,11 @@ export interface CreateDbOptions {
    * (migrations, seeding and archival run long on purpose).
    */
   statementTimeoutMs?: number;
+  /**
+   * How long the statement about to be sent may take at the client before its connection is presumed dead
+   * (MySQL), read as it is sent; undefined for no limit. The API gives each request's time left.
+   */
+  queryTimeoutMs?: () => number | undefined;
   /** Called with every statement and its duration, for slow-query logging and statement counting. */
   log?: (event: LogEvent) => void;
 }
@@ -60,16 +65,19 @@ function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, opt
       keepAliveInitialDelay: 30_000,
     },
     { ...DEFAULT_POOL_LIMITS, ...options.pool },
-    (connection) => {
-      // NOW() and friends in UTC, like everything we store.
-      connection.query("set time_zone = '+00:00'");
-      const timeout = options.statementTimeoutMs;
-      if (timeout) {
-        // MariaDB names it max_statement_time (seconds); MySQL max_execution_time (milliseconds, SELECT only).
-        connection.query(`set session max_statement_time = ${timeout / 1000}`, (error) => {
-          if (error) connection.query(`set session max_execution_time = ${Math.ceil(timeout)}`, () => undefined);
-        });
-      }
+    {
+      queryTimeoutMs: options.queryTimeoutMs,
+      onConnection: (connection) => {
+        // NOW() and friends in UTC, like everything we store.
+        connection.query("set time_zone = '+00:00'");
+        const timeout = options.statementTimeoutMs;
+        if (timeout) {
+          // MariaDB names it max_statement_time (seconds); MySQL max_execution_time (milliseconds, SELECT only).
+          connection.query(`set session max_statement_time = ${timeout / 1000}`, (error) => {
+            if (error) connection.query(`set session max_execution_time = ${Math.ceil(timeout)}`, () => undefined);
+          });
+        }
+      },
     },
   );
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: options.log });

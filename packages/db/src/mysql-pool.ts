@@ -5,8 +5,12 @@
  * - `size` connections kept open, up to `overflow` more opened in a burst and closed again when idle;
  * - at most `maxWaiting` requests waiting for a connection; the next one fails at once;
  * - a waiter gives up after `acquireTimeoutMs`;
- * - a connection idle for longer than `pingAfterIdleMs` is pinged before reuse, and replaced if it is dead.
- * Every failure to get a connection is a DatabaseUnavailableError, which the API answers with 503.
+ * - a connection idle for longer than `pingAfterIdleMs` is pinged before reuse, and replaced if it is dead;
+ * - a statement may be given a time limit at the client (`queryTimeoutMs`), past which the link is presumed
+ *   dead and the connection dropped: a stalled network answers nothing, and the server's own statement
+ *   timeout cannot stop a statement it never received.
+ * Every failure to get a connection, and every statement lost with its connection, is a
+ * DatabaseUnavailableError, which the API answers with 503.
  */
 import { createPool, type Pool, type PoolConnection, type PoolOptions } from 'mysql2';
 
@@ -56,6 +60,7 @@ export interface BoundedPool {
 }
 
 const CONNECTION_LOST = new Set([
+  'PROTOCOL_SEQUENCE_TIMEOUT',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -65,11 +70,22 @@ const CONNECTION_LOST = new Set([
   'PROTOCOL_CONNECTION_LOST',
 ]);
 
+export interface BoundedPoolHooks {
+  /** Runs once on each new connection (session settings). */
+  onConnection?: (connection: PoolConnection) => void;
+  /**
+   * How long the statement about to be sent may take before its connection is given up for dead, read as it is
+   * sent (a request's time left); undefined for no limit.
+   */
+  queryTimeoutMs?: () => number | undefined;
+}
+
+type QueryCallback = (error: unknown, ...results: unknown[]) => void;
+
 export function createBoundedPool(
   options: PoolOptions,
   limits: PoolLimits = DEFAULT_POOL_LIMITS,
-  /** Runs once on each new connection (session settings). */
-  onConnection?: (connection: PoolConnection) => void,
+  { onConnection, queryTimeoutMs }: BoundedPoolHooks = {},
 ): BoundedPool {
   const pool: Pool = createPool({
     ...options,
@@ -96,6 +112,23 @@ export function createBoundedPool(
 
   function track(connection: PoolConnection): PoolConnection {
     if (!rawRelease.has(connection)) {
+      // Kysely sends every statement as query(sql, parameters, callback); a stream (no callback) passes as is.
+      const rawQuery = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+      (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const [statement, parameters, callback] = args;
+        if (typeof statement !== 'string' || typeof callback !== 'function') return rawQuery(...args);
+        const timeout = queryTimeoutMs?.();
+        return rawQuery(
+          { sql: statement, values: parameters, ...(timeout === undefined ? {} : { timeout: Math.max(1, timeout) }) },
+          (error: unknown, ...results: unknown[]) => {
+            const lost = error ? lostWithConnection(error) : null;
+            // mysql2 answers a timed-out statement but keeps its connection, whose next statement would queue
+            // behind the unanswered one: a connection that stopped answering is never lent again.
+            if (lost instanceof DatabaseUnavailableError) connection.destroy();
+            (callback as QueryCallback)(lost ?? error, ...results);
+          },
+        );
+      };
       const release = connection.release.bind(connection);
       rawRelease.set(connection, release);
       connection.release = () => {
@@ -105,6 +138,17 @@ export function createBoundedPool(
       };
     }
     return connection;
+  }
+
+  /** A statement that failed because its connection did: unavailable, like a connection that never came. */
+  function lostWithConnection(error: unknown): unknown {
+    const code = (error as { code?: string }).code ?? '';
+    if (!CONNECTION_LOST.has(code)) return error;
+    const reason =
+      code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+        ? 'the database did not answer in time'
+        : `the connection to the database was lost (${code})`;
+    return new DatabaseUnavailableError(`The statement failed: ${reason}.`, 5, { cause: error });
   }
 
   function unavailable(error: unknown): DatabaseUnavailableError {

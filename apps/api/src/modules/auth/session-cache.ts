@@ -2,13 +2,12 @@
  * Sessions and their users, kept in-process for up to SESSION_CACHE_TTL_S (30 s): most requests then learn
  * who is asking without a database statement, which on the load test's mix was one statement in five.
  *
- * - A session that ends through the API (sign-out) is forgotten by every worker of the host before the
- *   response leaves, once the sign-out has committed.
+ * - A session that ends through the API (sign-out) is forgotten, once the sign-out has committed, by every
+ *   worker of the host before the response leaves; with REDIS_URL, by every process of every host within
+ *   milliseconds (Redis pub/sub), or within the TTL while Redis is down.
  * - A cached session is still checked against its idle and absolute ends at every use.
  * - A change to an account made outside the API (no request changes accounts yet) reaches its open sessions
  *   within the TTL.
- * - Only sessions kept in the database are cached. With REDIS_URL (the setting for several hosts) sessions
- *   live in Redis, where a sign-out on one host ends them on every host at once.
  */
 import type { CachePeers } from '../dashboard/dashboard.cache.ts';
 import type { SessionStore } from './session-store.ts';

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import everyday from './vitest.config.ts';
+
+/**
+ * `pnpm test:faults`: the slow tests that break things on purpose (outages, shutdown under load, fuzzing),
+ * kept out of `pnpm test` so the everyday suite stays quick. CI runs both.
+ */
+export default defineConfig({
+  ...everyday,
+  test: {
+    ...everyday.test,
+    include: ['apps/*/src/**/*.faults.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+  },
+});
