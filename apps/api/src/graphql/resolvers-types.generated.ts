@@ -441,6 +441,11 @@ export type EscalateAlertInput = {
   title?: InputMaybe<Scalars['String']['input']>;
   /** Default: from the alerts' highest severity. */
   priority?: InputMaybe<CasePriority>;
+  /**
+   * The case's owner; only pastoral leads and admins may give a case to someone else. Default: you, or, for a
+   * district admin (who belongs to no school), the first alert's assignee, else the student's form master.
+   */
+  assignedToId?: InputMaybe<Scalars['ID']['input']>;
   /** A key of your choosing (up to 255 characters): a retry with the same key returns the first result. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };

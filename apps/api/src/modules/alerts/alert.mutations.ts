@@ -1,5 +1,6 @@
 /** Triage: acknowledge, dismiss, escalate into a case, and raise a concern by hand. */
-import { type Alert, type AlertStatus, type InterventionCase, toTimestamp } from '@pastoral/db';
+import { type Alert, type AlertStatus, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
+import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { createCase, type MutationContext } from '../cases/case.mutations.ts';
@@ -154,7 +155,13 @@ const TITLE_FOR_TYPE: Record<string, string> = {
 
 export async function escalateAlerts(
   context: MutationContext,
-  input: { alertIds: number[]; title?: string | null; priority?: number | null; idempotencyKey?: string | null },
+  input: {
+    alertIds: number[];
+    title?: string | null;
+    priority?: number | null;
+    assignedToId?: number | null;
+    idempotencyKey?: string | null;
+  },
 ): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
   const { idempotencyKey, ...fields } = input;
   return inTransaction(context.db, (trx) =>
@@ -172,7 +179,7 @@ export async function escalateAlerts(
 async function escalateInTransaction(
   trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
   context: MutationContext,
-  fields: { alertIds: number[]; title?: string | null; priority?: number | null },
+  fields: { alertIds: number[]; title?: string | null; priority?: number | null; assignedToId?: number | null },
 ): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
   const alerts = await lockAlerts(trx, context, fields.alertIds, 'escalate', 'alertIds');
   if (!alerts.ok) return alerts;
@@ -193,6 +200,7 @@ async function escalateInTransaction(
     category: first.type === 'MANUAL' ? 'WELLBEING' : first.type,
     priority: fields.priority ?? PRIORITY_FOR_SEVERITY[severity] ?? 1,
     tier: severity >= 3 ? 2 : 1,
+    assignedToId: fields.assignedToId ?? (context.viewer.schoolId === null ? await ownerInSchool(trx, first) : null),
   });
   if (!created.ok) return created;
   const timestamp = toTimestamp(context.now);
@@ -232,6 +240,26 @@ async function escalateInTransaction(
     );
   }
   return success(escalated);
+}
+
+/**
+ * Who owns a case a district admin escalates, when they name nobody: they belong to no school, and a case's
+ * owner must belong to the student's. The alert's assignee already works on it; failing that, the form master.
+ */
+async function ownerInSchool(trx: Transaction<Database>, alert: Alert): Promise<number | null> {
+  if (alert.assigned_to !== null) return alert.assigned_to;
+  const formMaster = await trx
+    .selectFrom('classroom_assignments')
+    .innerJoin('students', 'students.classroom_id', 'classroom_assignments.classroom_id')
+    .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+    .select('classroom_assignments.user_id')
+    .where('students.id', '=', alert.student_id)
+    .where('classroom_assignments.kind', '=', 'FORM_MASTER')
+    .where('users.is_active', '=', 1)
+    .orderBy('classroom_assignments.user_id')
+    .limit(1)
+    .executeTakeFirst();
+  return formMaster?.user_id ?? null;
 }
 
 export async function raiseConcern(

@@ -47,6 +47,7 @@ export const alertResolvers: Resolvers = {
         alertIds: input.alertIds.map((id, index) => idOfType(id, 'Alert', `input.alertIds.${index}`)),
         title: input.title,
         priority: input.priority == null ? null : priorityCode(input.priority),
+        assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
         idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
       });
       return outcome.ok

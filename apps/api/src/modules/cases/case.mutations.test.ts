@@ -272,6 +272,31 @@ for (const engine of testEngines()) {
       expect(trail.every((entry) => entry.actor_type === 'USER' && entry.request_id)).toBe(true);
     });
 
+    it("lets a district admin escalate: the case goes to the alert's assignee, or to whom they name", async () => {
+      const districtAdmin = await api.signIn('district.admin@pastoral.example');
+      const escalate = (alertIds: string[], assignedToId?: string) =>
+        api.graphql<{
+          escalateAlert: { case: { assignedTo: { email: string } } | null; userErrors: { message: string }[] };
+        }>(
+          `mutation ($input: EscalateAlertInput!) {
+            escalateAlert(input: $input) { case { assignedTo { email } } userErrors { message } } }`,
+          { input: { alertIds, ...(assignedToId ? { assignedToId } : {}) } },
+          districtAdmin,
+        );
+      // The form master's own alerts are assigned to them.
+      const byDefault = await escalate([newAlerts.at(-1)!]);
+      expect(byDefault.body.data!.escalateAlert).toEqual({
+        case: { assignedTo: { email: 'form.master@s01.pastoral.example' } },
+        userErrors: [],
+      });
+      const viewer = await api.graphql<{ viewer: { user: { id: string } } }>('{ viewer { user { id } } }', {}, lead);
+      const named = await escalate([newAlerts.at(-2)!], viewer.body.data!.viewer.user.id);
+      expect(named.body.data!.escalateAlert).toEqual({
+        case: { assignedTo: { email: 'pastoral.lead@s01.pastoral.example' } },
+        userErrors: [],
+      });
+    });
+
     it('dismisses with a reason only, and raises concerns by hand', async () => {
       const alertId = newAlerts[3]!;
       const blank = await api.graphql<{ dismissAlert: { userErrors: { field: string[] }[] } }>(

@@ -1,0 +1,963 @@
+/**
+ * The authorization matrix: every root field of the schema (Query and Mutation), called by every kind of
+ * principal (nobody, each staff role, an API token of each scope for one school and for the whole district),
+ * about three targets (a student of the form master's own classroom, one of another classroom of the same
+ * school, one of another school, with a case and an alert of each). Each cell is decided by the table below
+ * and checked against the real server: 401 for nobody signed in, 403 for a principal the field is not for, the
+ * target shown only within the principal's scope, and out of scope answered as a missing record is (null,
+ * absent, a refusal in userErrors) with nothing changed in the database and nothing written to the audit log.
+ * No answer may carry the ids or name of a target outside the principal's scope, whatever the field.
+ *
+ * The root fields are read from the built schema, not from the table: a field without an entry (or an entry
+ * without a field) fails, so a new field cannot ship before someone decides who may call it.
+ * visibility.test.ts checks each path in depth; this test checks that no field is left out.
+ */
+import {
+  API_TOKEN_SCOPES,
+  type Alert,
+  type ApiTokenScope,
+  type Database,
+  type InterventionCase,
+  type Role,
+  ROLES,
+  type Student,
+  toTimestamp,
+} from '@pastoral/db';
+import { testEngines } from '@pastoral/db/testing';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromGlobalId, toGlobalId } from './graphql/relay.ts';
+import { buildSchema } from './graphql/schema.ts';
+import { scopeName } from './modules/api-tokens/api-token.ts';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from './testing/api-harness.ts';
+
+// ---- Principals and targets ---------------------------------------------------------------------------------
+
+type Target = 'own' | 'otherClassroom' | 'otherSchool';
+const TARGETS: readonly Target[] = ['own', 'otherClassroom', 'otherSchool'];
+
+const STAFF_EMAILS: Record<Role, string> = {
+  FORM_MASTER: 'form.master@s01.pastoral.example',
+  PASTORAL_LEAD: 'pastoral.lead@s01.pastoral.example',
+  SCHOOL_ADMIN: 'school.admin@s01.pastoral.example',
+  DISTRICT_ADMIN: 'district.admin@pastoral.example',
+};
+
+type Principal =
+  | { kind: 'anonymous'; name: string }
+  | { kind: 'staff'; name: string; role: Role }
+  | { kind: 'token'; name: string; scope: ApiTokenScope; districtWide: boolean };
+
+const PRINCIPALS: readonly Principal[] = [
+  { kind: 'anonymous', name: 'anonymous' },
+  ...ROLES.map((role): Principal => ({ kind: 'staff', name: role, role })),
+  ...API_TOKEN_SCOPES.flatMap((scope): Principal[] => [
+    { kind: 'token', name: `${scope} token of school 1`, scope, districtWide: false },
+    { kind: 'token', name: `district-wide ${scope} token`, scope, districtWide: true },
+  ]),
+];
+
+type Scope = Record<Target, boolean>;
+const SCHOOL_1: Scope = { own: true, otherClassroom: true, otherSchool: false };
+const EVERY_SCHOOL: Scope = { own: true, otherClassroom: true, otherSchool: true };
+const NONE: Scope = { own: false, otherClassroom: false, otherSchool: false };
+
+/** The students (and their cases and alerts, and their classrooms) each role sees. */
+const SEES_STUDENT: Record<Role, Scope> = {
+  FORM_MASTER: { own: true, otherClassroom: false, otherSchool: false },
+  PASTORAL_LEAD: SCHOOL_1,
+  SCHOOL_ADMIN: SCHOOL_1,
+  DISTRICT_ADMIN: EVERY_SCHOOL,
+};
+/** The schools each role sees: every member of staff sees their own school. */
+const SEES_SCHOOL: Record<Role, Scope> = {
+  FORM_MASTER: SCHOOL_1,
+  PASTORAL_LEAD: SCHOOL_1,
+  SCHOOL_ADMIN: SCHOOL_1,
+  DISTRICT_ADMIN: EVERY_SCHOOL,
+};
+/** Whose audit log and API tokens each role manages: admins only. */
+const ADMINISTERS: Record<Role, Scope> = {
+  FORM_MASTER: NONE,
+  PASTORAL_LEAD: NONE,
+  SCHOOL_ADMIN: SCHOOL_1,
+  DISTRICT_ADMIN: EVERY_SCHOOL,
+};
+
+/** Whose records a principal may ever see, through any field: no answer may hold another target's. */
+function reaches(principal: Principal, target: Target): boolean {
+  switch (principal.kind) {
+    case 'anonymous':
+      return false;
+    case 'staff':
+      return SEES_STUDENT[principal.role][target];
+    case 'token':
+      return principal.districtWide || target !== 'otherSchool';
+  }
+}
+
+/** What one target is made of, as the requests name it and as the answers would show it. */
+interface TargetRecords {
+  studentId: number;
+  student: string;
+  fullName: string;
+  givenName: string;
+  familyName: string;
+  externalId: string;
+  classroomId: number;
+  classroom: string;
+  classroomName: string;
+  school: string;
+  schoolCode: string;
+  /** The form master of the student's classroom: who a concern about them goes to. */
+  formMaster: string;
+  formMasterEmail: string;
+  caseId: number;
+  case: string;
+  alertId: number;
+  alert: string;
+  /** An API token of the student's school, for the fields that manage tokens. */
+  apiTokenId: number;
+  apiToken: string;
+  /** The rows the mutations change, as they were when the targets were made: each cell starts from them. */
+  rowsAsMade: { alert: Alert; case: InterventionCase; student: Student };
+  /** What would give the target away in an answer's JSON: its global ids, and its name if no one else has it. */
+  secrets: string[];
+}
+
+// ---- What each cell expects -------------------------------------------------------------------------------
+
+/**
+ * unauthenticated: 401 and no data. forbidden: 403 and no data. shown: the target in the answer (for a
+ * mutation: the change made). hidden: answered as for a missing record (for a mutation: a refusal in
+ * userErrors, nothing changed and nothing audited).
+ */
+type Expected = 'unauthenticated' | 'forbidden' | 'shown' | 'hidden';
+type Decide = (principal: Principal, target: Target) => Expected;
+
+/** Fields for signed-in staff only, each role seeing the targets of `scope`. */
+const staffOnly =
+  (scope: Record<Role, Scope>): Decide =>
+  (principal, target) => {
+    if (principal.kind === 'anonymous') return 'unauthenticated';
+    if (principal.kind === 'token') return 'forbidden';
+    return scope[principal.role][target] ? 'shown' : 'hidden';
+  };
+
+/** Fields staff read within `scope`, and tokens holding `tokenScope` within their school. */
+const staffOrToken =
+  (scope: Record<Role, Scope>, tokenScope: ApiTokenScope): Decide =>
+  (principal, target) => {
+    if (principal.kind !== 'token') return staffOnly(scope)(principal, target);
+    if (principal.scope !== tokenScope) return 'forbidden';
+    return reaches(principal, target) ? 'shown' : 'hidden';
+  };
+
+/** Integrators' fields: tokens holding `tokenScope`, within their school; staff are refused. */
+const tokensOnly =
+  (tokenScope: ApiTokenScope): Decide =>
+  (principal, target) => {
+    if (principal.kind === 'anonymous') return 'unauthenticated';
+    if (principal.kind === 'staff' || principal.scope !== tokenScope) return 'forbidden';
+    return reaches(principal, target) ? 'shown' : 'hidden';
+  };
+
+type Db = Kysely<Database>;
+
+interface MatrixEntry {
+  expect: Decide;
+  document: string;
+  variables: (target: TargetRecords) => Record<string, unknown>;
+  /** Whether the answer shows the target (for a mutation: whether it reports the change made). */
+  shows: (response: GraphQLResponse, target: TargetRecords, principal: Principal) => boolean;
+  mutation?: {
+    /** What the mutation would change, read from the database: the same before and after unless shown. */
+    state: (db: Db, target: TargetRecords) => Promise<unknown>;
+    /** Puts the target's rows back as they were, so that every cell starts from the same state. */
+    reset?: (db: Db, target: TargetRecords) => Promise<void>;
+    /** The userError codes a refusal may carry (default: NOT_FOUND, as for a missing record). */
+    refusalCodes?: string[];
+    /** A refusal is audited all the same (a failed sign-in is, by design). */
+    auditsRefusals?: boolean;
+    /** The call ends the session it is made with: staff make it with a session of its own. */
+    endsSession?: boolean;
+  };
+}
+
+const data = (response: GraphQLResponse) => (response.body.data ?? {}) as Record<string, unknown>;
+/** The payload of mutation `field`. */
+const payload = <T>(response: GraphQLResponse, field: string) => (data(response)[field] ?? {}) as T;
+const idsOf = (connection: { nodes: { id: string }[] } | null | undefined) =>
+  (connection?.nodes ?? []).map((node) => node.id);
+
+/** Puts a target row back as it was when the targets were made. */
+async function restore(db: Db, table: 'alerts' | 'intervention_cases' | 'students', row: { id: number }) {
+  const { id, ...columns } = row;
+  await db.updateTable(table).set(columns).where('id', '=', id).execute();
+}
+
+const countOf = async (query: Promise<{ count: number | string | bigint }>) => Number((await query).count);
+const alertRow = (db: Db, target: TargetRecords) =>
+  db.selectFrom('alerts').selectAll().where('id', '=', target.alertId).executeTakeFirstOrThrow();
+const caseRow = (db: Db, target: TargetRecords) =>
+  db.selectFrom('intervention_cases').selectAll().where('id', '=', target.caseId).executeTakeFirstOrThrow();
+const casesOfStudent = (db: Db, target: TargetRecords) =>
+  countOf(
+    db
+      .selectFrom('intervention_cases')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('student_id', '=', target.studentId)
+      .executeTakeFirstOrThrow(),
+  );
+
+/** Alert triage: each call starts from the target alert as it was raised (NEW). */
+const triage = {
+  state: alertRow,
+  reset: (db: Db, target: TargetRecords) => restore(db, 'alerts', target.rowsAsMade.alert),
+};
+/** Case changes: each call starts from the target case as it was opened, at its first version. */
+const caseChange = {
+  state: caseRow,
+  reset: (db: Db, target: TargetRecords) => restore(db, 'intervention_cases', target.rowsAsMade.case),
+};
+
+/** A day long before the seeded term: records of it are the test's own, and change nobody's risk now. */
+const INGEST_DAY = '2024-01-08';
+const INGEST_MARKER = 'AUTHZ_MATRIX';
+
+/**
+ * One entry per root field: who may call it, and how a call about each target is made and recognised. The
+ * keys must match the schema's root fields exactly; the first test says which are missing or stale.
+ */
+const ENTRIES: Record<string, MatrixEntry> = {
+  'Query.node': {
+    // Nobody signed in gets null, as for a missing id (no 401): `node` answers whether an object exists for
+    // you, and for nobody none does. Tokens read students only, and only with students:read.
+    expect: (principal, target) =>
+      principal.kind === 'staff'
+        ? staffOnly(SEES_STUDENT)(principal, target)
+        : principal.kind === 'token' && principal.scope === 'students:read' && reaches(principal, target)
+          ? 'shown'
+          : 'hidden',
+    document: 'query ($id: ID!) { node(id: $id) { id ... on Student { fullName } } }',
+    variables: (target) => ({ id: target.student }),
+    shows: (response, target) => (data(response).node as { id: string } | null)?.id === target.student,
+  },
+  'Query.nodes': {
+    // The records only staff read by id: a case and an alert.
+    expect: (principal, target) => (principal.kind === 'staff' ? staffOnly(SEES_STUDENT)(principal, target) : 'hidden'),
+    document: 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+    variables: (target) => ({ ids: [target.case, target.alert] }),
+    shows: (response) => (data(response).nodes as unknown[] | undefined)?.some((node) => node !== null) ?? false,
+  },
+  'Query.viewer': {
+    // Who is asking, for staff; null for anybody else. The target plays no part.
+    expect: (principal) => (principal.kind === 'staff' ? 'shown' : 'hidden'),
+    document: '{ viewer { role user { email } } }',
+    variables: () => ({}),
+    shows: (response, _target, principal) =>
+      principal.kind === 'staff' &&
+      (data(response).viewer as { user: { email: string } } | null)?.user.email === STAFF_EMAILS[principal.role],
+  },
+  'Query.students': {
+    expect: staffOrToken(SEES_STUDENT, 'students:read'),
+    document: `query ($classroom: ID!) {
+      students(first: 100, filter: { classroomId: $classroom, active: null }) { nodes { id fullName } }
+    }`,
+    variables: (target) => ({ classroom: target.classroom }),
+    shows: (response, target) => idsOf(data(response).students as { nodes: { id: string }[] }).includes(target.student),
+  },
+  'Query.cases': {
+    expect: staffOrToken(SEES_STUDENT, 'cases:read'),
+    document: 'query ($student: ID!) { cases(first: 100, filter: { studentId: $student }) { nodes { id } } }',
+    variables: (target) => ({ student: target.student }),
+    shows: (response, target) => idsOf(data(response).cases as { nodes: { id: string }[] }).includes(target.case),
+  },
+  'Query.alerts': {
+    expect: staffOrToken(SEES_STUDENT, 'alerts:read'),
+    document: 'query ($student: ID!) { alerts(first: 100, filter: { studentId: $student }) { nodes { id } } }',
+    variables: (target) => ({ student: target.student }),
+    shows: (response, target) => idsOf(data(response).alerts as { nodes: { id: string }[] }).includes(target.alert),
+  },
+  'Query.classrooms': {
+    // A form master sees their own classroom only; the others see their school's, or every school's.
+    expect: staffOnly(SEES_STUDENT),
+    document: 'query ($school: ID!) { classrooms(first: 100, filter: { schoolId: $school }) { nodes { id } } }',
+    variables: (target) => ({ school: target.school }),
+    shows: (response, target) =>
+      idsOf(data(response).classrooms as { nodes: { id: string }[] }).includes(target.classroom),
+  },
+  'Query.schools': {
+    expect: staffOnly(SEES_SCHOOL),
+    document: '{ schools { nodes { id } } }',
+    variables: () => ({}),
+    shows: (response, target) => idsOf(data(response).schools as { nodes: { id: string }[] }).includes(target.school),
+  },
+  'Query.auditLog': {
+    expect: staffOrToken(ADMINISTERS, 'audit:read'),
+    document: `query ($school: ID!) {
+      auditLog(first: 5, filter: { schoolId: $school, from: "2020-01-01T00:00:00.000Z" }) { nodes { id } }
+    }`,
+    variables: (target) => ({ school: target.school }),
+    shows: (response) => idsOf(data(response).auditLog as { nodes: { id: string }[] }).length > 0,
+  },
+  'Query.apiTokens': {
+    expect: staffOnly(ADMINISTERS),
+    document: '{ apiTokens(first: 100) { nodes { id } } }',
+    variables: () => ({}),
+    shows: (response, target) =>
+      idsOf(data(response).apiTokens as { nodes: { id: string }[] }).includes(target.apiToken),
+  },
+  'Query.dashboard': {
+    // Every target has just become "newly at risk" (see beforeAll): the dashboard lists those in scope.
+    expect: staffOnly(SEES_STUDENT),
+    document: '{ dashboard { newAlerts newlyAtRisk(first: 100) { nodes { id } } } }',
+    variables: () => ({}),
+    shows: (response, target) =>
+      idsOf((data(response).dashboard as { newlyAtRisk: { nodes: { id: string }[] } } | null)?.newlyAtRisk).includes(
+        target.student,
+      ),
+  },
+
+  'Mutation.signIn': {
+    // Open to anyone, whatever they hold; a wrong password lets nobody in: the answer is the same refusal for
+    // every caller and every account, with no cookie, and only the failure itself is recorded.
+    expect: () => 'hidden',
+    document: `mutation ($input: SignInInput!) { signIn(input: $input) { viewer { user { id } } userErrors { code } } }`,
+    variables: (target) => ({ input: { email: target.formMasterEmail, password: 'not-the-password' } }),
+    shows: (response) =>
+      payload<{ viewer: unknown }>(response, 'signIn').viewer != null || response.headers['set-cookie'] !== undefined,
+    mutation: {
+      state: async (db, target) =>
+        countOf(
+          db
+            .selectFrom('sessions')
+            .innerJoin('users', 'users.id', 'sessions.user_id')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .where('users.email', '=', target.formMasterEmail)
+            .executeTakeFirstOrThrow(),
+        ),
+      // Sixty-odd failures would throttle the account and the address; each cell starts unthrottled.
+      reset: async (db) => {
+        await db.deleteFrom('rate_limits').where('rate_key', 'like', 'signin:%').execute();
+      },
+      refusalCodes: ['INVALID'],
+      auditsRefusals: true,
+    },
+  },
+  'Mutation.signOut': {
+    expect: (principal) =>
+      principal.kind === 'anonymous' ? 'unauthenticated' : principal.kind === 'token' ? 'forbidden' : 'shown',
+    document: 'mutation { signOut { signedOut userErrors { code } } }',
+    variables: () => ({}),
+    shows: (response) => payload<{ signedOut?: boolean }>(response, 'signOut').signedOut === true,
+    mutation: {
+      state: (db) =>
+        countOf(
+          db
+            .selectFrom('sessions')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .executeTakeFirstOrThrow(),
+        ),
+      endsSession: true,
+    },
+  },
+
+  'Mutation.raiseConcern': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: RaiseConcernInput!) {
+      raiseConcern(input: $input) { alert { id student { id } } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { studentId: target.student, reason: 'Raised by the authorization matrix.' } }),
+    shows: (response, target) =>
+      payload<{ alert?: { student: { id: string } } | null }>(response, 'raiseConcern').alert?.student.id ===
+      target.student,
+    mutation: {
+      state: (db, target) =>
+        countOf(
+          db
+            .selectFrom('alerts')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .where('student_id', '=', target.studentId)
+            .executeTakeFirstOrThrow(),
+        ),
+    },
+  },
+  'Mutation.acknowledgeAlert': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: AcknowledgeAlertInput!) {
+      acknowledgeAlert(input: $input) { alert { id status } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { alertId: target.alert } }),
+    shows: (response, target) =>
+      payload<{ alert?: { id: string } | null }>(response, 'acknowledgeAlert').alert?.id === target.alert,
+    mutation: triage,
+  },
+  'Mutation.acknowledgeAlerts': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: AcknowledgeAlertsInput!) {
+      acknowledgeAlerts(input: $input) { alerts { id status } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { alertIds: [target.alert] } }),
+    shows: (response, target) =>
+      (payload<{ alerts?: { id: string }[] }>(response, 'acknowledgeAlerts').alerts ?? []).some(
+        (alert) => alert.id === target.alert,
+      ),
+    mutation: triage,
+  },
+  'Mutation.dismissAlert': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: DismissAlertInput!) {
+      dismissAlert(input: $input) { alert { id status } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { alertId: target.alert, reason: 'Dismissed by the authorization matrix.' } }),
+    shows: (response, target) =>
+      payload<{ alert?: { id: string } | null }>(response, 'dismissAlert').alert?.id === target.alert,
+    mutation: triage,
+  },
+  'Mutation.escalateAlert': {
+    // A district admin, who belongs to no school, escalates too: the case goes to the alert's assignee or the
+    // student's form master (this matrix found that it once could not).
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: EscalateAlertInput!) {
+      escalateAlert(input: $input) { case { id student { id } } alerts { id } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { alertIds: [target.alert] } }),
+    shows: (response, target) =>
+      payload<{ case?: { student: { id: string } } | null }>(response, 'escalateAlert').case?.student.id ===
+      target.student,
+    mutation: {
+      state: async (db, target) => ({ alert: await alertRow(db, target), cases: await casesOfStudent(db, target) }),
+      reset: triage.reset,
+    },
+  },
+
+  'Mutation.createApiToken': {
+    // The product refuses a token for a school one does not administer with an INVALID userError.
+    expect: staffOnly(ADMINISTERS),
+    document: `mutation ($input: CreateApiTokenInput!) {
+      createApiToken(input: $input) { apiToken { id school { id } } userErrors { code } }
+    }`,
+    variables: (target) => ({
+      input: { name: 'Authorization matrix', scopes: ['STUDENTS_READ'], schoolId: target.school },
+    }),
+    shows: (response, target) =>
+      payload<{ apiToken?: { school: { id: string } | null } | null }>(response, 'createApiToken').apiToken?.school
+        ?.id === target.school,
+    mutation: {
+      state: (db) =>
+        countOf(
+          db
+            .selectFrom('api_tokens')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .executeTakeFirstOrThrow(),
+        ),
+      refusalCodes: ['INVALID'],
+    },
+  },
+  'Mutation.revokeApiToken': {
+    expect: staffOnly(ADMINISTERS),
+    document: `mutation ($input: RevokeApiTokenInput!) {
+      revokeApiToken(input: $input) { apiToken { id revokedAt } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { id: target.apiToken } }),
+    shows: (response, target) =>
+      payload<{ apiToken?: { id: string } | null }>(response, 'revokeApiToken').apiToken?.id === target.apiToken,
+    mutation: {
+      state: (db, target) =>
+        db.selectFrom('api_tokens').select('revoked_at').where('id', '=', target.apiTokenId).executeTakeFirstOrThrow(),
+      reset: async (db, target) => {
+        await db.updateTable('api_tokens').set({ revoked_at: null }).where('id', '=', target.apiTokenId).execute();
+      },
+    },
+  },
+
+  'Mutation.openCase': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: OpenCaseInput!) {
+      openCase(input: $input) { case { id student { id } } userErrors { code } }
+    }`,
+    // Given to the classroom's form master: a district admin, of no school, cannot own a case.
+    variables: (target) => ({
+      input: {
+        studentId: target.student,
+        title: 'Opened by the authorization matrix',
+        category: 'WELLBEING',
+        assignedToId: target.formMaster,
+      },
+    }),
+    shows: (response, target) =>
+      payload<{ case?: { student: { id: string } } | null }>(response, 'openCase').case?.student.id === target.student,
+    mutation: { state: casesOfStudent },
+  },
+  'Mutation.updateCase': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: UpdateCaseInput!) { updateCase(input: $input) { case { id version } userErrors { code } } }`,
+    variables: (target) => ({
+      input: { id: target.case, expectedVersion: 1, title: 'Retitled by the authorization matrix' },
+    }),
+    shows: (response, target) =>
+      payload<{ case?: { id: string } | null }>(response, 'updateCase').case?.id === target.case,
+    mutation: caseChange,
+  },
+  'Mutation.changeCaseStatus': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: ChangeCaseStatusInput!) {
+      changeCaseStatus(input: $input) { case { id status } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { id: target.case, expectedVersion: 1, status: 'IN_PROGRESS' } }),
+    shows: (response, target) =>
+      payload<{ case?: { id: string } | null }>(response, 'changeCaseStatus').case?.id === target.case,
+    mutation: caseChange,
+  },
+  'Mutation.addCaseNote': {
+    expect: staffOnly(SEES_STUDENT),
+    document: `mutation ($input: AddCaseNoteInput!) {
+      addCaseNote(input: $input) { event { id } case { id } userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { caseId: target.case, body: 'A note from the authorization matrix.' } }),
+    shows: (response, target) =>
+      payload<{ case?: { id: string } | null }>(response, 'addCaseNote').case?.id === target.case,
+    mutation: {
+      state: (db, target) =>
+        countOf(
+          db
+            .selectFrom('case_events')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .where('case_id', '=', target.caseId)
+            .executeTakeFirstOrThrow(),
+        ),
+    },
+  },
+
+  // The integrators' writes name the school by code; a school's token must write to its own school whatever
+  // code it sends, so each call names the target's school.
+  'Mutation.recordAttendance': {
+    expect: tokensOnly('attendance:write'),
+    document: `mutation ($input: RecordAttendanceInput!) {
+      recordAttendance(input: $input) { recorded userErrors { code } }
+    }`,
+    variables: (target) => ({
+      input: {
+        schoolCode: target.schoolCode,
+        records: [{ studentExternalId: target.externalId, date: INGEST_DAY, status: 'LATE' }],
+      },
+    }),
+    shows: (response) => payload<{ recorded?: number }>(response, 'recordAttendance').recorded === 1,
+    mutation: {
+      state: (db, target) =>
+        db
+          .selectFrom('attendance_records')
+          .selectAll()
+          .where('student_id', '=', target.studentId)
+          .where('date', '=', INGEST_DAY)
+          .executeTakeFirst(),
+      reset: async (db, target) => {
+        await db
+          .deleteFrom('attendance_records')
+          .where('student_id', '=', target.studentId)
+          .where('date', '=', INGEST_DAY)
+          .execute();
+      },
+    },
+  },
+  'Mutation.recordBehaviourIncidents': {
+    expect: tokensOnly('behaviour:write'),
+    document: `mutation ($input: RecordBehaviourIncidentsInput!) {
+      recordBehaviourIncidents(input: $input) { recorded userErrors { code } }
+    }`,
+    variables: (target) => ({
+      input: {
+        schoolCode: target.schoolCode,
+        records: [
+          {
+            externalId: INGEST_MARKER,
+            studentExternalId: target.externalId,
+            occurredOn: INGEST_DAY,
+            category: 'DISRUPTION',
+            severity: 'MINOR',
+          },
+        ],
+      },
+    }),
+    shows: (response) => payload<{ recorded?: number }>(response, 'recordBehaviourIncidents').recorded === 1,
+    mutation: {
+      state: (db, target) =>
+        db
+          .selectFrom('behaviour_incidents')
+          .selectAll()
+          .where('student_id', '=', target.studentId)
+          .where('external_id', '=', INGEST_MARKER)
+          .executeTakeFirst(),
+      reset: async (db) => {
+        await db.deleteFrom('behaviour_incidents').where('external_id', '=', INGEST_MARKER).execute();
+      },
+    },
+  },
+  'Mutation.recordAssessmentResults': {
+    expect: tokensOnly('assessments:write'),
+    document: `mutation ($input: RecordAssessmentResultsInput!) {
+      recordAssessmentResults(input: $input) { recorded userErrors { code } }
+    }`,
+    variables: (target) => ({
+      input: {
+        schoolCode: target.schoolCode,
+        records: [
+          { studentExternalId: target.externalId, subject: INGEST_MARKER, term: '2024-AUT', score: 50, passing: true },
+        ],
+      },
+    }),
+    shows: (response) => payload<{ recorded?: number }>(response, 'recordAssessmentResults').recorded === 1,
+    mutation: {
+      state: (db, target) =>
+        db
+          .selectFrom('assessment_results')
+          .selectAll()
+          .where('student_id', '=', target.studentId)
+          .where('subject', '=', INGEST_MARKER)
+          .executeTakeFirst(),
+      reset: async (db, target) => {
+        await db
+          .deleteFrom('assessment_results')
+          .where('student_id', '=', target.studentId)
+          .where('subject', '=', INGEST_MARKER)
+          .execute();
+      },
+    },
+  },
+  'Mutation.upsertStudents': {
+    expect: tokensOnly('roster:write'),
+    document: `mutation ($input: UpsertStudentsInput!) {
+      upsertStudents(input: $input) { created updated userErrors { code } }
+    }`,
+    // The target as the school information system has them, with a date of birth they do not have yet.
+    variables: (target) => ({
+      input: {
+        schoolCode: target.schoolCode,
+        records: [
+          {
+            externalId: target.externalId,
+            givenName: target.givenName,
+            familyName: target.familyName,
+            classroomName: target.classroomName,
+            dateOfBirth: '2011-01-01',
+          },
+        ],
+      },
+    }),
+    shows: (response) => payload<{ updated?: number }>(response, 'upsertStudents').updated === 1,
+    mutation: {
+      state: (db, target) =>
+        db.selectFrom('students').selectAll().where('id', '=', target.studentId).executeTakeFirst(),
+      reset: (db, target) => restore(db, 'students', target.rowsAsMade.student),
+    },
+  },
+};
+
+/** The schema's root fields, as `Query.name` and `Mutation.name`, in the schema's order. */
+function rootFields(): string[] {
+  const schema = buildSchema();
+  return [
+    ...Object.keys(schema.getQueryType()?.getFields() ?? {}).map((name) => `Query.${name}`),
+    ...Object.keys(schema.getMutationType()?.getFields() ?? {}).map((name) => `Mutation.${name}`),
+  ];
+}
+const ROOT_FIELDS = rootFields();
+
+describe('the authorization matrix covers the schema', () => {
+  it.each(ROOT_FIELDS)('%s has an entry', (field) => {
+    expect(
+      ENTRIES[field],
+      `${field} has no entry in the authorization matrix: add one to ENTRIES in authorization-matrix.test.ts ` +
+        'saying who may call it and what they see',
+    ).toBeDefined();
+  });
+
+  it('has no entry for a root field the schema no longer has', () => {
+    const stale = Object.keys(ENTRIES).filter((field) => !ROOT_FIELDS.includes(field));
+    expect(stale, `entries without a root field (remove them from ENTRIES): ${stale.join(', ')}`).toEqual([]);
+  });
+});
+
+// ---- The matrix, on each engine ---------------------------------------------------------------------------
+
+for (const engine of testEngines()) {
+  describe(`the authorization matrix on ${engine.name}`, () => {
+    let api: ApiHarness;
+    let db: Db;
+    const cookies = {} as Record<Role, string>;
+    const tokens = new Map<string, string>();
+    const targets = {} as Record<Target, TargetRecords>;
+
+    /** Creates an API token as `admin`, for `schoolId` (a School's global id) or district-wide. */
+    async function createToken(
+      admin: Role,
+      scopes: string[],
+      schoolId: string | null,
+    ): Promise<{ token: string; id: string }> {
+      const created = await api.graphql<{ createApiToken: { token: string | null; apiToken: { id: string } | null } }>(
+        `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } userErrors { message } } }`,
+        { input: { name: `Authorization matrix ${scopes.join(' ')}`, scopes, schoolId } },
+        cookies[admin],
+      );
+      const { token, apiToken } = created.body.data?.createApiToken ?? {};
+      if (!token || !apiToken) throw new Error(`could not create a token: ${JSON.stringify(created.body)}`);
+      return { token, id: apiToken.id };
+    }
+
+    beforeAll(async () => {
+      api = await startApiHarness(engine);
+      db = api.database.handle.db;
+      for (const role of ROLES) cookies[role] = await api.signIn(STAFF_EMAILS[role]);
+      for (const principal of PRINCIPALS) {
+        if (principal.kind !== 'token') continue;
+        const admin = principal.districtWide ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN';
+        tokens.set(principal.name, (await createToken(admin, [scopeName(principal.scope)], null)).token);
+      }
+
+      // The targets, chosen as visibility.test.ts chooses them: nothing of the other two may be assigned to
+      // the form master (that would put them in the form master's scope).
+      const formMaster = await db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', STAFF_EMAILS.FORM_MASTER)
+        .executeTakeFirstOrThrow();
+      const ownClassrooms = db
+        .selectFrom('classroom_assignments')
+        .select('classroom_id')
+        .where('user_id', '=', formMaster.id);
+      const firstStudent = (query: ReturnType<typeof db.selectFrom<'students'>>) =>
+        query
+          .selectAll('students')
+          .where('students.is_active', '=', 1)
+          // The dashboard lists students by their risk profile.
+          .where('students.id', 'in', db.selectFrom('risk_profiles').select('student_id'))
+          .where(
+            'students.id',
+            'not in',
+            db.selectFrom('alerts').select('student_id').where('assigned_to', '=', formMaster.id),
+          )
+          .where(
+            'students.id',
+            'not in',
+            db.selectFrom('intervention_cases').select('student_id').where('assigned_to', '=', formMaster.id),
+          )
+          .orderBy('students.id')
+          .limit(1)
+          .executeTakeFirstOrThrow();
+      const students: Record<Target, Student> = {
+        own: await db
+          .selectFrom('students')
+          .selectAll()
+          .where('classroom_id', 'in', ownClassrooms)
+          .where('is_active', '=', 1)
+          .where('id', 'in', db.selectFrom('risk_profiles').select('student_id'))
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirstOrThrow(),
+        otherClassroom: await firstStudent(
+          db.selectFrom('students').where('school_id', '=', 1).where('classroom_id', 'not in', ownClassrooms),
+        ),
+        otherSchool: await firstStudent(db.selectFrom('students').where('school_id', '=', 2)),
+      };
+      // Classroom names repeat from school to school (7A in each): the other school's classroom gets a name of
+      // its own, so that a school-1 roster token naming that student can only be refused, never create a
+      // namesake in its own school.
+      await db
+        .updateTable('classrooms')
+        .set({ name: 'S02-only' })
+        .where('id', '=', students.otherSchool.classroom_id)
+        .execute();
+
+      const victims = {
+        1: await createToken('DISTRICT_ADMIN', ['STUDENTS_READ'], toGlobalId('School', 1)),
+        2: await createToken('DISTRICT_ADMIN', ['STUDENTS_READ'], toGlobalId('School', 2)),
+      };
+      for (const target of TARGETS) {
+        const student = students[target];
+        const classroom = await db
+          .selectFrom('classrooms')
+          .innerJoin('schools', 'schools.id', 'classrooms.school_id')
+          .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'classrooms.id')
+          .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+          .select(['classrooms.name', 'schools.code', 'users.id as formMasterId', 'users.email as formMasterEmail'])
+          .where('classrooms.id', '=', student.classroom_id)
+          .where('classroom_assignments.kind', '=', 'FORM_MASTER')
+          .orderBy('classroom_assignments.id')
+          .executeTakeFirstOrThrow();
+        // A fresh alert and case of the target's, so that every cell triages and changes the same NEW alert
+        // and OPEN case; both go to the classroom's form master, as the school would give them.
+        const raised = await api.graphql<{ raiseConcern: { alert: { id: string } } }>(
+          `mutation ($input: RaiseConcernInput!) { raiseConcern(input: $input) { alert { id } userErrors { message } } }`,
+          { input: { studentId: toGlobalId('Student', student.id), reason: 'A target of the authorization matrix.' } },
+          cookies.DISTRICT_ADMIN,
+        );
+        const opened = await api.graphql<{ openCase: { case: { id: string } } }>(
+          `mutation ($input: OpenCaseInput!) { openCase(input: $input) { case { id } userErrors { message } } }`,
+          {
+            input: {
+              studentId: toGlobalId('Student', student.id),
+              title: 'A target of the authorization matrix',
+              category: 'WELLBEING',
+              assignedToId: toGlobalId('User', classroom.formMasterId),
+            },
+          },
+          cookies.DISTRICT_ADMIN,
+        );
+        const alert = raised.body.data?.raiseConcern.alert?.id;
+        const openedCase = opened.body.data?.openCase.case?.id;
+        if (!alert || !openedCase) throw new Error(`could not make the ${target} target's records`);
+        const alertId = fromGlobalId(alert)!.id;
+        const caseId = fromGlobalId(openedCase)!.id;
+        const namesakes = await countOf(
+          db
+            .selectFrom('students')
+            .select((eb) => eb.fn.countAll().as('count'))
+            .where('full_name', '=', student.full_name)
+            .executeTakeFirstOrThrow(),
+        );
+        const victim = victims[student.school_id === 1 ? 1 : 2];
+        targets[target] = {
+          studentId: student.id,
+          student: toGlobalId('Student', student.id),
+          fullName: student.full_name,
+          givenName: student.given_name,
+          familyName: student.family_name,
+          externalId: student.external_id,
+          classroomId: student.classroom_id,
+          classroom: toGlobalId('Classroom', student.classroom_id),
+          classroomName: target === 'otherSchool' ? 'S02-only' : classroom.name,
+          school: toGlobalId('School', student.school_id),
+          schoolCode: classroom.code,
+          formMaster: toGlobalId('User', classroom.formMasterId),
+          formMasterEmail: classroom.formMasterEmail,
+          caseId,
+          case: openedCase,
+          alertId,
+          alert,
+          apiTokenId: fromGlobalId(victim.id)!.id,
+          apiToken: victim.id,
+          rowsAsMade: {
+            alert: await db.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow(),
+            case: await db
+              .selectFrom('intervention_cases')
+              .selectAll()
+              .where('id', '=', caseId)
+              .executeTakeFirstOrThrow(),
+            student,
+          },
+          // Ids quoted, as whole JSON strings: one global id can begin another (Student:1, Student:10).
+          secrets: [
+            ...[toGlobalId('Student', student.id), openedCase, alert].map((id) => JSON.stringify(id)),
+            ...(namesakes === 1 ? [student.full_name] : []),
+          ],
+        };
+        // Newly at risk, for the dashboard: worsened a moment ago, newer than anything seeded.
+        await db
+          .updateTable('risk_profiles')
+          .set({ worsened_at: toTimestamp(new Date()) })
+          .where('student_id', '=', student.id)
+          .execute();
+      }
+    });
+    afterAll(() => api?.close());
+
+    /** The last audit entry's sequence number: a call that writes none leaves it as it was. */
+    const lastAuditSequence = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.max('seq').as('seq'))
+            .executeTakeFirstOrThrow()
+        ).seq ?? 0,
+      );
+
+    /**
+     * How `principal` makes a call: nobody sends no credential, a token its bearer token, staff their session
+     * (a session of its own for a call that ends it, made now so that the state read next includes it).
+     */
+    async function caller(principal: Principal, entry: MatrixEntry) {
+      switch (principal.kind) {
+        case 'anonymous':
+          return (variables: Record<string, unknown>) => api.graphql(entry.document, variables);
+        case 'token': {
+          const token = tokens.get(principal.name)!;
+          return (variables: Record<string, unknown>) => api.graphqlWithToken(entry.document, variables, token);
+        }
+        case 'staff': {
+          const cookie = entry.mutation?.endsSession
+            ? await api.signIn(STAFF_EMAILS[principal.role])
+            : cookies[principal.role];
+          return (variables: Record<string, unknown>) => api.graphql(entry.document, variables, cookie);
+        }
+      }
+    }
+
+    for (const field of ROOT_FIELDS) {
+      const entry = ENTRIES[field];
+      if (!entry) continue;
+      const [, name] = field.split('.') as [string, string];
+      describe(field, () => {
+        it.each(PRINCIPALS.map((principal) => [principal.name, principal] as const))('as %s', async (_, principal) => {
+          for (const targetName of TARGETS) {
+            const target = targets[targetName];
+            const expected = entry.expect(principal, targetName);
+            const cell = `${field} as ${principal.name} about the ${targetName} target (expected ${expected})`;
+            const mutation = entry.mutation;
+            await mutation?.reset?.(db, target);
+            const send = await caller(principal, entry);
+            const before = mutation ? await mutation.state(db, target) : undefined;
+            const auditBefore = mutation ? await lastAuditSequence() : 0;
+            const response = await send(entry.variables(target));
+            const answer = `${cell}: ${response.status} ${JSON.stringify(response.body).slice(0, 400)}`;
+            const errorCodes = (response.body.errors ?? []).map((error) => error.extensions?.code);
+
+            if (expected === 'unauthenticated' || expected === 'forbidden') {
+              expect.soft(response.status, answer).toBe(expected === 'unauthenticated' ? 401 : 403);
+              expect
+                .soft(errorCodes, answer)
+                .toEqual([expected === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN']);
+              expect.soft(response.body.data ?? null, answer).toBeNull();
+            } else {
+              expect.soft(response.status, answer).toBe(200);
+              expect.soft(response.body.errors, answer).toBeUndefined();
+              expect.soft(entry.shows(response, target, principal), answer).toBe(expected === 'shown');
+              if (mutation && expected === 'hidden') {
+                const codes = payload<{ userErrors?: { code: string }[] }>(response, name).userErrors?.map(
+                  (e) => e.code,
+                );
+                expect.soft(codes?.length, `${answer}: a refusal says why`).toBeGreaterThan(0);
+                for (const code of codes ?? [])
+                  expect.soft(mutation.refusalCodes ?? ['NOT_FOUND'], answer).toContain(code);
+              }
+            }
+
+            // Nothing of a target outside the principal's scope, in any answer.
+            const text = JSON.stringify(response.body);
+            for (const other of TARGETS) {
+              if (reaches(principal, other)) continue;
+              for (const secret of targets[other].secrets) {
+                expect
+                  .soft(text.includes(secret), `${answer}: it gives away the ${other} target (${secret})`)
+                  .toBe(false);
+              }
+            }
+
+            if (mutation) {
+              const after = await mutation.state(db, target);
+              if (expected === 'shown') {
+                expect.soft(after, `${cell}: the change is made`).not.toEqual(before);
+              } else {
+                expect.soft(after, `${cell}: nothing changed`).toEqual(before);
+                const audited = (await lastAuditSequence()) !== auditBefore;
+                const auditedByDesign = expected === 'hidden' && mutation.auditsRefusals === true;
+                expect.soft(audited, `${cell}: an audit entry was written`).toBe(auditedByDesign);
+              }
+            }
+          }
+        });
+      });
+    }
+  });
+}
