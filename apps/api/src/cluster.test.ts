@@ -3,18 +3,17 @@
  * workers, no worker serves a dashboard from before a change made on another, nor a session that signed out
  * on another, a dead worker is replaced, and SIGTERM stops them all.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { planWorkers, workerExecArgv } from './cluster.ts';
 import { freePort } from './testing/free-port.ts';
+import { type ServeCommand, startServeCommand, waitFor, workerPidsOf } from './testing/processes.ts';
 import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
 
 const mysql = testEngines().find((engine) => engine.name === 'mysql');
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 describe('planWorkers', () => {
   it("gives each worker its share of the pool, so all of them together stay within one process's cap", () => {
@@ -48,28 +47,18 @@ describe.runIf(mysql)('serving with two workers', () => {
   let server: ChildProcess;
   let port: number;
   let metricsPort: number;
-  let output = '';
+  let serve: ServeCommand;
 
   beforeAll(async () => {
     database = await createSeededDatabase(mysql!, 1);
     [port, metricsPort] = [await freePort(), await freePort()];
-    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: database.url,
-        PORT: String(port),
-        WEB_CONCURRENCY: '2',
-        METRICS_PORT: String(metricsPort),
-        DB_POOL_SIZE: '6',
-        DB_POOL_OVERFLOW: '4',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    serve = await startServeCommand(database.url, {
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      DB_POOL_SIZE: '6',
+      DB_POOL_OVERFLOW: '4',
     });
-    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => (output.match(/Server listening/g) ?? []).length >= 2, 30_000);
+    server = serve.process;
   });
   afterAll(async () => {
     if (server && server.exitCode === null) server.kill('SIGKILL');
@@ -131,14 +120,14 @@ describe.runIf(mysql)('serving with two workers', () => {
   });
 
   it('replaces a worker that dies, and stops every worker on SIGTERM', async () => {
-    const workerPids = await workerPidsOf(server.pid!);
+    const workerPids = workerPidsOf(server.pid!);
     expect(workerPids).toHaveLength(2);
     for (const pid of workerPids) {
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=64');
     }
     process.kill(workerPids[0]!, 'SIGKILL');
-    await waitFor(() => output.includes('a worker died; starting another'), 10_000);
-    await waitFor(() => (output.match(/Server listening/g) ?? []).length >= 3, 30_000);
+    await waitFor(() => serve.output().includes('a worker died; starting another'), 10_000);
+    await waitFor(() => serve.listening() >= 3, 30_000);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } })).status).toBe(200);
 
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
@@ -146,27 +135,6 @@ describe.runIf(mysql)('serving with two workers', () => {
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await workerPidsOf(server.pid!)).toEqual([]);
+    expect(workerPidsOf(server.pid!)).toEqual([]);
   });
 });
-
-/** The pids of a process's worker children (tsx may have an esbuild service child as well). */
-async function workerPidsOf(parent: number): Promise<number[]> {
-  const { execFileSync } = await import('node:child_process');
-  try {
-    return execFileSync('pgrep', ['-P', String(parent), '-f', 'cli.ts'], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

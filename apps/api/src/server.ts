@@ -35,7 +35,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-executor.ts';
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
-import { workerCachePeers } from './cluster.ts';
+import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
@@ -79,6 +79,10 @@ export async function buildServer({
 }: ServerDependencies) {
   const app = Fastify({
     loggerInstance: logger,
+    // A request that reaches a server shutting down was already routed to it: it is served (with Connection:
+    // close), not refused. New connections are refused once the server stops listening, which is what tells a
+    // load balancer to send them elsewhere.
+    return503OnClosing: false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -631,9 +635,15 @@ export async function startServer(dependencies: ServerDependencies) {
   const app = await buildServer(dependencies);
   await app.listen({ host: config.http.host, port: config.http.port });
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down: finishing the requests in flight');
+    // A request that never ends must not keep the process from stopping.
+    setTimeout(() => {
+      logger.error({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still in flight after the grace period; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     await app.close();
     await database.destroy();
+    logger.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

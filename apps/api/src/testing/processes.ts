@@ -1,0 +1,63 @@
+/** Helpers for tests that run the API as a real command, in processes of its own. */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
+
+/** The pids of a process's worker children (tsx may have an esbuild service child as well). */
+export function workerPidsOf(parent: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), '-f', 'cli.ts'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // pgrep exits with 1 when nothing matches.
+    return [];
+  }
+}
+
+/** Resolves once `condition` holds, checking every 50 ms; fails after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface ServeCommand {
+  process: ChildProcess;
+  /** Everything the command has written to stdout and stderr so far. */
+  output(): string;
+  /** How many workers have logged that they listen, replacements included. */
+  listening(): number;
+}
+
+/**
+ * Runs `pastoral serve` in production mode with two workers on `database`, with `environment` on top, and
+ * resolves once both workers listen.
+ */
+export async function startServeCommand(databaseUrl: string, environment: Record<string, string>) {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      WEB_CONCURRENCY: '2',
+      ...environment,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const command: ServeCommand = {
+    process: child,
+    output: () => output,
+    listening: () => (output.match(/Server listening/g) ?? []).length,
+  };
+  await waitFor(() => command.listening() >= 2, 30_000);
+  return command;
+}
