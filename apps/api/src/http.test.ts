@@ -111,6 +111,37 @@ describe('GraphQL over HTTP', () => {
   });
 });
 
+describe.each(['jit', 'graphql-js'])('variables of the wrong type or shape, executed by %s', (executor) => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness(engine, { seed: false, environment: { GRAPHQL_EXECUTOR: executor } });
+  });
+  afterAll(() => api.close());
+  const SIGN_IN = 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }';
+
+  it.each([
+    [
+      { email: 42, password: 'Secret-1' },
+      'Variable "$input" at "input.email" is not valid: String cannot represent a non string value.',
+    ],
+    [
+      { email: 'a@b.c', password: 'Secret-2', extra: 1 },
+      'Variable "$input" is not valid: Field "extra" is not defined by type "SignInInput".',
+    ],
+    [
+      { email: 'a@b.c', password: 12345 },
+      'Variable "$input" at "input.password" is not valid: String cannot represent a non string value.',
+    ],
+  ])('answers %j with a 400 that names the variable and why, quoting no value', async (input, message) => {
+    const response = await api.graphql(SIGN_IN, { input });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      errors: [{ message, locations: [{ line: 1, column: 11 }], extensions: { code: 'BAD_USER_INPUT' } }],
+    });
+    expect(response.statements).toEqual([]);
+  });
+});
+
 describe('in production', () => {
   let api: ApiHarness;
   beforeAll(async () => {

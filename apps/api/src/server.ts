@@ -39,7 +39,7 @@ import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
 import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
-import { invalidCredential } from './graphql/errors.ts';
+import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
@@ -210,6 +210,11 @@ export async function buildServer({
       if (formatted.message.startsWith('Context creation failed: ')) {
         // Raised while reading the session or token, where Apollo prefixes this to our own message.
         return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
+      }
+      const variableMessage = withoutVariableValue(formatted.message, (error as GraphQLError).originalError?.message);
+      // Not even a stack trace in development: it quotes the value too.
+      if (variableMessage) {
+        return { message: variableMessage, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
       }
       if (formatted.message.startsWith('GET requests only support query operations')) {
         return { ...formatted, message: 'A mutation must be sent with POST; GET carries queries only.' };

@@ -8,7 +8,7 @@
  * through both executors and compares the results.
  */
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 /**
@@ -45,7 +45,14 @@ export function compiledExecutor(schema: GraphQLSchema, kept = COMPILED_DOCUMENT
       if (compiled.size >= kept) compiled.delete(compiled.keys().next().value as string);
     }
     compiled.set(key, query);
-    const result = await query.query(undefined, request.context, request.request.variables ?? {});
+    const variables = request.request.variables ?? {};
+    const result = await query.query(undefined, request.context, variables);
+    if (result.errors && result.data === undefined && request.operation) {
+      // Nothing ran: the variables were refused. graphql-jit words that its own way, without the cause and as a
+      // server error; graphql-js's errors are the ones clients know (BAD_USER_INPUT, with the cause).
+      const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variables);
+      if (coerced.errors) return { errors: coerced.errors.map(asBadUserInput) };
+    }
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
   };
 
@@ -80,4 +87,13 @@ function asGraphQLJsError(error: GraphQLError): GraphQLError {
   });
   (rebuilt as { locations: GraphQLError['locations'] }).locations = error.locations;
   return rebuilt;
+}
+
+/** A variable refused in coercion, marked as Apollo marks it when graphql-js executes. */
+function asBadUserInput(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    originalError: error.originalError ?? undefined,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+  });
 }

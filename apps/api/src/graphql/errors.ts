@@ -27,3 +27,22 @@ export function forbidden(message: string): GraphQLError {
 export function invalidCredential(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
+
+const INVALID_VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
+
+/**
+ * GraphQL's message for a variable it cannot coerce quotes the value: for `{ email, password, extra }` sent to
+ * signIn, the password. This says the same without any value: which variable, where in it, and why (a scalar's
+ * reason, which quotes the value too, without it). Null for any other message.
+ */
+export function withoutVariableValue(message: string, reason: string | undefined): string | null {
+  const variable = INVALID_VARIABLE.exec(message);
+  if (!variable) return null;
+  if (!reason || !message.endsWith(`; ${reason}`)) {
+    return `Variable "$${variable[1]}" has a value of the wrong type or shape for its declared type.`;
+  }
+  const head = message.slice(0, -(reason.length + 2));
+  const path = / at "([^"]*)"$/.exec(head)?.[1];
+  const why = reason.replace(/^(.*? cannot represent [^:]*): [\s\S]*$/, '$1.');
+  return `Variable "$${variable[1]}"${path ? ` at "${path}"` : ''} is not valid: ${why}`;
+}

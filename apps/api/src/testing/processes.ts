@@ -35,8 +35,8 @@ export interface ServeCommand {
 }
 
 /**
- * Runs `pastoral serve` in production mode with two workers on `database`, with `environment` on top, and
- * resolves once both workers listen.
+ * Runs `pastoral serve` in production mode on `databaseUrl` with two workers (WEB_CONCURRENCY in `environment`
+ * may say otherwise; SQLite has one), with `environment` on top, and resolves once every worker listens.
  */
 export async function startServeCommand(databaseUrl: string, environment: Record<string, string>) {
   let output = '';
@@ -58,6 +58,7 @@ export async function startServeCommand(databaseUrl: string, environment: Record
     output: () => output,
     listening: () => (output.match(/Server listening/g) ?? []).length,
   };
-  await waitFor(() => command.listening() >= 2, 30_000);
+  const workers = databaseUrl.startsWith('file:') ? 1 : Number(environment.WEB_CONCURRENCY ?? 2);
+  await waitFor(() => command.listening() >= workers, 30_000);
   return command;
 }
