@@ -118,6 +118,12 @@ export async function buildServer({
         message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB; send a smaller document or fewer records per request.`,
       });
     }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({
+        error: 'Unsupported Media Type',
+        message: `Send the request body as application/json (GraphQL over HTTP), not ${request.headers['content-type']?.split(';')[0] ?? 'without a content type'}.`,
+      });
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return reply.code(status).send({

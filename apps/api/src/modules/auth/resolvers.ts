@@ -42,7 +42,7 @@ export const authResolvers: Resolvers = {
           viewer: null,
           userErrors: [
             {
-              field: ['input'],
+              field: result.field ?? ['input'],
               message: result.message,
               code: 'INVALID',
             },

@@ -19,7 +19,11 @@ export interface SignInRequest {
 }
 
 export type SignInResult =
-  { ok: true; sessionId: string; userId: number } | { ok: false; message: string; retryAfterSeconds: number | null };
+  | { ok: true; sessionId: string; userId: number }
+  | { ok: false; message: string; retryAfterSeconds: number | null; field?: string[] };
+
+/** Something@somewhere.tld, within the 254 characters an address may have: anything else is a typing mistake. */
+const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const WRONG_CREDENTIALS = 'The e-mail address or password is not right. Check both and try again.';
 
@@ -34,6 +38,15 @@ export async function signIn(
   now: Date = new Date(),
 ): Promise<SignInResult> {
   const email = request.email.trim().toLowerCase();
+  // No account has such an address: the mistake is named, and counted against no one.
+  if (email.length > 254 || !EMAIL_ADDRESS.test(email)) {
+    return {
+      ok: false,
+      message: 'Enter your e-mail address, like name@school.org.',
+      retryAfterSeconds: null,
+      field: ['input', 'email'],
+    };
+  }
   const accountKey = `signin:account:${email}`.slice(0, 191);
   const addressKey = `signin:ip:${request.ip ?? 'unknown'}`;
   const anonymous: AuditActor = {

@@ -98,6 +98,21 @@ for (const engine of testEngines()) {
       );
     });
 
+    it('refuses a UTF-16 file up front, saying to save it as UTF-8, and applies nothing', async () => {
+      const [a] = externalIds as [string];
+      const text = `student_external_id,date,status\n${a},2026-12-02,PRESENT\n`;
+      const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+      await expect(run(file(`utf16-${engine.name}.csv`, utf16), false)).rejects.toThrow(
+        new ImportFileError('The file is UTF-16, not UTF-8; save it as "CSV UTF-8" and import it again.'),
+      );
+      const written = await database.handle.db
+        .selectFrom('attendance_records')
+        .select('student_id')
+        .where('date', '=', '2026-12-02')
+        .execute();
+      expect(written).toEqual([]);
+    });
+
     it('imports students by their external id', async () => {
       const classroom = await database.handle.db
         .selectFrom('classrooms')

@@ -4,6 +4,7 @@
  * and one risk recompute of the students touched at the end.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { type EngineDialect, type Database, API_TOKEN_SCOPES } from '@pastoral/db';
 import type { Kysely } from 'kysely';
@@ -236,6 +237,7 @@ export async function importCsv(
     batch = [];
   };
 
+  await refuseUtf16(options.file);
   const parser = createReadStream(options.file).pipe(
     parse({
       bom: true,
@@ -295,4 +297,27 @@ export async function importCsv(
     }
   }
   return summary;
+}
+
+/**
+ * Excel's "Unicode text" and some exports are UTF-16: read as UTF-8, every line would be refused, and the header
+ * reported as missing its columns. Said once, up front, with what to do instead.
+ */
+async function refuseUtf16(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return; // A missing file is reported where the file is read.
+  }
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    const start = buffer.subarray(0, bytesRead);
+    const bom = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff);
+    if (bom || start.includes(0)) {
+      throw new ImportFileError('The file is UTF-16, not UTF-8; save it as "CSV UTF-8" and import it again.');
+    }
+  } finally {
+    await handle.close();
+  }
 }
