@@ -127,7 +127,6 @@ describe.each(testEngines())('secrets on $name', (engine) => {
   });
 
   it('never answers one in an error', () => {
-    console.log(errorBodies.join('\n'));
     expect(found(errorBodies.join('\n'))).toEqual([]);
   });
 
