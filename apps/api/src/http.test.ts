@@ -142,6 +142,85 @@ describe.each(['jit', 'graphql-js'])('variables of the wrong type or shape, exec
   });
 });
 
+describe.each(['jit', 'graphql-js'])('client mistakes executed by %s, in production', (executor) => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness(engine, {
+      seed: false,
+      environment: { NODE_ENV: 'production', GRAPHQL_EXECUTOR: executor },
+    });
+  });
+  afterAll(() => api.close());
+  const post = async (body: object) => {
+    const response = await api.request({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+    const { errors } = JSON.parse(response.body) as { errors: { message: string; extensions: { code: string } }[] };
+    return { status: response.status, error: { message: errors[0]!.message, code: errors[0]!.extensions.code } };
+  };
+
+  it.each([
+    [
+      'an operation name that names nothing',
+      { query: 'query { __typename }', operationName: 'Missing' },
+      { message: 'Unknown operation named "Missing".', code: 'OPERATION_RESOLUTION_FAILURE' },
+    ],
+    [
+      'a subscription',
+      { query: 'subscription { __typename }' },
+      {
+        message: 'This API has no subscriptions; ask with a query, and ask again for changes.',
+        code: 'GRAPHQL_VALIDATION_FAILED',
+      },
+    ],
+    [
+      "a persisted query hash that is not the query's",
+      { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } },
+      {
+        message:
+          'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it; send the hash of this query.',
+        code: 'BAD_REQUEST',
+      },
+    ],
+    [
+      'a persisted query version other than 1',
+      { extensions: { persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } } },
+      { message: 'Persisted queries are version 1: send extensions.persistedQuery.version 1.', code: 'BAD_REQUEST' },
+    ],
+    [
+      'more than 50 variable errors',
+      {
+        query: 'query ($f: AlertFilter) { alerts(filter: $f) { totalCount } }',
+        variables: { f: { status: Array.from({ length: 51 }, () => null) } },
+      },
+      {
+        message: 'The variables have more than 50 errors; correct the ones reported and send again.',
+        code: 'BAD_USER_INPUT',
+      },
+    ],
+  ])('answers %s with a 400 that says so, not as a server error', async (_name, body, error) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    if (error.code === 'BAD_USER_INPUT') {
+      // graphql-js reports the first 50 errors, then this one.
+      const all = await api.request({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      const errors = (JSON.parse(all.body) as { errors: { message: string; extensions: { code: string } }[] }).errors;
+      expect(errors).toHaveLength(51);
+      expect(errors.at(-1)).toMatchObject({ message: error.message, extensions: { code: error.code } });
+    } else {
+      expect(response.error).toEqual(error);
+    }
+  });
+});
+
 describe('in production', () => {
   let api: ApiHarness;
   beforeAll(async () => {

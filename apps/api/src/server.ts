@@ -28,6 +28,7 @@ import {
   costLimitPlugin,
   depthLimitRule,
   LIMITS,
+  noSubscriptionsRule,
   oncePerRequestRule,
   rootFieldLimitRule,
 } from './graphql/limits.ts';
@@ -175,6 +176,7 @@ export async function buildServer({
       aliasLimitRule(LIMITS.maxAliases),
       rootFieldLimitRule(LIMITS.maxRootFields),
       oncePerRequestRule('signIn'),
+      noSubscriptionsRule(),
     ],
     plugins: [
       fastifyApolloDrainPlugin(app),
@@ -200,6 +202,10 @@ export async function buildServer({
             ? cause.message
             : `A database statement ran past the ${config.requestTimeoutMs} ms request deadline and was stopped; ask for less at once, or retry.`;
         return { message, path: formatted.path, extensions: { code: 'REQUEST_TIMEOUT' } };
+      }
+      const clientMistake = CLIENT_MISTAKES[formatted.message];
+      if (clientMistake) {
+        return { message: clientMistake.message, extensions: { code: clientMistake.code } };
       }
       // Apollo marks everything that is not a deliberate GraphQL error INTERNAL_SERVER_ERROR: a bug, whose details
       // stay in the log. (A class check would not do: Apollo and our code may load different copies of graphql.)
@@ -519,6 +525,26 @@ function connectRedis(url: string, logger: Logger): Redis {
   });
   return redis;
 }
+
+/**
+ * Mistakes of the client that Apollo and graphql-js report without a code, which would pass for server errors
+ * ("Internal server error" in production): each with its code and what to send instead.
+ */
+const CLIENT_MISTAKES: Record<string, { code: string; message: string }> = {
+  'Unsupported persisted query version': {
+    code: 'BAD_REQUEST',
+    message: 'Persisted queries are version 1: send extensions.persistedQuery.version 1.',
+  },
+  'provided sha does not match query': {
+    code: 'BAD_REQUEST',
+    message:
+      'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it; send the hash of this query.',
+  },
+  'Too many errors processing variables, error limit reached. Execution aborted.': {
+    code: 'BAD_USER_INPUT',
+    message: 'The variables have more than 50 errors; correct the ones reported and send again.',
+  },
+};
 
 /** By name, not class: the error may come from another copy of the module (bundled and source). */
 function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {

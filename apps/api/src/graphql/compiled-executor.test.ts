@@ -136,11 +136,13 @@ describe.each(testEngines())('graphql-jit against graphql-js on $name', (engine)
     const executor = compiledExecutor(schema, 2);
     const { executor: execute } = await executor.gateway.load({ apollo: {} });
     const { parse } = await import('graphql');
+    const { getOperationAST } = await import('graphql');
     const request = (source: string) =>
       ({
         queryHash: source,
         operationName: null,
         document: parse(source),
+        operation: getOperationAST(parse(source)),
         request: { variables: {} },
         context: {},
       }) as never;

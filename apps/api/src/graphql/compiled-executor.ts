@@ -30,6 +30,22 @@ export function compiledExecutor(schema: GraphQLSchema, kept = COMPILED_DOCUMENT
   let misses = 0;
 
   const executor: GatewayExecutor = async (request) => {
+    if (!request.operation) {
+      // Apollo leaves an operation name that names nothing to the executor; graphql-js answers it so.
+      const name = request.request.operationName ?? '';
+      return {
+        errors: [
+          new GraphQLError(
+            name
+              ? `Unknown operation named "${name}".`
+              : 'Must provide operation name if query contains multiple operations.',
+            {
+              extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400, headers: new Map() } },
+            },
+          ),
+        ],
+      };
+    }
     // One document may hold several operations; the compiled function is per operation.
     const key = `${request.queryHash}:${request.operationName ?? ''}`;
     let query = compiled.get(key);
@@ -50,7 +66,9 @@ export function compiledExecutor(schema: GraphQLSchema, kept = COMPILED_DOCUMENT
     if (result.errors && result.data === undefined && request.operation) {
       // Nothing ran: the variables were refused. graphql-jit words that its own way, without the cause and as a
       // server error; graphql-js's errors are the ones clients know (BAD_USER_INPUT, with the cause).
-      const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variables);
+      const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variables, {
+        maxErrors: 50,
+      });
       if (coerced.errors) return { errors: coerced.errors.map(asBadUserInput) };
     }
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;

@@ -215,6 +215,22 @@ export function oncePerRequestRule(fieldName: string): ValidationRule {
     );
 }
 
+/** Refuses subscriptions in validation, as a 400: the schema has none, and graphql-js would fail them as a bug. */
+export function noSubscriptionsRule(): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation: OperationDefinitionNode) {
+      if (operation.operation === 'subscription') {
+        context.reportError(
+          new GraphQLError('This API has no subscriptions; ask with a query, and ask again for changes.', {
+            nodes: operation,
+          }),
+        );
+      }
+      return false;
+    },
+  });
+}
+
 /** A visitor that measures each operation in the document and reports the ones a limit refuses. */
 function perOperation(
   context: ValidationContext,

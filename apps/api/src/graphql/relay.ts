@@ -135,7 +135,8 @@ function decodeCursor(cursor: string, length: number, argument: string): (string
     if (
       Array.isArray(values) &&
       values.length === length &&
-      values.every((value) => typeof value === 'string' || typeof value === 'number')
+      // JSON reads 1e400 as Infinity, which no engine compares with a column.
+      values.every((value) => typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))
     ) {
       return values as (string | number)[];
     }
