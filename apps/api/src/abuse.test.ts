@@ -103,6 +103,23 @@ describe.each(testEngines())('abusive requests on $name', (engine) => {
     expectRefusedBeforeSql(await api.graphql(query, {}, cookie), 400, /up to 1010100 nodes; the limit is 50000/);
   });
 
+  it('stops a query whose lists nested in lists would send more than 200 statements, with a 400', async () => {
+    const lead = await api.signIn('pastoral.lead@s01.pastoral.example');
+    // Within the node limit (30 x 10 x 1 pages), but a page and a count of classrooms for every member of staff
+    // of every student's school: 1,512 statements before the budget, holding the pool meanwhile.
+    const fanOut = `{ students(first: 30) { nodes { school { staff { school {
+      classrooms(first: 10) { nodes { students(first: 1) { totalCount } } } } } } } } }`;
+    const response = await api.graphql(fanOut, {}, lead);
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]).toMatchObject({
+      message:
+        'The query needs more than 200 database statements; ask for fewer lists nested in lists, or smaller pages, at once.',
+      extensions: { code: 'QUERY_TOO_COSTLY' },
+    });
+    // The budget counts the statements the query sends, not the session's.
+    expect(response.statements.length).toBeLessThanOrEqual(201);
+  });
+
   it('refuses a batched array body', async () => {
     expectRefusedBeforeSql(
       await postJson([{ query: '{ viewer { role } }' }, { query: '{ cases { totalCount } }' }]),

@@ -163,6 +163,7 @@ describe.each(testEngines())('bad input on $name', (engine) => {
 
     it.each([
       ['2026-02-30', 'not a calendar day'],
+      ['2026-00-10', 'month 0'],
       ['2026-1-5', 'not YYYY-MM-DD'],
       ['tomorrow', 'a word'],
     ])('refuses the date %s (%s), naming the field and the format', async (date) => {

@@ -14,6 +14,7 @@ import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
 import { dashboardScopesChangedBy, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
 import type { ReferenceCache } from './reference-cache.ts';
+import type { StatementBudget } from './request-deadline.ts';
 
 export interface RequestInfo {
   id: string;
@@ -53,6 +54,8 @@ export interface GraphQLContext {
    * cached figures are forgotten before the response leaves.
    */
   changedDashboards: Set<string>;
+  /** The SQL statements this request may still send (see StatementBudget); absent where nothing counts them. */
+  statementBudget?: StatementBudget;
 }
 
 export function createContext(

@@ -35,16 +35,37 @@ export class RequestDeadlineError extends Error {
   override name = 'RequestDeadlineError';
 }
 
+/**
+ * The SQL statements a request may send. A query nesting lists in lists can fan out into thousands of
+ * statements within the node limit (each nested connection is a page and a count per parent); the budget stops
+ * it at a bound no page comes near, before it holds the pool for everyone else. Unlimited until the request
+ * turns out to be a query: a mutation's batch of 1,000 records may need more.
+ */
+export class StatementBudget {
+  limit = Number.POSITIVE_INFINITY;
+  used = 0;
+}
+
+export class StatementBudgetError extends Error {
+  override name = 'StatementBudgetError';
+}
+
 export class DeadlinePlugin implements KyselyPlugin {
   constructor(
     private readonly deadline: number,
     private readonly timeoutMs: number,
+    private readonly budget?: StatementBudget,
   ) {}
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (Date.now() > this.deadline) {
       throw new RequestDeadlineError(
         `The request ran past its ${this.timeoutMs} ms deadline and was stopped; ask for less at once, or retry.`,
+      );
+    }
+    if (this.budget && ++this.budget.used > this.budget.limit) {
+      throw new StatementBudgetError(
+        `The query needs more than ${this.budget.limit} database statements; ask for fewer lists nested in lists, or smaller pages, at once.`,
       );
     }
     return args.node;

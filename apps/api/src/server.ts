@@ -44,7 +44,13 @@ import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
-import { DeadlinePlugin, RequestDeadlineError, withRequestDeadline } from './request-deadline.ts';
+import {
+  DeadlinePlugin,
+  RequestDeadlineError,
+  StatementBudget,
+  StatementBudgetError,
+  withRequestDeadline,
+} from './request-deadline.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
 import {
   type DashboardCache,
@@ -187,6 +193,7 @@ export async function buildServer({
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
       costLimitPlugin(),
       serviceUnavailablePlugin(),
+      statementBudgetPlugin(LIMITS.maxStatementsPerQuery),
       errorLoggingPlugin(),
       dashboardInvalidationPlugin(),
       operationMetricsPlugin(metrics),
@@ -195,6 +202,9 @@ export async function buildServer({
       const cause = unwrapResolverError(error);
       if (isDatabaseUnavailable(cause)) {
         return { message: cause.message, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE' } };
+      }
+      if (cause instanceof StatementBudgetError) {
+        return { message: cause.message, path: formatted.path, extensions: { code: 'QUERY_TOO_COSTLY' } };
       }
       if (cause instanceof RequestDeadlineError || isStatementTimeout(cause)) {
         const message =
@@ -264,10 +274,12 @@ export async function buildServer({
               throw error;
             })
           : null;
+      const statementBudget = new StatementBudget();
       return createContext({
         db: database.db.withPlugin(
-          new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs),
+          new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs, statementBudget),
         ),
+        statementBudget,
         dialect: database.dialect,
         config,
         logger: request.log as Logger,
@@ -558,6 +570,28 @@ function serviceUnavailable(message: string, retryAfterSeconds: number): GraphQL
       http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
     },
   });
+}
+
+/**
+ * Queries get a statement budget once Apollo knows the request is one; one that outruns it is answered 400, as
+ * the other limits are: it is the query that must ask for less.
+ */
+function statementBudgetPlugin(limit: number): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation === 'query' && contextValue.statementBudget)
+            contextValue.statementBudget.limit = limit;
+        },
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors ?? [];
+          if (errors.some((error) => error.extensions?.code === 'QUERY_TOO_COSTLY')) response.http.status = 400;
+        },
+      };
+    },
+  };
 }
 
 /** A request that failed because the database could not serve it is a 503 with Retry-After, not a 200 or 500. */

@@ -58,6 +58,11 @@ export const LIMITS = {
    * 20 refuses a thousand root fields, and with maxAliases keeps signIn attempts batched in one request few.
    */
   maxRootFields: 20,
+  /**
+   * SQL statements one query may send. The web app's pages send at most 12 (statement-counts.test.ts); lists
+   * nested in lists within the node limit could send thousands, holding the pool while they do.
+   */
+  maxStatementsPerQuery: 200,
 } as const;
 
 // ---- Fragments, measured once each -------------------------------------------------------------------------

@@ -15,10 +15,9 @@ function parseDateTime(value: unknown): string {
 }
 
 function parseDate(value: unknown): string {
-  const valid =
-    typeof value === 'string' &&
-    ISO_DATE.test(value) &&
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  // Month 00 or 13 makes an invalid Date, whose toISOString throws: checked before it is called.
+  const date = typeof value === 'string' && ISO_DATE.test(value) ? new Date(`${value}T00:00:00Z`) : null;
+  const valid = date !== null && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
   if (!valid) throw new GraphQLError(`Date must be a calendar date as YYYY-MM-DD; got ${JSON.stringify(value)}.`);
   return value;
 }
