@@ -37,6 +37,22 @@ describe('configuration', () => {
     });
   });
 
+  it('reads read replicas as a comma-separated list of MySQL URLs, and refuses any other', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'mysql://app:secret@db:3306/pastoral',
+      DATABASE_REPLICA_URLS: 'mysql://app:secret@replica-1:3306/pastoral, mysql://app:secret@replica-2:3306/pastoral',
+      REPLICA_MAX_LAG_S: '3',
+    });
+    expect(config.database).toMatchObject({
+      replicaUrls: ['mysql://app:secret@replica-1:3306/pastoral', 'mysql://app:secret@replica-2:3306/pastoral'],
+      replicaMaxLagMs: 3_000,
+    });
+    expect(loadConfig({}).database).toMatchObject({ replicaUrls: [], replicaMaxLagMs: 5_000 });
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'file:./replica.sqlite' })).toThrow(
+      /DATABASE_REPLICA_URLS: a read replica must be a mysql:\/\/ URL; got file:/,
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(4000);
   });

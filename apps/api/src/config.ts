@@ -30,6 +30,31 @@ const environmentSchema = z.object({
         context.addIssue({ code: 'custom', message: error.message });
       }
     }),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .superRefine((urls, context) => {
+      for (const url of urls) {
+        try {
+          if (parseDatabaseUrl(url).engine !== 'mysql') {
+            context.addIssue({
+              code: 'custom',
+              message: `a read replica must be a mysql:// URL; got ${url.split(':')[0]}:`,
+            });
+          }
+        } catch (error) {
+          if (!(error instanceof DatabaseUrlError)) throw error;
+          context.addIssue({ code: 'custom', message: error.message });
+        }
+      }
+    }),
+  REPLICA_MAX_LAG_S: wholeNumber(1, 3_600).default(5),
   WEB_CONCURRENCY: wholeNumber(1, 64).optional(),
   DB_POOL_SIZE: wholeNumber(1, 500).default(20),
   DB_POOL_OVERFLOW: wholeNumber(0, 500).default(10),
@@ -113,6 +138,10 @@ export interface Config {
     acquireTimeoutMs: number;
     connectTimeoutMs: number;
     slowQueryMs: number;
+    /** Read replicas (DATABASE_REPLICA_URLS); empty for none. */
+    replicaUrls: string[];
+    /** A replica further behind than this leaves the rotation (REPLICA_MAX_LAG_S). */
+    replicaMaxLagMs: number;
   };
   /** A request's deadline: no statement of it starts or runs past this. */
   requestTimeoutMs: number;
@@ -201,6 +230,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       acquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT_MS,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       slowQueryMs: env.SLOW_QUERY_MS,
+      replicaUrls: env.DATABASE_REPLICA_URLS,
+      replicaMaxLagMs: env.REPLICA_MAX_LAG_S * 1000,
     },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,

@@ -16,14 +16,31 @@ export function openDatabase(
   purpose: 'serve' | 'admin' = 'serve',
   metrics?: Metrics,
 ): DatabaseHandle {
-  const { url, poolSize, poolOverflow, poolMaxWaiting, acquireTimeoutMs, connectTimeoutMs, slowQueryMs } =
-    config.database;
+  const {
+    url,
+    poolSize,
+    poolOverflow,
+    poolMaxWaiting,
+    acquireTimeoutMs,
+    connectTimeoutMs,
+    slowQueryMs,
+    replicaUrls,
+    replicaMaxLagMs,
+  } = config.database;
   return createDb(url, {
     pool: { size: poolSize, overflow: poolOverflow, maxWaiting: poolMaxWaiting, acquireTimeoutMs },
     connectTimeoutMs,
     // Requests have a deadline; migrations, seeding and other admin work run as long as they need.
     statementTimeoutMs: purpose === 'serve' ? config.requestTimeoutMs : undefined,
     queryTimeoutMs: purpose === 'serve' ? timeLeftInRequest : undefined,
+    // Admin work (migrations, imports, archival) reads what it just wrote: the primary only.
+    replicaUrls: purpose === 'serve' ? replicaUrls : [],
+    replicaMaxLagMs,
+    onReplicaHealthChange: (replica) =>
+      logger[replica.health === 'in rotation' ? 'info' : 'warn'](
+        { replica: replica.description, health: replica.health, lagMs: replica.lagMs },
+        replica.health === 'in rotation' ? 'read replica in rotation' : 'read replica out of rotation',
+      ),
     log: (event) => {
       metrics?.observeStatement(event.query.sql, event.queryDurationMillis, event.level === 'error');
       if (event.level === 'error') {

@@ -12,7 +12,14 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyStatic from '@fastify/static';
-import { type DatabaseHandle, type DatabaseUnavailableError, isStatementTimeout } from '@pastoral/db';
+import {
+  type DatabaseHandle,
+  type DatabaseUnavailableError,
+  isStatementTimeout,
+  type ReadState,
+  readFromPrimaryOnly,
+  withReadState,
+} from '@pastoral/db';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { sql } from 'kysely';
@@ -318,8 +325,15 @@ export async function buildServer({
           .header('cache-control', 'no-cache')
           .sendFile('playground.html', webRoot, { cacheControl: false });
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
-      return withRequestDeadline(config.requestTimeoutMs, () =>
-        graphqlHandler.call(app as never, request as never, reply as never),
+      const readState: ReadState = {
+        wroteAt: Number(readCookie(request.headers.cookie, WROTE_AT_COOKIE)) || 0,
+        wroteNow: null,
+      };
+      readStates.set(request, readState);
+      return withReadState(readState, () =>
+        withRequestDeadline(config.requestTimeoutMs, () =>
+          graphqlHandler.call(app as never, request as never, reply as never),
+        ),
       );
     },
   });
@@ -332,6 +346,22 @@ export async function buildServer({
     );
   }
 
+  // A request that wrote tells its caller when, so that the caller's reads (on any API host) go to the primary
+  // until a replica has caught up with that write. Only with replicas: without them every read is the primary's.
+  const readStates = new WeakMap<object, ReadState>();
+  if (config.database.replicaUrls.length > 0) {
+    app.addHook('onSend', async (request, reply) => {
+      const wroteNow = readStates.get(request)?.wroteNow;
+      if (!wroteNow) return;
+      const maxAge = Math.ceil(config.database.replicaMaxLagMs / 1000) + 60;
+      const attributes = [`${WROTE_AT_COOKIE}=${wroteNow}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAge}`];
+      if (config.env === 'production') attributes.push('Secure');
+      const existing = reply.getHeader('set-cookie');
+      const cookies = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+      reply.header('set-cookie', [...cookies, attributes.join('; ')]);
+    });
+  }
+
   serveMetrics(app, config, metrics);
 
   // Liveness: the process is up and its event loop turns. Never touches the database, so a database outage
@@ -342,7 +372,17 @@ export async function buildServer({
   app.get('/readyz', async (_request, reply) => {
     try {
       await withTimeout(sql`select 1`.execute(database.db), READINESS_TIMEOUT_MS);
-      return { status: 'ready', database: 'ok' };
+      const replicas = database.replicas();
+      // Replicas out of rotation do not make the API unready: their reads go to the primary.
+      return {
+        status: 'ready',
+        database: 'ok',
+        ...(replicas.length > 0
+          ? {
+              replicas: replicas.map(({ description, health, lagMs }) => ({ description, health, lagMs })),
+            }
+          : {}),
+      };
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
       return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', database: 'unreachable' });
@@ -558,6 +598,9 @@ const CLIENT_MISTAKES: Record<string, { code: string; message: string }> = {
   },
 };
 
+/** The time of the caller's last write (ms since the epoch), kept by the caller for read-your-own-writes. */
+const WROTE_AT_COOKIE = 'pastoral_wrote_at';
+
 /** By name, not class: the error may come from another copy of the module (bundled and source). */
 function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
   return (error as { name?: string } | null)?.name === 'DatabaseUnavailableError';
@@ -573,8 +616,8 @@ function serviceUnavailable(message: string, retryAfterSeconds: number): GraphQL
 }
 
 /**
- * Queries get a statement budget once Apollo knows the request is one; one that outruns it is answered 400, as
- * the other limits are: it is the query that must ask for less.
+ * Once Apollo knows what the request is: queries get a statement budget (one that outruns it is answered 400, as
+ * the other limits are: it is the query that must ask for less), and mutations read from the primary only.
  */
 function statementBudgetPlugin(limit: number): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -583,6 +626,8 @@ function statementBudgetPlugin(limit: number): ApolloServerPlugin<GraphQLContext
         async didResolveOperation({ operation, contextValue }) {
           if (operation?.operation === 'query' && contextValue.statementBudget)
             contextValue.statementBudget.limit = limit;
+          // A mutation decides what to write on what it reads: from the primary, never a replica's older copy.
+          if (operation?.operation === 'mutation') readFromPrimaryOnly();
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;

@@ -4,7 +4,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type LogEvent, MysqlDialect, SqliteDialect } from 'kysely';
 import { type DatabaseTarget, parseDatabaseUrl } from './database-url.ts';
 import { type EngineDialect, mysqlEngineDialect, sqliteEngineDialect } from './dialect.ts';
-import { createBoundedPool, DEFAULT_POOL_LIMITS, type PoolLimits, type PoolStats } from './mysql-pool.ts';
+import {
+  type BoundedPool,
+  createBoundedPool,
+  DEFAULT_POOL_LIMITS,
+  type PoolLimits,
+  type PoolStats,
+} from './mysql-pool.ts';
+import { type ReplicaStatus, replicatedMysqlDialect } from './replicas.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = DatabaseTarget['engine'];
@@ -25,6 +32,15 @@ export interface CreateDbOptions {
    * (MySQL), read as it is sent; undefined for no limit. The API gives each request's time left.
    */
   queryTimeoutMs?: () => number | undefined;
+  /**
+   * Read replicas of a MySQL primary (DATABASE_REPLICA_URLS): plain reads outside transactions go to them in
+   * turn, with read-your-own-writes (replicas.ts).
+   */
+  replicaUrls?: string[];
+  /** A replica further behind the primary than this leaves the rotation until it catches up. */
+  replicaMaxLagMs?: number;
+  /** Told when a replica enters or leaves the rotation. */
+  onReplicaHealthChange?: (status: ReplicaStatus) => void;
   /** Called with every statement and its duration, for slow-query logging and statement counting. */
   log?: (event: LogEvent) => void;
 }
@@ -38,6 +54,10 @@ export interface DatabaseHandle {
   description: string;
   /** Open and waiting connections of the MySQL pool; null on SQLite, which has one connection. */
   poolStats(): PoolStats | null;
+  /** Each read replica's health and freshness; empty without replicas. */
+  replicas(): ReplicaStatus[];
+  /** Looks at the replicas now, rather than at the monitor's next tick. */
+  checkReplicas(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -48,7 +68,42 @@ export function createDb(url: string, options: CreateDbOptions = {}): DatabaseHa
 }
 
 function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, options: CreateDbOptions): DatabaseHandle {
-  const pool = createBoundedPool(
+  const pool = boundedPoolFor(target, options);
+  const replicaTargets = (options.replicaUrls ?? []).map((url) => {
+    const replica = parseDatabaseUrl(url);
+    if (replica.engine !== 'mysql') throw new Error('A read replica must be a MySQL URL, like DATABASE_URL.');
+    return replica;
+  });
+  const replicated =
+    replicaTargets.length > 0
+      ? replicatedMysqlDialect(
+          pool,
+          replicaTargets.map((replica) => ({ pool: boundedPoolFor(replica, options), description: describe(replica) })),
+          { maxLagMs: options.replicaMaxLagMs ?? 5_000, onHealthChange: options.onReplicaHealthChange },
+        )
+      : null;
+  const db = new Kysely<Database>({
+    dialect: replicated?.dialect ?? new MysqlDialect({ pool }),
+    log: options.log,
+  });
+  return {
+    db,
+    engine: 'mysql',
+    dialect: mysqlEngineDialect(db, pool),
+    description: describe(target),
+    poolStats: () => pool.stats(),
+    replicas: () => replicated?.replicaSet.statuses() ?? [],
+    checkReplicas: async () => replicated?.replicaSet.check(),
+    destroy: () => db.destroy(),
+  };
+}
+
+function describe(target: Extract<DatabaseTarget, { engine: 'mysql' }>): string {
+  return `mysql ${target.socketPath ?? `${target.host}:${target.port}`}/${target.database}`;
+}
+
+function boundedPoolFor(target: Extract<DatabaseTarget, { engine: 'mysql' }>, options: CreateDbOptions): BoundedPool {
+  return createBoundedPool(
     {
       ...(target.socketPath ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
       user: target.user,
@@ -80,15 +135,6 @@ function createMysqlDb(target: Extract<DatabaseTarget, { engine: 'mysql' }>, opt
       },
     },
   );
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: options.log });
-  return {
-    db,
-    engine: 'mysql',
-    dialect: mysqlEngineDialect(db, pool),
-    description: `mysql ${target.socketPath ?? `${target.host}:${target.port}`}/${target.database}`,
-    poolStats: () => pool.stats(),
-    destroy: () => db.destroy(),
-  };
 }
 
 function createSqliteDb(path: string, options: CreateDbOptions): DatabaseHandle {
@@ -106,6 +152,8 @@ function createSqliteDb(path: string, options: CreateDbOptions): DatabaseHandle 
     dialect: sqliteEngineDialect(db, database),
     description: `sqlite ${path}`,
     poolStats: () => null,
+    replicas: () => [],
+    checkReplicas: async () => {},
     destroy: () => db.destroy(),
   };
 }

@@ -5,5 +5,6 @@ export * from './dialect.ts';
 export * from './enums.ts';
 export * from './migrate.ts';
 export * from './mysql-pool.ts';
+export * from './replicas.ts';
 export * from './schema.ts';
 export * from './time.ts';

@@ -58,7 +58,8 @@ const sqliteEngine: TestEngine = {
   },
 };
 
-function mysqlEngine(serverUrl: string): TestEngine {
+/** Test databases on the MySQL server `serverUrl` names (TEST_MYSQL_URL, or a replication lab's primary). */
+export function mysqlTestEngine(serverUrl: string): TestEngine {
   const server = parseDatabaseUrl(serverUrl);
   if (server.engine !== 'mysql') throw new Error(`TEST_MYSQL_URL must be a mysql:// URL, got ${serverUrl}`);
   const admin = () =>
@@ -89,5 +90,5 @@ function mysqlEngine(serverUrl: string): TestEngine {
 /** The engines this run tests against: `for (const engine of testEngines()) describe(engine.name, ...)`. */
 export function testEngines(): TestEngine[] {
   const mysqlUrl = process.env.TEST_MYSQL_URL;
-  return mysqlUrl ? [sqliteEngine, mysqlEngine(mysqlUrl)] : [sqliteEngine];
+  return mysqlUrl ? [sqliteEngine, mysqlTestEngine(mysqlUrl)] : [sqliteEngine];
 }
