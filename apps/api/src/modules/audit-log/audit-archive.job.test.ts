@@ -83,6 +83,25 @@ for (const engine of testEngines()) {
       await second!.release();
       expect(await acquireJobLease(db, job, { holder: 'c', durationMs: 1_000, now: at(2_300) })).not.toBeNull();
     });
+
+    it('runs a scheduled run once, even for a process that comes to it after the first one finished', async () => {
+      const { db } = database.handle;
+      const job = 'test.scheduled';
+      const slot = new Date(NOW.getTime() + 60_000);
+      const at = (ms: number) => new Date(slot.getTime() + ms);
+      const first = await acquireJobLease(db, job, { holder: 'a', durationMs: 1_000, now: at(3), scheduledFor: slot });
+      expect(first).not.toBeNull();
+      await first!.release();
+      // Another host whose timer fired later, with the lease free again: the 10:01 run is done.
+      expect(
+        await acquireJobLease(db, job, { holder: 'b', durationMs: 1_000, now: at(40), scheduledFor: slot }),
+      ).toBeNull();
+      // The next scheduled run is anyone's.
+      const nextSlot = at(60_000);
+      expect(
+        await acquireJobLease(db, job, { holder: 'b', durationMs: 1_000, now: at(60_002), scheduledFor: nextSlot }),
+      ).not.toBeNull();
+    });
   });
 }
 

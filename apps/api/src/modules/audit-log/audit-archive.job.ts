@@ -40,11 +40,24 @@ export async function runAuditArchiveJob(
   {
     holder = PROCESS_HOLDER,
     now = new Date(),
+    scheduledFor,
     signal,
     onBatch,
-  }: { holder?: string; now?: Date; signal?: AbortSignal; onBatch?: (progress: ArchiveProgress) => void } = {},
+  }: {
+    holder?: string;
+    now?: Date;
+    /** For a scheduled run, its scheduled time: of all processes with the schedule, one runs it, once. */
+    scheduledFor?: Date;
+    signal?: AbortSignal;
+    onBatch?: (progress: ArchiveProgress) => void;
+  } = {},
 ): Promise<AuditArchiveOutcome> {
-  const lease = await acquireJobLease(handle.db, AUDIT_ARCHIVE_JOB, { holder, durationMs: ARCHIVE_LEASE_MS, now });
+  const lease = await acquireJobLease(handle.db, AUDIT_ARCHIVE_JOB, {
+    holder,
+    durationMs: ARCHIVE_LEASE_MS,
+    now,
+    scheduledFor,
+  });
   if (!lease) return { ran: false };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -86,16 +99,19 @@ export function scheduleAuditArchive(
 ): AuditArchiveSchedule {
   const shutdown = new AbortController();
   let running: Promise<void> | null = null;
-  const tick = async () => {
+  const tick = async (scheduledFor: Date) => {
     const started = performance.now();
     try {
-      const outcome = await runAuditArchiveJob(handle, settings, { signal: shutdown.signal });
+      const outcome = await runAuditArchiveJob(handle, settings, { signal: shutdown.signal, scheduledFor });
       if (!outcome.ran) {
-        logger.info({ job: AUDIT_ARCHIVE_JOB }, 'audit archival skipped: another process holds the lease');
+        logger.info(
+          { job: AUDIT_ARCHIVE_JOB, scheduledFor },
+          'audit archival skipped: another process holds the lease or ran it',
+        );
         return;
       }
       logger.info(
-        { job: AUDIT_ARCHIVE_JOB, ...outcome, ms: Math.round(performance.now() - started) },
+        { job: AUDIT_ARCHIVE_JOB, scheduledFor, ...outcome, ms: Math.round(performance.now() - started) },
         'audit archival finished',
       );
     } catch (error) {
@@ -104,8 +120,11 @@ export function scheduleAuditArchive(
     }
   };
   // protect: a run still going when the next one is due is not started twice in this process.
-  const cron = new Cron(settings.cron, { protect: true }, () => {
-    running = tick().finally(() => {
+  const cron = new Cron(settings.cron, { protect: true }, (self) => {
+    // The time on the schedule (10:00:00.000), not when this process's timer fired (a few ms later): every
+    // process names the same run the same way.
+    const scheduledFor = self.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
+    running = tick(scheduledFor).finally(() => {
       running = null;
     });
     return running;

@@ -22,6 +22,12 @@ export interface LeaseOptions {
   /** How long the lease lasts without a renewal. */
   durationMs: number;
   now?: Date;
+  /**
+   * For a scheduled run: the time it was scheduled for. The lease is then refused if any process took it since,
+   * so that a process whose clock or tick runs late does not run the same scheduled run again after the first
+   * process finished and let the lease go.
+   */
+  scheduledFor?: Date;
 }
 
 /**
@@ -32,14 +38,15 @@ export interface LeaseOptions {
 export async function acquireJobLease(
   db: Kysely<Database>,
   job: string,
-  { holder, durationMs, now = new Date() }: LeaseOptions,
+  { holder, durationMs, now = new Date(), scheduledFor }: LeaseOptions,
 ): Promise<JobLease | null> {
   const expiresAt = (from: Date) => toTimestamp(new Date(from.getTime() + durationMs));
   try {
-    // The first run ever creates the row, already expired, so that the UPDATE below is the one way to take it.
+    // The first run ever creates the row, already expired and never taken, so that the UPDATE below is the one
+    // way to take it.
     await db
       .insertInto('job_leases')
-      .values({ job, holder: '', acquired_at: toTimestamp(now), expires_at: toTimestamp(new Date(0)) })
+      .values({ job, holder: '', acquired_at: toTimestamp(new Date(0)), expires_at: toTimestamp(new Date(0)) })
       .execute();
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -49,6 +56,7 @@ export async function acquireJobLease(
     .set({ holder, acquired_at: toTimestamp(now), expires_at: expiresAt(now) })
     .where('job', '=', job)
     .where((eb) => eb.or([eb('expires_at', '<=', toTimestamp(now)), eb('holder', '=', holder)]))
+    .$if(scheduledFor !== undefined, (query) => query.where('acquired_at', '<', toTimestamp(scheduledFor!)))
     .executeTakeFirst();
   if (Number(taken.numUpdatedRows) !== 1) return null;
 
