@@ -15,7 +15,9 @@ const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'),
     string,
     {
       image?: string;
+      profiles?: string[];
       command?: string[];
+      volumes?: string[];
       environment?: Record<string, string | null>;
       healthcheck?: { test?: unknown; disable?: boolean };
       depends_on?: Record<string, { condition: string }>;
@@ -55,6 +57,46 @@ describe('docker-compose.yml', () => {
       expect(config.redisUrl).toBe('redis://redis:6379');
       for (const variable of Object.keys(environment)) expect(CONFIG_VARIABLES, variable).toContain(variable);
     }
+  });
+});
+
+describe("docker-compose.yml's scale profile", () => {
+  const { services } = compose;
+  const scaled = Object.entries(services).filter(([, service]) => service.profiles?.includes('scale'));
+
+  it('adds a MySQL 8.4 replica following the primary by GTID, two API containers and a proxy, and nothing else', () => {
+    expect(scaled.map(([name]) => name).sort()).toEqual(['api-a', 'api-b', 'mysql-replica', 'proxy', 'replica-setup']);
+    expect(services['mysql-replica']?.image).toBe('mysql:8.4');
+    for (const name of ['mysql', 'mysql-replica']) {
+      expect(services[name]?.command).toEqual(
+        expect.arrayContaining(['--gtid-mode=ON', '--enforce-gtid-consistency=ON']),
+      );
+    }
+    expect(services['mysql-replica']?.command).toContain('--server-id=2');
+  });
+
+  it('gives both API containers the primary, the replica and Redis, in variables the API accepts', () => {
+    for (const name of ['api-a', 'api-b']) {
+      const service = services[name]!;
+      expect(cliCommands).toContain(service.command?.[2]);
+      const environment = Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([key, value]) => [key, value ?? '']),
+      );
+      for (const variable of Object.keys(environment)) expect(CONFIG_VARIABLES, variable).toContain(variable);
+      const config = loadConfig(environment);
+      expect(config.database.replicaUrls).toEqual(['mysql://pastoral:pastoral@mysql-replica:3306/pastoral']);
+      expect(config.redisUrl).toBe('redis://redis:6379');
+      expect(config.trustProxy).toBe(true);
+      expect(service.depends_on?.['replica-setup']?.condition).toBe('service_completed_successfully');
+    }
+  });
+
+  it('balances the proxy over exactly the two API containers', () => {
+    const mount = services.proxy?.volumes?.[0] ?? '';
+    const file = mount.split(':')[0]!;
+    const config = readFileSync(new URL(file, root), 'utf8');
+    const upstreams = [...config.matchAll(/^\s*server\s+([\w-]+):4000/gm)].map((match) => match[1]);
+    expect(upstreams).toEqual(['api-a', 'api-b']);
   });
 });
 
