@@ -13,6 +13,20 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, { error: `expected a whole number from ${min} to ${max}` })
     .max(max, { error: `expected a whole number from ${min} to ${max}` });
 
+/** What is wrong with a database URL (without echoing it: it may hold a password), or null. */
+function databaseUrlProblem(url: string, engine?: 'mysql'): string | null {
+  try {
+    const target = parseDatabaseUrl(url);
+    if (engine && target.engine !== engine) {
+      return `a read replica must be a mysql:// URL; got ${url.split(':')[0]}:`;
+    }
+    return null;
+  } catch (error) {
+    if (!(error instanceof DatabaseUrlError)) throw error;
+    return error.message;
+  }
+}
+
 const environmentSchema = z.object({
   NODE_ENV: z
     .enum(['development', 'production', 'test'], { error: 'expected development, production or test' })
@@ -23,12 +37,8 @@ const environmentSchema = z.object({
     .string()
     .default('file:./data/pastoral.sqlite')
     .superRefine((url, context) => {
-      try {
-        parseDatabaseUrl(url);
-      } catch (error) {
-        if (!(error instanceof DatabaseUrlError)) throw error;
-        context.addIssue({ code: 'custom', message: error.message });
-      }
+      const problem = databaseUrlProblem(url);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
     }),
   DATABASE_REPLICA_URLS: z
     .string()
@@ -41,17 +51,8 @@ const environmentSchema = z.object({
     )
     .superRefine((urls, context) => {
       for (const url of urls) {
-        try {
-          if (parseDatabaseUrl(url).engine !== 'mysql') {
-            context.addIssue({
-              code: 'custom',
-              message: `a read replica must be a mysql:// URL; got ${url.split(':')[0]}:`,
-            });
-          }
-        } catch (error) {
-          if (!(error instanceof DatabaseUrlError)) throw error;
-          context.addIssue({ code: 'custom', message: error.message });
-        }
+        const problem = databaseUrlProblem(url, 'mysql');
+        if (problem) context.addIssue({ code: 'custom', message: problem });
       }
     }),
   REPLICA_MAX_LAG_S: wholeNumber(1, 3_600).default(5),

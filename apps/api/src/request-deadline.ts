@@ -21,6 +21,11 @@ export function withRequestDeadline<T>(timeoutMs: number, handle: () => T): T {
   return requestDeadlines.run(Date.now() + timeoutMs, handle);
 }
 
+/** The current request's deadline (ms since the epoch); undefined outside a request. */
+export function requestDeadline(): number | undefined {
+  return requestDeadlines.getStore();
+}
+
 /**
  * The milliseconds left to the current request; undefined outside a request (migrations, jobs), which have no
  * deadline. A statement still unanswered then is given up at the client, whether the server is slow or the link

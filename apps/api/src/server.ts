@@ -44,7 +44,7 @@ import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-exec
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
 import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
-import { readCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
+import { readCookie, serverCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
 import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
@@ -56,6 +56,7 @@ import {
   RequestDeadlineError,
   StatementBudget,
   StatementBudgetError,
+  requestDeadline,
   withRequestDeadline,
 } from './request-deadline.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
@@ -200,7 +201,7 @@ export async function buildServer({
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
       costLimitPlugin(),
       serviceUnavailablePlugin(),
-      statementBudgetPlugin(LIMITS.maxStatementsPerQuery),
+      operationTypePlugin(LIMITS.maxStatementsPerQuery),
       errorLoggingPlugin(),
       dashboardInvalidationPlugin(),
       operationMetricsPlugin(metrics),
@@ -284,7 +285,12 @@ export async function buildServer({
       const statementBudget = new StatementBudget();
       return createContext({
         db: database.db.withPlugin(
-          new DeadlinePlugin(now.getTime() + config.requestTimeoutMs, config.requestTimeoutMs, statementBudget),
+          // The deadline the route set for the whole request, which the client-side statement timeout reads too.
+          new DeadlinePlugin(
+            requestDeadline() ?? now.getTime() + config.requestTimeoutMs,
+            config.requestTimeoutMs,
+            statementBudget,
+          ),
         ),
         statementBudget,
         dialect: database.dialect,
@@ -325,16 +331,18 @@ export async function buildServer({
           .header('cache-control', 'no-cache')
           .sendFile('playground.html', webRoot, { cacheControl: false });
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
+      const handle = () =>
+        withRequestDeadline(config.requestTimeoutMs, () =>
+          graphqlHandler.call(app as never, request as never, reply as never),
+        );
+      // Which of the caller's reads may go to a replica: only asked where there are replicas.
+      if (config.database.replicaUrls.length === 0) return handle();
       const readState: ReadState = {
         wroteAt: Number(readCookie(request.headers.cookie, WROTE_AT_COOKIE)) || 0,
         wroteNow: null,
       };
       readStates.set(request, readState);
-      return withReadState(readState, () =>
-        withRequestDeadline(config.requestTimeoutMs, () =>
-          graphqlHandler.call(app as never, request as never, reply as never),
-        ),
-      );
+      return withReadState(readState, handle);
     },
   });
   if (playground) {
@@ -354,11 +362,9 @@ export async function buildServer({
       const wroteNow = readStates.get(request)?.wroteNow;
       if (!wroteNow) return;
       const maxAge = Math.ceil(config.database.replicaMaxLagMs / 1000) + 60;
-      const attributes = [`${WROTE_AT_COOKIE}=${wroteNow}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAge}`];
-      if (config.env === 'production') attributes.push('Secure');
       const existing = reply.getHeader('set-cookie');
       const cookies = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-      reply.header('set-cookie', [...cookies, attributes.join('; ')]);
+      reply.header('set-cookie', [...cookies, serverCookie(config, WROTE_AT_COOKIE, wroteNow, maxAge)]);
     });
   }
 
@@ -619,7 +625,7 @@ function serviceUnavailable(message: string, retryAfterSeconds: number): GraphQL
  * Once Apollo knows what the request is: queries get a statement budget (one that outruns it is answered 400, as
  * the other limits are: it is the query that must ask for less), and mutations read from the primary only.
  */
-function statementBudgetPlugin(limit: number): ApolloServerPlugin<GraphQLContext> {
+function operationTypePlugin(limit: number): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {

@@ -206,7 +206,8 @@ export function replicatedMysqlDialect(
     }
 
     async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-      if (!this.inTransaction && isPlainRead(compiledQuery.sql)) {
+      const read = isPlainRead(compiledQuery.sql);
+      if (read && !this.inTransaction) {
         const replica = pickReplica();
         if (replica) {
           try {
@@ -227,7 +228,7 @@ export function replicatedMysqlDialect(
         return (await this.onPrimary()).executeQuery<R>(compiledQuery);
       }
       const result = await (await this.onPrimary()).executeQuery<R>(compiledQuery);
-      if (!isPlainRead(compiledQuery.sql)) {
+      if (!read) {
         const state = readStates.getStore();
         if (state) state.wroteNow = Date.now();
       }

@@ -1,6 +1,8 @@
 /** Helpers for tests that run the API as a real command, in processes of its own. */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { planWorkers } from '../cluster.ts';
+import { loadConfig } from '../config.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
@@ -58,7 +60,7 @@ export async function startServeCommand(databaseUrl: string, environment: Record
     output: () => output,
     listening: () => (output.match(/Server listening/g) ?? []).length,
   };
-  const workers = databaseUrl.startsWith('file:') ? 1 : Number(environment.WEB_CONCURRENCY ?? 2);
+  const { workers } = planWorkers(loadConfig({ DATABASE_URL: databaseUrl, WEB_CONCURRENCY: '2', ...environment }));
   await waitFor(() => command.listening() >= workers, 30_000);
   return command;
 }

@@ -30,13 +30,17 @@ export function sessionCookieName(config: Pick<Config, 'env'>): string {
 }
 
 export function sessionCookie(config: Pick<Config, 'env'>, value: string, maxAgeSeconds: number): string {
-  const attributes = [
-    `${sessionCookieName(config)}=${value}`,
-    'Path=/',
-    'HttpOnly',
-    'SameSite=Lax',
-    `Max-Age=${maxAgeSeconds}`,
-  ];
+  return serverCookie(config, sessionCookieName(config), value, maxAgeSeconds);
+}
+
+/** A cookie only the server reads: HttpOnly, SameSite=Lax, for the whole site, and Secure in production. */
+export function serverCookie(
+  config: Pick<Config, 'env'>,
+  name: string,
+  value: string | number,
+  maxAgeSeconds: number,
+): string {
+  const attributes = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
   if (config.env === 'production') attributes.push('Secure');
   return attributes.join('; ');
 }

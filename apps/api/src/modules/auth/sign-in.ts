@@ -59,10 +59,10 @@ export async function signIn(
 
   // Each attempt is counted before the password is checked, so concurrent guesses cannot all slip in under
   // the limit; an attempt that succeeds, or that the address's limit stops, is given back.
-  const accountBlockedUntil = await claimAttempt(db, dialect, accountKey, SIGN_IN_RULES.account, now);
+  const accountBlockedUntil = await claimAttempt(db, accountKey, SIGN_IN_RULES.account, now);
   const addressBlockedUntil = accountBlockedUntil
     ? null
-    : await claimAttempt(db, dialect, addressKey, SIGN_IN_RULES.address, now);
+    : await claimAttempt(db, addressKey, SIGN_IN_RULES.address, now);
   if (addressBlockedUntil) await releaseAttempt(db, accountKey);
   const blocked = [accountBlockedUntil, addressBlockedUntil].filter((until): until is Date => until !== null);
   if (blocked.length > 0) {

@@ -2,7 +2,7 @@
  * Throttling of failed sign-ins, per account and per address, in fixed windows counted in the database (so
  * every API process counts the same attempts).
  */
-import { type Database, type EngineDialect, fromTimestamp, toTimestamp } from '@pastoral/db';
+import { type Database, fromTimestamp, isUniqueViolation, toTimestamp } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
 
 export interface ThrottleRule {
@@ -25,7 +25,6 @@ export const SIGN_IN_RULES = {
  */
 export async function claimAttempt(
   db: Kysely<Database>,
-  dialect: EngineDialect,
   key: string,
   rule: ThrottleRule,
   now: Date,
@@ -47,12 +46,15 @@ export async function claimAttempt(
     return Number(result.numUpdatedRows) === 1;
   };
   if (await claimExisting()) return null;
-  const first = db.insertInto('rate_limits').values({ rate_key: key, window_started_at: toTimestamp(now), hits: 1 });
-  const inserted =
-    dialect.engine === 'mysql'
-      ? await first.ignore().executeTakeFirst()
-      : await first.onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows) === 1) return null;
+  try {
+    await db
+      .insertInto('rate_limits')
+      .values({ rate_key: key, window_started_at: toTimestamp(now), hits: 1 })
+      .execute();
+    return null;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+  }
   // Another request created the row first; it may still have room.
   if (await claimExisting()) return null;
   const row = await db
