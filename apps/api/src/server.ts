@@ -76,6 +76,11 @@ export interface ServerDependencies {
   loaderOptions?: LoaderOptions;
   /** Where the server's metrics go; the same registry the database handle counts statements in. */
   metrics?: Metrics;
+  /**
+   * The time requests act at: the wall clock. Tests of seeded data run at the data's own date, so that "this
+   * week" means the seed's week whatever day the suite runs on.
+   */
+  clock?: () => Date;
 }
 
 /** How long /readyz waits for the database before it answers 503. */
@@ -91,6 +96,7 @@ export async function buildServer({
   logger,
   loaderOptions,
   metrics = createMetrics(),
+  clock = () => new Date(),
 }: ServerDependencies) {
   const app = Fastify({
     loggerInstance: logger,
@@ -263,7 +269,7 @@ export async function buildServer({
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
       const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
-      const now = new Date();
+      const now = clock();
       const authorization = request.headers.authorization;
       const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
       const token = bearer
@@ -287,7 +293,7 @@ export async function buildServer({
         db: database.db.withPlugin(
           // The deadline the route set for the whole request, which the client-side statement timeout reads too.
           new DeadlinePlugin(
-            requestDeadline() ?? now.getTime() + config.requestTimeoutMs,
+            requestDeadline() ?? Date.now() + config.requestTimeoutMs,
             config.requestTimeoutMs,
             statementBudget,
           ),

@@ -5,7 +5,7 @@
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from './graphql/relay.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { type ApiHarness, seedClock, startApiHarness } from './testing/api-harness.ts';
 
 interface Operation {
   name: string;
@@ -103,8 +103,10 @@ for (const engine of testEngines()) {
       // The SQL each operation sends when nothing is cached: the dashboard's figures would be a cache hit the
       // second time, the session is cached from sign-in on, and classrooms and terms once read. (The tests of
       // dashboard.cache, session-cache and reference-cache count what each sends once it holds its data.)
+      // At the seed's date: the dashboard lists who became at risk in the seed's last week.
       api = await startApiHarness(engine, {
         environment: { DASHBOARD_CACHE_TTL_S: '0', SESSION_CACHE_TTL_S: '0', REFERENCE_CACHE_TTL_S: '0' },
+        clock: seedClock(),
       });
       for (const account of new Set(OPERATIONS.map((o) => o.account))) cookies.set(account, await api.signIn(account));
     });

@@ -53,9 +53,21 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** A clock that starts at the seed's as-of date and runs at the wall clock's pace from there. */
+export function seedClock(): () => Date {
+  const started = Date.now();
+  return () => new Date(AS_OF.getTime() + (Date.now() - started));
+}
+
 export async function startApiHarness(
   engine: TestEngine,
-  options: { seed?: boolean; environment?: Record<string, string>; pool?: Partial<PoolLimits> } = {},
+  options: {
+    seed?: boolean;
+    environment?: Record<string, string>;
+    pool?: Partial<PoolLimits>;
+    /** The server's clock (see buildServer); the wall clock unless given, as seedClock() gives the seed's. */
+    clock?: () => Date;
+  } = {},
 ): Promise<ApiHarness> {
   let recording: string[] | null = null;
   const database = await engine.createDatabase({
@@ -73,7 +85,12 @@ export async function startApiHarness(
     });
   }
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...options.environment });
-  const app = await buildServer({ config, database: database.handle, logger: createLogger(config) });
+  const app = await buildServer({
+    config,
+    database: database.handle,
+    logger: createLogger(config),
+    clock: options.clock,
+  });
 
   async function graphql<Data>(query: string, variables?: Record<string, unknown>, cookie?: string) {
     return post<Data>(query, variables, cookie ? { cookie } : {});
