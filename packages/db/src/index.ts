@@ -7,4 +7,5 @@ export * from './migrate.ts';
 export * from './mysql-pool.ts';
 export * from './replicas.ts';
 export * from './schema.ts';
+export * from './shard-key.ts';
 export * from './time.ts';

@@ -12,6 +12,7 @@ import { parseDatabaseUrl, withDatabase } from './database-url.ts';
 import { migrateToLatest } from './migrate.ts';
 
 export * from './factories.ts';
+export { schoolPredicateProblems } from './school-predicates.ts';
 
 /** The repository's migrations folder. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations/', import.meta.url));
