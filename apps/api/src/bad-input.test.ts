@@ -130,6 +130,27 @@ describe.each(testEngines())('bad input on $name', (engine) => {
     const firstError = (response: { body: { errors?: { message: string }[] } }) =>
       response.body.errors?.[0]?.message ?? '';
 
+    it('refuses a search longer than any name, on both engines alike, saying how long it may be', async () => {
+      // SQLite's own limit on a LIKE pattern was an internal error, found by fuzzing.
+      const response = await graphql(
+        'query ($search: String) { students(filter: { search: $search }) { totalCount } }',
+        {
+          search: 'x'.repeat(60_000),
+        },
+      );
+      expect(response.status).toBe(400);
+      expect(firstError(response)).toBe(
+        'filter.search takes at most 200 characters (got 60000), the longest a name can be.',
+      );
+      const longest = await graphql(
+        'query ($search: String) { students(filter: { search: $search }) { totalCount } }',
+        {
+          search: 'x'.repeat(200),
+        },
+      );
+      expect(longest.body).toEqual({ data: { students: { totalCount: 0 } } });
+    });
+
     it('refuses an unknown enum value, inline or in a variable, naming the value and the enum', async () => {
       const inline = await graphql('{ cases(first: 1, filter: { status: [SLEEPING] }) { totalCount } }');
       expect(inline.status).toBe(400);

@@ -1454,7 +1454,7 @@ export type StudentFilter = {
   riskLevels?: InputMaybe<Array<RiskLevel>>;
   /** Active students (true), students who left (false), or both (null). Default: true. */
   active?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Only students whose given, family or full name starts with this text (at least 2 characters). */
+  /** Only students whose given, family or full name starts with this text (2 to 200 characters). */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 

@@ -20,6 +20,9 @@ export type StudentOrderValues = { field: 'NAME' | 'RISK'; direction: 'ASC' | 'D
 /** A student row with the overall risk level it is ordered by (0 when no profile is computed yet). */
 export type StudentListRow = Student & { risk_level: number };
 
+/** The longest full name a student can have (the column's length), and so the longest search that can match. */
+export const MAX_SEARCH_LENGTH = 200;
+
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
@@ -42,6 +45,13 @@ function studentsQuery(db: Kysely<Database>, viewer: Viewer, filter: StudentFilt
   if (filter.search !== undefined) {
     const search = filter.search.trim();
     if (search.length < 2) throw badInput('filter.search needs at least 2 characters.', 'filter');
+    // No name is longer, and SQLite refuses a LIKE pattern past its own limit as an error of the engine's.
+    if (search.length > MAX_SEARCH_LENGTH) {
+      throw badInput(
+        `filter.search takes at most ${MAX_SEARCH_LENGTH} characters (got ${search.length}), the longest a name can be.`,
+        'filter',
+      );
+    }
     const prefix = `${escapeLike(search)}%`;
     query = query.where((eb) =>
       eb.or([
