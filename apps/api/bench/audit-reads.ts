@@ -236,7 +236,12 @@ async function checkSamePage(
   const page = await read(pageCase.variables);
   const [rows] = await raw.promise().query<RowDataPacket[]>(pageCase.baseline.sql, pageCase.baseline.values);
   const fromApi = page.auditLog.edges.map((edge) => edge.node.id);
-  const fromBaseline = rows.slice(0, PAGE_SIZE).map((row) => toGlobalId('AuditLogEntry', Number(row.id)));
+  const fromBaseline = rows.slice(0, PAGE_SIZE).map((row) =>
+    toGlobalId('AuditLogEntry', {
+      schoolId: row.school_id === null ? null : Number(row.school_id),
+      id: Number(row.id),
+    }),
+  );
   if (fromApi.join() !== fromBaseline.join()) {
     throw new Error(`the API and the baseline read different entries for "${pageCase.page}"`);
   }

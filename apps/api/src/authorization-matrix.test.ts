@@ -26,7 +26,7 @@ import {
 import { testEngines } from '@pastoral/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGlobalId, toGlobalId } from './graphql/relay.ts';
+import { fromGlobalId, schoolKeyOf, toGlobalId } from './graphql/relay.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { scopeName } from './modules/api-tokens/api-token.ts';
 import { type ApiHarness, type GraphQLResponse, startApiHarness } from './testing/api-harness.ts';
@@ -789,14 +789,19 @@ for (const engine of testEngines()) {
         // and OPEN case; both go to the classroom's form master, as the school would give them.
         const raised = await api.graphql<{ raiseConcern: { alert: { id: string } } }>(
           `mutation ($input: RaiseConcernInput!) { raiseConcern(input: $input) { alert { id } userErrors { message } } }`,
-          { input: { studentId: toGlobalId('Student', student.id), reason: 'A target of the authorization matrix.' } },
+          {
+            input: {
+              studentId: toGlobalId('Student', schoolKeyOf(student)),
+              reason: 'A target of the authorization matrix.',
+            },
+          },
           cookies.DISTRICT_ADMIN,
         );
         const opened = await api.graphql<{ openCase: { case: { id: string } } }>(
           `mutation ($input: OpenCaseInput!) { openCase(input: $input) { case { id } userErrors { message } } }`,
           {
             input: {
-              studentId: toGlobalId('Student', student.id),
+              studentId: toGlobalId('Student', schoolKeyOf(student)),
               title: 'A target of the authorization matrix',
               category: 'WELLBEING',
               assignedToId: toGlobalId('User', classroom.formMasterId),
@@ -807,8 +812,8 @@ for (const engine of testEngines()) {
         const alert = raised.body.data?.raiseConcern.alert?.id;
         const openedCase = opened.body.data?.openCase.case?.id;
         if (!alert || !openedCase) throw new Error(`could not make the ${target} target's records`);
-        const alertId = fromGlobalId(alert)!.id;
-        const caseId = fromGlobalId(openedCase)!.id;
+        const alertId = fromGlobalId(alert)!.key.id;
+        const caseId = fromGlobalId(openedCase)!.key.id;
         const namesakes = await countOf(
           db
             .selectFrom('students')
@@ -819,13 +824,13 @@ for (const engine of testEngines()) {
         const victim = victims[student.school_id === 1 ? 1 : 2];
         targets[target] = {
           studentId: student.id,
-          student: toGlobalId('Student', student.id),
+          student: toGlobalId('Student', schoolKeyOf(student)),
           fullName: student.full_name,
           givenName: student.given_name,
           familyName: student.family_name,
           externalId: student.external_id,
           classroomId: student.classroom_id,
-          classroom: toGlobalId('Classroom', student.classroom_id),
+          classroom: toGlobalId('Classroom', { schoolId: student.school_id, id: student.classroom_id }),
           classroomName: target === 'otherSchool' ? 'S02-only' : classroom.name,
           school: toGlobalId('School', student.school_id),
           schoolCode: classroom.code,
@@ -835,7 +840,7 @@ for (const engine of testEngines()) {
           case: openedCase,
           alertId,
           alert,
-          apiTokenId: fromGlobalId(victim.id)!.id,
+          apiTokenId: fromGlobalId(victim.id)!.key.id,
           apiToken: victim.id,
           rowsAsMade: {
             alert: await db.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow(),
@@ -848,7 +853,7 @@ for (const engine of testEngines()) {
           },
           // Ids quoted, as whole JSON strings: one global id can begin another (Student:1, Student:10).
           secrets: [
-            ...[toGlobalId('Student', student.id), openedCase, alert].map((id) => JSON.stringify(id)),
+            ...[toGlobalId('Student', schoolKeyOf(student)), openedCase, alert].map((id) => JSON.stringify(id)),
             ...(namesakes === 1 ? [student.full_name] : []),
           ],
         };

@@ -3,7 +3,7 @@
  * Loaders named `visible…` apply the viewer's visibility scope (for `node`, `nodes` and id arguments); the
  * others load the relations of records the viewer can already see (a visible case's student and owner).
  */
-import type { Database, EngineDialect } from '@pastoral/db';
+import type { AttendanceRecord, BehaviourIncident, Classroom, Database, EngineDialect } from '@pastoral/db';
 import DataLoader from 'dataloader';
 import {
   type Expression,
@@ -14,6 +14,7 @@ import {
   sql,
 } from 'kysely';
 import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
+import { type SchoolKey, schoolKeyOf, type SortKey } from './graphql/relay.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
@@ -36,6 +37,7 @@ import {
 } from './modules/students/student.repository.ts';
 import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
 import type { ReferenceCache } from './reference-cache.ts';
+import { bySchoolKeys, NOTHING, schoolKeyString } from './school-scope.ts';
 
 /** How loaders batch: `batch: false` is the N+1 shape, kept only as the benchmark's naive baseline. */
 export interface LoaderOptions {
@@ -58,22 +60,42 @@ function byKey<Row>(
   );
 }
 
-function groupedByKey<Row>(
-  fetch: (keys: readonly number[]) => Promise<Row[]>,
-  keyOf: (row: Row) => number,
+/**
+ * byKey for a school's rows: keyed by school and id, so that the statement names the schools it reads. Ids are
+ * unique across schools; a key whose school is not its row's finds nothing, as a missing row.
+ */
+function bySchoolKey<Row>(
+  fetch: (keys: readonly SchoolKey[]) => Promise<Row[]>,
+  keyOf: (row: Row) => SchoolKey,
   { batch }: LoaderOptions,
 ) {
-  return new DataLoader<number, Row[]>(
+  return new DataLoader<SchoolKey, Row | null, string>(
     async (keys) => {
-      const groups = new Map<number, Row[]>();
-      for (const row of await fetch(keys)) {
-        const group = groups.get(keyOf(row));
-        if (group) group.push(row);
-        else groups.set(keyOf(row), [row]);
-      }
-      return keys.map((key) => groups.get(key) ?? []);
+      const rows = new Map((await fetch(keys)).map((row) => [schoolKeyString(keyOf(row)), row]));
+      return keys.map((key) => rows.get(schoolKeyString(key)) ?? null);
     },
-    { maxBatchSize: MAX_BATCH_SIZE, batch },
+    { maxBatchSize: MAX_BATCH_SIZE, batch, cacheKeyFn: schoolKeyString },
+  );
+}
+
+/** bySchoolKey for the rows of each key: a list per key, empty for none. */
+function groupedBySchoolKey<Row>(
+  fetch: (keys: readonly SchoolKey[]) => Promise<Row[]>,
+  keyOf: (row: Row) => SchoolKey,
+  { batch }: LoaderOptions,
+) {
+  return new DataLoader<SchoolKey, Row[], string>(
+    async (keys) => {
+      const groups = new Map<string, Row[]>();
+      for (const row of await fetch(keys)) {
+        const key = schoolKeyString(keyOf(row));
+        const group = groups.get(key);
+        if (group) group.push(row);
+        else groups.set(key, [row]);
+      }
+      return keys.map((key) => groups.get(schoolKeyString(key)) ?? []);
+    },
+    { maxBatchSize: MAX_BATCH_SIZE, batch, cacheKeyFn: schoolKeyString },
   );
 }
 
@@ -114,15 +136,15 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
   scope: ((eb: ExpressionBuilder<Database, Table>) => Expression<SqlBool>) | null,
   { batch }: LoaderOptions,
 ) {
-  const scoped = (ids: readonly number[]) =>
+  const scoped = (students: readonly SchoolKey[]) =>
     (db.selectFrom(table) as unknown as SelectQueryBuilder<Database, Table, object>)
-      .where(sql.ref(`${table}.student_id`), 'in', ids)
-      .where(scope ?? sql<SqlBool>`1 = 0`);
+      .where(bySchoolKeys(table, students, 'student_id'))
+      .where(scope ?? NOTHING);
   type Row = { id: number; student_id: number } & Record<string, string | number | null>;
   return nestedConnectionLoader({
     db,
     batch,
-    rowsOf: (ids) => scoped(ids).selectAll() as unknown as SelectQueryBuilder<Database, Table, Row>,
+    rowsOf: (students) => scoped(students).selectAll() as unknown as SelectQueryBuilder<Database, Table, Row>,
     parentColumn: `${table}.student_id`,
     parentOf: (row: Row) => row.student_id,
     keys: [
@@ -133,9 +155,9 @@ function studentRecordsLoader<Table extends 'alerts' | 'intervention_cases'>(
       },
       { expression: sql.ref(`${table}.id`), direction: 'desc', value: (row: Row) => row.id },
     ],
-    countsOf: async (ids) =>
+    countsOf: async (students) =>
       toCountMap(
-        (await scoped(ids)
+        (await scoped(students)
           .select([sql<number>`${sql.ref(`${table}.student_id`)}`.as('parent'), sql<number>`count(*)`.as('count')])
           .groupBy(sql.ref(`${table}.student_id`))
           .execute()) as { parent: number; count: number }[],
@@ -148,17 +170,17 @@ function disclosuresLoader(db: Kysely<Database>, reader: Viewer, { batch }: Load
   return nestedConnectionLoader({
     db,
     batch,
-    rowsOf: (ids) => disclosuresOf(db, reader, ids),
+    rowsOf: (students) => disclosuresOf(db, reader, students),
     parentColumn: 'disclosures.student_id',
     parentOf: (row) => Number(row.student_id),
     keys: [
       { expression: sql.ref('disclosures.occurred_at'), direction: 'desc', value: (row) => row.occurred_at },
       { expression: sql.ref('disclosures.id'), direction: 'desc', value: (row) => Number(row.id) },
     ],
-    countsOf: async (ids) =>
+    countsOf: async (students) =>
       toCountMap(
         (await db
-          .selectFrom(disclosuresOf(db, reader, ids).as('counted'))
+          .selectFrom(disclosuresOf(db, reader, students).as('counted'))
           .select([sql<number>`counted.student_id`.as('parent'), sql<number>`count(*)`.as('count')])
           .groupBy(sql.ref('counted.student_id'))
           .execute()) as { parent: number; count: number }[],
@@ -166,9 +188,36 @@ function disclosuresLoader(db: Kysely<Database>, reader: Viewer, { batch }: Load
   });
 }
 
+/** A record of a student's (attendance, incidents), newest first, with its per-student counts. */
+function studentHistoryLoader<Table extends 'attendance_records' | 'behaviour_incidents', Row extends object>(
+  db: Kysely<Database>,
+  table: Table,
+  keys: SortKey<Row>[],
+  parentOf: (row: Row) => number,
+  { batch }: LoaderOptions,
+) {
+  return nestedConnectionLoader({
+    db,
+    batch,
+    rowsOf: (students) =>
+      db
+        .selectFrom(table as 'attendance_records')
+        .selectAll()
+        .where(bySchoolKeys(table, students, 'student_id')) as unknown as SelectQueryBuilder<Database, Table, Row>,
+    parentColumn: `${table}.student_id`,
+    parentOf,
+    keys,
+    countsOf: (students) => countByStudent(db, table, students),
+  });
+}
+
 /**
  * The request's loaders. `auditReader` is whoever reads the audit log in this request: the signed-in staff
  * member, or an integrator's token with the audit:read scope.
+ *
+ * A school's rows are loaded by SchoolKey (their school and id, from a global id or from the row that refers to
+ * them), so that every statement names the schools it reads; the district's own rows (staff, schools, tokens)
+ * by id.
  */
 export function createLoaders(
   db: Kysely<Database>,
@@ -178,96 +227,112 @@ export function createLoaders(
   options: LoaderOptions = { batch: true },
 ) {
   const { batch } = options;
-  const scoped = <Row>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
-    byKey<Row & { id: number }>(
-      async (ids) => (viewer ? ((await fetch(viewer, ids)) as (Row & { id: number })[]) : []),
-      id,
-      options,
-    );
+  const visible = <Row extends { id: number; school_id: number | null }>(
+    fetch: (viewer: Viewer, keys: readonly SchoolKey[]) => Promise<Row[]>,
+  ) => bySchoolKey<Row>(async (keys) => (viewer ? await fetch(viewer, keys) : []), schoolKeyOf, options);
+  const visibleById = <Row extends { id: number }>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
+    byKey<Row>(async (ids) => (viewer ? await fetch(viewer, ids) : []), id, options);
 
   return lazily({
-    visibleStudent: () => scoped((v, ids) => visibleStudentsById(db, v, ids)),
-    visibleCase: () => scoped((v, ids) => visibleCasesById(db, v, ids)),
-    visibleCaseEvent: () => scoped((v, ids) => visibleCaseEventsById(db, v, ids)),
-    visibleAlert: () => scoped((v, ids) => visibleAlertsById(db, v, ids)),
-    visibleAuditEntry: () => scoped((v, ids) => visibleAuditEntriesById(db, v, ids)),
-    visibleSchool: () => scoped((v, ids) => visibleSchoolsById(db, v, ids)),
-    visibleClassroom: () => scoped((v, ids) => visibleClassroomsById(db, v, ids)),
-    visibleUser: () => scoped((v, ids) => visibleUsersById(db, v, ids)),
+    visibleStudent: () => visible((v, keys) => visibleStudentsById(db, v, keys)),
+    visibleCase: () => visible((v, keys) => visibleCasesById(db, v, keys)),
+    visibleCaseEvent: () => visible((v, keys) => visibleCaseEventsById(db, v, keys)),
+    visibleAlert: () => visible((v, keys) => visibleAlertsById(db, v, keys)),
+    visibleAuditEntry: () => visible((v, keys) => visibleAuditEntriesById(db, v, keys)),
+    visibleClassroom: () => visible((v, keys) => visibleClassroomsById(db, v, keys)),
+    visibleSchool: () => visibleById((v, ids) => visibleSchoolsById(db, v, ids)),
+    visibleUser: () => visibleById((v, ids) => visibleUsersById(db, v, ids)),
     visibleApiToken: () =>
-      scoped((v, ids) =>
+      visibleById((v, ids) =>
         db.selectFrom('api_tokens').selectAll().where('id', 'in', ids).where(visibleApiTokens(v)).execute(),
       ),
 
-    studentById: () => byKey((ids) => studentsById(db, ids), id, options),
+    studentById: () => bySchoolKey((keys) => studentsById(db, keys), schoolKeyOf, options),
     userById: () => byKey((ids) => usersById(db, ids), id, options),
     // The people on a case's timeline are read one level deeper than a case's owner; a loader of their own
     // keeps the statement count of a page the same however the two levels' timing falls.
     timelineUserById: () => byKey((ids) => usersById(db, ids), id, options),
     schoolById: () => byKey((ids) => schoolsById(db, ids), id, options),
     classroomById: () =>
-      byKey(
-        (ids) =>
+      bySchoolKey(
+        (keys) =>
           options.reference
-            ? options.reference.rowsById('classroom', ids, (missing) => classroomsById(db, missing))
-            : classroomsById(db, ids),
-        id,
+            ? options.reference.rowsByKey<SchoolKey, Classroom>(
+                'classroom',
+                keys,
+                { keyString: schoolKeyString, rowKey: (row) => schoolKeyString(schoolKeyOf(row)) },
+                (missing) => classroomsById(db, missing),
+              )
+            : classroomsById(db, keys),
+        schoolKeyOf,
         options,
       ),
     riskProfileByStudentId: () =>
-      byKey(
-        (ids) => riskProfilesByStudentId(db, ids),
-        (row) => row.student_id,
+      bySchoolKey(
+        (students) => riskProfilesByStudentId(db, students),
+        (row) => ({ schoolId: row.school_id, id: row.student_id }),
         options,
       ),
+    /** A case's alerts, by the case's school and id. */
     alertsByCaseId: () =>
-      groupedByKey(
-        (ids) =>
+      groupedBySchoolKey(
+        (cases) =>
           db
             .selectFrom('case_alerts')
-            .innerJoin('alerts', 'alerts.id', 'case_alerts.alert_id')
+            .innerJoin('alerts', (join) =>
+              join
+                .onRef('alerts.school_id', '=', 'case_alerts.school_id')
+                .onRef('alerts.id', '=', 'case_alerts.alert_id'),
+            )
             .selectAll('alerts')
             .select('case_alerts.case_id')
-            .where('case_alerts.case_id', 'in', ids)
+            .where(bySchoolKeys('case_alerts', cases, 'case_id'))
             .orderBy('alerts.id')
             .execute(),
-        (row) => row.case_id,
+        (row) => ({ schoolId: row.school_id, id: row.case_id }),
         options,
       ),
+    /** A classroom's form masters, by the classroom's school and id. */
     formMastersByClassroomId: () =>
-      groupedByKey(
-        (ids) => formMastersOf(db, ids),
-        (row) => row.classroom_id,
+      groupedBySchoolKey(
+        (classrooms) => formMastersOf(db, classrooms),
+        (row) => ({ schoolId: row.classroom_school_id, id: row.classroom_id }),
         options,
       ),
 
     attendanceByStudentId: () =>
-      nestedConnectionLoader({
+      studentHistoryLoader(
         db,
-        batch,
-        rowsOf: (ids) => db.selectFrom('attendance_records').selectAll().where('student_id', 'in', ids),
-        parentColumn: 'attendance_records.student_id',
-        parentOf: (row) => row.student_id,
-        keys: [{ expression: sql.ref('attendance_records.date'), direction: 'desc', value: (row) => row.date }],
-        countsOf: (ids) => countByStudent(db, 'attendance_records', ids),
-      }),
+        'attendance_records',
+        [
+          {
+            expression: sql.ref('attendance_records.date'),
+            direction: 'desc',
+            value: (row: AttendanceRecord) => row.date,
+          },
+        ],
+        (row) => row.student_id,
+        options,
+      ),
     incidentsByStudentId: () =>
-      nestedConnectionLoader({
+      studentHistoryLoader(
         db,
-        batch,
-        rowsOf: (ids) => db.selectFrom('behaviour_incidents').selectAll().where('student_id', 'in', ids),
-        parentColumn: 'behaviour_incidents.student_id',
-        parentOf: (row) => row.student_id,
-        keys: [
+        'behaviour_incidents',
+        [
           {
             expression: sql.ref('behaviour_incidents.occurred_on'),
             direction: 'desc',
-            value: (row) => row.occurred_on,
+            value: (row: BehaviourIncident) => row.occurred_on,
           },
-          { expression: sql.ref('behaviour_incidents.id'), direction: 'desc', value: (row) => row.id },
+          {
+            expression: sql.ref('behaviour_incidents.id'),
+            direction: 'desc',
+            value: (row: BehaviourIncident) => row.id,
+          },
         ],
-        countsOf: (ids) => countByStudent(db, 'behaviour_incidents', ids),
-      }),
+        (row) => row.student_id,
+        options,
+      ),
     /** Null for a reader who may not read the audit log: Student.disclosures is then null. */
     disclosuresByStudentId: () =>
       auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader, options) : null,
@@ -287,23 +352,28 @@ export function createLoaders(
         viewer ? visibleStudentRecordsPerRow('intervention_cases', viewer) : null,
         options,
       ),
+    /** A case's timeline, by the case's school and id. */
     timelineByCaseId: () =>
       nestedConnectionLoader({
         db,
         batch,
-        rowsOf: (ids) => db.selectFrom('case_events').selectAll().where('case_id', 'in', ids),
+        rowsOf: (cases) =>
+          db
+            .selectFrom('case_events')
+            .selectAll()
+            .where(bySchoolKeys('case_events', cases, 'case_id')),
         parentColumn: 'case_events.case_id',
         parentOf: (row) => row.case_id,
         keys: [
           { expression: sql.ref('case_events.created_at'), direction: 'asc', value: (row) => row.created_at },
           { expression: sql.ref('case_events.id'), direction: 'asc', value: (row) => row.id },
         ],
-        countsOf: async (ids) =>
+        countsOf: async (cases) =>
           toCountMap(
             await db
               .selectFrom('case_events')
               .select(['case_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
-              .where('case_id', 'in', ids)
+              .where(bySchoolKeys('case_events', cases, 'case_id'))
               .groupBy('case_id')
               .execute(),
           ),

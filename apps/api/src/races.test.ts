@@ -44,7 +44,7 @@ describe.each(testEngines())('concurrent changes to one case on $name', (engine)
           .select((eb) => eb.fn.countAll().as('n'))
           .where('action', '=', 'case.updated')
           .where('entity_type', '=', 'case')
-          .where('entity_id', '=', fromGlobalId(caseId)!.id)
+          .where('entity_id', '=', fromGlobalId(caseId)!.key.id)
           .executeTakeFirstOrThrow()
       ).n,
     );

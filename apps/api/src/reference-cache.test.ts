@@ -5,6 +5,8 @@
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ReferenceCache } from './reference-cache.ts';
+
+const byId = { keyString: String, rowKey: (row: { id: number }) => String(row.id) };
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
 const ROSTER = '{ students(first: 25) { nodes { fullName classroom { id name } } } }';
@@ -21,15 +23,15 @@ describe('ReferenceCache', () => {
       asked.push([...ids]);
       return ids.filter((id) => id !== 404).map((id) => ({ id, name: `room ${id}` }));
     };
-    expect((await cache.rowsById('classroom', [1, 2], fetch)).map((row) => row.id)).toEqual([1, 2]);
-    expect((await cache.rowsById('classroom', [2, 3, 404], fetch)).map((row) => row.id).sort()).toEqual([2, 3]);
+    expect((await cache.rowsByKey('classroom', [1, 2], byId, fetch)).map((row) => row.id)).toEqual([1, 2]);
+    expect((await cache.rowsByKey('classroom', [2, 3, 404], byId, fetch)).map((row) => row.id).sort()).toEqual([2, 3]);
     // A missing row is not remembered as missing: it is asked for again.
-    await cache.rowsById('classroom', [404], fetch);
+    await cache.rowsByKey('classroom', [404], byId, fetch);
     expect(asked).toEqual([[1, 2], [3, 404], [404]]);
     expect(cache.stats()).toEqual({ hits: 1, misses: 5 });
 
     vi.advanceTimersByTime(60_001);
-    await cache.rowsById('classroom', [1], fetch);
+    await cache.rowsByKey('classroom', [1], byId, fetch);
     expect(asked.at(-1)).toEqual([1]);
   });
 
@@ -40,11 +42,11 @@ describe('ReferenceCache', () => {
       reads += 1;
       return ids.map((id) => ({ id }));
     };
-    const [row] = await full.rowsById('classroom', [1], fetch);
+    const [row] = await full.rowsByKey('classroom', [1], byId, fetch);
     expect(Object.isFrozen(row)).toBe(true);
-    await full.rowsById('classroom', [2], fetch);
-    await full.rowsById('classroom', [3], fetch);
-    await full.rowsById('classroom', [1], fetch);
+    await full.rowsByKey('classroom', [2], byId, fetch);
+    await full.rowsByKey('classroom', [3], byId, fetch);
+    await full.rowsByKey('classroom', [1], byId, fetch);
     expect(reads).toBe(4);
 
     const off = new ReferenceCache({ ttlSeconds: 0, maxEntries: 2 });

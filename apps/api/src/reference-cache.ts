@@ -34,27 +34,29 @@ export class ReferenceCache {
   }
 
   /**
-   * Rows of `kind` by id: those kept are used as they are, the others read with one call of `fetch` and kept.
-   * The rows are shared by every request of the process, so they are frozen.
+   * Rows of `kind` by key: those kept are used as they are, the others read with one call of `fetch` and kept.
+   * `keyString` names a key, and `rowKey` the key of a row, alike. The rows are shared by every request of the
+   * process, so they are frozen.
    */
-  async rowsById<Row extends { id: number }>(
+  async rowsByKey<Key, Row>(
     kind: string,
-    ids: readonly number[],
-    fetch: (ids: readonly number[]) => Promise<Row[]>,
+    keys: readonly Key[],
+    { keyString, rowKey }: { keyString: (key: Key) => string; rowKey: (row: Row) => string },
+    fetch: (keys: readonly Key[]) => Promise<Row[]>,
   ): Promise<Row[]> {
-    if (this.#ttlMs === 0) return fetch(ids);
+    if (this.#ttlMs === 0) return fetch(keys);
     const now = Date.now();
     const rows: Row[] = [];
-    const missing: number[] = [];
-    for (const id of ids) {
-      const entry = this.#entries.get(`${kind}:${id}`);
+    const missing: Key[] = [];
+    for (const key of keys) {
+      const entry = this.#entries.get(`${kind}:${keyString(key)}`);
       if (entry && entry.until > now) rows.push(entry.value as Row);
-      else missing.push(id);
+      else missing.push(key);
     }
     this.#hits += rows.length;
     this.#misses += missing.length;
     if (missing.length > 0) {
-      for (const row of await fetch(missing)) rows.push(this.#keep(`${kind}:${row.id}`, row, now));
+      for (const row of await fetch(missing)) rows.push(this.#keep(`${kind}:${rowKey(row)}`, row, now));
     }
     return rows;
   }

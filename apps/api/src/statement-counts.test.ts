@@ -78,7 +78,7 @@ const OPERATIONS: Operation[] = [
         .orderBy('student_id')
         .limit(1)
         .executeTakeFirstOrThrow();
-      return { id: toGlobalId('Student', busiest.student_id) };
+      return { id: toGlobalId('Student', { schoolId: 1, id: busiest.student_id }) };
     },
   },
   {

@@ -89,8 +89,8 @@ for (const engine of testEngines()) {
         const visible = SEES[role][target];
         it(`${role} ${visible ? 'sees' : 'cannot see'} a student of ${target}, through every path`, async () => {
           const student = students[target];
-          const studentId = toGlobalId('Student', student.id);
-          const classroomId = toGlobalId('Classroom', student.classroomId);
+          const studentId = toGlobalId('Student', { schoolId: student.schoolId, id: student.id });
+          const classroomId = toGlobalId('Classroom', { schoolId: student.schoolId, id: student.classroomId });
           const response = await api.graphql<Record<string, unknown>>(
             `query ($id: ID!, $classroom: ID!) {
               node(id: $id) { id ... on Student { fullName alerts(first: 100) { totalCount } cases(first: 100) { totalCount } } }
@@ -145,11 +145,11 @@ for (const engine of testEngines()) {
         .where('school_id', '=', 2)
         .executeTakeFirstOrThrow();
       const ids = [
-        toGlobalId('InterventionCase', otherCase.id),
-        toGlobalId('Alert', otherAlert.id),
-        toGlobalId('Classroom', students.otherSchool.classroomId),
+        toGlobalId('InterventionCase', { schoolId: 2, id: otherCase.id }),
+        toGlobalId('Alert', { schoolId: 2, id: otherAlert.id }),
+        toGlobalId('Classroom', { schoolId: 2, id: students.otherSchool.classroomId }),
         toGlobalId('School', 2),
-        toGlobalId('InterventionCase', 999_999),
+        toGlobalId('InterventionCase', { schoolId: 1, id: 999_999 }),
       ];
       const response = await api.graphql(
         'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }',
@@ -176,7 +176,7 @@ for (const engine of testEngines()) {
         cookies.FORM_MASTER,
       );
       expect(response.body.errors).toBeUndefined();
-      const own = toGlobalId('Classroom', students.own.classroomId);
+      const own = toGlobalId('Classroom', { schoolId: students.own.schoolId, id: students.own.classroomId });
       const data = response.body.data!;
       expect(data.students.nodes.length).toBeGreaterThan(0);
       for (const c of data.cases.nodes) {
@@ -211,7 +211,7 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       await db.updateTable('alerts').set({ assigned_to: formMaster.id }).where('id', '=', alerts[0]!.id).execute();
       try {
-        const assigned = toGlobalId('Alert', alerts[0]!.id);
+        const assigned = toGlobalId('Alert', { schoolId: student.schoolId, id: alerts[0]!.id });
         const response = await api.graphql<{
           node: { alerts: { totalCount: number; nodes: { id: string }[] }; cases: { totalCount: number } } | null;
           alerts: { totalCount: number; nodes: { id: string }[] };
@@ -223,8 +223,11 @@ for (const engine of testEngines()) {
             nodes(ids: $ids) { id }
           }`,
           {
-            student: toGlobalId('Student', student.id),
-            ids: [assigned, ...others.map((alert) => toGlobalId('Alert', alert.id))],
+            student: toGlobalId('Student', { schoolId: student.schoolId, id: student.id }),
+            ids: [
+              assigned,
+              ...others.map((alert) => toGlobalId('Alert', { schoolId: student.schoolId, id: alert.id })),
+            ],
           },
           cookies.FORM_MASTER,
         );
@@ -262,8 +265,8 @@ for (const engine of testEngines()) {
             otherSchoolClassroom: node(id: $otherSchoolClassroom) { id }
           }`,
           {
-            otherClassroom: toGlobalId('Classroom', students.otherClassroom.classroomId),
-            otherSchoolClassroom: toGlobalId('Classroom', students.otherSchool.classroomId),
+            otherClassroom: toGlobalId('Classroom', { schoolId: 1, id: students.otherClassroom.classroomId }),
+            otherSchoolClassroom: toGlobalId('Classroom', { schoolId: 2, id: students.otherSchool.classroomId }),
           },
           cookies[role],
         );
@@ -274,7 +277,9 @@ for (const engine of testEngines()) {
         switch (role) {
           case 'FORM_MASTER':
             expect(data.schools.nodes).toEqual([{ code: 'S01' }]);
-            expect(data.classrooms.nodes.map((c) => c.id)).toEqual([toGlobalId('Classroom', students.own.classroomId)]);
+            expect(data.classrooms.nodes.map((c) => c.id)).toEqual([
+              toGlobalId('Classroom', { schoolId: students.own.schoolId, id: students.own.classroomId }),
+            ]);
             expect(data.otherClassroom).toBeNull();
             expect(data.auditLog.totalCount).toBe(0);
             break;
@@ -318,7 +323,7 @@ for (const engine of testEngines()) {
             newAlerts: alerts(filter: { status: [NEW], assignedToMe: $mine }) { totalCount }
             overdue: cases(filter: { overdue: true, assignedToMe: $mine }) { totalCount }
             open: cases(filter: { status: [OPEN, IN_PROGRESS, MONITORING], assignedToMe: $mine }) { totalCount }
-            students(filter: { active: true ${mine ? `, classroomId: "${toGlobalId('Classroom', students.own.classroomId)}"` : ''} }) { totalCount }
+            students(filter: { active: true ${mine ? `, classroomId: "${toGlobalId('Classroom', { schoolId: students.own.schoolId, id: students.own.classroomId })}"` : ''} }) { totalCount }
           }`,
           { mine: mine ? true : null },
           cookies[role],

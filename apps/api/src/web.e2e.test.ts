@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from './graphql/relay.ts';
+import { schoolKeyOf, toGlobalId } from './graphql/relay.ts';
 import { archiveOlderThan } from './modules/audit-log/audit.maintenance.ts';
 import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 
@@ -201,7 +201,7 @@ describe.runIf(available)('the web app in Chromium', () => {
       .executeTakeFirstOrThrow();
     const page = await newPage();
     await signIn(page, 'form.master@s01.pastoral.example');
-    await page.goto(`${origin}/students/${toGlobalId('Student', other.id)}`);
+    await page.goto(`${origin}/students/${toGlobalId('Student', { schoolId: 2, id: other.id })}`);
     await page.getByText('Not found: no student at this address, or not one you can see.').waitFor();
     await page.close();
   });
@@ -225,7 +225,7 @@ describe.runIf(available)('the web app in Chromium', () => {
       {},
       admin,
     );
-    const studentId = toGlobalId('Student', disclosed.id);
+    const studentId = toGlobalId('Student', { schoolId: 1, id: disclosed.id });
     for (let read = 0; read < 8; read++) {
       await api.graphqlWithToken(
         'query ($id: ID!) { node(id: $id) { id } }',
@@ -272,10 +272,10 @@ describe.runIf(available)('the web app in Chromium', () => {
       .selectFrom('students')
       .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
       .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-      .select('students.id')
+      .select(['students.id', 'students.school_id'])
       .where('users.email', '=', 'form.master@s01.pastoral.example')
       .executeTakeFirstOrThrow();
-    await formMaster.goto(`${origin}/students/${toGlobalId('Student', own.id)}`);
+    await formMaster.goto(`${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`);
     await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
     expect(await formMaster.getByRole('heading', { name: 'Shared with integrators' }).count()).toBe(0);
     await formMaster.close();

@@ -101,6 +101,17 @@ describe('schoolPredicateProblems', () => {
     expect(
       problemsOf('insert into risk_profiles (student_id, school_id) select id, school_id from students where id = ?'),
     ).toHaveLength(1);
+    // The rows an INSERT … SELECT copies are read under the rule, joins and all, and its comments count.
+    const copy = 'insert into case_alerts (case_id, alert_id, school_id) select c.id, a.id, a.school_id from alerts a';
+    expect(
+      problemsOf(`${copy} inner join intervention_cases c on c.student_id = a.student_id where a.school_id = ?`),
+    ).toEqual([expect.stringMatching(/^`intervention_cases` \(as c\) is read without its school/)]);
+    expect(
+      problemsOf(
+        `${copy} inner join intervention_cases c on c.school_id = a.school_id and c.student_id = a.student_id where a.school_id = ? on duplicate key update case_id = case_id`,
+      ),
+    ).toEqual([]);
+    expect(problemsOf(`${copy} where /* district-wide: district-lists */ 1 = 1`)).toEqual([]);
   });
 
   it('exempts a scope marked district-wide with a reviewed reason, and no other', () => {

@@ -362,11 +362,18 @@ class Checker {
         this.problems.push(`an insert into \`${table}\` gives no ${schoolColumn}`);
       }
     }
-    // INSERT … SELECT: the rows it copies are read under the same rule.
-    const select = parts.findIndex((item, index) => index > i && (isWord(item, 'select', 'with') || isQuery(item)));
+    // INSERT … SELECT: the rows it copies are read under the same rule (with its comments, which may mark it).
+    const afterColumns = items.indexOf(columns ? parts[i]! : parts[i - 1]!) + 1;
+    const select = items.findIndex(
+      (item, index) => index >= afterColumns && (isWord(item, 'select', 'with') || isQuery(item)),
+    );
     if (select !== -1) {
-      const end = parts.findIndex((item, index) => index > select && isWord(item, 'on', 'returning'));
-      const query = parts.slice(select, end === -1 ? undefined : end);
+      const end = items.findIndex(
+        (item, index) =>
+          index > select &&
+          (isWord(item, 'returning') || (isWord(item, 'on') && isWord(items[index + 1], 'duplicate', 'conflict'))),
+      );
+      const query = items.slice(select, end === -1 ? undefined : end);
       this.query(isQuery(query[0]) && query.length === 1 ? (query[0] as Group).items : query, null);
     }
   }

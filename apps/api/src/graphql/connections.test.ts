@@ -80,7 +80,7 @@ for (const engine of testEngines()) {
         let expected = api.database.handle.db.selectFrom('alerts').select('id').where('school_id', '=', 1);
         if (field === 'SEVERITY') expected = expected.orderBy('severity', 'desc');
         const ordered = await expected.orderBy('alert_date', 'desc').orderBy('id', 'desc').execute();
-        expect(forward).toEqual(ordered.map((row) => toGlobalId('Alert', row.id)));
+        expect(forward).toEqual(ordered.map((row) => toGlobalId('Alert', { schoolId: 1, id: row.id })));
         expect(await walk(api, cookie, 'alerts', { field, direction: 'DESC' }, true)).toEqual(forward);
       });
     }
@@ -169,7 +169,7 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       const response = await api.graphql<{ students: { totalCount: number; nodes: unknown[] } }>(
         'query ($classroom: ID!) { students(filter: { classroomId: $classroom }) { totalCount nodes { id } } }',
-        { classroom: toGlobalId('Classroom', otherClassroom.id) },
+        { classroom: toGlobalId('Classroom', { schoolId: 2, id: otherClassroom.id }) },
         formMaster,
       );
       expect(response.body).toEqual({ data: { students: { totalCount: 0, nodes: [] } } });

@@ -2,7 +2,14 @@
 import { type GraphQLContext, recordDisclosures, tokenReader } from '../context.ts';
 import { visibleStudentsById } from '../modules/students/student.repository.ts';
 import { badInput } from './errors.ts';
-import { fromGlobalId, type NodeType } from './relay.ts';
+import {
+  type DistrictNodeType,
+  fromGlobalId,
+  isSchoolNodeType,
+  type NodeType,
+  type SchoolKey,
+  type SchoolNodeType,
+} from './relay.ts';
 import type { Resolvers } from './resolvers-types.generated.ts';
 
 export const MAX_NODES = 100;
@@ -14,24 +21,28 @@ async function loadNode(context: GraphQLContext, globalId: string): Promise<obje
     // An integrator's token reads students only, and each read is a disclosure on the record.
     const token = context.token;
     if (!token || decoded.type !== 'Student' || !token.scopes.includes('students:read')) return null;
-    const [student] = await visibleStudentsById(context.db, tokenReader(token), [decoded.id]);
+    const [student] = await visibleStudentsById(context.db, tokenReader(token), [decoded.key]);
     if (!student) return null;
     await recordDisclosures(context, [student], 'node');
     return { ...student, __typename: 'Student' };
   }
   const { loaders } = context;
-  const loaderOf: Record<NodeType, { load: (id: number) => Promise<object | null> }> = {
+  const ofDistrict: Record<DistrictNodeType, { load: (id: number) => Promise<object | null> }> = {
     User: loaders.visibleUser,
     School: loaders.visibleSchool,
+    ApiToken: loaders.visibleApiToken,
+  };
+  const ofSchool: Record<SchoolNodeType, { load: (key: SchoolKey) => Promise<object | null> }> = {
     Classroom: loaders.visibleClassroom,
     Student: loaders.visibleStudent,
     InterventionCase: loaders.visibleCase,
     CaseEvent: loaders.visibleCaseEvent,
     Alert: loaders.visibleAlert,
     AuditLogEntry: loaders.visibleAuditEntry,
-    ApiToken: loaders.visibleApiToken,
   };
-  const row = await loaderOf[decoded.type].load(decoded.id);
+  const row = isSchoolNodeType(decoded.type)
+    ? await ofSchool[decoded.type].load(decoded.key)
+    : await ofDistrict[decoded.type].load(decoded.key.id);
   // The type travels with the row, for Node's type resolution.
   return row === null ? null : { ...row, __typename: decoded.type };
 }

@@ -30,18 +30,75 @@ export const NODE_TYPES = [
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
-export function toGlobalId(type: NodeType, id: number): string {
-  return Buffer.from(`${type}:${id}`).toString('base64url');
+/**
+ * The types whose rows live in one school's tables (SCHOOL_COLUMN): their global ids carry the school beside
+ * the row's id, so that a lookup by id names the school as every tenant query must. The others are the
+ * district's own (staff, tokens) or the school itself.
+ */
+export const SCHOOL_NODE_TYPES = [
+  'Classroom',
+  'Student',
+  'InterventionCase',
+  'CaseEvent',
+  'Alert',
+  'AuditLogEntry',
+] as const satisfies readonly NodeType[];
+export type SchoolNodeType = (typeof SCHOOL_NODE_TYPES)[number];
+export type DistrictNodeType = Exclude<NodeType, SchoolNodeType>;
+
+/**
+ * A row of a school's table by its school and id: how loaders and mutations name the rows they read. The
+ * school is null only for the audit log's district entries.
+ */
+export interface SchoolKey {
+  schoolId: number | null;
+  id: number;
 }
 
-/** The type and database id behind a global id, or null for anything that is not one of ours. */
-export function fromGlobalId(globalId: string): { type: NodeType; id: number } | null {
+/** The key of a row that carries its school. */
+export function schoolKeyOf(row: { id: number; school_id: number | null }): SchoolKey {
+  return { schoolId: row.school_id, id: row.id };
+}
+
+export const isSchoolNodeType = (type: NodeType): type is SchoolNodeType =>
+  (SCHOOL_NODE_TYPES as readonly NodeType[]).includes(type);
+
+/** `Student:3:1204` for a school's row (`-` for a district entry's missing school), `User:17` for the others. */
+export function toGlobalId(type: DistrictNodeType, id: number): string;
+export function toGlobalId(type: SchoolNodeType, key: SchoolKey): string;
+export function toGlobalId(type: NodeType, key: number | SchoolKey): string {
+  const text = typeof key === 'number' ? `${type}:${key}` : `${type}:${key.schoolId ?? '-'}:${key.id}`;
+  return Buffer.from(text).toString('base64url');
+}
+
+export type DecodedGlobalId =
+  { type: SchoolNodeType; key: SchoolKey } | { type: DistrictNodeType; key: { schoolId: null; id: number } };
+
+const ID = '([1-9]\\d{0,15})';
+const GLOBAL_ID = new RegExp(`^([A-Za-z]+):(?:(-|${ID}):)?${ID}$`);
+
+/** The type and key behind a global id, or null for anything that is not one of ours. */
+export function fromGlobalId(globalId: string): DecodedGlobalId | null {
   if (globalId.length > 100 || !/^[A-Za-z0-9_-]+$/.test(globalId)) return null;
   const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  const match = /^([A-Za-z]+):([1-9]\d{0,15})$/.exec(decoded);
+  const match = GLOBAL_ID.exec(decoded);
   if (!match || !NODE_TYPES.includes(match[1] as NodeType)) return null;
-  const id = Number(match[2]);
-  return Number.isSafeInteger(id) ? { type: match[1] as NodeType, id } : null;
+  const type = match[1] as NodeType;
+  const id = Number(match[4]);
+  if (!Number.isSafeInteger(id)) return null;
+  if (!isSchoolNodeType(type)) return match[2] === undefined ? { type, key: { schoolId: null, id } } : null;
+  // Only the audit log has rows without a school.
+  if (match[2] === undefined || (match[2] === '-' && type !== 'AuditLogEntry')) return null;
+  const schoolId = match[2] === '-' ? null : Number(match[3]);
+  return schoolId !== null && !Number.isSafeInteger(schoolId) ? null : { type, key: { schoolId, id } };
+}
+
+function decodeAs(globalId: string, type: NodeType, argument: string): DecodedGlobalId {
+  const decoded = fromGlobalId(globalId);
+  if (!decoded || decoded.type !== type) {
+    throw badInput(`${argument} must be the id of a ${type}; "${globalId.slice(0, 40)}" is not.`, argument);
+  }
+  return decoded;
 }
 
 /**
@@ -49,12 +106,13 @@ export function fromGlobalId(globalId: string): { type: NodeType; id: number } |
  * malformed id is the caller's mistake and says so; a well-formed id of a missing record is left to the
  * lookup, which answers as for any record the viewer cannot see.
  */
-export function idOfType(globalId: string, type: NodeType, argument: string): number {
-  const decoded = fromGlobalId(globalId);
-  if (!decoded || decoded.type !== type) {
-    throw badInput(`${argument} must be the id of a ${type}; "${globalId.slice(0, 40)}" is not.`, argument);
-  }
-  return decoded.id;
+export function idOfType(globalId: string, type: DistrictNodeType, argument: string): number {
+  return decodeAs(globalId, type, argument).key.id;
+}
+
+/** idOfType for a school's row: its school and id. */
+export function schoolKeyOfType(globalId: string, type: SchoolNodeType, argument: string): SchoolKey {
+  return decodeAs(globalId, type, argument).key;
 }
 
 // ---- Connections --------------------------------------------------------------------------------------------
@@ -274,7 +332,10 @@ async function readPage<Row>(
   return ordered.limit(page.size + 1).execute();
 }
 
-/** readPage for wide rows: one statement that sorts ids and keys in a derived table, then joins the rows. */
+/**
+ * readPage for wide rows: one statement that sorts ids and keys in a derived table, then joins the rows, by
+ * school and id as every read of a school's table names its school.
+ */
 async function readPageThenRows<Row>(
   query: PageableQuery<Row>,
   keys: SortKey<Row>[],
@@ -286,6 +347,7 @@ async function readPageThenRows<Row>(
   let ordered = query
     .clearSelect()
     .select([
+      sql`${sql.ref(`${table}.school_id`)}`.as('page_school_id'),
       sql`${sql.ref(`${table}.id`)}`.as('page_id'),
       ...keys.map((key, index) => sql`${key.expression}`.as(keyColumn(index))),
       ...(withTotal ? [sql<number>`count(*) over ()`.as(PAGE_TOTAL)] : []),
@@ -300,7 +362,7 @@ async function readPageThenRows<Row>(
   );
   const result = await sql<Row>`select ${rows}.*${withTotal ? sql`, page.${sql.ref(PAGE_TOTAL)}` : sql``}
     from (${ordered.limit(page.size + 1)}) as page
-    inner join ${rows} on ${sql.ref(`${table}.id`)} = page.page_id
+    inner join ${rows} on ${sql.ref(`${table}.school_id`)} = page.page_school_id and ${sql.ref(`${table}.id`)} = page.page_id
     order by ${sql.join(order)}`.execute(db);
   return result.rows;
 }

@@ -1,15 +1,19 @@
 /**
  * Tests of the HTTP API against a real database: a server on a fresh database seeded with the demo profile,
  * clients that sign in as the well-known accounts, and a count of the SQL statements each request sends.
+ *
+ * Every statement a request sends is held to the sharding rule (school-predicates.ts): a tenant table read or
+ * changed without its school fails the test that sent it, so the whole API suite is the query-capture check.
  */
 import type { PoolLimits } from '@pastoral/db';
-import type { TestDatabase, TestEngine } from '@pastoral/db/testing';
+import { schoolPredicateProblems, type TestDatabase, type TestEngine } from '@pastoral/db/testing';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { SEED_PROFILES } from '../seed/profiles.ts';
 import { seedDatabase } from '../seed/seed.ts';
+import { DISTRICT_WIDE_REASONS } from '../school-scope.ts';
 import { buildServer } from '../server.ts';
 import { DEMO_PASSWORD, SEED_AS_OF as AS_OF } from './seeded-database.ts';
 
@@ -51,6 +55,40 @@ export interface ApiHarness {
   /** Signs in and returns the session cookie to send back. */
   signIn(email: string, password?: string): Promise<string>;
   close(): Promise<void>;
+}
+
+const REVIEWED_REASONS = Object.keys(DISTRICT_WIDE_REASONS);
+/** Statements already checked: a suite sends a few hundred shapes of statement, thousands of times. */
+const checkedStatements = new Map<string, string[]>();
+
+/** The problems of one statement under the sharding rule (school-predicates.ts), remembered by its text. */
+export function shardingProblems(statement: string): string[] {
+  let problems = checkedStatements.get(statement);
+  if (!problems) {
+    problems = schoolPredicateProblems(statement, REVIEWED_REASONS);
+    checkedStatements.set(statement, problems);
+  }
+  return problems;
+}
+
+/** Fails with every statement of a request that names no school where it must. */
+function assertEveryStatementNamesItsSchool(statements: string[], request: string): void {
+  const failures = statements.flatMap((statement) => {
+    const problems = shardingProblems(statement);
+    return problems.length === 0 ? [] : [`${problems.join('; ')}\n    in: ${statement.replace(/\s+/g, ' ')}`];
+  });
+  if (failures.length > 0) {
+    throw new Error(
+      `${request} sent ${failures.length} statement(s) that a deployment sharded by school would scatter ` +
+        `(name the school, or mark a reviewed district-wide read; see school-scope.ts):\n  ${failures.join('\n  ')}`,
+    );
+  }
+}
+
+/** The operation a request carried, to name it in a failure. */
+function summary(options: InjectOptions): string {
+  const payload = typeof options.payload === 'string' ? options.payload : '';
+  return payload.replace(/\s+/g, ' ').slice(0, 200);
 }
 
 /** A clock that starts at the seed's as-of date and runs at the wall clock's pace from there. */
@@ -99,12 +137,17 @@ export async function startApiHarness(
   async function request(options: InjectOptions): Promise<RawResponse> {
     const statements: string[] = [];
     recording = statements;
+    let response: Awaited<ReturnType<typeof app.inject>>;
     try {
-      const response = await app.inject(options);
-      return { status: response.statusCode, headers: response.headers, body: response.body, statements };
+      response = await app.inject(options);
     } finally {
       recording = null;
     }
+    assertEveryStatementNamesItsSchool(
+      statements,
+      `${options.method ?? 'GET'} ${String(options.url)} ${summary(options)}`,
+    );
+    return { status: response.statusCode, headers: response.headers, body: response.body, statements };
   }
 
   async function post<Data>(

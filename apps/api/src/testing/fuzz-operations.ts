@@ -380,9 +380,11 @@ function graphQLRequests(
       arbitrary: fc
         .tuple(
           fc.constantFrom('Student', 'Alert', 'InterventionCase', 'User', 'School', 'ApiToken', 'PageInfo', 'student'),
+          // A school's rows carry their school in the id; the district's do not.
+          fc.constantFrom('', '1:', '2:', '-:', '0:', '999999:', 'x:'),
           fc.constantFrom('0', '-1', '999999', '9007199254740993', '1e3', '01', '1.5', '', ' 1', '12345678901234567'),
         )
-        .map(([type, id]) => string(base64url(`${type}:${id}`))),
+        .map(([type, school, id]) => string(base64url(`${type}:${school}${id}`))),
       weight: 2,
     },
     { arbitrary: genericString.map((value) => string(value)), weight: 1 },

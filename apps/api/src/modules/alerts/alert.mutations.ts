@@ -2,6 +2,8 @@
 import { type Alert, type AlertStatus, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
 import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
+import { type SchoolKey, schoolKeyOf } from '../../graphql/relay.ts';
+import { bySchoolKeys, schoolKeyString } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { createCase, type MutationContext } from '../cases/case.mutations.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
@@ -11,20 +13,20 @@ import { statusAfter, type TriageAction, triageRefusal } from './alert.workflow.
 
 export const MAX_ALERTS_PER_CALL = 100;
 
-/** Loads and locks the visible alerts among `ids`; every id that is not one is a userError naming its index. */
+/** Loads and locks the visible alerts among `keys`; every key that is not one is a userError naming its index. */
 async function lockAlerts(
   trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
   context: MutationContext,
-  ids: number[],
+  keys: SchoolKey[],
   action: TriageAction,
   field: string,
 ): Promise<Outcome<Alert[]>> {
-  if (ids.length === 0) return failure(userError('INVALID', `${field} needs at least one alert.`, ['input', field]));
-  if (ids.length > MAX_ALERTS_PER_CALL) {
+  if (keys.length === 0) return failure(userError('INVALID', `${field} needs at least one alert.`, ['input', field]));
+  if (keys.length > MAX_ALERTS_PER_CALL) {
     return failure(
       userError(
         'INVALID',
-        `${field} takes at most ${MAX_ALERTS_PER_CALL} alerts (got ${ids.length}); send them in parts.`,
+        `${field} takes at most ${MAX_ALERTS_PER_CALL} alerts (got ${keys.length}); send them in parts.`,
         ['input', field],
       ),
     );
@@ -32,13 +34,13 @@ async function lockAlerts(
   const rows = await trx
     .selectFrom('alerts')
     .selectAll()
-    .where('id', 'in', ids)
+    .where(bySchoolKeys('alerts', keys))
     .where(visibleAlerts(context.viewer))
     .$if(context.dialect.rowLocks, (query) => query.forUpdate())
     .execute();
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  const errors = ids.flatMap((id, index) => {
-    const alert = byId.get(id);
+  const byKey = new Map(rows.map((row) => [schoolKeyString(schoolKeyOf(row)), row]));
+  const errors = keys.flatMap((key, index) => {
+    const alert = byKey.get(schoolKeyString(key));
     const path = ['input', field, String(index)];
     if (!alert) return [userError('NOT_FOUND', 'No such alert, or it is not visible to you.', path)];
     const refusal =
@@ -48,27 +50,31 @@ async function lockAlerts(
     return refusal ? [userError('INVALID_TRANSITION', refusal, path)] : [];
   });
   if (errors.length > 0) return failure(...errors);
-  return success(ids.map((id) => byId.get(id)!));
+  return success(keys.map((key) => byKey.get(schoolKeyString(key))!));
 }
 
-async function reread(trx: Parameters<Parameters<typeof inTransaction>[1]>[0], ids: number[]): Promise<Alert[]> {
-  const rows = await trx.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id)!);
+/** Alerts as they stand now, inside the transaction that changed them, in the order of `keys`. */
+async function reread(trx: Parameters<Parameters<typeof inTransaction>[1]>[0], keys: SchoolKey[]): Promise<Alert[]> {
+  const rows = await trx.selectFrom('alerts').selectAll().where(bySchoolKeys('alerts', keys)).execute();
+  const byKey = new Map(rows.map((row) => [schoolKeyString(schoolKeyOf(row)), row]));
+  return keys.map((key) => byKey.get(schoolKeyString(key))!);
 }
+
+/** The alerts of a lock, as the keys that name them in a statement. */
+const keysOf = (alerts: Alert[]) => alerts.map(schoolKeyOf);
 
 /** Acknowledges every alert or none; acknowledging an acknowledged alert changes nothing. */
 export async function acknowledgeAlerts(
   context: MutationContext,
-  ids: number[],
+  keys: SchoolKey[],
   field = 'alertIds',
 ): Promise<Outcome<Alert[]>> {
   return inTransaction(context.db, async (trx) => {
-    const alerts = await lockAlerts(trx, context, ids, 'acknowledge', field);
+    const alerts = await lockAlerts(trx, context, keys, 'acknowledge', field);
     if (!alerts.ok) return alerts;
     const timestamp = toTimestamp(context.now);
     const fresh = alerts.value.filter((alert) => alert.status === 'NEW');
-    if (fresh.length === 0) return success(await reread(trx, ids));
+    if (fresh.length === 0) return success(await reread(trx, keysOf(alerts.value)));
     await trx
       .updateTable('alerts')
       .set({
@@ -77,14 +83,10 @@ export async function acknowledgeAlerts(
         acknowledged_by: context.viewer.user.id,
         updated_at: timestamp,
       })
-      .where(
-        'id',
-        'in',
-        fresh.map((alert) => alert.id),
-      )
+      .where(bySchoolKeys('alerts', keysOf(fresh)))
       .execute();
     // Read back before the audit entries: appending locks the chain head until the commit.
-    const acknowledged = await reread(trx, ids);
+    const acknowledged = await reread(trx, keysOf(alerts.value));
     for (const alert of fresh) {
       await appendAuditEntry(
         trx,
@@ -104,11 +106,11 @@ export async function acknowledgeAlerts(
   });
 }
 
-export async function dismissAlert(context: MutationContext, id: number, reason: string): Promise<Outcome<Alert>> {
+export async function dismissAlert(context: MutationContext, key: SchoolKey, reason: string): Promise<Outcome<Alert>> {
   return inTransaction(context.db, async (trx) => {
     const text = requireText(reason, ['input', 'reason'], 500);
     if (!text.ok) return text;
-    const alerts = await lockAlerts(trx, context, [id], 'dismiss', 'alertId');
+    const alerts = await lockAlerts(trx, context, [key], 'dismiss', 'alertId');
     if (!alerts.ok) return failure(...alerts.userErrors.map((error) => ({ ...error, field: ['input', 'alertId'] })));
     const alert = alerts.value[0]!;
     const timestamp = toTimestamp(context.now);
@@ -123,9 +125,9 @@ export async function dismissAlert(context: MutationContext, id: number, reason:
         acknowledged_at: alert.acknowledged_at ?? timestamp,
         acknowledged_by: alert.acknowledged_by ?? context.viewer.user.id,
       })
-      .where('id', '=', id)
+      .where(bySchoolKeys('alerts', [key]))
       .execute();
-    const dismissed = (await reread(trx, [id]))[0]!;
+    const dismissed = (await reread(trx, [key]))[0]!;
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -156,7 +158,7 @@ const TITLE_FOR_TYPE: Record<string, string> = {
 export async function escalateAlerts(
   context: MutationContext,
   input: {
-    alertIds: number[];
+    alertIds: SchoolKey[];
     title?: string | null;
     priority?: number | null;
     assignedToId?: number | null;
@@ -167,10 +169,14 @@ export async function escalateAlerts(
   return inTransaction(context.db, (trx) =>
     onceForKey(trx, context.dialect, userRequest(context, 'escalateAlert', idempotencyKey, fields), {
       work: () => escalateInTransaction(trx, context, fields),
-      remember: (result) => ({ caseId: result.case.id, alertIds: result.alerts.map((alert) => alert.id) }),
-      replay: async ({ caseId, alertIds }: { caseId: number; alertIds: number[] }) => ({
-        case: await trx.selectFrom('intervention_cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow(),
-        alerts: await reread(trx, alertIds),
+      remember: (result) => ({ caseKey: schoolKeyOf(result.case), alertKeys: keysOf(result.alerts) }),
+      replay: async ({ caseKey, alertKeys }: { caseKey: SchoolKey; alertKeys: SchoolKey[] }) => ({
+        case: await trx
+          .selectFrom('intervention_cases')
+          .selectAll()
+          .where(bySchoolKeys('intervention_cases', [caseKey]))
+          .executeTakeFirstOrThrow(),
+        alerts: await reread(trx, alertKeys),
       }),
     }),
   );
@@ -179,7 +185,7 @@ export async function escalateAlerts(
 async function escalateInTransaction(
   trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
   context: MutationContext,
-  fields: { alertIds: number[]; title?: string | null; priority?: number | null; assignedToId?: number | null },
+  fields: { alertIds: SchoolKey[]; title?: string | null; priority?: number | null; assignedToId?: number | null },
 ): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
   const alerts = await lockAlerts(trx, context, fields.alertIds, 'escalate', 'alertIds');
   if (!alerts.ok) return alerts;
@@ -195,7 +201,7 @@ async function escalateInTransaction(
   const first = alerts.value[0]!;
   const severity = Math.max(...alerts.value.map((alert) => alert.severity));
   const created = await createCase(trx, context, {
-    studentId: first.student_id,
+    student: { schoolId: first.school_id, id: first.student_id },
     title: fields.title ?? TITLE_FOR_TYPE[first.type] ?? 'Concern',
     category: first.type === 'MANUAL' ? 'WELLBEING' : first.type,
     priority: fields.priority ?? PRIORITY_FOR_SEVERITY[severity] ?? 1,
@@ -204,16 +210,16 @@ async function escalateInTransaction(
   });
   if (!created.ok) return created;
   const timestamp = toTimestamp(context.now);
-  const ids = alerts.value.map((alert) => alert.id);
+  const keys = keysOf(alerts.value);
   await trx
     .updateTable('alerts')
     .set({ status: 'ESCALATED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
-    .where('id', 'in', ids)
+    .where(bySchoolKeys('alerts', keys))
     .execute();
   await trx
     .updateTable('alerts')
     .set({ acknowledged_at: timestamp, acknowledged_by: context.viewer.user.id })
-    .where('id', 'in', ids)
+    .where(bySchoolKeys('alerts', keys))
     .where('acknowledged_at', 'is', null)
     .execute();
   await trx
@@ -222,7 +228,7 @@ async function escalateInTransaction(
       alerts.value.map((alert) => ({ case_id: created.value.id, alert_id: alert.id, school_id: alert.school_id })),
     )
     .execute();
-  const escalated = { case: created.value, alerts: await reread(trx, ids) };
+  const escalated = { case: created.value, alerts: await reread(trx, keys) };
   for (const alert of alerts.value) {
     await appendAuditEntry(
       trx,
@@ -250,10 +256,14 @@ async function ownerInSchool(trx: Transaction<Database>, alert: Alert): Promise<
   if (alert.assigned_to !== null) return alert.assigned_to;
   const formMaster = await trx
     .selectFrom('classroom_assignments')
-    .innerJoin('students', 'students.classroom_id', 'classroom_assignments.classroom_id')
+    .innerJoin('students', (join) =>
+      join
+        .onRef('students.school_id', '=', 'classroom_assignments.school_id')
+        .onRef('students.classroom_id', '=', 'classroom_assignments.classroom_id'),
+    )
     .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
     .select('classroom_assignments.user_id')
-    .where('students.id', '=', alert.student_id)
+    .where(bySchoolKeys('students', [{ schoolId: alert.school_id, id: alert.student_id }]))
     .where('classroom_assignments.kind', '=', 'FORM_MASTER')
     .where('users.is_active', '=', 1)
     .orderBy('classroom_assignments.user_id')
@@ -264,14 +274,14 @@ async function ownerInSchool(trx: Transaction<Database>, alert: Alert): Promise<
 
 export async function raiseConcern(
   context: MutationContext,
-  input: { studentId: number; reason: string; severity?: number | null; idempotencyKey?: string | null },
+  input: { student: SchoolKey; reason: string; severity?: number | null; idempotencyKey?: string | null },
 ): Promise<Outcome<Alert>> {
   const { idempotencyKey, ...fields } = input;
   return inTransaction(context.db, (trx) =>
     onceForKey(trx, context.dialect, userRequest(context, 'raiseConcern', idempotencyKey, fields), {
       work: () => raiseInTransaction(trx, context, fields),
-      remember: (alert) => ({ alertId: alert.id }),
-      replay: async ({ alertId }: { alertId: number }) => (await reread(trx, [alertId]))[0]!,
+      remember: (alert) => ({ alertKey: schoolKeyOf(alert) }),
+      replay: async ({ alertKey }: { alertKey: SchoolKey }) => (await reread(trx, [alertKey]))[0]!,
     }),
   );
 }
@@ -279,14 +289,14 @@ export async function raiseConcern(
 async function raiseInTransaction(
   trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
   context: MutationContext,
-  fields: { studentId: number; reason: string; severity?: number | null },
+  fields: { student: SchoolKey; reason: string; severity?: number | null },
 ): Promise<Outcome<Alert>> {
   const reason = requireText(fields.reason, ['input', 'reason'], 500);
   if (!reason.ok) return reason;
   const student = await trx
     .selectFrom('students')
     .select(['id', 'school_id', 'classroom_id'])
-    .where('id', '=', fields.studentId)
+    .where(bySchoolKeys('students', [fields.student]))
     .where(visibleStudents(context.viewer))
     .executeTakeFirst();
   if (!student)
@@ -294,7 +304,13 @@ async function raiseInTransaction(
   const formMaster = await trx
     .selectFrom('classroom_assignments')
     .select('user_id')
-    .where('classroom_id', '=', student.classroom_id)
+    .where(
+      bySchoolKeys(
+        'classroom_assignments',
+        [{ schoolId: student.school_id, id: student.classroom_id }],
+        'classroom_id',
+      ),
+    )
     .where('kind', '=', 'FORM_MASTER')
     .orderBy('id')
     .executeTakeFirst();
@@ -323,7 +339,7 @@ async function raiseInTransaction(
     })
     .executeTakeFirstOrThrow();
   const alertId = Number(inserted.insertId);
-  const raised = (await reread(trx, [alertId]))[0]!;
+  const raised = (await reread(trx, [{ schoolId: student.school_id, id: alertId }]))[0]!;
   await appendAuditEntry(
     trx,
     context.dialect,

@@ -1,7 +1,15 @@
 import type { Alert, Database } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import {
+  type ConnectionModel,
+  countCapped,
+  type PageArgs,
+  paginate,
+  type SchoolKey,
+  type SortKey,
+} from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAlerts } from './alert.policy.ts';
 import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
@@ -11,7 +19,7 @@ export interface AlertFilterValues {
   type?: string[];
   /** Severity codes, 1 WATCH .. 3 CRITICAL. */
   severity?: number[];
-  studentId?: number;
+  student?: SchoolKey;
   assignedToMe?: boolean;
 }
 
@@ -30,7 +38,7 @@ export function alertsQuery(db: Kysely<Database>, viewer: Viewer, filter: AlertF
   if (filter.status) query = query.where('alerts.status', 'in', filter.status);
   if (filter.type) query = query.where('alerts.type', 'in', filter.type);
   if (filter.severity) query = query.where('alerts.severity', 'in', filter.severity);
-  if (filter.studentId !== undefined) query = query.where('alerts.student_id', '=', filter.studentId);
+  if (filter.student !== undefined) query = query.where(bySchoolKeys('alerts', [filter.student], 'student_id'));
   if (filter.assignedToMe) query = query.where('alerts.assigned_to', '=', viewer.user.id);
   return query;
 }
@@ -62,11 +70,11 @@ export async function listAlerts(
   });
 }
 
-export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
   return db
     .selectFrom('alerts')
     .selectAll()
-    .where('id', 'in', ids)
+    .where(bySchoolKeys('alerts', keys))
     .where(visibleStudentRecordsPerRow('alerts', viewer))
     .execute();
 }

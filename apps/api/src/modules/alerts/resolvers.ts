@@ -2,7 +2,7 @@ import type { Alert } from '@pastoral/db';
 import { mutationContext, readerFor, recordDisclosures } from '../../context.ts';
 import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
 import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
-import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AlertSeverity, AlertStatus, AlertType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAlerts } from './alert.repository.ts';
 
@@ -10,7 +10,7 @@ export const alertResolvers: Resolvers = {
   Mutation: {
     raiseConcern: async (_parent, { input }, context) => {
       const outcome = await raiseConcern(mutationContext(context), {
-        studentId: idOfType(input.studentId, 'Student', 'input.studentId'),
+        student: schoolKeyOfType(input.studentId, 'Student', 'input.studentId'),
         reason: input.reason,
         severity: input.severity == null ? null : severityCode(input.severity),
         idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
@@ -20,7 +20,7 @@ export const alertResolvers: Resolvers = {
     acknowledgeAlert: async (_parent, { input }, context) => {
       const outcome = await acknowledgeAlerts(
         mutationContext(context),
-        [idOfType(input.alertId, 'Alert', 'input.alertId')],
+        [schoolKeyOfType(input.alertId, 'Alert', 'input.alertId')],
         'alertId',
       );
       return outcome.ok
@@ -30,21 +30,21 @@ export const alertResolvers: Resolvers = {
     acknowledgeAlerts: async (_parent, { input }, context) => {
       const outcome = await acknowledgeAlerts(
         mutationContext(context),
-        input.alertIds.map((id, index) => idOfType(id, 'Alert', `input.alertIds.${index}`)),
+        input.alertIds.map((id, index) => schoolKeyOfType(id, 'Alert', `input.alertIds.${index}`)),
       );
       return outcome.ok ? { alerts: outcome.value, userErrors: [] } : { alerts: [], userErrors: outcome.userErrors };
     },
     dismissAlert: async (_parent, { input }, context) => {
       const outcome = await dismissAlert(
         mutationContext(context),
-        idOfType(input.alertId, 'Alert', 'input.alertId'),
+        schoolKeyOfType(input.alertId, 'Alert', 'input.alertId'),
         input.reason,
       );
       return outcome.ok ? { alert: outcome.value, userErrors: [] } : { alert: null, userErrors: outcome.userErrors };
     },
     escalateAlert: async (_parent, { input }, context) => {
       const outcome = await escalateAlerts(mutationContext(context), {
-        alertIds: input.alertIds.map((id, index) => idOfType(id, 'Alert', `input.alertIds.${index}`)),
+        alertIds: input.alertIds.map((id, index) => schoolKeyOfType(id, 'Alert', `input.alertIds.${index}`)),
         title: input.title,
         priority: input.priority == null ? null : priorityCode(input.priority),
         assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
@@ -64,7 +64,8 @@ export const alertResolvers: Resolvers = {
             status: filter.status ?? undefined,
             type: filter.type ?? undefined,
             severity: filter.severity?.map(severityCode),
-            studentId: filter.studentId == null ? undefined : idOfType(filter.studentId, 'Student', 'filter.studentId'),
+            student:
+              filter.studentId == null ? undefined : schoolKeyOfType(filter.studentId, 'Student', 'filter.studentId'),
             assignedToMe: filter.assignedToMe ?? undefined,
           }
         : { assignedToMe: true, status: ['NEW', 'ACKNOWLEDGED'] };
@@ -84,12 +85,13 @@ export const alertResolvers: Resolvers = {
     },
   },
   Alert: {
-    id: (alert) => toGlobalId('Alert', alert.id),
+    id: (alert) => toGlobalId('Alert', schoolKeyOf(alert)),
     type: (alert) => alert.type as AlertType,
     severity: (alert) => severityName(alert.severity) as AlertSeverity,
     status: (alert) => alert.status as AlertStatus,
     alertDate: (alert) => alert.alert_date,
-    student: async (alert, _args, context) => (await context.loaders.studentById.load(alert.student_id))!,
+    student: async (alert, _args, context) =>
+      (await context.loaders.studentById.load({ schoolId: alert.school_id, id: alert.student_id }))!,
     assignedTo: (alert, _args, context) =>
       alert.assigned_to === null ? null : context.loaders.userById.load(alert.assigned_to),
     raisedBy: (alert, _args, context) =>

@@ -1,7 +1,7 @@
 import type { Database } from '@pastoral/db';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
-import { EVERYTHING, NOTHING } from '../students/student.policy.ts';
+import { EVERYTHING, NOTHING } from '../../school-scope.ts';
 
 /** School admins manage their school's tokens; district admins all of them; nobody else any. */
 export function visibleApiTokens(viewer: Viewer) {

@@ -106,7 +106,7 @@ for (const engine of testEngines()) {
         .where('school_id', '!=', archived.school_id)
         .executeTakeFirstOrThrow();
       const query = `query ($id: ID!) { node(id: $id) { ... on AuditLogEntry { sequence } } }`;
-      const id = toGlobalId('AuditLogEntry', Number(archived.id));
+      const id = toGlobalId('AuditLogEntry', { schoolId: archived.school_id, id: Number(archived.id) });
       const found = await api.graphql<{ node: { sequence: number } | null }>(query, { id }, cookie);
       expect(found.body.data?.node).toEqual({ sequence: Number(archived.seq) });
       const outsider = await api.signIn(otherSchool.email);

@@ -1,12 +1,12 @@
 import type { Database } from '@pastoral/db';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
-import { EVERYTHING, NOTHING } from '../students/student.policy.ts';
+import { districtWide, NOTHING } from '../../school-scope.ts';
 
 /** A school admin reads their school's audit log; a district admin reads all of it; nobody else any. */
 export function visibleAuditEntries(viewer: Viewer) {
   return (eb: ExpressionBuilder<Database, 'audit_log'>): Expression<SqlBool> => {
-    if (viewer.role === 'DISTRICT_ADMIN') return EVERYTHING;
+    if (viewer.role === 'DISTRICT_ADMIN') return districtWide('district-audit-log');
     if (viewer.role === 'SCHOOL_ADMIN' && viewer.schoolId !== null)
       return eb('audit_log.school_id', '=', viewer.schoolId);
     return NOTHING;

@@ -6,8 +6,10 @@ import {
   countCapped,
   type PageArgs,
   paginateMerged,
+  type SchoolKey,
   type SortKey,
 } from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAuditEntries } from './audit-log.policy.ts';
 
@@ -70,24 +72,36 @@ function filteredEntries(
   return filtered;
 }
 
-/** Entries by id, live or archived: an id stays valid after its entry moves to the archive. */
-export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  const live = await db
-    .selectFrom('audit_log')
-    .selectAll()
-    .where('id', 'in', ids)
-    .where(visibleAuditEntries(viewer))
-    .execute();
+/** Entries by key, live or archived: an id stays valid after its entry moves to the archive. */
+export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
+  const live = await entriesByKey(() => db.selectFrom('audit_log'), viewer, keys);
   const found = new Set(live.map((entry) => Number(entry.id)));
-  const missing = ids.filter((id) => !found.has(id));
+  const missing = keys.filter((key) => !found.has(key.id));
   // Only ids the live log lacks (archived, invisible or unknown) cost the second lookup.
   if (missing.length === 0) return live;
-  const archived = await archiveAsLiveLog(db)
-    .selectAll('audit_log')
-    .where('audit_log.id', 'in', missing)
-    .where(visibleAuditEntries(viewer))
-    .execute();
-  return [...live, ...archived];
+  return [...live, ...(await entriesByKey(() => archiveAsLiveLog(db), viewer, missing))];
+}
+
+/**
+ * Entries of the live log or the archive by key, through the viewer's scope: those of schools in one statement,
+ * the district's own (no school) in another, each naming where its entries live.
+ */
+async function entriesByKey(
+  table: () => SelectQueryBuilder<Database, 'audit_log', object>,
+  viewer: Viewer,
+  keys: readonly SchoolKey[],
+): Promise<AuditEntry[]> {
+  const ofSchools = keys.filter((key) => key.schoolId !== null);
+  const ofDistrict = keys.filter((key) => key.schoolId === null).map((key) => key.id);
+  const reads: SelectQueryBuilder<Database, 'audit_log', object>[] = [];
+  if (ofSchools.length > 0) reads.push(table().where(bySchoolKeys('audit_log', ofSchools)));
+  if (ofDistrict.length > 0) {
+    reads.push(table().where('audit_log.school_id', 'is', null).where('audit_log.id', 'in', ofDistrict));
+  }
+  const rows = await Promise.all(
+    reads.map((query) => query.selectAll('audit_log').where(visibleAuditEntries(viewer)).execute()),
+  );
+  return rows.flat();
 }
 
 /**
@@ -98,13 +112,13 @@ export async function visibleAuditEntriesById(db: Kysely<Database>, viewer: View
 export function disclosuresOf(
   db: Kysely<Database>,
   viewer: Viewer,
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
 ): SelectQueryBuilder<Database, 'audit_log', AuditEntry> {
   const side = (query: SelectQueryBuilder<Database, 'audit_log', object>) =>
     query
       // The same columns in the same order on both sides: the archive's archived_at is left out.
       .select(TABLE_COLUMNS.audit_log.map((column) => `audit_log.${column}` as const))
-      .where('audit_log.student_id', 'in', studentIds)
+      .where(bySchoolKeys('audit_log', students, 'student_id'))
       .where('audit_log.action', '=', 'student.disclosed')
       .where(visibleAuditEntries(viewer));
   const bothTables = side(db.selectFrom('audit_log')).unionAll(side(archiveAsLiveLog(db)));

@@ -5,6 +5,7 @@
  */
 import { type AuditLogTable, type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { districtWide } from '../../school-scope.ts';
 import { firstBrokenLink, GENESIS_HASH, type StoredChainEntry } from './audit-chain.ts';
 
 /** Year partitions from this year to `yearsAhead` on, split off the catch-all (MySQL; nothing to do on SQLite). */
@@ -59,6 +60,7 @@ export async function archiveOlderThan(
     const ids = await db
       .selectFrom('audit_log')
       .select('id')
+      .where(districtWide('audit-chain'))
       .where('id', '>', afterId)
       .where('occurred_at', '<', before)
       .orderBy('id')
@@ -74,9 +76,11 @@ export async function archiveOlderThan(
           action, entity_type, entity_id, student_id, request_id, ip, details, archived_at)
         select id, occurred_at, seq, hash, school_id, actor_type, user_id, api_token_id, action, entity_type, entity_id,
           student_id, request_id, ip, details, ${archivedAt}
-        from audit_log where id between ${first} and ${last} and occurred_at < ${before}`.execute(trx);
+        from audit_log where ${districtWide('audit-chain')} and id between ${first} and ${last}
+          and occurred_at < ${before}`.execute(trx);
       await trx
         .deleteFrom('audit_log')
+        .where(districtWide('audit-chain'))
         .where('id', '>=', first)
         .where('id', '<=', last)
         .where('occurred_at', '<', before)
@@ -103,6 +107,7 @@ async function* entriesOf(
     const rows = await db
       .selectFrom(table)
       .selectAll()
+      .where(districtWide('audit-chain'))
       .where('seq', '>', seq)
       .orderBy('seq')
       .limit(VERIFY_BATCH)
@@ -211,7 +216,10 @@ export async function exportEntries(
         .selectAll()
         .where('occurred_at', '>=', toTimestamp(range.from))
         .where('occurred_at', '<', toTimestamp(range.to));
-      if (range.schoolId !== undefined) query = query.where('school_id', '=', range.schoolId);
+      query =
+        range.schoolId === undefined
+          ? query.where(districtWide('audit-chain'))
+          : query.where('school_id', '=', range.schoolId);
       if (after !== null) {
         const { occurredAt, id } = after;
         query = query.where((eb) =>

@@ -11,6 +11,7 @@
 import { userInfo } from 'node:os';
 import { type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
+import { districtWide } from '../../school-scope.ts';
 import { chainAnchor, walkChain } from './audit.maintenance.ts';
 import { appendAuditEntry } from './audit.writer.ts';
 
@@ -33,6 +34,7 @@ async function lastSeqBefore(db: Kysely<Database>, before: string): Promise<numb
     const first = await db
       .selectFrom(table)
       .select('seq')
+      .where(districtWide('audit-chain'))
       .where('occurred_at', '>=', before)
       .orderBy('seq')
       .limit(1)
@@ -43,7 +45,10 @@ async function lastSeqBefore(db: Kysely<Database>, before: string): Promise<numb
   return Number(head.seq);
 }
 
-/** Deletes one table's entries in a sequence range, keeping the disclosures of students still on record. */
+/**
+ * Deletes one table's entries in a sequence range, keeping the disclosures of students still on record (a
+ * disclosure's school is its student's).
+ */
 async function deleteRange(
   trx: Transaction<Database>,
   table: 'audit_log' | 'audit_log_archive',
@@ -52,13 +57,21 @@ async function deleteRange(
 ): Promise<number> {
   const deleted = await trx
     .deleteFrom(table)
+    .where(districtWide('audit-chain'))
     .where('seq', '>=', fromSeq)
     .where('seq', '<=', throughSeq)
     .where((eb) =>
       eb.not(
         eb.and([
           eb('action', '=', 'student.disclosed'),
-          eb('student_id', 'in', eb.selectFrom('students').select('students.id')),
+          eb(
+            'student_id',
+            'in',
+            eb
+              .selectFrom('students')
+              .select('students.id')
+              .whereRef('students.school_id', '=', sql.ref(`${table}.school_id`)),
+          ),
         ]),
       ),
     )
@@ -83,6 +96,7 @@ export async function purgeBefore(
     const live = await db
       .selectFrom('audit_log')
       .select('seq')
+      .where(districtWide('audit-chain'))
       .where('seq', '>', anchor.seq)
       .where('seq', '<=', throughSeq)
       .limit(1)
@@ -141,8 +155,10 @@ export async function purgeBefore(
     options.onBatch?.(outcome);
   }
   const kept = await sql<{ n: number | string }>`
-    select (select count(*) from audit_log_archive where seq <= ${throughSeq})
-      + (select count(*) from audit_log where seq <= ${throughSeq}) as n`.execute(db);
+    select (select count(*) from audit_log_archive where ${districtWide('audit-chain')} and seq <= ${throughSeq})
+      + (select count(*) from audit_log where ${districtWide('audit-chain')} and seq <= ${throughSeq}) as n`.execute(
+    db,
+  );
   outcome.keptDisclosures = Number(kept.rows[0]?.n ?? 0);
   return outcome;
 }
@@ -150,7 +166,12 @@ export async function purgeBefore(
 /** The stored hash of entry `seq`, wherever it is; null if it is missing (a forced purge of a broken range). */
 async function lastEntryHash(trx: Transaction<Database>, seq: number): Promise<string | null> {
   for (const table of ['audit_log_archive', 'audit_log'] as const) {
-    const row = await trx.selectFrom(table).select('hash').where('seq', '=', seq).executeTakeFirst();
+    const row = await trx
+      .selectFrom(table)
+      .select('hash')
+      .where(districtWide('audit-chain'))
+      .where('seq', '=', seq)
+      .executeTakeFirst();
     if (row) return row.hash;
   }
   return null;

@@ -78,7 +78,7 @@ for (const engine of testEngines()) {
 
     /** The student's disclosures as stored, read straight from both tables. */
     const storedDisclosures = async (globalId: string) => {
-      const studentId = fromGlobalId(globalId)!.id;
+      const studentId = fromGlobalId(globalId)!.key.id;
       const { db } = api.database.handle;
       const seqs = async (table: 'audit_log' | 'audit_log_archive') =>
         (

@@ -1,6 +1,6 @@
 import { toTimestamp } from '@pastoral/db';
 import { readerFor } from '../../context.ts';
-import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
 import type { ActorType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAuditEntries } from './audit-log.repository.ts';
 
@@ -33,10 +33,10 @@ export const auditLogResolvers: Resolvers = {
   },
   Student: {
     disclosures: (student, args, context) =>
-      context.loaders.disclosuresByStudentId?.load({ parentId: student.id, args }) ?? null,
+      context.loaders.disclosuresByStudentId?.load({ parent: schoolKeyOf(student), args }) ?? null,
   },
   AuditLogEntry: {
-    id: (entry) => toGlobalId('AuditLogEntry', entry.id),
+    id: (entry) => toGlobalId('AuditLogEntry', { schoolId: entry.school_id, id: Number(entry.id) }),
     occurredAt: (entry) => entry.occurred_at,
     actorType: (entry) => entry.actor_type as ActorType,
     actor: (entry, _args, context) => (entry.user_id === null ? null : context.loaders.userById.load(entry.user_id)),

@@ -4,8 +4,10 @@ import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { sessionCookie, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
 
-async function classroomsOf(context: GraphQLContext, ids: number[]): Promise<Classroom[]> {
-  const rows = await context.loaders.classroomById.loadMany(ids);
+/** The viewer's classrooms, all of their own school. */
+async function classroomsOf(context: GraphQLContext, schoolId: number | null, ids: number[]): Promise<Classroom[]> {
+  if (schoolId === null) return [];
+  const rows = await context.loaders.classroomById.loadMany(ids.map((id) => ({ schoolId, id })));
   return rows.filter((row): row is Classroom => row !== null && !(row instanceof Error));
 }
 
@@ -18,7 +20,7 @@ export const authResolvers: Resolvers = {
     role: (viewer) => viewer.role,
     school: (viewer, _args, context) =>
       viewer.schoolId === null ? null : context.loaders.schoolById.load(viewer.schoolId),
-    classrooms: (viewer, _args, context) => classroomsOf(context, viewer.classroomIds),
+    classrooms: (viewer, _args, context) => classroomsOf(context, viewer.schoolId, viewer.classroomIds),
     canViewRestricted: (viewer) => viewer.canViewRestricted,
     sessionExpiresAt: (viewer) => viewer.session.expiresAt,
   },

@@ -3,11 +3,12 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * A user's classrooms as one column of the user's own row ("3,7"), so that reading who is signed in stays one
- * statement: as a second statement it was a round trip on every request of every form master.
+ * statement: as a second statement it was a round trip on every request of every form master. The classrooms
+ * are those of the user's own school, which names the shard they live on.
  */
 export const classroomIdsOfUsers = sql<
   string | null
->`(select group_concat(classroom_assignments.classroom_id) from classroom_assignments where classroom_assignments.user_id = users.id)`;
+>`(select group_concat(classroom_assignments.classroom_id) from classroom_assignments where classroom_assignments.school_id = users.school_id and classroom_assignments.user_id = users.id)`;
 
 /** The classroom ids of `classroomIdsOfUsers`, in ascending order. */
 export function parseClassroomIds(column: unknown): number[] {

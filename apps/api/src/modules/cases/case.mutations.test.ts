@@ -1,7 +1,7 @@
 /** Cases and triage through the API, on every engine: lifecycles, stale versions, idempotency, permissions. */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from '../../graphql/relay.ts';
+import { fromGlobalId, toGlobalId } from '../../graphql/relay.ts';
 import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
 
 const CASE_FIELDS =
@@ -176,7 +176,7 @@ for (const engine of testEngines()) {
         acknowledgeAlerts: { alerts: unknown[]; userErrors: { field: string[]; code: string }[] };
       }>(
         'mutation ($ids: [ID!]!) { acknowledgeAlerts(input: { alertIds: $ids }) { alerts { id } userErrors { field code } } }',
-        { ids: [newAlerts[0], toGlobalId('Alert', otherSchoolAlert.id)] },
+        { ids: [newAlerts[0], toGlobalId('Alert', { schoolId: 2, id: otherSchoolAlert.id })] },
         formMaster,
       );
       expect(refused.body.data!.acknowledgeAlerts).toEqual({
@@ -249,7 +249,7 @@ for (const engine of testEngines()) {
         status: 'CLOSED',
       });
 
-      const numericCase = Number(Buffer.from(caseId, 'base64url').toString().split(':')[1]);
+      const numericCase = fromGlobalId(caseId)!.key.id;
       const trail = await api.database.handle.db
         .selectFrom('audit_log')
         .select(['action', 'actor_type', 'request_id'])

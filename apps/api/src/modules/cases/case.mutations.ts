@@ -3,6 +3,7 @@
  * expected failures come back as userErrors and change nothing.
  */
 import {
+  type CaseEvent,
   type CaseOutcome,
   type CaseEventTable,
   type CaseStatus,
@@ -14,6 +15,8 @@ import {
 } from '@pastoral/db';
 import type { Insertable, Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
+import type { SchoolKey } from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
@@ -39,20 +42,29 @@ export function mayReassign(viewer: Viewer): boolean {
 async function findVisibleCase(
   trx: Transaction<Database>,
   viewer: Viewer,
-  id: number,
+  key: SchoolKey,
   lock: boolean,
   dialect: EngineDialect,
 ) {
   return trx
     .selectFrom('intervention_cases')
     .selectAll()
-    .where('id', '=', id)
+    .where(bySchoolKeys('intervention_cases', [key]))
     .where(visibleCases(viewer))
     .$if(lock && dialect.rowLocks, (query) => query.forUpdate())
     .executeTakeFirst();
 }
 
 const caseNotFound = () => userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', 'id']);
+
+/** A case as it stands now, inside the transaction that changed it. */
+function reread(trx: Transaction<Database>, key: SchoolKey): Promise<InterventionCase> {
+  return trx
+    .selectFrom('intervention_cases')
+    .selectAll()
+    .where(bySchoolKeys('intervention_cases', [key]))
+    .executeTakeFirstOrThrow();
+}
 
 /** A staff member of the school who may own a case there. */
 async function checkAssignee(
@@ -135,11 +147,11 @@ function validateFields(fields: CaseFields, today: string): Outcome<Partial<Inte
 }
 
 /** The student's indicators now: the "before" of "did it work". */
-async function baselineOf(trx: Transaction<Database>, studentId: number, now: Date): Promise<string> {
+async function baselineOf(trx: Transaction<Database>, student: SchoolKey, now: Date): Promise<string> {
   const profile = await trx
     .selectFrom('risk_profiles')
     .selectAll()
-    .where('student_id', '=', studentId)
+    .where(bySchoolKeys('risk_profiles', [student], 'student_id'))
     .executeTakeFirst();
   return JSON.stringify({
     capturedAt: toTimestamp(now),
@@ -151,7 +163,8 @@ async function baselineOf(trx: Transaction<Database>, studentId: number, now: Da
 }
 
 export interface NewCase extends CaseFields {
-  studentId: number;
+  /** The student's school and id. */
+  student: SchoolKey;
   title: string;
   category: string;
   assignedToId?: number | null;
@@ -167,7 +180,7 @@ export async function createCase(
   const student = await trx
     .selectFrom('students')
     .select(['id', 'school_id'])
-    .where('id', '=', input.studentId)
+    .where(bySchoolKeys('students', [input.student]))
     .where(visibleStudents(viewer))
     .executeTakeFirst();
   if (!student)
@@ -192,7 +205,7 @@ export async function createCase(
       assigned_to: assignee.value,
       opened_by: viewer.user.id,
       next_review_at: fields.value.next_review_at ?? null,
-      baseline: await baselineOf(trx, student.id, now),
+      baseline: await baselineOf(trx, input.student, now),
       closed_at: null,
       created_at: timestamp,
       updated_at: timestamp,
@@ -208,11 +221,8 @@ export async function createCase(
     to_user_id: assignee.value,
     created_at: timestamp,
   });
-  const created = await trx
-    .selectFrom('intervention_cases')
-    .selectAll()
-    .where('id', '=', caseId)
-    .executeTakeFirstOrThrow();
+  const created = await reread(trx, { schoolId: student.school_id, id: caseId });
+  const { student: _key, ...fieldsGiven } = input;
   await appendAuditEntry(
     trx,
     context.dialect,
@@ -222,7 +232,7 @@ export async function createCase(
       schoolId: student.school_id,
       caseId,
       studentId: student.id,
-      changes: { ...input },
+      changes: { ...fieldsGiven, studentId: student.id },
       assignees: [assignee.value],
     },
     now,
@@ -238,15 +248,15 @@ export async function openCase(
   return inTransaction(context.db, (trx) =>
     onceForKey(trx, context.dialect, userRequest(context, 'openCase', idempotencyKey, fields), {
       work: () => createCase(trx, context, fields),
-      remember: (created) => ({ caseId: created.id }),
-      replay: ({ caseId }: { caseId: number }) =>
-        trx.selectFrom('intervention_cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow(),
+      remember: (created) => ({ schoolId: created.school_id, caseId: created.id }),
+      replay: ({ schoolId, caseId }: { schoolId: number; caseId: number }) => reread(trx, { schoolId, id: caseId }),
     }),
   );
 }
 
 export interface CaseUpdate extends CaseFields {
-  id: number;
+  /** The case's school and id. */
+  key: SchoolKey;
   expectedVersion: number;
   assignedToId?: number | null;
 }
@@ -254,7 +264,7 @@ export interface CaseUpdate extends CaseFields {
 /** Applies a change only if the case is still at the version the client read: no update is ever lost. */
 async function bumpVersion(
   trx: Transaction<Database>,
-  id: number,
+  key: SchoolKey,
   expectedVersion: number,
   values: Partial<InterventionCase>,
   now: Date,
@@ -262,7 +272,7 @@ async function bumpVersion(
   const result = await trx
     .updateTable('intervention_cases')
     .set((eb) => ({ ...values, updated_at: toTimestamp(now), version: eb('version', '+', 1) }))
-    .where('id', '=', id)
+    .where(bySchoolKeys('intervention_cases', [key]))
     .where('version', '=', expectedVersion)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -278,7 +288,7 @@ function staleVersion(current: InterventionCase, expected: number) {
 
 export async function updateCase(context: MutationContext, input: CaseUpdate): Promise<Outcome<InterventionCase>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.id, true, context.dialect);
+    const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
     if (!current) return failure(caseNotFound());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
     const fields = validateFields(input, toDateOnly(context.now));
@@ -294,7 +304,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
       Object.entries(values).filter(([column, value]) => current[column as keyof InterventionCase] !== value),
     );
     if (Object.keys(changed).length === 0) return success(current);
-    if (!(await bumpVersion(trx, current.id, input.expectedVersion, changed, context.now))) {
+    if (!(await bumpVersion(trx, input.key, input.expectedVersion, changed, context.now))) {
       return failure(staleVersion(current, input.expectedVersion));
     }
     const timestamp = toTimestamp(context.now);
@@ -321,11 +331,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
         created_at: timestamp,
       });
     }
-    const updated = await trx
-      .selectFrom('intervention_cases')
-      .selectAll()
-      .where('id', '=', current.id)
-      .executeTakeFirstOrThrow();
+    const updated = await reread(trx, input.key);
     // The audit entries last: appending locks the chain head until the commit.
     if (newOwner !== undefined) {
       await appendAuditEntry(
@@ -370,10 +376,10 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
 
 export async function changeCaseStatus(
   context: MutationContext,
-  input: { id: number; expectedVersion: number; status: CaseStatus; outcome: CaseOutcome | null },
+  input: { key: SchoolKey; expectedVersion: number; status: CaseStatus; outcome: CaseOutcome | null },
 ): Promise<Outcome<InterventionCase>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.id, true, context.dialect);
+    const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
     if (!current) return failure(caseNotFound());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
     const from = current.status as CaseStatus;
@@ -383,7 +389,7 @@ export async function changeCaseStatus(
     const closing = input.status === 'CLOSED';
     const moved = await bumpVersion(
       trx,
-      current.id,
+      input.key,
       input.expectedVersion,
       { status: input.status, outcome: closing ? input.outcome : null, closed_at: closing ? timestamp : null },
       context.now,
@@ -399,11 +405,7 @@ export async function changeCaseStatus(
       to_status: input.status,
       created_at: timestamp,
     });
-    const changedCase = await trx
-      .selectFrom('intervention_cases')
-      .selectAll()
-      .where('id', '=', current.id)
-      .executeTakeFirstOrThrow();
+    const changedCase = await reread(trx, input.key);
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -424,10 +426,10 @@ export async function changeCaseStatus(
 
 export async function addCaseNote(
   context: MutationContext,
-  input: { caseId: number; body: string; restricted: boolean },
-): Promise<Outcome<{ case: InterventionCase; eventId: number }>> {
+  input: { caseKey: SchoolKey; body: string; restricted: boolean },
+): Promise<Outcome<{ case: InterventionCase; event: CaseEvent }>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.caseId, false, context.dialect);
+    const current = await findVisibleCase(trx, context.viewer, input.caseKey, false, context.dialect);
     if (!current)
       return failure(userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', 'caseId']));
     const body = requireText(input.body, ['input', 'body'], 10_000);
@@ -442,11 +444,16 @@ export async function addCaseNote(
       restricted: input.restricted ? 1 : 0,
       created_at: timestamp,
     });
-    await trx.updateTable('intervention_cases').set({ updated_at: timestamp }).where('id', '=', current.id).execute();
-    const updated = await trx
-      .selectFrom('intervention_cases')
+    await trx
+      .updateTable('intervention_cases')
+      .set({ updated_at: timestamp })
+      .where(bySchoolKeys('intervention_cases', [input.caseKey]))
+      .execute();
+    const updated = await reread(trx, input.caseKey);
+    const event = await trx
+      .selectFrom('case_events')
       .selectAll()
-      .where('id', '=', current.id)
+      .where(bySchoolKeys('case_events', [{ schoolId: current.school_id, id: eventId }]))
       .executeTakeFirstOrThrow();
     // The note's text stays out of the audit log: a restricted note must not leak through it.
     await appendAuditEntry(
@@ -463,7 +470,7 @@ export async function addCaseNote(
       },
       context.now,
     );
-    return success({ case: updated, eventId });
+    return success({ case: updated, event });
   });
 }
 

@@ -1,7 +1,15 @@
 import type { Database, InterventionCase } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import {
+  type ConnectionModel,
+  countCapped,
+  type PageArgs,
+  paginate,
+  type SchoolKey,
+  type SortKey,
+} from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from './case.policy.ts';
 import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
@@ -16,7 +24,7 @@ export interface CaseFilterValues {
   priority?: number[];
   assignedToId?: number;
   assignedToMe?: boolean;
-  studentId?: number;
+  student?: SchoolKey;
   overdue?: boolean;
 }
 
@@ -40,7 +48,8 @@ export function casesQuery(db: Kysely<Database>, viewer: Viewer, filter: CaseFil
   if (filter.assignedToMe) query = query.where('intervention_cases.assigned_to', '=', viewer.user.id);
   if (filter.assignedToId !== undefined)
     query = query.where('intervention_cases.assigned_to', '=', filter.assignedToId);
-  if (filter.studentId !== undefined) query = query.where('intervention_cases.student_id', '=', filter.studentId);
+  if (filter.student !== undefined)
+    query = query.where(bySchoolKeys('intervention_cases', [filter.student], 'student_id'));
   if (filter.overdue !== undefined) {
     query = filter.overdue
       ? query
@@ -95,20 +104,20 @@ export async function listCases(
   });
 }
 
-export async function visibleCasesById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+export async function visibleCasesById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
   return db
     .selectFrom('intervention_cases')
     .selectAll()
-    .where('id', 'in', ids)
+    .where(bySchoolKeys('intervention_cases', keys))
     .where(visibleStudentRecordsPerRow('intervention_cases', viewer))
     .execute();
 }
 
-export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
+export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
   return db
     .selectFrom('case_events')
     .selectAll('case_events')
-    .where('case_events.id', 'in', ids)
+    .where(bySchoolKeys('case_events', keys))
     .where('case_events.case_id', 'in', (eb) =>
       eb.selectFrom('intervention_cases').select('intervention_cases.id').where(visibleCases(viewer)),
     )

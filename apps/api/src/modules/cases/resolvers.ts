@@ -4,7 +4,7 @@ import { auditActor, mutationContext, readerFor, recordDisclosures, requireViewe
 import type { Outcome, UserError } from '../../graphql/mutations.ts';
 import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
 import { priorityCode, priorityName, riskLevelName } from '../../graphql/enums.ts';
-import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { CaseEventKind, CaseOutcome, CaseStatus, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { listCases, OPEN_CASE_STATUSES } from './case.repository.ts';
@@ -24,7 +24,7 @@ export const caseResolvers: Resolvers = {
     openCase: async (_parent, { input }, context) =>
       payload(
         await openCase(mutationContext(context), {
-          studentId: idOfType(input.studentId, 'Student', 'input.studentId'),
+          student: schoolKeyOfType(input.studentId, 'Student', 'input.studentId'),
           title: input.title,
           category: input.category,
           tier: input.tier,
@@ -39,7 +39,7 @@ export const caseResolvers: Resolvers = {
     updateCase: async (_parent, { input }, context) =>
       payload(
         await updateCase(mutationContext(context), {
-          id: idOfType(input.id, 'InterventionCase', 'input.id'),
+          key: schoolKeyOfType(input.id, 'InterventionCase', 'input.id'),
           expectedVersion: input.expectedVersion,
           title: input.title,
           category: input.category,
@@ -54,7 +54,7 @@ export const caseResolvers: Resolvers = {
     changeCaseStatus: async (_parent, { input }, context) =>
       payload(
         await changeCaseStatus(mutationContext(context), {
-          id: idOfType(input.id, 'InterventionCase', 'input.id'),
+          key: schoolKeyOfType(input.id, 'InterventionCase', 'input.id'),
           expectedVersion: input.expectedVersion,
           status: input.status,
           outcome: input.outcome ?? null,
@@ -63,20 +63,12 @@ export const caseResolvers: Resolvers = {
       ),
     addCaseNote: async (_parent, { input }, context) => {
       const outcome = await addCaseNote(mutationContext(context), {
-        caseId: idOfType(input.caseId, 'InterventionCase', 'input.caseId'),
+        caseKey: schoolKeyOfType(input.caseId, 'InterventionCase', 'input.caseId'),
         body: input.body,
         restricted: input.restricted ?? false,
       });
       if (!outcome.ok) return { event: null, case: null, userErrors: outcome.userErrors };
-      return {
-        case: outcome.value.case,
-        event: await context.db
-          .selectFrom('case_events')
-          .selectAll()
-          .where('id', '=', outcome.value.eventId)
-          .executeTakeFirstOrThrow(),
-        userErrors: [],
-      };
+      return { case: outcome.value.case, event: outcome.value.event, userErrors: [] };
     },
   },
   Query: {
@@ -90,7 +82,8 @@ export const caseResolvers: Resolvers = {
             assignedToId:
               filter.assignedToId == null ? undefined : idOfType(filter.assignedToId, 'User', 'filter.assignedToId'),
             assignedToMe: filter.assignedToMe ?? undefined,
-            studentId: filter.studentId == null ? undefined : idOfType(filter.studentId, 'Student', 'filter.studentId'),
+            student:
+              filter.studentId == null ? undefined : schoolKeyOfType(filter.studentId, 'Student', 'filter.studentId'),
             overdue: filter.overdue ?? undefined,
           }
         : { assignedToMe: true, status: [...OPEN_CASE_STATUSES] };
@@ -112,11 +105,12 @@ export const caseResolvers: Resolvers = {
     },
   },
   InterventionCase: {
-    id: (row) => toGlobalId('InterventionCase', row.id),
+    id: (row) => toGlobalId('InterventionCase', schoolKeyOf(row)),
     priority: (row) => priorityName(row.priority) as (typeof CASE_PRIORITIES)[number],
     status: (row) => row.status as CaseStatus,
     outcome: (row) => row.outcome as CaseOutcome | null,
-    student: async (row, _args, context) => (await context.loaders.studentById.load(row.student_id))!,
+    student: async (row, _args, context) =>
+      (await context.loaders.studentById.load({ schoolId: row.school_id, id: row.student_id }))!,
     assignedTo: (row, _args, context) =>
       row.assigned_to === null ? null : context.loaders.userById.load(row.assigned_to),
     openedBy: (row, _args, context) => (row.opened_by === null ? null : context.loaders.userById.load(row.opened_by)),
@@ -126,8 +120,8 @@ export const caseResolvers: Resolvers = {
     nextReviewAt: (row) => row.next_review_at,
     isOverdue: (row, _args, context) =>
       row.status !== 'CLOSED' && row.next_review_at !== null && row.next_review_at < context.today,
-    timeline: (row, args, context) => context.loaders.timelineByCaseId.load({ parentId: row.id, args }),
-    alerts: (row, _args, context) => context.loaders.alertsByCaseId.load(row.id),
+    timeline: (row, args, context) => context.loaders.timelineByCaseId.load({ parent: schoolKeyOf(row), args }),
+    alerts: (row, _args, context) => context.loaders.alertsByCaseId.load(schoolKeyOf(row)),
     didItWork: async (row, _args, context) => {
       const baseline = JSON.parse(row.baseline) as {
         capturedAt?: string;
@@ -136,7 +130,10 @@ export const caseResolvers: Resolvers = {
         behaviourLevel?: number | null;
         courseworkLevel?: number | null;
       };
-      const profile = await context.loaders.riskProfileByStudentId.load(row.student_id);
+      const profile = await context.loaders.riskProfileByStudentId.load({
+        schoolId: row.school_id,
+        id: row.student_id,
+      });
       const level = (code: number | null | undefined) => (code == null ? null : riskLevelName(code));
       return {
         atOpening: {
@@ -157,7 +154,7 @@ export const caseResolvers: Resolvers = {
     },
   },
   CaseEvent: {
-    id: (event) => toGlobalId('CaseEvent', event.id),
+    id: (event) => toGlobalId('CaseEvent', schoolKeyOf(event)),
     kind: (event) => event.kind as CaseEventKind,
     author: (event, _args, context) =>
       event.author_id === null ? null : context.loaders.timelineUserById.load(event.author_id),
@@ -168,7 +165,7 @@ export const caseResolvers: Resolvers = {
       const viewer = requireViewer(context);
       if (!viewer.canViewRestricted) return null;
       // Every read of a restricted note is on the record, before the text leaves the server.
-      const parent = await context.loaders.visibleCase.load(event.case_id);
+      const parent = await context.loaders.visibleCase.load({ schoolId: event.school_id, id: event.case_id });
       if (!parent) return null;
       await recordAuditEvent(context.db, context.dialect, auditActor(context), {
         action: 'case_note.restricted_read',

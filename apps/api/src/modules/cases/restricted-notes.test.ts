@@ -26,7 +26,7 @@ for (const engine of testEngines()) {
         .where('case_events.school_id', '=', 1)
         .orderBy('case_events.id')
         .executeTakeFirstOrThrow();
-      caseId = toGlobalId('InterventionCase', note.case_id);
+      caseId = toGlobalId('InterventionCase', { schoolId: 1, id: note.case_id });
       noteId = note.id;
     });
     afterAll(() => api.close());
@@ -44,7 +44,9 @@ for (const engine of testEngines()) {
     it('shows a school admin that the note exists, never its text, and records no read', async () => {
       const cookie = await api.signIn('school.admin@s01.pastoral.example');
       const response = await api.graphql<Timeline>(QUERY, { id: caseId }, cookie);
-      const note = response.body.data!.node.timeline.nodes.find((n) => n.id === toGlobalId('CaseEvent', noteId));
+      const note = response.body.data!.node.timeline.nodes.find(
+        (n) => n.id === toGlobalId('CaseEvent', { schoolId: 1, id: noteId }),
+      );
       expect(note).toMatchObject({ kind: 'NOTE', restricted: true, body: null });
       expect(await readsOfNote()).toEqual([]);
     });
@@ -52,7 +54,9 @@ for (const engine of testEngines()) {
     it('shows the safeguarding lead the text, and every read lands in the audit log with its request', async () => {
       const cookie = await api.signIn('pastoral.lead@s01.pastoral.example');
       const response = await api.graphql<Timeline>(QUERY, { id: caseId }, cookie);
-      const note = response.body.data!.node.timeline.nodes.find((n) => n.id === toGlobalId('CaseEvent', noteId));
+      const note = response.body.data!.node.timeline.nodes.find(
+        (n) => n.id === toGlobalId('CaseEvent', { schoolId: 1, id: noteId }),
+      );
       expect(note?.body).toEqual(expect.any(String));
       expect(note?.body?.length).toBeGreaterThan(10);
       const reads = await readsOfNote();

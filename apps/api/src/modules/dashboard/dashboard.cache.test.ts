@@ -104,7 +104,11 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
         .orderBy('id')
         .executeTakeFirstOrThrow();
     const acknowledge = async (alertId: number) => {
-      const result = await api.graphql(ACKNOWLEDGE, { ids: [toGlobalId('Alert', alertId)] }, cookies[lead]);
+      const result = await api.graphql(
+        ACKNOWLEDGE,
+        { ids: [toGlobalId('Alert', { schoolId: 1, id: alertId })] },
+        cookies[lead],
+      );
       expect(result.body).toEqual({ data: { acknowledgeAlerts: { userErrors: [] } } });
     };
     const before = await dashboardOf(formMaster);
@@ -136,7 +140,7 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
       `mutation ($input: UpdateCaseInput!) { updateCase(input: $input) { userErrors { message } } }`,
       {
         input: {
-          id: toGlobalId('InterventionCase', handed.id),
+          id: toGlobalId('InterventionCase', { schoolId: 1, id: handed.id }),
           expectedVersion: handed.version,
           assignedToId: toGlobalId('User', me.id),
         },

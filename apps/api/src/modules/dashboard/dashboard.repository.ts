@@ -5,7 +5,8 @@ import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKe
 import { visibleAlerts } from '../alerts/alert.policy.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from '../cases/case.policy.ts';
-import { countsWithFirstPage, NOTHING, visibleStudents } from '../students/student.policy.ts';
+import { NOTHING } from '../../school-scope.ts';
+import { countsWithFirstPage, profileOfStudent, visibleStudents } from '../students/student.policy.ts';
 
 /**
  * What a dashboard counts over. A form master's is about their own work and classes. Everyone else's covers
@@ -26,18 +27,25 @@ export async function dashboardScope(db: Kysely<Database>, viewer: Viewer): Prom
 const inSchools = (column: string, schoolIds: number[]): Expression<SqlBool> =>
   schoolIds.length === 0 ? NOTHING : sql<SqlBool>`${sql.ref(column)} in (${sql.join(schoolIds)})`;
 
+/** A form master's own alerts, cases or classes: all of their own school. */
+const ofOwnSchool = (column: string, viewer: Viewer): Expression<SqlBool> =>
+  viewer.schoolId === null ? NOTHING : sql<SqlBool>`${sql.ref(column)} = ${viewer.schoolId}`;
+
 const ownAlerts =
   ({ viewer, schoolIds }: DashboardScope) =>
   (eb: ExpressionBuilder<Database, 'alerts'>) =>
     schoolIds === null
-      ? eb('alerts.assigned_to', '=', viewer.user.id)
+      ? eb.and([ofOwnSchool('alerts.school_id', viewer), eb('alerts.assigned_to', '=', viewer.user.id)])
       : eb.and([visibleAlerts(viewer)(eb), inSchools('alerts.school_id', schoolIds)]);
 
 const ownCases =
   ({ viewer, schoolIds }: DashboardScope) =>
   (eb: ExpressionBuilder<Database, 'intervention_cases'>) =>
     schoolIds === null
-      ? eb('intervention_cases.assigned_to', '=', viewer.user.id)
+      ? eb.and([
+          ofOwnSchool('intervention_cases.school_id', viewer),
+          eb('intervention_cases.assigned_to', '=', viewer.user.id),
+        ])
       : eb.and([visibleCases(viewer)(eb), inSchools('intervention_cases.school_id', schoolIds)]);
 
 /** A form master's classes; everyone else's visible students of the scope's schools. */
@@ -45,7 +53,8 @@ const ownStudents =
   ({ viewer, schoolIds }: DashboardScope) =>
   (eb: ExpressionBuilder<Database, 'students'>): Expression<SqlBool> => {
     if (schoolIds !== null) return eb.and([visibleStudents(viewer)(eb), inSchools('students.school_id', schoolIds)]);
-    return viewer.classroomIds.length === 0 ? NOTHING : eb('students.classroom_id', 'in', viewer.classroomIds);
+    if (viewer.classroomIds.length === 0) return NOTHING;
+    return eb.and([ofOwnSchool('students.school_id', viewer), eb('students.classroom_id', 'in', viewer.classroomIds)]);
   };
 
 /** The open statuses, named: `IN (…)` reads the (school_id, status, …) indexes as ranges, `!= 'CLOSED'` did not. */
@@ -102,7 +111,7 @@ export async function countStudentsByRiskLevel(
     const level = sql<number>`coalesce(risk_profiles.level, 0)`;
     const rows = await db
       .selectFrom('students')
-      .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+      .leftJoin('risk_profiles', profileOfStudent)
       .select([level.as('level'), (eb) => eb.fn.countAll<number>().as('count')])
       .where('students.is_active', '=', 1)
       .where(ownStudents(scope))
@@ -119,7 +128,7 @@ export async function countStudentsByRiskLevel(
       .execute(),
     db
       .selectFrom('students')
-      .innerJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+      .innerJoin('risk_profiles', profileOfStudent)
       .select(['risk_profiles.level', (eb) => eb.fn.countAll<number>().as('count')])
       .where('students.is_active', '=', 0)
       .where(ownStudents(scope))
@@ -148,7 +157,7 @@ export async function listNewlyAtRisk(
 ): Promise<ConnectionModel> {
   const query = db
     .selectFrom('students')
-    .innerJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+    .innerJoin('risk_profiles', profileOfStudent)
     .where('students.is_active', '=', 1)
     .where('risk_profiles.worsened_at', '>=', since)
     .where(ownStudents(scope))

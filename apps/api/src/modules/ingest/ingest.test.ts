@@ -6,6 +6,7 @@ import { toDateOnly, toTimestamp } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
 
 const RECORD = `mutation ($input: RecordAttendanceInput!) {
   recordAttendance(input: $input) { recorded studentsRecomputed alertsRaised alertsResolved userErrors { field code message } }
@@ -393,7 +394,7 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       const elsewhere = await asToken<{ node: unknown }>(
         'query ($id: ID!) { node(id: $id) { id } }',
-        { id: Buffer.from(`Student:${otherSchool.id}`).toString('base64url') },
+        { id: toGlobalId('Student', { schoolId: 2, id: otherSchool.id }) },
         reader,
       );
       expect(elsewhere.body.data).toEqual({ node: null });

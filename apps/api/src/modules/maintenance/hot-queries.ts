@@ -1,6 +1,8 @@
 /**
  * The hot queries of a school day, each with the index its plan must read through: EXPLAINed by the
- * query-plans test on seeded data, and by `pastoral doctor` on a deployment's own database.
+ * query-plans test on seeded data, and by `pastoral doctor` on a deployment's own database. Each is the
+ * statement the API sends, naming its school where the API does (school-scope.ts): a district admin's reads
+ * are the ones without.
  */
 import type { Database } from '@pastoral/db';
 import type { Kysely } from 'kysely';
@@ -20,6 +22,7 @@ export const HOT_QUERIES: HotQuery[] = [
       db
         .selectFrom('intervention_cases')
         .selectAll()
+        .where('school_id', '=', 1)
         .where('assigned_to', '=', 4)
         .where('status', '=', 'IN_PROGRESS')
         .orderBy('created_at', 'desc')
@@ -33,6 +36,7 @@ export const HOT_QUERIES: HotQuery[] = [
       db
         .selectFrom('alerts')
         .selectAll()
+        .where('school_id', '=', 1)
         .where('assigned_to', '=', 4)
         .where('status', '=', 'NEW')
         .orderBy('alert_date', 'desc')
@@ -43,15 +47,26 @@ export const HOT_QUERIES: HotQuery[] = [
     name: "a student's new alerts (a form master's inbox, for each of their classrooms' students)",
     index: 'alerts_student_status_idx',
     query: (db) =>
-      db.selectFrom('alerts').select('id').where('student_id', '=', 3).where('status', '=', 'NEW') as never,
+      db
+        .selectFrom('alerts')
+        .select('id')
+        .where('school_id', '=', 1)
+        .where('student_id', '=', 3)
+        .where('status', '=', 'NEW') as never,
   },
   {
     name: "a classroom's active students",
     index: 'students_classroom_active_idx',
     query: (db) =>
-      db.selectFrom('students').selectAll().where('classroom_id', '=', 3).where('is_active', '=', 1) as never,
+      db
+        .selectFrom('students')
+        .selectAll()
+        .where('school_id', '=', 1)
+        .where('classroom_id', '=', 3)
+        .where('is_active', '=', 1) as never,
   },
   {
+    // As a district admin reads them: a school admin's read names the school too.
     name: "a user's audit entries of the last 30 days",
     index: 'audit_log_user_time_idx',
     query: (db) =>

@@ -16,6 +16,8 @@ import {
   toTimestamp,
 } from '@pastoral/db';
 import type { Insertable, Kysely, Transaction } from 'kysely';
+import { schoolKeyOf } from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import { type AuditActor, appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { currentTermCode } from '../students/student.repository.ts';
 import {
@@ -78,15 +80,15 @@ export interface EngineContext {
 export async function recomputeStudents(context: EngineContext, students: StudentRef[]): Promise<RecomputeSummary> {
   if (students.length === 0) return emptySummary();
   const { db, rules, now } = context;
-  const ids = students.map((student) => student.id);
+  const keys = students.map((student) => ({ schoolId: student.school_id, id: student.id }));
   const today = toDateOnly(now);
   const [attendance, behaviour, term, previous] = await Promise.all([
-    attendanceFacts(db, ids, rules.attendance.windowSchoolDays),
-    behaviourFacts(db, ids, toDateOnly(new Date(now.getTime() - rules.behaviour.windowDays * DAY_MS)), today),
+    attendanceFacts(db, keys, rules.attendance.windowSchoolDays),
+    behaviourFacts(db, keys, toDateOnly(new Date(now.getTime() - rules.behaviour.windowDays * DAY_MS)), today),
     currentTermCode(db, today),
-    currentProfiles(db, ids),
+    currentProfiles(db, keys),
   ]);
-  const failing = await failingSubjects(db, ids, term);
+  const failing = await failingSubjects(db, keys, term);
 
   const assessed = students.map((student) => {
     const facts = attendance.get(student.id);
@@ -164,19 +166,19 @@ async function applyAlertChanges(
   summary: RecomputeSummary,
 ): Promise<void> {
   const { dialect, actor, now } = context;
-  const ids = assessed.map(({ student }) => student.id);
+  const students = assessed.map(({ student }) => ({ schoolId: student.school_id, id: student.id }));
   const open = await trx
     .selectFrom('alerts')
-    .select(['id', 'student_id', 'open_indicator', 'severity', 'assigned_to'])
-    .where('student_id', 'in', ids)
+    .select(['id', 'school_id', 'student_id', 'open_indicator', 'severity', 'assigned_to'])
+    .where(bySchoolKeys('alerts', students, 'student_id'))
     .where('open_indicator', 'is not', null)
     .execute();
   const openByKey = new Map(open.map((alert) => [`${alert.student_id}:${alert.open_indicator}`, alert]));
-  const classroomIds = [...new Set(assessed.map(({ student }) => student.classroom_id))];
+  const classrooms = assessed.map(({ student }) => ({ schoolId: student.school_id, id: student.classroom_id }));
   const formMasters = await trx
     .selectFrom('classroom_assignments')
     .select(['classroom_id', 'user_id'])
-    .where('classroom_id', 'in', classroomIds)
+    .where(bySchoolKeys('classroom_assignments', classrooms, 'classroom_id'))
     .where('kind', '=', 'FORM_MASTER')
     .orderBy('id')
     .execute();
@@ -197,7 +199,7 @@ async function applyAlertChanges(
         await trx
           .updateTable('alerts')
           .set({ status: 'RESOLVED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
-          .where('id', '=', existing.id)
+          .where(bySchoolKeys('alerts', [schoolKeyOf(existing)]))
           .execute();
         summary.alertsResolved++;
         await appendAuditEntry(
@@ -222,7 +224,7 @@ async function applyAlertChanges(
         await trx
           .updateTable('alerts')
           .set({ severity: band, reason, facts, updated_at: timestamp })
-          .where('id', '=', existing.id)
+          .where(bySchoolKeys('alerts', [schoolKeyOf(existing)]))
           .execute();
         summary.alertsRaisedInBand++;
         await appendAuditEntry(
@@ -301,22 +303,29 @@ function factsOf(indicator: Indicator, indicators: RiskIndicators): Record<strin
   }
 }
 
-/** Recomputes every active student (of one school, or all), in batches; `onBatch` reports progress. */
+/**
+ * Recomputes every active student (of one school, or all), in batches; `onBatch` reports progress. The district
+ * is recomputed school by school, so that each batch reads and writes one school's rows: one shard's, where the
+ * schools are sharded.
+ */
 export async function recomputeAll(
   context: EngineContext,
   options: { schoolId?: number; onBatch?: (done: number, summary: RecomputeSummary) => void } = {},
 ): Promise<RecomputeSummary> {
+  const schoolIds =
+    options.schoolId !== undefined
+      ? [options.schoolId]
+      : (await context.db.selectFrom('schools').select('id').orderBy('id').execute()).map((school) => school.id);
   let total = emptySummary();
-  let afterId = 0;
-  for (;;) {
-    const batch = await activeStudentBatch(context.db, {
-      schoolId: options.schoolId,
-      afterId,
-      limit: RECOMPUTE_BATCH_SIZE,
-    });
-    if (batch.length === 0) return total;
-    total = add(total, await recomputeStudents(context, batch));
-    afterId = batch[batch.length - 1]!.id;
-    options.onBatch?.(total.students, total);
+  for (const schoolId of schoolIds) {
+    let afterId = 0;
+    for (;;) {
+      const batch = await activeStudentBatch(context.db, { schoolId, afterId, limit: RECOMPUTE_BATCH_SIZE });
+      if (batch.length === 0) break;
+      total = add(total, await recomputeStudents(context, batch));
+      afterId = batch[batch.length - 1]!.id;
+      options.onBatch?.(total.students, total);
+    }
   }
+  return total;
 }

@@ -1,6 +1,8 @@
 /** The facts the risk rules need, read set-based for a batch of students: three statements per batch. */
 import type { Database, RiskProfile } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
+import type { SchoolKey } from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 
 export interface AttendanceFacts {
   attended: number;
@@ -10,7 +12,7 @@ export interface AttendanceFacts {
 /** Each student's last `windowSchoolDays` attendance records: how many, and how many attended. */
 export async function attendanceFacts(
   db: Kysely<Database>,
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
   windowSchoolDays: number,
 ): Promise<Map<number, AttendanceFacts>> {
   const ranked = db
@@ -20,7 +22,7 @@ export async function attendanceFacts(
       'status',
       sql<number>`row_number() over (partition by student_id order by ${sql.ref('date')} desc)`.as('recency'),
     ])
-    .where('student_id', 'in', studentIds)
+    .where(bySchoolKeys('attendance_records', students, 'student_id'))
     .as('ranked');
   const rows = await db
     .selectFrom(ranked)
@@ -46,7 +48,7 @@ export interface BehaviourFacts {
 /** Each student's incidents after `since` and on or before `until` (dates). */
 export async function behaviourFacts(
   db: Kysely<Database>,
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
   since: string,
   until: string,
 ): Promise<Map<number, BehaviourFacts>> {
@@ -58,7 +60,7 @@ export async function behaviourFacts(
       sql<number>`sum(case when severity = 'MAJOR' then 1 else 0 end)`.as('major'),
       sql<number>`sum(case when suspension_days > 0 then 1 else 0 end)`.as('suspensions'),
     ])
-    .where('student_id', 'in', studentIds)
+    .where(bySchoolKeys('behaviour_incidents', students, 'student_id'))
     .where('occurred_on', '>', since)
     .where('occurred_on', '<=', until)
     .groupBy('student_id')
@@ -74,14 +76,14 @@ export async function behaviourFacts(
 /** The subjects each student is failing in a term. */
 export async function failingSubjects(
   db: Kysely<Database>,
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
   termCode: string | null,
 ): Promise<Map<number, string[]>> {
   if (termCode === null) return new Map();
   const rows = await db
     .selectFrom('assessment_results')
     .select(['student_id', 'subject'])
-    .where('student_id', 'in', studentIds)
+    .where(bySchoolKeys('assessment_results', students, 'student_id'))
     .where('term_code', '=', termCode)
     .where('passing', '=', 0)
     .orderBy('student_id')
@@ -94,22 +96,28 @@ export async function failingSubjects(
 
 export async function currentProfiles(
   db: Kysely<Database>,
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
 ): Promise<Map<number, RiskProfile>> {
-  const rows = await db.selectFrom('risk_profiles').selectAll().where('student_id', 'in', studentIds).execute();
+  const rows = await db
+    .selectFrom('risk_profiles')
+    .selectAll()
+    .where(bySchoolKeys('risk_profiles', students, 'student_id'))
+    .execute();
   return new Map(rows.map((row) => [row.student_id, row]));
 }
 
-/** Active students in id order, optionally of one school, from `afterId` on: the engine's batches. */
+/** A school's active students in id order, from `afterId` on: the engine's batches. */
 export async function activeStudentBatch(
   db: Kysely<Database>,
-  options: { schoolId?: number; afterId: number; limit: number },
+  options: { schoolId: number; afterId: number; limit: number },
 ) {
-  let query = db
+  return db
     .selectFrom('students')
     .select(['id', 'school_id', 'classroom_id'])
+    .where('school_id', '=', options.schoolId)
     .where('is_active', '=', 1)
-    .where('id', '>', options.afterId);
-  if (options.schoolId !== undefined) query = query.where('school_id', '=', options.schoolId);
-  return query.orderBy('id').limit(options.limit).execute();
+    .where('id', '>', options.afterId)
+    .orderBy('id')
+    .limit(options.limit)
+    .execute();
 }

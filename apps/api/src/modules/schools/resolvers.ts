@@ -1,5 +1,5 @@
 import { requireViewer } from '../../context.ts';
-import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listStudents } from '../students/student.repository.ts';
 import { staffOfSchool } from '../users/user.repository.ts';
@@ -28,15 +28,15 @@ export const schoolResolvers: Resolvers = {
     staff: (school, _args, context) => staffOfSchool(context.db, requireViewer(context), school.id),
   },
   Classroom: {
-    id: (classroom) => toGlobalId('Classroom', classroom.id),
+    id: (classroom) => toGlobalId('Classroom', schoolKeyOf(classroom)),
     yearGroup: (classroom) => classroom.year_group,
     school: async (classroom, _args, context) => (await context.loaders.schoolById.load(classroom.school_id))!,
-    formMasters: (classroom, _args, context) => context.loaders.formMastersByClassroomId.load(classroom.id),
+    formMasters: (classroom, _args, context) => context.loaders.formMastersByClassroomId.load(schoolKeyOf(classroom)),
     students: (classroom, { includeInactive, ...page }, context) =>
       listStudents(
         context.db,
         requireViewer(context),
-        { classroomId: classroom.id, active: includeInactive ? null : true },
+        { classroom: schoolKeyOf(classroom), active: includeInactive ? null : true },
         { field: 'NAME', direction: 'ASC' },
         page,
       ),

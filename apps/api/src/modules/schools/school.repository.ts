@@ -1,6 +1,14 @@
 import type { Classroom, Database, School } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import {
+  type ConnectionModel,
+  countCapped,
+  type PageArgs,
+  paginate,
+  type SchoolKey,
+  type SortKey,
+} from '../../graphql/relay.ts';
+import { bySchoolKeys, NOTHING } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleClassrooms } from '../classrooms/classroom.policy.ts';
 import { visibleSchools } from './school.policy.ts';
@@ -39,9 +47,7 @@ export async function listClassrooms(
   if (filter.yearGroup !== undefined) query = query.where('classrooms.year_group', '=', filter.yearGroup);
   if (filter.mine) {
     query =
-      viewer.classroomIds.length > 0
-        ? query.where('classrooms.id', 'in', viewer.classroomIds)
-        : query.where(sql<boolean>`1 = 0`);
+      viewer.classroomIds.length > 0 ? query.where('classrooms.id', 'in', viewer.classroomIds) : query.where(NOTHING);
   }
   const keys: SortKey<Classroom>[] = [
     { expression: sql.ref('classrooms.school_id'), direction: 'asc', value: (r) => r.school_id },
@@ -52,22 +58,27 @@ export async function listClassrooms(
   return paginate({ query: query.selectAll('classrooms'), keys, args, count: () => countCapped(db, query) });
 }
 
-export async function visibleClassroomsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('classrooms').selectAll().where('id', 'in', ids).where(visibleClassrooms(viewer)).execute();
+export async function visibleClassroomsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
+  return db
+    .selectFrom('classrooms')
+    .selectAll()
+    .where(bySchoolKeys('classrooms', keys))
+    .where(visibleClassrooms(viewer))
+    .execute();
 }
 
-export async function classroomsById(db: Kysely<Database>, ids: readonly number[]) {
-  return db.selectFrom('classrooms').selectAll().where('id', 'in', ids).execute();
+export async function classroomsById(db: Kysely<Database>, keys: readonly SchoolKey[]) {
+  return db.selectFrom('classrooms').selectAll().where(bySchoolKeys('classrooms', keys)).execute();
 }
 
-/** The form masters (and assistants) of classrooms, keyed by classroom. */
-export async function formMastersOf(db: Kysely<Database>, classroomIds: readonly number[]) {
+/** The form masters (and assistants) of classrooms, by the classrooms' keys. */
+export async function formMastersOf(db: Kysely<Database>, classrooms: readonly SchoolKey[]) {
   return db
     .selectFrom('classroom_assignments')
     .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
     .selectAll('users')
-    .select('classroom_assignments.classroom_id')
-    .where('classroom_assignments.classroom_id', 'in', classroomIds)
+    .select(['classroom_assignments.classroom_id', 'classroom_assignments.school_id as classroom_school_id'])
+    .where(bySchoolKeys('classroom_assignments', classrooms, 'classroom_id'))
     .orderBy('classroom_assignments.kind', 'desc')
     .orderBy('users.full_name')
     .execute();

@@ -1,7 +1,7 @@
 import type { Student } from '@pastoral/db';
 import { readerFor, recordDisclosures } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
-import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import type { RiskReason } from '../risk/risk.rules.ts';
 import { assessmentResultsOf, listStudents } from './student.repository.ts';
@@ -14,8 +14,10 @@ export const studentResolvers: Resolvers = {
         readerFor(context, 'students:read'),
         {
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
-          classroomId:
-            filter?.classroomId == null ? undefined : idOfType(filter.classroomId, 'Classroom', 'filter.classroomId'),
+          classroom:
+            filter?.classroomId == null
+              ? undefined
+              : schoolKeyOfType(filter.classroomId, 'Classroom', 'filter.classroomId'),
           riskLevels: filter?.riskLevels?.map(riskLevelCode),
           active: filter?.active,
           search: filter?.search ?? undefined,
@@ -28,25 +30,27 @@ export const studentResolvers: Resolvers = {
     },
   },
   Student: {
-    id: (student) => toGlobalId('Student', student.id),
+    id: (student) => toGlobalId('Student', schoolKeyOf(student)),
     fullName: (student) => student.full_name,
     givenName: (student) => student.given_name,
     familyName: (student) => student.family_name,
     externalId: (student) => student.external_id,
     isActive: (student) => student.is_active === 1,
     yearGroup: (student) => student.year_group,
-    classroom: async (student, _args, context) => (await context.loaders.classroomById.load(student.classroom_id))!,
+    classroom: async (student, _args, context) =>
+      (await context.loaders.classroomById.load({ schoolId: student.school_id, id: student.classroom_id }))!,
     school: async (student, _args, context) => (await context.loaders.schoolById.load(student.school_id))!,
-    riskProfile: (student, _args, context) => context.loaders.riskProfileByStudentId.load(student.id),
-    attendance: (student, args, context) => context.loaders.attendanceByStudentId.load({ parentId: student.id, args }),
+    riskProfile: (student, _args, context) => context.loaders.riskProfileByStudentId.load(schoolKeyOf(student)),
+    attendance: (student, args, context) =>
+      context.loaders.attendanceByStudentId.load({ parent: schoolKeyOf(student), args }),
     behaviourIncidents: (student, args, context) =>
-      context.loaders.incidentsByStudentId.load({ parentId: student.id, args }),
+      context.loaders.incidentsByStudentId.load({ parent: schoolKeyOf(student), args }),
     assessmentResults: async (student, _args, context) => {
       const term = await context.currentTerm();
-      return term ? assessmentResultsOf(context.db, [student.id], term) : [];
+      return term ? assessmentResultsOf(context.db, [schoolKeyOf(student)], term) : [];
     },
-    alerts: (student, args, context) => context.loaders.alertsByStudentId.load({ parentId: student.id, args }),
-    cases: (student, args, context) => context.loaders.casesByStudentId.load({ parentId: student.id, args }),
+    alerts: (student, args, context) => context.loaders.alertsByStudentId.load({ parent: schoolKeyOf(student), args }),
+    cases: (student, args, context) => context.loaders.casesByStudentId.load({ parent: schoolKeyOf(student), args }),
   },
   RiskProfile: {
     level: (profile) => riskLevelName(profile.level),

@@ -3,11 +3,9 @@
  * nested fields all agree, and a student you may not see does not exist for you.
  */
 import type { Database } from '@pastoral/db';
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type JoinBuilder, type SqlBool, sql } from 'kysely';
+import { districtWide, NOTHING } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
-
-export const NOTHING = sql<SqlBool>`1 = 0`;
-export const EVERYTHING = sql<SqlBool>`1 = 1`;
 
 /** Staff who see a whole school: its pastoral leads and admins. */
 export function seesWholeSchool(viewer: Viewer): boolean {
@@ -17,33 +15,43 @@ export function seesWholeSchool(viewer: Viewer): boolean {
 /**
  * A form master sees their classrooms' students, and any student whose case or alert is assigned to them;
  * school staff see their school; district admins see everyone.
+ *
+ * Everyone but a district admin sees one school, and every scope names it: a form master's classrooms, cases and
+ * alerts are all of their own school (a case's owner belongs to its student's school), so a deployment sharded
+ * by school answers from that school's shard.
  */
 export function visibleStudents(viewer: Viewer) {
   return (eb: ExpressionBuilder<Database, 'students'>): Expression<SqlBool> => {
-    if (viewer.role === 'DISTRICT_ADMIN') return EVERYTHING;
-    if (seesWholeSchool(viewer)) {
-      return viewer.schoolId === null ? NOTHING : eb('students.school_id', '=', viewer.schoolId);
-    }
+    if (viewer.role === 'DISTRICT_ADMIN') return districtWide('district-lists');
+    if (viewer.schoolId === null) return NOTHING;
+    if (seesWholeSchool(viewer)) return eb('students.school_id', '=', viewer.schoolId);
     // One set of ids, read once and then each student looked up by key. As an OR of the three conditions,
     // MariaDB read every student of the district (50,000 rows, 16 ms) to test each; the derived table inside
     // IN is what makes it materialise the set rather than run a subquery per student.
-    const ids = studentsAssignedTo(viewer);
-    if (viewer.classroomIds.length > 0) ids.unshift(studentsOfClassrooms(viewer.classroomIds));
-    return sql<SqlBool>`${sql.ref('students.id')} in (select visible.id from (${sql.join(ids, sql` union `)}) as visible)`;
+    const ids = studentsAssignedTo(viewer, viewer.schoolId);
+    if (viewer.classroomIds.length > 0) ids.unshift(studentsOfClassrooms(viewer.classroomIds, viewer.schoolId));
+    return sql<SqlBool>`(${sql.ref('students.school_id')} = ${viewer.schoolId} and ${sql.ref('students.id')} in (select visible.id from (${sql.join(ids, sql` union `)}) as visible))`;
   };
 }
 
 /** The ids of the students a case or alert of the viewer's is about, as two selects. */
-function studentsAssignedTo(viewer: Viewer) {
+function studentsAssignedTo(viewer: Viewer, schoolId: number) {
   return [
-    sql`select intervention_cases.student_id as id from intervention_cases where intervention_cases.assigned_to = ${viewer.user.id}`,
-    sql`select alerts.student_id from alerts where alerts.assigned_to = ${viewer.user.id}`,
+    sql`select intervention_cases.student_id as id from intervention_cases where intervention_cases.school_id = ${schoolId} and intervention_cases.assigned_to = ${viewer.user.id}`,
+    sql`select alerts.student_id from alerts where alerts.school_id = ${schoolId} and alerts.assigned_to = ${viewer.user.id}`,
   ];
 }
 
-/** The ids of the students of some classrooms, as a select. */
-function studentsOfClassrooms(classroomIds: number[]) {
-  return sql`select own.id from students as own where own.classroom_id in (${sql.join(classroomIds)})`;
+/** The ids of the students of some classrooms of a school, as a select. */
+function studentsOfClassrooms(classroomIds: number[], schoolId: number) {
+  return sql`select own.id from students as own where own.school_id = ${schoolId} and own.classroom_id in (${sql.join(classroomIds)})`;
+}
+
+/** A student's risk profile, joined by school and id as every join of a school's tables. */
+export function profileOfStudent(join: JoinBuilder<Database, 'students' | 'risk_profiles'>) {
+  return join
+    .onRef('risk_profiles.school_id', '=', 'students.school_id')
+    .onRef('risk_profiles.student_id', '=', 'students.id');
 }
 
 /** A form master, or anyone else whose scope is their classrooms and assignments rather than a school. */
@@ -65,11 +73,11 @@ export function visibleStudentRecords<Table extends 'alerts' | 'intervention_cas
   narrowedTo: { status?: readonly string[] } = {},
 ) {
   return (eb: ExpressionBuilder<Database, Table>): Expression<SqlBool> => {
-    if (viewer.role === 'DISTRICT_ADMIN') return EVERYTHING;
-    if (seesWholeSchool(viewer)) {
-      return viewer.schoolId === null ? NOTHING : eb(sql.ref(`${table}.school_id`), '=', viewer.schoolId);
-    }
-    const mine = eb(sql.ref(`${table}.assigned_to`), '=', viewer.user.id);
+    if (viewer.role === 'DISTRICT_ADMIN') return districtWide('district-lists');
+    if (viewer.schoolId === null) return NOTHING;
+    const school = eb(sql.ref(`${table}.school_id`), '=', viewer.schoolId);
+    if (seesWholeSchool(viewer)) return school;
+    const mine = eb.and([school, eb(sql.ref(`${table}.assigned_to`), '=', viewer.user.id)]);
     if (viewer.classroomIds.length === 0) return mine;
     // As with visibleStudents: one materialised set of ids, each record then read by key. The OR of "mine" and
     // "my classes' students'" read a form master's whole school of alerts to test each (39 ms, and 600 ms
@@ -79,12 +87,12 @@ export function visibleStudentRecords<Table extends 'alerts' | 'intervention_cas
       narrowedTo.status && narrowedTo.status.length > 0
         ? sql` and own.status in (${sql.join(narrowedTo.status)})`
         : sql``;
-    return sql<SqlBool>`${sql.ref(`${table}.id`)} in (select visible.id from (
-      select own.id from ${records} as own where own.assigned_to = ${viewer.user.id}${status}
+    return sql<SqlBool>`(${sql.ref(`${table}.school_id`)} = ${viewer.schoolId} and ${sql.ref(`${table}.id`)} in (select visible.id from (
+      select own.id from ${records} as own where own.school_id = ${viewer.schoolId} and own.assigned_to = ${viewer.user.id}${status}
       union
-      select own.id from ${records} as own inner join students as pupil on pupil.id = own.student_id
-      where pupil.classroom_id in (${sql.join(viewer.classroomIds)})${status}
-    ) as visible)`;
+      select own.id from ${records} as own inner join students as pupil on pupil.school_id = own.school_id and pupil.id = own.student_id
+      where own.school_id = ${viewer.schoolId} and pupil.classroom_id in (${sql.join(viewer.classroomIds)})${status}
+    ) as visible))`;
   };
 }
 
@@ -99,19 +107,22 @@ export function visibleStudentRecordsPerRow<Table extends 'alerts' | 'interventi
   viewer: Viewer,
 ) {
   return (eb: ExpressionBuilder<Database, Table>): Expression<SqlBool> => {
-    if (!seesOwnClassrooms(viewer) || viewer.classroomIds.length === 0) return visibleStudentRecords(table, viewer)(eb);
-    return sql<SqlBool>`(${sql.ref(`${table}.assigned_to`)} = ${viewer.user.id} or ${sql.ref(`${table}.student_id`)} in (
-      ${studentsOfClassrooms(viewer.classroomIds)}))`;
+    if (!seesOwnClassrooms(viewer) || viewer.classroomIds.length === 0 || viewer.schoolId === null) {
+      return visibleStudentRecords(table, viewer)(eb);
+    }
+    return sql<SqlBool>`(${sql.ref(`${table}.school_id`)} = ${viewer.schoolId} and (${sql.ref(`${table}.assigned_to`)} = ${viewer.user.id} or ${sql.ref(`${table}.student_id`)} in (
+      ${studentsOfClassrooms(viewer.classroomIds, viewer.schoolId)})))`;
   };
 }
 
 /** visibleStudents for a query already narrowed by key (students by id): each student tested on its own. */
 export function visibleStudentsPerRow(viewer: Viewer) {
   return (eb: ExpressionBuilder<Database, 'students'>): Expression<SqlBool> => {
-    if (!seesOwnClassrooms(viewer)) return visibleStudents(viewer)(eb);
-    const assigned = sql<SqlBool>`${sql.ref('students.id')} in (${sql.join(studentsAssignedTo(viewer), sql` union `)})`;
-    if (viewer.classroomIds.length === 0) return assigned;
-    return sql<SqlBool>`(${sql.ref('students.classroom_id')} in (${sql.join(viewer.classroomIds)}) or ${assigned})`;
+    if (!seesOwnClassrooms(viewer) || viewer.schoolId === null) return visibleStudents(viewer)(eb);
+    const school = sql<SqlBool>`${sql.ref('students.school_id')} = ${viewer.schoolId}`;
+    const assigned = sql<SqlBool>`${sql.ref('students.id')} in (${sql.join(studentsAssignedTo(viewer, viewer.schoolId), sql` union `)})`;
+    if (viewer.classroomIds.length === 0) return sql<SqlBool>`(${school} and ${assigned})`;
+    return sql<SqlBool>`(${school} and (${sql.ref('students.classroom_id')} in (${sql.join(viewer.classroomIds)}) or ${assigned}))`;
   };
 }
 

@@ -1,13 +1,21 @@
 import type { Database, Student } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import {
+  type ConnectionModel,
+  countCapped,
+  type PageArgs,
+  paginate,
+  type SchoolKey,
+  type SortKey,
+} from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { countsWithFirstPage, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
+import { countsWithFirstPage, profileOfStudent, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
 export interface StudentFilterValues {
   schoolId?: number;
-  classroomId?: number;
+  classroom?: SchoolKey;
   /** Level codes, 0 ON_TRACK .. 3 CRITICAL. */
   riskLevels?: number[];
   /** Default true: active students only; null for both. */
@@ -29,12 +37,9 @@ function escapeLike(text: string): string {
 
 function studentsQuery(db: Kysely<Database>, viewer: Viewer, filter: StudentFilterValues) {
   const riskLevel = sql<number>`coalesce(risk_profiles.level, 0)`;
-  let query = db
-    .selectFrom('students')
-    .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
-    .where(visibleStudents(viewer));
+  let query = db.selectFrom('students').leftJoin('risk_profiles', profileOfStudent).where(visibleStudents(viewer));
   if (filter.schoolId !== undefined) query = query.where('students.school_id', '=', filter.schoolId);
-  if (filter.classroomId !== undefined) query = query.where('students.classroom_id', '=', filter.classroomId);
+  if (filter.classroom !== undefined) query = query.where(bySchoolKeys('students', [filter.classroom], 'classroom_id'));
   const active = filter.active === undefined ? true : filter.active;
   if (active !== null) query = query.where('students.is_active', '=', active ? 1 : 0);
   if (filter.riskLevels) {
@@ -97,25 +102,35 @@ export async function listStudents(
   });
 }
 
-/** Students by id, if the viewer may see them (for `node` and `nodes`). */
-export async function visibleStudentsById(db: Kysely<Database>, viewer: Viewer, ids: readonly number[]) {
-  return db.selectFrom('students').selectAll().where('id', 'in', ids).where(visibleStudentsPerRow(viewer)).execute();
+/** Students by key, if the viewer may see them (for `node` and `nodes`). */
+export async function visibleStudentsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
+  return db
+    .selectFrom('students')
+    .selectAll()
+    .where(bySchoolKeys('students', keys))
+    .where(visibleStudentsPerRow(viewer))
+    .execute();
 }
 
-/** Students by id, for relations of records the viewer can already see (a visible case's student). */
-export async function studentsById(db: Kysely<Database>, ids: readonly number[]) {
-  return db.selectFrom('students').selectAll().where('id', 'in', ids).execute();
+/** Students by key, for relations of records the viewer can already see (a visible case's student). */
+export async function studentsById(db: Kysely<Database>, keys: readonly SchoolKey[]) {
+  return db.selectFrom('students').selectAll().where(bySchoolKeys('students', keys)).execute();
 }
 
-export async function riskProfilesByStudentId(db: Kysely<Database>, studentIds: readonly number[]) {
-  return db.selectFrom('risk_profiles').selectAll().where('student_id', 'in', studentIds).execute();
+/** Risk profiles by their students' keys. */
+export async function riskProfilesByStudentId(db: Kysely<Database>, students: readonly SchoolKey[]) {
+  return db
+    .selectFrom('risk_profiles')
+    .selectAll()
+    .where(bySchoolKeys('risk_profiles', students, 'student_id'))
+    .execute();
 }
 
-export async function assessmentResultsOf(db: Kysely<Database>, studentIds: readonly number[], termCode: string) {
+export async function assessmentResultsOf(db: Kysely<Database>, students: readonly SchoolKey[], termCode: string) {
   return db
     .selectFrom('assessment_results')
     .selectAll()
-    .where('student_id', 'in', studentIds)
+    .where(bySchoolKeys('assessment_results', students, 'student_id'))
     .where('term_code', '=', termCode)
     .orderBy('subject')
     .execute();
@@ -137,12 +152,12 @@ export async function currentTermCode(db: Kysely<Database>, today: string): Prom
 export async function countByStudent(
   db: Kysely<Database>,
   table: 'attendance_records' | 'behaviour_incidents',
-  studentIds: readonly number[],
+  students: readonly SchoolKey[],
 ): Promise<Map<number, number>> {
   const rows = await db
     .selectFrom(table)
     .select(['student_id', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('student_id', 'in', studentIds)
+    .where(bySchoolKeys(table, students, 'student_id'))
     .groupBy('student_id')
     .execute();
   return new Map(rows.map((row) => [row.student_id, Number(row.count)]));

@@ -1,7 +1,7 @@
 import type { Database } from '@pastoral/db';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
-import { EVERYTHING } from '../students/student.policy.ts';
+import { EVERYTHING } from '../../school-scope.ts';
 
 /** Staff see their school's staff (to know who owns a case) and themselves; district admins see everyone. */
 export function visibleUsers(viewer: Viewer) {
