@@ -43,10 +43,18 @@ for (const engine of testEngines()) {
       expect(oneDown.results.length).toBe(down.results.length);
       const lastStep = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, 1);
       expect(lastStep.results).toHaveLength(1);
-      // The last migration only added the alerts' (student_id, status, alert_date) index: reverting it takes that off.
+      // The last migration only put school_id into the key indexes: reverting it gives them their columns back.
       const indexes = await database.handle.dialect.listIndexes('alerts');
-      expect(indexes.map((i) => i.name)).not.toContain('alerts_student_status_idx');
-      expect(indexes.map((i) => i.name)).toContain('alerts_student_date_idx');
+      expect(indexes.find((i) => i.name === 'alerts_student_status_idx')?.columns).toEqual([
+        'student_id',
+        'status',
+        'alert_date',
+      ]);
+      expect(indexes.find((i) => i.name === 'alerts_assigned_status_idx')?.columns).toEqual([
+        'assigned_to',
+        'status',
+        'alert_date',
+      ]);
       expect(await tableNames(database)).toContain('job_leases');
       expect(await tableNames(database)).toContain('sessions');
       await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
@@ -69,13 +77,24 @@ for (const engine of testEngines()) {
       const { dialect } = database.handle;
       const columnsOf = async (table: keyof Database, index: string) =>
         (await dialect.listIndexes(table)).find((i) => i.name === index)?.columns;
+      // Each names the school after its key, as every statement on a school's table does (docs/SCALING.md).
       expect(await columnsOf('intervention_cases', 'cases_assigned_status_idx')).toEqual([
         'assigned_to',
+        'school_id',
         'status',
         'created_at',
       ]);
-      expect(await columnsOf('alerts', 'alerts_assigned_status_idx')).toEqual(['assigned_to', 'status', 'alert_date']);
-      expect(await columnsOf('students', 'students_classroom_active_idx')).toEqual(['classroom_id', 'is_active']);
+      expect(await columnsOf('alerts', 'alerts_assigned_status_idx')).toEqual([
+        'assigned_to',
+        'school_id',
+        'status',
+        'alert_date',
+      ]);
+      expect(await columnsOf('students', 'students_classroom_active_idx')).toEqual([
+        'classroom_id',
+        'school_id',
+        'is_active',
+      ]);
       expect(await columnsOf('audit_log', 'audit_log_user_time_idx')).toEqual(['user_id', 'occurred_at', 'id']);
       const unique = (await dialect.listIndexes('alerts')).find((i) => i.name === 'alerts_student_open_indicator_key');
       expect(unique).toMatchObject({ unique: true, columns: ['student_id', 'open_indicator'] });
