@@ -14,7 +14,7 @@ import {
   sql,
 } from 'kysely';
 import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
-import { type SchoolKey, schoolKeyOf, type SortKey } from './graphql/relay.ts';
+import { type SchoolKey, schoolKeyOf, schoolKeyString, type SortKey } from './graphql/relay.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
@@ -37,7 +37,7 @@ import {
 } from './modules/students/student.repository.ts';
 import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
 import type { ReferenceCache } from './reference-cache.ts';
-import { bySchoolKeys, NOTHING, schoolKeyString } from './school-scope.ts';
+import { bySchoolKeys, NOTHING } from './school-scope.ts';
 
 /** How loaders batch: `batch: false` is the N+1 shape, kept only as the benchmark's naive baseline. */
 export interface LoaderOptions {
@@ -46,17 +46,19 @@ export interface LoaderOptions {
   reference?: ReferenceCache;
 }
 
-function byKey<Row>(
-  fetch: (keys: readonly number[]) => Promise<Row[]>,
-  keyOf: (row: Row) => number,
+/** One row per key, null for a miss; `name` tells two keys of the same row alike (a SchoolKey is an object). */
+function byKey<Key, Row>(
+  fetch: (keys: readonly Key[]) => Promise<Row[]>,
+  keyOf: (row: Row) => Key,
   { batch }: LoaderOptions,
+  name: (key: Key) => unknown = (key) => key,
 ) {
-  return new DataLoader<number, Row | null>(
+  return new DataLoader<Key, Row | null, unknown>(
     async (keys) => {
-      const rows = new Map((await fetch(keys)).map((row) => [keyOf(row), row]));
-      return keys.map((key) => rows.get(key) ?? null);
+      const rows = new Map((await fetch(keys)).map((row) => [name(keyOf(row)), row]));
+      return keys.map((key) => rows.get(name(key)) ?? null);
     },
-    { maxBatchSize: MAX_BATCH_SIZE, batch },
+    { maxBatchSize: MAX_BATCH_SIZE, batch, cacheKeyFn: name },
   );
 }
 
@@ -64,19 +66,11 @@ function byKey<Row>(
  * byKey for a school's rows: keyed by school and id, so that the statement names the schools it reads. Ids are
  * unique across schools; a key whose school is not its row's finds nothing, as a missing row.
  */
-function bySchoolKey<Row>(
+const bySchoolKey = <Row>(
   fetch: (keys: readonly SchoolKey[]) => Promise<Row[]>,
   keyOf: (row: Row) => SchoolKey,
-  { batch }: LoaderOptions,
-) {
-  return new DataLoader<SchoolKey, Row | null, string>(
-    async (keys) => {
-      const rows = new Map((await fetch(keys)).map((row) => [schoolKeyString(keyOf(row)), row]));
-      return keys.map((key) => rows.get(schoolKeyString(key)) ?? null);
-    },
-    { maxBatchSize: MAX_BATCH_SIZE, batch, cacheKeyFn: schoolKeyString },
-  );
-}
+  options: LoaderOptions,
+) => byKey(fetch, keyOf, options, schoolKeyString);
 
 /** bySchoolKey for the rows of each key: a list per key, empty for none. */
 function groupedBySchoolKey<Row>(
@@ -231,7 +225,7 @@ export function createLoaders(
     fetch: (viewer: Viewer, keys: readonly SchoolKey[]) => Promise<Row[]>,
   ) => bySchoolKey<Row>(async (keys) => (viewer ? await fetch(viewer, keys) : []), schoolKeyOf, options);
   const visibleById = <Row extends { id: number }>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
-    byKey<Row>(async (ids) => (viewer ? await fetch(viewer, ids) : []), id, options);
+    byKey<number, Row>(async (ids) => (viewer ? await fetch(viewer, ids) : []), id, options);
 
   return lazily({
     visibleStudent: () => visible((v, keys) => visibleStudentsById(db, v, keys)),

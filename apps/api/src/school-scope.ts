@@ -48,8 +48,3 @@ export function bySchoolKeys(table: string, keys: readonly SchoolKey[], idColumn
   if (schools.includes(null)) throw new Error(`bySchoolKeys(${table}): a key without a school`);
   return sql<SqlBool>`(${sql.ref(`${table}.school_id`)} in (${sql.join(schools)}) and ${sql.ref(`${table}.${idColumn}`)} in (${sql.join(ids)}))`;
 }
-
-/** The string a key is cached and matched by. */
-export function schoolKeyString(key: SchoolKey): string {
-  return `${key.schoolId ?? '-'}:${key.id}`;
-}

@@ -119,7 +119,7 @@ const withoutComments = (items: Item[]) => items.filter((item) => item.kind !== 
 /** A table or derived table in a FROM clause, an UPDATE or a DELETE. */
 interface Source {
   alias: string;
-  /** The tenant table, or null for a district table. */
+  /** The table's name, or null for a derived table. */
   table: string | null;
   /** The column that names the school (`school_id`); null for the district's own tables. */
   schoolColumn: string | null;
@@ -210,7 +210,7 @@ class Checker {
     if (from) this.sources(from, scope, conditions, consumed, ctes);
     const where = clauses.get('where');
     if (where) conditions.push(where);
-    this.anchor(scope, conditions, exemption(this, items, this.reasons));
+    this.anchor(scope, conditions, this.exempt(items));
     this.subqueries(items, scope, consumed);
     this.reportUnanchored(scope);
     return {
@@ -396,13 +396,31 @@ class Checker {
     const conditions: Item[][] = [where];
     const consumed = new Set<Item>();
     this.sources(tables, scope, conditions, consumed, []);
-    this.anchor(scope, conditions, exemption(this, items, this.reasons));
+    this.anchor(scope, conditions, this.exempt(items));
     this.subqueries(items, scope, consumed);
     this.reportUnanchored(scope);
   }
 
-  reasonProblem(reason: string): void {
-    this.problems.push(`"district-wide: ${reason}" is not a reviewed district-wide reason`);
+  /**
+   * Whether a scope's own tokens (not its subqueries') carry a district-wide comment with a reviewed reason; a
+   * reason off the list is a problem of its own.
+   */
+  private exempt(items: Item[]): boolean {
+    let exempt = false;
+    const visit = (list: Item[]) => {
+      for (const item of list) {
+        if (item.kind === 'comment') {
+          const reason = DISTRICT_WIDE.exec(item.text)?.[1];
+          if (reason === undefined) continue;
+          if (this.reasons.has(reason)) exempt = true;
+          else this.problems.push(`"district-wide: ${reason}" is not a reviewed district-wide reason`);
+        } else if (isGroup(item) && !isQuery(item)) {
+          visit(item.items);
+        }
+      }
+    };
+    visit(items);
+    return exempt;
   }
 }
 
@@ -418,25 +436,6 @@ function derivedSource(alias: string, result: QueryResult): Source {
     derivedSchoolColumns: result.anchored ? result.schoolColumns : new Set(),
     anchored: result.anchored,
   };
-}
-
-/** Whether a scope's own tokens (not its subqueries') carry a district-wide comment with a reviewed reason. */
-function exemption(checker: Checker, items: Item[], reasons: ReadonlySet<string>): boolean {
-  let exempt = false;
-  const visit = (list: Item[]) => {
-    for (const item of list) {
-      if (item.kind === 'comment') {
-        const match = DISTRICT_WIDE.exec(item.text);
-        if (!match) continue;
-        if (reasons.has(match[1]!)) exempt = true;
-        else checker.reasonProblem(match[1]!);
-      } else if (isGroup(item) && !isQuery(item)) {
-        visit(item.items);
-      }
-    }
-  };
-  visit(items);
-  return exempt;
 }
 
 /** The clauses of a SELECT, by their first word, at its top level. */

@@ -7,7 +7,6 @@
 import type { Database } from '@pastoral/db';
 import DataLoader from 'dataloader';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import { schoolKeyString } from '../school-scope.ts';
 import {
   type ConnectionModel,
   connectionFromRows,
@@ -15,6 +14,7 @@ import {
   paginate,
   readPageArgs,
   type SchoolKey,
+  schoolKeyString,
   type SortKey,
 } from './relay.ts';
 

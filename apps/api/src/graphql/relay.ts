@@ -16,24 +16,9 @@ import { badInput } from './errors.ts';
 
 // ---- Global ids ---------------------------------------------------------------------------------------------
 
-/** The types that implement Node, as they appear in global ids. */
-export const NODE_TYPES = [
-  'User',
-  'School',
-  'Classroom',
-  'Student',
-  'InterventionCase',
-  'CaseEvent',
-  'Alert',
-  'AuditLogEntry',
-  'ApiToken',
-] as const;
-export type NodeType = (typeof NODE_TYPES)[number];
-
 /**
  * The types whose rows live in one school's tables (SCHOOL_COLUMN): their global ids carry the school beside
- * the row's id, so that a lookup by id names the school as every tenant query must. The others are the
- * district's own (staff, tokens) or the school itself.
+ * the row's id, so that a lookup by id names the school as every tenant query must.
  */
 export const SCHOOL_NODE_TYPES = [
   'Classroom',
@@ -42,9 +27,15 @@ export const SCHOOL_NODE_TYPES = [
   'CaseEvent',
   'Alert',
   'AuditLogEntry',
-] as const satisfies readonly NodeType[];
+] as const;
+/** The district's own types (staff, schools, tokens): their global ids carry their id alone. */
+const DISTRICT_NODE_TYPES = ['User', 'School', 'ApiToken'] as const;
+
+/** The types that implement Node, as they appear in global ids. */
+export const NODE_TYPES = [...DISTRICT_NODE_TYPES, ...SCHOOL_NODE_TYPES] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
 export type SchoolNodeType = (typeof SCHOOL_NODE_TYPES)[number];
-export type DistrictNodeType = Exclude<NodeType, SchoolNodeType>;
+export type DistrictNodeType = (typeof DISTRICT_NODE_TYPES)[number];
 
 /**
  * A row of a school's table by its school and id: how loaders and mutations name the rows they read. The
@@ -58,6 +49,11 @@ export interface SchoolKey {
 /** The key of a row that carries its school. */
 export function schoolKeyOf(row: { id: number; school_id: number | null }): SchoolKey {
   return { schoolId: row.school_id, id: row.id };
+}
+
+/** The string a key is cached and matched by: two keys of the same row are the same string. */
+export function schoolKeyString(key: SchoolKey): string {
+  return `${key.schoolId ?? '-'}:${key.id}`;
 }
 
 export const isSchoolNodeType = (type: NodeType): type is SchoolNodeType =>

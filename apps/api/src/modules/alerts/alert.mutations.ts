@@ -2,8 +2,8 @@
 import { type Alert, type AlertStatus, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
 import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
-import { type SchoolKey, schoolKeyOf } from '../../graphql/relay.ts';
-import { bySchoolKeys, schoolKeyString } from '../../school-scope.ts';
+import { type SchoolKey, schoolKeyOf, schoolKeyString } from '../../graphql/relay.ts';
+import { bySchoolKeys } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { createCase, type MutationContext } from '../cases/case.mutations.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
