@@ -78,7 +78,9 @@ export type UserErrorCode =
   /** The record cannot move to that state from its current one. */
   | 'INVALID_TRANSITION'
   /** The record exists already. */
-  | 'DUPLICATE';
+  | 'DUPLICATE'
+  /** You can see the record but may not make this change; the message says who can. */
+  | 'NOT_ALLOWED';
 
 /** A staff member's role, which decides what they may see and do. */
 export type Role =

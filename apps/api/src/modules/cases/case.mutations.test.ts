@@ -143,6 +143,81 @@ for (const engine of testEngines()) {
       expect(kinds).toEqual(['OPENED', 'REASSIGNED', 'UPDATED']);
     });
 
+    it('never lets a form master take or change a case they can see but do not own, open or closed', async () => {
+      const { db } = api.database.handle;
+      const formMasterId = toGlobalId(
+        'User',
+        (
+          await db
+            .selectFrom('users')
+            .select('id')
+            .where('email', '=', 'form.master@s01.pastoral.example')
+            .executeTakeFirstOrThrow()
+        ).id,
+      );
+      const update = (cookie: string, id: string, input: Record<string, unknown>) =>
+        api.graphql<{ updateCase: CasePayload }>(
+          `mutation ($input: UpdateCaseInput!) { updateCase(input: $input) { case { ${CASE_FIELDS} } userErrors { code message field } } }`,
+          { input: { id, ...input } },
+          cookie,
+        );
+      // The lead's own case about the form master's student: the form master sees it, in progress and closed.
+      const leads = (await openCase(lead, { studentId: ownStudent, title: 'Safeguarding', category: 'WELLBEING' })).body
+        .data!.openCase.case!.id;
+      expect((await move(lead, leads, 1, 'IN_PROGRESS')).body.data!.changeCaseStatus.case).toMatchObject({
+        version: 2,
+      });
+      const seen = await api.graphql<{ node: { id: string } | null }>(
+        'query ($id: ID!) { node(id: $id) { id } }',
+        { id: leads },
+        formMaster,
+      );
+      expect(seen.body.data!.node).toEqual({ id: leads });
+
+      const refusal = {
+        code: 'NOT_ALLOWED',
+        message:
+          "Only the case's owner, a pastoral lead or an admin can change this case; ask its owner or a pastoral lead.",
+        field: ['input', 'id'],
+      };
+      const taken = await update(formMaster, leads, { expectedVersion: 2, assignedToId: formMasterId });
+      expect(taken.body.data!.updateCase).toEqual({ case: null, userErrors: [refusal] });
+      const retitled = await update(formMaster, leads, { expectedVersion: 2, title: 'Mine now' });
+      expect(retitled.body.data!.updateCase).toEqual({ case: null, userErrors: [refusal] });
+      expect((await move(formMaster, leads, 2, 'MONITORING')).body.data!.changeCaseStatus).toEqual({
+        case: null,
+        userErrors: [refusal],
+      });
+
+      expect((await move(lead, leads, 2, 'MONITORING')).body.data!.changeCaseStatus.case).toMatchObject({ version: 3 });
+      expect((await move(lead, leads, 3, 'CLOSED', 'IMPROVED')).body.data!.changeCaseStatus.case).toMatchObject({
+        version: 4,
+      });
+      const reopened = await move(formMaster, leads, 4, 'OPEN');
+      expect(reopened.body.data!.changeCaseStatus).toEqual({ case: null, userErrors: [refusal] });
+      const takenClosed = await update(formMaster, leads, { expectedVersion: 4, assignedToId: formMasterId });
+      expect(takenClosed.body.data!.updateCase).toEqual({ case: null, userErrors: [refusal] });
+
+      // The case is still the lead's, at the version the lead left it, with nothing on its timeline from the
+      // form master.
+      const after = await api.graphql<{ node: { version: number; assignedTo: { email: string } } }>(
+        'query ($id: ID!) { node(id: $id) { ... on InterventionCase { version assignedTo { email } } } }',
+        { id: leads },
+        lead,
+      );
+      expect(after.body.data!.node).toEqual({
+        version: 4,
+        assignedTo: { email: 'pastoral.lead@s01.pastoral.example' },
+      });
+      // A note is not a change of the case: the form master may still add one.
+      const note = await api.graphql<{ addCaseNote: { userErrors: unknown[] } }>(
+        'mutation ($input: AddCaseNoteInput!) { addCaseNote(input: $input) { userErrors { code } } }',
+        { input: { caseId: leads, body: 'Spoke to the family.' } },
+        formMaster,
+      );
+      expect(note.body.data!.addCaseNote.userErrors).toEqual([]);
+    });
+
     it('returns the first result to a retry with the same idempotency key, sequential or concurrent', async () => {
       const input = {
         studentId: ownStudent,

@@ -21,7 +21,7 @@ import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts'
 import type { Viewer } from '../auth/viewer.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
 import { visibleStudents } from '../students/student.policy.ts';
-import { visibleCases } from './case.policy.ts';
+import { mayChangeCase, mayReassign, visibleCases } from './case.policy.ts';
 import { allowedMoves, checkTransition } from './case.workflow.ts';
 
 export const CASE_CATEGORIES = ['ATTENDANCE', 'BEHAVIOUR', 'ACADEMIC', 'WELLBEING'] as const;
@@ -32,11 +32,6 @@ export interface MutationContext {
   viewer: Viewer;
   actor: AuditActor;
   now: Date;
-}
-
-/** Pastoral leads and admins run their school's cases; a form master runs only their own. */
-export function mayReassign(viewer: Viewer): boolean {
-  return viewer.role !== 'FORM_MASTER';
 }
 
 async function findVisibleCase(
@@ -56,6 +51,12 @@ async function findVisibleCase(
 }
 
 const caseNotFound = () => userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', 'id']);
+const notYours = () =>
+  userError(
+    'NOT_ALLOWED',
+    "Only the case's owner, a pastoral lead or an admin can change this case; ask its owner or a pastoral lead.",
+    ['input', 'id'],
+  );
 
 /** A case as it stands now, inside the transaction that changed it. */
 function reread(trx: Transaction<Database>, key: SchoolKey): Promise<InterventionCase> {
@@ -290,6 +291,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
   return inTransaction(context.db, async (trx) => {
     const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
     if (!current) return failure(caseNotFound());
+    if (!mayChangeCase(context.viewer, current)) return failure(notYours());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
     const fields = validateFields(input, toDateOnly(context.now));
     if (!fields.ok) return fields;
@@ -381,6 +383,7 @@ export async function changeCaseStatus(
   return inTransaction(context.db, async (trx) => {
     const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
     if (!current) return failure(caseNotFound());
+    if (!mayChangeCase(context.viewer, current)) return failure(notYours());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
     const from = current.status as CaseStatus;
     const check = checkTransition(from, input.status, input.outcome);
