@@ -40,7 +40,7 @@ const outputs = [
       contextType: '../context.ts#GraphQLContext',
       mapperTypeSuffix: 'Model',
       mappers: {
-        Viewer: '../modules/auth/viewer.ts#Viewer',
+        Viewer: '../modules/auth/viewer.ts#ViewerModel',
         User: `${db}#User`,
         School: `${db}#School`,
         Classroom: `${db}#Classroom`,

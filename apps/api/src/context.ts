@@ -6,7 +6,9 @@ import type { Config } from './config.ts';
 import { forbidden, unauthenticated } from './graphql/errors.ts';
 import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.ts';
-import { type AuditActor, appendAuditEntry } from './modules/audit-log/audit.writer.ts';
+import type { AuditActor } from './modules/audit-log/audit.writer.ts';
+import { readerOf } from './principal.ts';
+import { type RecordKind, TOKEN_SCOPE_OF_KIND } from './graphql/type-access.ts';
 import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
@@ -15,6 +17,7 @@ import { currentTermCode } from './modules/students/student.repository.ts';
 import { dashboardScopesChangedBy, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
 import type { ReferenceCache } from './reference-cache.ts';
 import type { StatementBudget } from './request-deadline.ts';
+import { type RecordedViews, RequestReads } from './modules/audit-log/request-reads.ts';
 
 export interface RequestInfo {
   id: string;
@@ -56,10 +59,14 @@ export interface GraphQLContext {
   changedDashboards: Set<string>;
   /** The SQL statements this request may still send (see StatementBudget); absent where nothing counts them. */
   statementBudget?: StatementBudget;
+  /** Whose records the request read: put on the record as its response leaves (request-reads.ts). */
+  reads: RequestReads;
+  /** The views of student records this process recorded lately, so that a page seen again writes nothing. */
+  recordedViews: RecordedViews;
 }
 
 export function createContext(
-  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm' | 'changedDashboards'> & {
+  options: Omit<GraphQLContext, 'loaders' | 'now' | 'today' | 'currentTerm' | 'changedDashboards' | 'reads'> & {
     now?: Date;
     loaderOptions?: LoaderOptions;
   },
@@ -74,13 +81,13 @@ export function createContext(
     loaders: createLoaders(
       options.db,
       options.dialect,
-      options.viewer,
-      options.viewer ?? (options.token?.scopes.includes('audit:read') ? tokenReader(options.token) : null),
+      { viewer: options.viewer, token: options.token },
       { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache },
     ),
     currentTerm: () =>
       (currentTerm ??= options.referenceCache.value(`term:${today}`, () => currentTermCode(options.db, today))),
     changedDashboards: new Set(),
+    reads: new RequestReads(options.viewer ? 'staff' : options.token ? 'token' : null),
   };
 }
 
@@ -104,62 +111,16 @@ export function requireToken(context: GraphQLContext, scope: ApiTokenScope): Tok
 }
 
 /**
- * What a token may read of students, expressed as a viewer: its school's (or, district-wide, every school's)
- * students. Only student reads use it; it sees no cases, alerts or staff.
+ * Who reads records of `kind` here (readerOf): the signed-in viewer, or a token holding the kind's scope; a 401
+ * for nobody, a 403 for a token without the scope.
  */
-export function tokenReader(token: TokenPrincipal): Viewer {
-  const now = '1970-01-01 00:00:00.000';
-  return {
-    // No staff member has id 0: scopes that compare with the viewer's own id match nothing.
-    user: {
-      id: 0,
-      school_id: token.schoolId,
-      email: '',
-      full_name: `API token ${token.tokenId}`,
-      role: token.schoolId === null ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN',
-      can_view_restricted: 0,
-      password_hash: null,
-      is_active: 1,
-      last_sign_in_at: null,
-      created_at: now,
-      updated_at: now,
-    },
-    role: token.schoolId === null ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN',
-    schoolId: token.schoolId,
-    classroomIds: [],
-    canViewRestricted: false,
-    session: { idHash: '', expiresAt: now },
-  };
-}
-
-/** Who reads here: the signed-in viewer, or a token holding `scope` (a 401 or 403 otherwise). */
-export function readerFor(
-  context: GraphQLContext,
-  scope: 'students:read' | 'cases:read' | 'alerts:read' | 'audit:read',
-): Viewer {
-  if (context.viewer) return context.viewer;
-  return tokenReader(requireToken(context, scope));
-}
-
-/** Every student whose data a token read is a disclosure, on the record before the data leaves the server. */
-export async function recordDisclosures(
-  context: GraphQLContext,
-  studentRows: { id: number; school_id: number }[],
-  via: string,
-) {
-  if (context.viewer || !context.token || studentRows.length === 0) return;
-  const actor = auditActor(context);
-  await context.db.transaction().execute(async (trx) => {
-    for (const student of studentRows) {
-      await appendAuditEntry(
-        trx,
-        context.dialect,
-        actor,
-        { action: 'student.disclosed', schoolId: student.school_id, studentId: student.id, via },
-        context.now,
-      );
-    }
-  });
+export function requireReader(context: GraphQLContext, kind: RecordKind): Viewer {
+  const reader = readerOf(context, kind);
+  if (reader) return reader;
+  const scope = TOKEN_SCOPE_OF_KIND[kind];
+  if (context.token && scope)
+    throw forbidden(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`);
+  throw unauthenticated();
 }
 
 /** What a mutation service needs of the request: who acts, on which database, when. */

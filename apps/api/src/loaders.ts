@@ -1,9 +1,11 @@
 /**
  * The per-request DataLoaders: one SQL statement per batch of keys, values in key order, null for misses.
- * Loaders named `visible…` apply the viewer's visibility scope (for `node`, `nodes` and id arguments); the
- * others load the relations of records the viewer can already see (a visible case's student and owner).
+ * Loaders named `visible…` apply the visibility scope of the kind of record they load, for whoever reads that
+ * kind in the request (readerOf: the member of staff, or a token holding the kind's scope); the others load
+ * the relations of records the reader can already see and that are visible whenever their parent is (a
+ * visible case's student and owner). authorization-paths.test.ts holds every path to the same answer as `node`.
  */
-import type { AttendanceRecord, BehaviourIncident, Classroom, Database, EngineDialect } from '@pastoral/db';
+import type { ApiToken, AttendanceRecord, BehaviourIncident, Classroom, Database, EngineDialect } from '@pastoral/db';
 import DataLoader from 'dataloader';
 import {
   type Expression,
@@ -21,6 +23,7 @@ import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audi
 import { readsAuditLog } from './modules/audit-log/audit-log.policy.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { visibleStudentRecordsPerRow } from './modules/students/student.policy.ts';
+import { type Principal, readerOf } from './principal.ts';
 import { visibleCaseEventsById, visibleCasesById } from './modules/cases/case.repository.ts';
 import {
   classroomsById,
@@ -206,8 +209,8 @@ function studentHistoryLoader<Table extends 'attendance_records' | 'behaviour_in
 }
 
 /**
- * The request's loaders. `auditReader` is whoever reads the audit log in this request: the signed-in staff
- * member, or an integrator's token with the audit:read scope.
+ * The request's loaders, for `principal`: each kind of record is read through its own scope, by whoever reads
+ * that kind (readerOf); a kind nobody in the request may read loads nothing.
  *
  * A school's rows are loaded by SchoolKey (their school and id, from a global id or from the row that refers to
  * them), so that every statement names the schools it reads; the district's own rows (staff, schools, tokens)
@@ -216,29 +219,51 @@ function studentHistoryLoader<Table extends 'attendance_records' | 'behaviour_in
 export function createLoaders(
   db: Kysely<Database>,
   _dialect: EngineDialect,
-  viewer: Viewer | null,
-  auditReader: Viewer | null = viewer,
+  principal: Principal,
   options: LoaderOptions = { batch: true },
 ) {
   const { batch } = options;
+  const students = readerOf(principal, 'student');
+  const cases = readerOf(principal, 'case');
+  const alerts = readerOf(principal, 'alert');
+  const auditReader = readerOf(principal, 'audit');
+  const reference = readerOf(principal, 'reference');
   const visible = <Row extends { id: number; school_id: number | null }>(
+    reader: Viewer | null,
     fetch: (viewer: Viewer, keys: readonly SchoolKey[]) => Promise<Row[]>,
-  ) => bySchoolKey<Row>(async (keys) => (viewer ? await fetch(viewer, keys) : []), schoolKeyOf, options);
-  const visibleById = <Row extends { id: number }>(fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>) =>
-    byKey<number, Row>(async (ids) => (viewer ? await fetch(viewer, ids) : []), id, options);
+  ) => bySchoolKey<Row>(async (keys) => (reader ? await fetch(reader, keys) : []), schoolKeyOf, options);
+  const visibleById = <Row extends { id: number }>(
+    reader: Viewer | null,
+    fetch: (viewer: Viewer, ids: readonly number[]) => Promise<Row[]>,
+  ) => byKey<number, Row>(async (ids) => (reader ? await fetch(reader, ids) : []), id, options);
 
   return lazily({
-    visibleStudent: () => visible((v, keys) => visibleStudentsById(db, v, keys)),
-    visibleCase: () => visible((v, keys) => visibleCasesById(db, v, keys)),
-    visibleCaseEvent: () => visible((v, keys) => visibleCaseEventsById(db, v, keys)),
-    visibleAlert: () => visible((v, keys) => visibleAlertsById(db, v, keys)),
-    visibleAuditEntry: () => visible((v, keys) => visibleAuditEntriesById(db, v, keys)),
-    visibleClassroom: () => visible((v, keys) => visibleClassroomsById(db, v, keys)),
-    visibleSchool: () => visibleById((v, ids) => visibleSchoolsById(db, v, ids)),
-    visibleUser: () => visibleById((v, ids) => visibleUsersById(db, v, ids)),
+    visibleStudent: () => visible(students, (v, keys) => visibleStudentsById(db, v, keys)),
+    visibleCase: () => visible(cases, (v, keys) => visibleCasesById(db, v, keys)),
+    visibleCaseEvent: () => visible(cases, (v, keys) => visibleCaseEventsById(db, v, keys)),
+    visibleAlert: () => visible(alerts, (v, keys) => visibleAlertsById(db, v, keys)),
+    visibleAuditEntry: () => visible(auditReader, (v, keys) => visibleAuditEntriesById(db, v, keys)),
+    visibleClassroom: () => visible(reference, (v, keys) => visibleClassroomsById(db, v, keys)),
+    visibleSchool: () => visibleById(reference, (v, ids) => visibleSchoolsById(db, v, ids)),
+    visibleUser: () => visibleById(reference, (v, ids) => visibleUsersById(db, v, ids)),
+    // Staff see the tokens they manage; a token sees itself, and no other token, whatever its scopes.
     visibleApiToken: () =>
-      visibleById((v, ids) =>
-        db.selectFrom('api_tokens').selectAll().where('id', 'in', ids).where(visibleApiTokens(v)).execute(),
+      byKey<number, ApiToken>(
+        async (ids) => {
+          if (principal.viewer)
+            return db
+              .selectFrom('api_tokens')
+              .selectAll()
+              .where('id', 'in', ids)
+              .where(visibleApiTokens(principal.viewer))
+              .execute();
+          const own = principal.token?.tokenId;
+          return own !== undefined && ids.includes(own)
+            ? db.selectFrom('api_tokens').selectAll().where('id', '=', own).execute()
+            : [];
+        },
+        id,
+        options,
       ),
 
     studentById: () => bySchoolKey((keys) => studentsById(db, keys), schoolKeyOf, options),
@@ -267,22 +292,28 @@ export function createLoaders(
         (row) => ({ schoolId: row.school_id, id: row.student_id }),
         options,
       ),
-    /** A case's alerts, by the case's school and id. */
+    /**
+     * A case's alerts, by the case's school and id, through the alerts' own scope: a form master sees a case
+     * assigned to them whose alerts went to another classroom's form master, and those stay hidden.
+     */
     alertsByCaseId: () =>
       groupedBySchoolKey(
-        (cases) =>
-          db
-            .selectFrom('case_alerts')
-            .innerJoin('alerts', (join) =>
-              join
-                .onRef('alerts.school_id', '=', 'case_alerts.school_id')
-                .onRef('alerts.id', '=', 'case_alerts.alert_id'),
-            )
-            .selectAll('alerts')
-            .select('case_alerts.case_id')
-            .where(bySchoolKeys('case_alerts', cases, 'case_id'))
-            .orderBy('alerts.id')
-            .execute(),
+        async (keys) =>
+          alerts
+            ? db
+                .selectFrom('case_alerts')
+                .innerJoin('alerts', (join) =>
+                  join
+                    .onRef('alerts.school_id', '=', 'case_alerts.school_id')
+                    .onRef('alerts.id', '=', 'case_alerts.alert_id'),
+                )
+                .selectAll('alerts')
+                .select('case_alerts.case_id')
+                .where(bySchoolKeys('case_alerts', keys, 'case_id'))
+                .where(visibleStudentRecordsPerRow('alerts', alerts))
+                .orderBy('alerts.id')
+                .execute()
+            : [],
         (row) => ({ schoolId: row.school_id, id: row.case_id }),
         options,
       ),
@@ -335,7 +366,7 @@ export function createLoaders(
         db,
         'alerts',
         'alert_date',
-        viewer ? visibleStudentRecordsPerRow('alerts', viewer) : null,
+        alerts ? visibleStudentRecordsPerRow('alerts', alerts) : null,
         options,
       ),
     casesByStudentId: () =>
@@ -343,7 +374,7 @@ export function createLoaders(
         db,
         'intervention_cases',
         'created_at',
-        viewer ? visibleStudentRecordsPerRow('intervention_cases', viewer) : null,
+        cases ? visibleStudentRecordsPerRow('intervention_cases', cases) : null,
         options,
       ),
     /** A case's timeline, by the case's school and id. */

@@ -25,9 +25,10 @@ describe.each(testEngines())('concurrent changes to one case on $name', (engine)
     // 1,000 requests at once are more than the pool's default queue takes (they would be shed with 503s, which
     // the pool-exhaustion test covers): here every one must reach the database and race.
     api = await startApiHarness(engine, { pool: { maxWaiting: 2_000, acquireTimeoutMs: 30_000 } });
+    // A case of the form master's own: a form master changes only the cases they own.
     cookie = await api.signIn('form.master@s01.pastoral.example');
     const cases = await api.graphql<{ cases: { nodes: { id: string }[] } }>(
-      '{ cases(first: 1, filter: { status: [OPEN, IN_PROGRESS, MONITORING] }) { nodes { id } } }',
+      '{ cases(first: 1, filter: { status: [OPEN, IN_PROGRESS, MONITORING], assignedToMe: true }) { nodes { id } } }',
       {},
       cookie,
     );

@@ -27,7 +27,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { createContext, type GraphQLContext } from './context.ts';
+import { auditActor, createContext, type GraphQLContext } from './context.ts';
+import { typeAccessPlugin } from './graphql/type-access.ts';
+import { readsRecordingPlugin, RecordedViews } from './modules/audit-log/request-reads.ts';
 import type { LoaderOptions } from './loaders.ts';
 import { ReferenceCache } from './reference-cache.ts';
 import {
@@ -160,6 +162,7 @@ export async function buildServer({
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const dashboardCache = createDashboardCache(config, redis, database, logger);
   const referenceCache = new ReferenceCache(config.referenceCache);
+  const recordedViews = new RecordedViews();
   if (config.auditArchive.schedule) {
     const { schedule: cron, ...settings } = config.auditArchive;
     const archival = scheduleAuditArchive(database, { cron, ...settings }, logger);
@@ -206,6 +209,22 @@ export async function buildServer({
       ApolloServerPluginLandingPageDisabled(),
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
       costLimitPlugin(),
+      typeAccessPlugin(),
+      readsRecordingPlugin((context) => {
+        // The record of what was read is not the query's to pay for: it may take the statement or two past
+        // the budget that the query itself may not.
+        if (context.statementBudget) context.statementBudget.limit = Number.POSITIVE_INFINITY;
+        return {
+          db: context.db,
+          dialect: context.dialect,
+          reads: context.reads,
+          recordedViews: context.recordedViews,
+          actor: auditActor(context),
+          viewerId: context.viewer?.user.id ?? null,
+          now: context.now,
+          today: context.today,
+        };
+      }),
       serviceUnavailablePlugin(),
       operationTypePlugin(LIMITS.maxStatementsPerQuery),
       errorLoggingPlugin(),
@@ -308,6 +327,7 @@ export async function buildServer({
         riskRules,
         dashboardCache,
         referenceCache,
+        recordedViews,
         loaderOptions,
         now,
         request: {

@@ -340,6 +340,15 @@ export interface IdempotencyKeyTable {
   expires_at: Timestamp;
 }
 
+/** That a member of staff viewed a student's record on a day (at first_viewed_at, the day's first view). */
+export interface StudentRecordViewTable {
+  school_id: number;
+  student_id: number;
+  viewed_on: DateOnly;
+  user_id: number;
+  first_viewed_at: Timestamp;
+}
+
 /** A fixed-window counter: `signin:account:<email>` or `signin:ip:<address>`. */
 export interface RateLimitTable {
   rate_key: string;
@@ -371,6 +380,7 @@ export interface Database {
   rate_limits: RateLimitTable;
   job_leases: JobLeaseTable;
   audit_chain_anchor: AuditChainAnchorTable;
+  student_record_views: StudentRecordViewTable;
 }
 
 export type TableName = keyof Database;
@@ -390,3 +400,4 @@ export type AttendanceRecord = Selectable<AttendanceRecordTable>;
 export type BehaviourIncident = Selectable<BehaviourIncidentTable>;
 export type AssessmentResult = Selectable<AssessmentResultTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
+export type StudentRecordView = Selectable<StudentRecordViewTable>;

@@ -40,4 +40,6 @@ export const SCHOOL_COLUMN: Record<TableName, 'school_id' | null> = {
   job_leases: null,
   audit_chain_head: null,
   audit_chain_anchor: null,
+  // Read by student ("viewed by") and purged by school and day.
+  student_record_views: 'school_id',
 };

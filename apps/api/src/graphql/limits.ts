@@ -404,11 +404,11 @@ interface TypeWithFields {
   getFields(): Record<string, GraphQLField<unknown, unknown>>;
 }
 
-function withFields(type: GraphQLNamedType | null | undefined): TypeWithFields | undefined {
+export function withFields(type: GraphQLNamedType | null | undefined): TypeWithFields | undefined {
   return type && 'getFields' in type && 'getInterfaces' in type ? type : undefined;
 }
 
-function namedType(type: GraphQLType): GraphQLNamedType {
+export function namedType(type: GraphQLType): GraphQLNamedType {
   let named = type;
   while ('ofType' in named) named = named.ofType;
   return named;

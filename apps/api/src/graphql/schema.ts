@@ -14,6 +14,7 @@ import { dashboardResolvers } from '../modules/dashboard/dashboard.resolvers.ts'
 import { schoolResolvers } from '../modules/schools/resolvers.ts';
 import { studentResolvers } from '../modules/students/resolvers.ts';
 import { userResolvers } from '../modules/users/resolvers.ts';
+import { noteStudentReads } from '../modules/audit-log/request-reads.ts';
 import { nodeResolvers } from './node.resolvers.ts';
 import type { Resolvers } from './resolvers-types.generated.ts';
 import { DateScalar, DateTimeScalar } from './scalars.ts';
@@ -48,10 +49,13 @@ export function readTypeDefs(): string[] {
 
 export function buildSchema(): GraphQLSchema {
   const typeDefs = readTypeDefs();
-  return makeExecutableSchema({
+  const schema = makeExecutableSchema({
     typeDefs,
     resolvers: [...resolvers, lazyCountResolvers(typeDefs)] as never,
   });
+  // Every read of a student's data is noted, through whichever field it is reached.
+  noteStudentReads(schema);
+  return schema;
 }
 
 /** The count fields a connection's model computes only when asked (ConnectionModel.totalCount is a function). */

@@ -12,7 +12,7 @@ import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
 import { graphql } from '../gql/index.ts';
 import { createApolloClient } from './apollo.ts';
-import { useViewerQuery, ViewerContext } from './session.tsx';
+import { staffViewer, useViewerQuery, ViewerContext } from './session.tsx';
 
 const SignOutMutation = graphql(`
   mutation SignOutMutation {
@@ -36,7 +36,7 @@ function Mark() {
 function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => void }) {
   const { data, loading, error, refetch } = useViewerQuery();
   const [signOut] = useMutation(SignOutMutation);
-  const viewer = data?.viewer ?? null;
+  const viewer = staffViewer(data?.viewer);
 
   if (loading && !data)
     return (

@@ -27,7 +27,17 @@ export const ViewerQuery = graphql(`
   }
 `);
 
-export type Viewer = NonNullable<ViewerQueryQuery['viewer']>;
+type ViewerData = NonNullable<ViewerQueryQuery['viewer']>;
+
+/**
+ * A signed-in member of staff. The API answers `viewer` for an API token too (no user, no role); the web app is
+ * for staff, so such a viewer is nobody here.
+ */
+export type Viewer = ViewerData & { user: NonNullable<ViewerData['user']>; role: NonNullable<ViewerData['role']> };
+
+export function staffViewer(viewer: ViewerData | null | undefined): Viewer | null {
+  return viewer?.user && viewer.role ? (viewer as Viewer) : null;
+}
 
 export const ViewerContext = createContext<Viewer | null>(null);
 

@@ -226,10 +226,10 @@ export type ViewerQueryQueryVariables = Exact<{ [key: string]: never }>;
 
 export type ViewerQueryQuery = {
   viewer: {
-    role: Role;
+    role: Role | null;
     canViewRestricted: boolean;
-    sessionExpiresAt: string;
-    user: { id: string; fullName: string };
+    sessionExpiresAt: string | null;
+    user: { id: string; fullName: string } | null;
     school: { id: string; name: string; locale: string } | null;
     classrooms: Array<{ id: string; name: string }>;
   } | null;
@@ -350,7 +350,7 @@ export type SignInMutationMutationVariables = Exact<{
 }>;
 
 export type SignInMutationMutation = {
-  signIn: { viewer: { role: Role } | null; userErrors: Array<{ message: string }> };
+  signIn: { viewer: { role: Role | null } | null; userErrors: Array<{ message: string }> };
 };
 
 export type CasePageQueryQueryVariables = Exact<{

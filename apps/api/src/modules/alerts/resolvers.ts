@@ -1,5 +1,4 @@
-import type { Alert } from '@pastoral/db';
-import { mutationContext, readerFor, recordDisclosures } from '../../context.ts';
+import { mutationContext, requireReader } from '../../context.ts';
 import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
 import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
 import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
@@ -56,8 +55,8 @@ export const alertResolvers: Resolvers = {
     },
   },
   Query: {
-    alerts: async (_parent, { filter, orderBy, ...page }, context) => {
-      const viewer = readerFor(context, 'alerts:read');
+    alerts: (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = requireReader(context, 'alert');
       // Without a filter: the viewer's own alerts still waiting for them.
       const values = filter
         ? {
@@ -69,19 +68,7 @@ export const alertResolvers: Resolvers = {
             assignedToMe: filter.assignedToMe ?? undefined,
           }
         : { assignedToMe: true, status: ['NEW', 'ACKNOWLEDGED'] };
-      const connection = await listAlerts(
-        context.db,
-        viewer,
-        values,
-        orderBy ?? { field: 'ALERT_DATE', direction: 'DESC' },
-        page,
-      );
-      await recordDisclosures(
-        context,
-        (connection.nodes as Alert[]).map((row) => ({ id: row.student_id, school_id: row.school_id })),
-        'alerts',
-      );
-      return connection;
+      return listAlerts(context.db, viewer, values, orderBy ?? { field: 'ALERT_DATE', direction: 'DESC' }, page);
     },
   },
   Alert: {

@@ -2,7 +2,7 @@ import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from './audit.maintenance.ts';
-import { type AuditActor, appendAuditEntry } from './audit.writer.ts';
+import { type AuditActor, type AuditEvent, appendAuditEntries, appendAuditEntry } from './audit.writer.ts';
 
 const ACTOR: AuditActor = { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: 'req-Ω', ip: '::1' };
 
@@ -68,6 +68,70 @@ for (const engine of testEngines()) {
       // SQLite reads the head and hashes in the API, under its single write lock.
       expect(counter.statements).toBe(engine.name === 'mysql' ? 2 : 4);
       expect(await verifyChain(database.handle.db)).toMatchObject({ ok: true });
+    });
+
+    it('appends a batch under one hold of the head: one statement on MySQL, hashed as the verifier does', async () => {
+      const { counter, plugin } = statementCounter();
+      const db = database.handle.db.withPlugin(plugin);
+      // Every kind of value the procedure's JSON must carry through unchanged: text that is not ASCII, quotes, a
+      // backslash and a newline, nulls (left out of its JSON), and a value longer than MySQL's JSON_VALUE keeps.
+      const long = 'x'.repeat(2_000);
+      const events: AuditEvent[] = [
+        { action: 'student.disclosed', schoolId: 1, studentId: 11, via: 'students' },
+        { action: 'api_token.created', schoolId: null, apiTokenId: 7, changes: { name: 'Zoë “x” \\ 😀\n2', long } },
+        { action: 'session.signed_out', schoolId: null, userId: 3 },
+        ...Array.from({ length: 600 }, (_, index) => ({
+          action: 'student.disclosed' as const,
+          schoolId: 2,
+          studentId: 1_000 + index,
+          via: 'nodes',
+        })),
+      ];
+      const before = await database.handle.db.selectFrom('audit_chain_head').select('seq').executeTakeFirstOrThrow();
+      await appendAuditEntries(db, database.handle.dialect, ACTOR, events, new Date('2026-12-07T10:00:00.123Z'));
+      // 603 entries are two batches (500 + 103): a statement each on MySQL; on SQLite four each, in a transaction.
+      expect(counter.statements).toBe(engine.name === 'mysql' ? 2 : 8);
+      const written = await database.handle.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('seq', '>', Number(before.seq))
+        .orderBy('seq')
+        .execute();
+      expect(written.map((entry) => entry.action)).toEqual(events.map((event) => event.action));
+      expect(written.map((entry) => Number(entry.seq))).toEqual(
+        events.map((_, index) => Number(before.seq) + index + 1),
+      );
+      expect(JSON.parse(written[1]!.details!)).toEqual({ name: 'Zoë “x” \\ 😀\n2', long });
+      expect(written[1]).toMatchObject({ school_id: null, student_id: null, user_id: null, request_id: 'req-Ω' });
+      expect(written[0]).toMatchObject({ school_id: 1, student_id: 11, entity_type: 'student', entity_id: 11 });
+      expect(written[0]!.occurred_at).toBe('2026-12-07 10:00:00.123');
+      expect(await verifyChain(database.handle.db)).toMatchObject({ ok: true });
+    });
+
+    it('keeps one chain while batches and single entries are appended at once', async () => {
+      const { db, dialect } = database.handle;
+      const batch = (n: number): AuditEvent[] =>
+        Array.from({ length: 20 }, (_, index) => ({
+          action: 'student.disclosed',
+          schoolId: 1,
+          studentId: n * 100 + index,
+          via: 'students',
+        }));
+      await Promise.all([
+        ...Array.from({ length: 8 }, (_, n) => appendAuditEntries(db, dialect, ACTOR, batch(n), new Date())),
+        ...Array.from({ length: 8 }, (_, n) =>
+          db
+            .transaction()
+            .execute((trx) =>
+              appendAuditEntry(trx, dialect, ACTOR, { action: 'session.signed_in', schoolId: null, userId: n + 1 }),
+            ),
+        ),
+      ]);
+      const seqs = (await db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).map((row) =>
+        Number(row.seq),
+      );
+      expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+      expect(await verifyChain(db)).toMatchObject({ ok: true, entries: seqs.length });
     });
   });
 }

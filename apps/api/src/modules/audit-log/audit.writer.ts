@@ -202,14 +202,11 @@ function entryFields(event: AuditEvent) {
   }
 }
 
-export async function appendAuditEntry(
-  trx: Transaction<Database>,
-  dialect: EngineDialect,
-  actor: AuditActor,
-  event: AuditEvent,
-  now: Date = new Date(),
-): Promise<void> {
-  const fields = {
+/** An entry's columns but its place in the chain (seq and hash). */
+type UnchainedFields = Omit<ChainedFields, 'seq'>;
+
+function unchainedFields(actor: AuditActor, event: AuditEvent, now: Date): UnchainedFields {
+  return {
     occurred_at: toTimestamp(now),
     school_id: event.schoolId,
     actor_type: actor.type,
@@ -220,12 +217,53 @@ export async function appendAuditEntry(
     ip: actor.ip,
     ...entryFields(event),
   };
+}
+
+export async function appendAuditEntry(
+  trx: Transaction<Database>,
+  dialect: EngineDialect,
+  actor: AuditActor,
+  event: AuditEvent,
+  now: Date = new Date(),
+): Promise<void> {
+  const fields = unchainedFields(actor, event, now);
   if (dialect.engine === 'mysql') await appendHoldingHeadBriefly(trx, fields);
-  else await appendUnderWriteLock(trx, fields);
+  else await appendUnderWriteLock(trx, [fields]);
   actor.onRecorded?.(event);
 }
 
-type UnchainedFields = Omit<ChainedFields, 'seq'>;
+/** Entries per batch: a page of 100 students is one, a `nodes` of 100 cases and their students two at most. */
+const ENTRIES_PER_BATCH = 500;
+
+/**
+ * Appends many entries that record no change (a request's reads) in one hold of the chain head, outside any
+ * transaction of the caller's: MySQL in one statement, the stored procedure `append_audit_entries` (see its
+ * migration), which hashes each entry onto the previous one as chainHash does; SQLite in one transaction of its
+ * own. Either way all of them are on the record, or none and the call fails.
+ */
+export async function appendAuditEntries(
+  db: Kysely<Database>,
+  dialect: EngineDialect,
+  actor: AuditActor,
+  events: readonly AuditEvent[],
+  now: Date,
+): Promise<void> {
+  for (let start = 0; start < events.length; start += ENTRIES_PER_BATCH) {
+    const batch = events.slice(start, start + ENTRIES_PER_BATCH).map((event) => unchainedFields(actor, event, now));
+    if (dialect.engine === 'mysql') {
+      // A column left out is NULL to the procedure: nulls are left out (see the migration).
+      const entries = batch.map((fields) =>
+        Object.fromEntries(
+          Object.entries({ ...fields, encoding: encodingAfterSeq(fields) }).filter(([, value]) => value !== null),
+        ),
+      );
+      await sql`call append_audit_entries(${JSON.stringify(entries)})`.execute(db);
+    } else {
+      await db.transaction().execute((trx) => appendUnderWriteLock(trx, batch));
+    }
+  }
+  for (const event of events) actor.onRecorded?.(event);
+}
 
 /**
  * MySQL: the database finishes the hash itself, so the chain head is locked by the statement that advances it
@@ -254,8 +292,11 @@ async function appendHoldingHeadBriefly(trx: Transaction<Database>, fields: Unch
     .execute();
 }
 
-/** SQLite: one writer at a time, so the head is read, hashed here and advanced within the write lock. */
-async function appendUnderWriteLock(trx: Transaction<Database>, fields: UnchainedFields) {
+/**
+ * SQLite: one writer at a time, so the head is read, each entry hashed here onto the one before it, and the head
+ * advanced, all within the write lock.
+ */
+async function appendUnderWriteLock(trx: Transaction<Database>, batch: UnchainedFields[]) {
   // Writing first takes the database's write lock, so no other writer can read the same head.
   await trx
     .updateTable('audit_chain_head')
@@ -267,13 +308,16 @@ async function appendUnderWriteLock(trx: Transaction<Database>, fields: Unchaine
     .select(['seq', 'hash'])
     .where('id', '=', 1)
     .executeTakeFirstOrThrow();
-  const entry = { seq: Number(head.seq) + 1, ...fields };
-  const hash = chainHash(head.hash, entry);
-  await trx
-    .insertInto('audit_log')
-    .values({ ...entry, hash })
-    .execute();
-  await trx.updateTable('audit_chain_head').set({ seq: entry.seq, hash }).where('id', '=', 1).execute();
+  let seq = Number(head.seq);
+  let hash = head.hash;
+  const rows = batch.map((fields) => {
+    seq += 1;
+    const entry = { seq, ...fields };
+    hash = chainHash(hash, entry);
+    return { ...entry, hash };
+  });
+  await trx.insertInto('audit_log').values(rows).execute();
+  await trx.updateTable('audit_chain_head').set({ seq, hash }).where('id', '=', 1).execute();
 }
 
 const AUDIT_FIELD_NAMES = [

@@ -164,7 +164,7 @@ for (const engine of testEngines()) {
       expect(disclosureReads[0]).toMatch(/union all/i);
     });
 
-    it('is open to a token with audit:read and null for a token without it', async () => {
+    it('is open to a token with audit:read, and refused to a token without it', async () => {
       const auditor = await createToken('Auditor', ['STUDENTS_READ', 'AUDIT_READ']);
       const query = 'query { students(first: 1) { nodes { disclosures { totalCount } } } }';
       const withScope = await api.graphqlWithToken<{ students: { nodes: { disclosures: DisclosurePage | null }[] } }>(
@@ -173,10 +173,112 @@ for (const engine of testEngines()) {
         auditor,
       );
       expect(withScope.body.data!.students.nodes[0]!.disclosures!.totalCount).toBeGreaterThanOrEqual(2);
-      const withoutScope = await api.graphqlWithToken<{
-        students: { nodes: { disclosures: DisclosurePage | null }[] };
-      }>(query, {}, readerToken);
-      expect(withoutScope.body.data!.students.nodes[0]!.disclosures).toBeNull();
+      const withoutScope = await api.graphqlWithToken(query, {}, readerToken);
+      expect(withoutScope.status).toBe(403);
+      expect(withoutScope.body.data ?? null).toBeNull();
+      expect(withoutScope.body.errors?.[0]?.message).toContain(
+        'AuditLogEntryConnection.totalCount needs the audit:read scope (at students.nodes.disclosures.totalCount)',
+      );
+    });
+
+    /** The disclosure entries written after sequence `after`, as (student, via) pairs. */
+    const disclosedSince = async (after: number) =>
+      (
+        await api.database.handle.db
+          .selectFrom('audit_log')
+          .select(['student_id', 'details', 'actor_type'])
+          .where('seq', '>', after)
+          .where('action', '=', 'student.disclosed')
+          .orderBy('seq')
+          .execute()
+      ).map((row) => ({ student: row.student_id, via: (JSON.parse(row.details!) as { via: string }).via }));
+    const headSeq = async () =>
+      Number((await api.database.handle.db.selectFrom('audit_chain_head').select('seq').executeTakeFirstOrThrow()).seq);
+
+    it('lets a token read 100 of everything in one request, its disclosures written in one batch', async () => {
+      const token = await createToken('Full reader', ['STUDENTS_READ', 'CASES_READ', 'ALERTS_READ']);
+      const query = `{
+        students(first: 100) { nodes { id fullName riskProfile { level } cases(first: 100) { totalCount } } }
+        cases(first: 100, filter: {}) { nodes { id student { id fullName } } }
+        alerts(first: 100, filter: {}) { nodes { id student { id } } }
+      }`;
+      const before = await headSeq();
+      const response = await api.graphqlWithToken<{
+        students: { nodes: { id: string }[] };
+        cases: { nodes: { student: { id: string } }[] };
+        alerts: { nodes: { student: { id: string } }[] };
+      }>(query, {}, token);
+      expect(response.status).toBe(200);
+      expect(response.body.errors).toBeUndefined();
+      const data = response.body.data!;
+      expect(data.students.nodes).toHaveLength(100);
+      expect(data.cases.nodes).toHaveLength(100);
+      expect(data.alerts.nodes).toHaveLength(100);
+
+      // One entry per student read and request, naming a root it was read under (root fields resolve at once:
+      // whichever read the student first).
+      const roots = new Map<number, Set<string>>();
+      const readUnder = (root: string, ids: string[]) => {
+        for (const id of ids) {
+          const student = fromGlobalId(id)!.key.id;
+          if (!roots.has(student)) roots.set(student, new Set());
+          roots.get(student)!.add(root);
+        }
+      };
+      readUnder(
+        'students',
+        data.students.nodes.map((node) => node.id),
+      );
+      readUnder(
+        'cases',
+        data.cases.nodes.map((node) => node.student.id),
+      );
+      readUnder(
+        'alerts',
+        data.alerts.nodes.map((node) => node.student.id),
+      );
+      const disclosed = await disclosedSince(before);
+      expect(disclosed).toHaveLength(roots.size);
+      expect(new Set(disclosed.map((entry) => entry.student))).toEqual(new Set(roots.keys()));
+      for (const entry of disclosed) expect(roots.get(entry.student!)).toContain(entry.via);
+      // All of them in one batch: a statement on MySQL, a transaction on SQLite, after the query's own.
+      const writes = response.statements.filter((statement) => /audit_log|append_audit_entries/i.test(statement));
+      expect(writes).toEqual(
+        engine.name === 'mysql'
+          ? ['call append_audit_entries(?)']
+          : [expect.stringMatching(/^insert into "audit_log"/)],
+      );
+    });
+
+    it('writes a page of 100 with at most three statements more than the same page read by a school admin', async () => {
+      const token = await createToken('Page reader', ['STUDENTS_READ']);
+      const query = '{ students(first: 100, orderBy: { field: NAME, direction: DESC }) { nodes { id fullName } } }';
+      const byToken = await api.graphqlWithToken(query, {}, token);
+      const byAdmin = await api.graphql(query, {}, schoolAdmin);
+      expect(byToken.body.errors).toBeUndefined();
+      expect(byAdmin.body.errors).toBeUndefined();
+      // MySQL: the token's lookup, and the batch's one statement, against the admin's insert of the day's views.
+      // SQLite, in process, has no round trip to save: its batch is a transaction of six (begin, lock the head,
+      // read it, insert, advance it, commit).
+      expect(byToken.statements.length).toBeLessThanOrEqual(
+        byAdmin.statements.length + (engine.name === 'mysql' ? 3 : 7),
+      );
+    });
+
+    it('records nothing for a refused or failed request', async () => {
+      const studentsOnly = await createToken('Students only', ['STUDENTS_READ']);
+      const before = await headSeq();
+      // Asks for students and for what the token may not read: refused whole, nothing read, nothing recorded.
+      const refused = await api.graphqlWithToken(
+        '{ students(first: 5) { nodes { id alerts { nodes { id } } } } }',
+        {},
+        studentsOnly,
+      );
+      expect(refused.status).toBe(403);
+      // A page too large fails before anything is read.
+      const failed = await api.graphqlWithToken('{ students(first: 101) { nodes { id } } }', {}, studentsOnly);
+      expect(failed.status).toBe(400);
+      expect(await headSeq()).toBe(before);
     });
   });
 }

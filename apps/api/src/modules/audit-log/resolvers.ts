@@ -1,5 +1,5 @@
 import { toTimestamp } from '@pastoral/db';
-import { readerFor } from '../../context.ts';
+import { requireReader } from '../../context.ts';
 import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
 import type { ActorType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAuditEntries } from './audit-log.repository.ts';
@@ -9,7 +9,7 @@ const DEFAULT_WINDOW_MS = 30 * 86_400_000;
 export const auditLogResolvers: Resolvers = {
   Query: {
     auditLog: (_parent, { filter, ...page }, context) => {
-      const viewer = readerFor(context, 'audit:read');
+      const viewer = requireReader(context, 'audit');
       const to = filter?.to ?? toTimestamp(context.now);
       const from = filter?.from ?? toTimestamp(new Date(context.now.getTime() - DEFAULT_WINDOW_MS));
       return listAuditEntries(

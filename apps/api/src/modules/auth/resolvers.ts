@@ -3,6 +3,7 @@ import { auditActor, type GraphQLContext, requireViewer } from '../../context.ts
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { sessionCookie, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
+import { isStaffViewer } from './viewer.ts';
 
 /** The viewer's classrooms, all of their own school. */
 async function classroomsOf(context: GraphQLContext, schoolId: number | null, ids: number[]): Promise<Classroom[]> {
@@ -13,16 +14,21 @@ async function classroomsOf(context: GraphQLContext, schoolId: number | null, id
 
 export const authResolvers: Resolvers = {
   Query: {
-    viewer: (_parent, _args, context) => context.viewer,
+    viewer: (_parent, _args, context) => context.viewer ?? (context.token ? { token: context.token } : null),
   },
   Viewer: {
-    user: (viewer) => viewer.user,
-    role: (viewer) => viewer.role,
-    school: (viewer, _args, context) =>
-      viewer.schoolId === null ? null : context.loaders.schoolById.load(viewer.schoolId),
-    classrooms: (viewer, _args, context) => classroomsOf(context, viewer.schoolId, viewer.classroomIds),
-    canViewRestricted: (viewer) => viewer.canViewRestricted,
-    sessionExpiresAt: (viewer) => viewer.session.expiresAt,
+    user: (viewer) => (isStaffViewer(viewer) ? viewer.user : null),
+    role: (viewer) => (isStaffViewer(viewer) ? viewer.role : null),
+    school: (viewer, _args, context) => {
+      const schoolId = isStaffViewer(viewer) ? viewer.schoolId : viewer.token.schoolId;
+      return schoolId === null ? null : context.loaders.schoolById.load(schoolId);
+    },
+    classrooms: (viewer, _args, context) =>
+      isStaffViewer(viewer) ? classroomsOf(context, viewer.schoolId, viewer.classroomIds) : [],
+    canViewRestricted: (viewer) => isStaffViewer(viewer) && viewer.canViewRestricted,
+    sessionExpiresAt: (viewer) => (isStaffViewer(viewer) ? viewer.session.expiresAt : null),
+    apiToken: (viewer, _args, context) =>
+      isStaffViewer(viewer) ? null : context.loaders.visibleApiToken.load(viewer.token.tokenId),
   },
   Mutation: {
     signIn: async (_parent, { input }, context) => {

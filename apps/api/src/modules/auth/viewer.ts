@@ -1,4 +1,5 @@
 import type { Role, User } from '@pastoral/db';
+import type { TokenPrincipal } from '../api-tokens/api-token.ts';
 
 /** The signed-in staff member a request acts for: who they are and what they may see. */
 export interface Viewer {
@@ -10,4 +11,11 @@ export interface Viewer {
   classroomIds: number[];
   canViewRestricted: boolean;
   session: { idHash: string; expiresAt: string };
+}
+
+/** Who `Query.viewer` answers for: a member of staff, or the integrator's token the request carries. */
+export type ViewerModel = Viewer | { token: TokenPrincipal };
+
+export function isStaffViewer(model: ViewerModel): model is Viewer {
+  return !('token' in model);
 }

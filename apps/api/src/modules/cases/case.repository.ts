@@ -113,13 +113,18 @@ export async function visibleCasesById(db: Kysely<Database>, viewer: Viewer, key
     .execute();
 }
 
+/** Timeline entries by key, of cases the viewer sees; each with its case's student, whose record it is part of. */
 export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
   return db
     .selectFrom('case_events')
-    .selectAll('case_events')
-    .where(bySchoolKeys('case_events', keys))
-    .where('case_events.case_id', 'in', (eb) =>
-      eb.selectFrom('intervention_cases').select('intervention_cases.id').where(visibleCases(viewer)),
+    .innerJoin('intervention_cases', (join) =>
+      join
+        .onRef('intervention_cases.school_id', '=', 'case_events.school_id')
+        .onRef('intervention_cases.id', '=', 'case_events.case_id'),
     )
+    .selectAll('case_events')
+    .select('intervention_cases.student_id')
+    .where(bySchoolKeys('case_events', keys))
+    .where(visibleCases(viewer))
     .execute();
 }

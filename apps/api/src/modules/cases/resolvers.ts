@@ -1,6 +1,5 @@
 import { type CASE_PRIORITIES } from '@pastoral/db';
-import type { InterventionCase } from '@pastoral/db';
-import { auditActor, mutationContext, readerFor, recordDisclosures, requireViewer } from '../../context.ts';
+import { auditActor, mutationContext, requireReader } from '../../context.ts';
 import type { Outcome, UserError } from '../../graphql/mutations.ts';
 import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
 import { priorityCode, priorityName, riskLevelName } from '../../graphql/enums.ts';
@@ -72,8 +71,8 @@ export const caseResolvers: Resolvers = {
     },
   },
   Query: {
-    cases: async (_parent, { filter, orderBy, ...page }, context) => {
-      const viewer = readerFor(context, 'cases:read');
+    cases: (_parent, { filter, orderBy, ...page }, context) => {
+      const viewer = requireReader(context, 'case');
       // Without a filter: the viewer's own open cases.
       const values = filter
         ? {
@@ -87,7 +86,7 @@ export const caseResolvers: Resolvers = {
             overdue: filter.overdue ?? undefined,
           }
         : { assignedToMe: true, status: [...OPEN_CASE_STATUSES] };
-      const connection = await listCases(
+      return listCases(
         context.db,
         viewer,
         values,
@@ -95,13 +94,6 @@ export const caseResolvers: Resolvers = {
         page,
         context.today,
       );
-      // A case is about a student: a token reading it reads their data.
-      await recordDisclosures(
-        context,
-        (connection.nodes as InterventionCase[]).map((row) => ({ id: row.student_id, school_id: row.school_id })),
-        'cases',
-      );
-      return connection;
     },
   },
   InterventionCase: {
@@ -162,8 +154,9 @@ export const caseResolvers: Resolvers = {
     restricted: (event) => event.restricted === 1,
     body: async (event, _args, context) => {
       if (event.restricted !== 1) return event.body;
-      const viewer = requireViewer(context);
-      if (!viewer.canViewRestricted) return null;
+      // Only staff hold the safeguarding permission; a token never reads a restricted note.
+      const viewer = context.viewer;
+      if (!viewer?.canViewRestricted) return null;
       // Every read of a restricted note is on the record, before the text leaves the server.
       const parent = await context.loaders.visibleCase.load({ schoolId: event.school_id, id: event.case_id });
       if (!parent) return null;

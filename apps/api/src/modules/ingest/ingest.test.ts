@@ -373,11 +373,14 @@ for (const engine of testEngines()) {
         .where('request_id', 'is not', null)
         .execute();
       const read = await asToken<{
-        students: { nodes: { id: string; school: { code: string }; alerts: { totalCount: number } }[] };
-      }>('{ students(first: 5) { nodes { id school { code } alerts { totalCount } } } }', {}, reader);
+        students: { nodes: { id: string; school: { code: string } }[] };
+      }>('{ students(first: 5) { nodes { id school { code } } } }', {}, reader);
       const nodes = read.body.data!.students.nodes;
       expect(nodes).toHaveLength(5);
-      expect(nodes.every((n) => n.school.code === 'S01' && n.alerts.totalCount === 0)).toBe(true);
+      expect(nodes.every((n) => n.school.code === 'S01')).toBe(true);
+      // A student's alerts are alerts: without alerts:read the token is refused, not shown an empty list.
+      const withAlerts = await asToken('{ students(first: 5) { nodes { id alerts { totalCount } } } }', {}, reader);
+      expect(withAlerts.status).toBe(403);
       const disclosures = await db
         .selectFrom('audit_log')
         .select(['actor_type', 'api_token_id', 'student_id'])
@@ -408,14 +411,21 @@ for (const engine of testEngines()) {
         admin,
       );
       const reports = created.body.data!.createApiToken.token;
-      const cases = await asToken<{ cases: { nodes: { student: { school: { code: string } } }[] } }>(
-        '{ cases(first: 3, filter: { status: [OPEN, IN_PROGRESS] }) { nodes { student { school { code } } } } }',
+      const cases = await asToken<{ cases: { nodes: { id: string; assignedTo: { school: { code: string } } }[] } }>(
+        '{ cases(first: 3, filter: { status: [OPEN, IN_PROGRESS] }) { nodes { id assignedTo { school { code } } } } }',
         {},
         reports,
       );
       const nodes = cases.body.data!.cases.nodes;
       expect(nodes).toHaveLength(3);
-      expect(nodes.every((n) => n.student.school.code === 'S01')).toBe(true);
+      expect(nodes.every((n) => n.assignedTo.school.code === 'S01')).toBe(true);
+      // The case's student is Student data: a token without students:read is refused it.
+      const students = await asToken(
+        '{ cases(first: 3, filter: { status: [OPEN, IN_PROGRESS] }) { nodes { student { fullName } } } }',
+        {},
+        reports,
+      );
+      expect(students.status).toBe(403);
       const disclosed = await api.database.handle.db
         .selectFrom('audit_log')
         .select('details')

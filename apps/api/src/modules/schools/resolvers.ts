@@ -1,4 +1,4 @@
-import { requireViewer } from '../../context.ts';
+import { requireReader } from '../../context.ts';
 import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listStudents } from '../students/student.repository.ts';
@@ -7,11 +7,11 @@ import { listClassrooms, listSchools } from './school.repository.ts';
 
 export const schoolResolvers: Resolvers = {
   Query: {
-    schools: (_parent, args, context) => listSchools(context.db, requireViewer(context), args),
+    schools: (_parent, args, context) => listSchools(context.db, requireReader(context, 'reference'), args),
     classrooms: (_parent, { filter, ...page }, context) =>
       listClassrooms(
         context.db,
-        requireViewer(context),
+        requireReader(context, 'reference'),
         {
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
           yearGroup: filter?.yearGroup ?? undefined,
@@ -24,8 +24,8 @@ export const schoolResolvers: Resolvers = {
     id: (school) => toGlobalId('School', school.id),
     timeZone: (school) => school.time_zone,
     classrooms: (school, args, context) =>
-      listClassrooms(context.db, requireViewer(context), { schoolId: school.id }, args),
-    staff: (school, _args, context) => staffOfSchool(context.db, requireViewer(context), school.id),
+      listClassrooms(context.db, requireReader(context, 'reference'), { schoolId: school.id }, args),
+    staff: (school, _args, context) => staffOfSchool(context.db, requireReader(context, 'reference'), school.id),
   },
   Classroom: {
     id: (classroom) => toGlobalId('Classroom', schoolKeyOf(classroom)),
@@ -35,7 +35,7 @@ export const schoolResolvers: Resolvers = {
     students: (classroom, { includeInactive, ...page }, context) =>
       listStudents(
         context.db,
-        requireViewer(context),
+        requireReader(context, 'student'),
         { classroom: schoolKeyOf(classroom), active: includeInactive ? null : true },
         { field: 'NAME', direction: 'ASC' },
         page,

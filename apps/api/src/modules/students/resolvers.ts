@@ -1,5 +1,4 @@
-import type { Student } from '@pastoral/db';
-import { readerFor, recordDisclosures } from '../../context.ts';
+import { requireReader } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
@@ -8,10 +7,10 @@ import { assessmentResultsOf, listStudents } from './student.repository.ts';
 
 export const studentResolvers: Resolvers = {
   Query: {
-    students: async (_parent, { filter, orderBy, ...page }, context) => {
-      const connection = await listStudents(
+    students: (_parent, { filter, orderBy, ...page }, context) =>
+      listStudents(
         context.db,
-        readerFor(context, 'students:read'),
+        requireReader(context, 'student'),
         {
           schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
           classroom:
@@ -24,10 +23,7 @@ export const studentResolvers: Resolvers = {
         },
         orderBy ?? { field: 'NAME', direction: 'ASC' },
         page,
-      );
-      await recordDisclosures(context, connection.nodes as Student[], 'students');
-      return connection;
-    },
+      ),
   },
   Student: {
     id: (student) => toGlobalId('Student', schoolKeyOf(student)),
