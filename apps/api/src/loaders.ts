@@ -19,7 +19,7 @@ import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connect
 import { type SchoolKey, schoolKeyOf, schoolKeyString, type SortKey } from './graphql/relay.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
-import { disclosuresOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
+import { disclosuresOf, recordViewsOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
 import { readsAuditLog } from './modules/audit-log/audit-log.policy.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { visibleStudentRecordsPerRow } from './modules/students/student.policy.ts';
@@ -181,6 +181,29 @@ function disclosuresLoader(db: Kysely<Database>, reader: Viewer, { batch }: Load
           .select([sql<number>`counted.student_id`.as('parent'), sql<number>`count(*)`.as('count')])
           .groupBy(sql.ref('counted.student_id'))
           .execute()) as { parent: number; count: number }[],
+      ),
+  });
+}
+
+/** Who viewed each student's record, newest day first; one statement for a whole page of students. */
+function recordViewsLoader(db: Kysely<Database>, reader: Viewer, { batch }: LoaderOptions) {
+  return nestedConnectionLoader({
+    db,
+    batch,
+    rowsOf: (students) => recordViewsOf(db, reader, students),
+    parentColumn: 'student_record_views.student_id',
+    parentOf: (row) => row.student_id,
+    keys: [
+      { expression: sql.ref('student_record_views.viewed_on'), direction: 'desc', value: (row) => row.viewed_on },
+      { expression: sql.ref('student_record_views.user_id'), direction: 'desc', value: (row) => row.user_id },
+    ],
+    countsOf: async (students) =>
+      toCountMap(
+        await recordViewsOf(db, reader, students)
+          .clearSelect()
+          .select(['student_record_views.student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+          .groupBy('student_record_views.student_id')
+          .execute(),
       ),
   });
 }
@@ -361,6 +384,9 @@ export function createLoaders(
     /** Null for a reader who may not read the audit log: Student.disclosures is then null. */
     disclosuresByStudentId: () =>
       auditReader && readsAuditLog(auditReader) ? disclosuresLoader(db, auditReader, options) : null,
+    /** Null for a reader who may not read the audit log: Student.viewedBy is then null. */
+    recordViewsByStudentId: () =>
+      auditReader && readsAuditLog(auditReader) ? recordViewsLoader(db, auditReader, options) : null,
     alertsByStudentId: () =>
       studentRecordsLoader(
         db,

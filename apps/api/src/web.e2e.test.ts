@@ -5,6 +5,7 @@
  * leaving this machine). Screenshots for the README are taken on the way.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
@@ -17,6 +18,8 @@ import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+/** Shots of screens for a person to look at, not for the README: left in the system's temporary folder. */
+const SCREENSHOTS_DRAFTS = `${tmpdir()}/pastoral-screens-`;
 // CI installs Chromium and builds the app first; on a machine without them the suite says so instead of failing.
 const available = existsSync(CHROMIUM) && existsSync(`${WEB_DIST}/index.html`);
 if (process.env.CI === 'true' && !available) throw new Error(`CI needs ${CHROMIUM} and a built web app (${WEB_DIST})`);
@@ -279,6 +282,43 @@ describe.runIf(available)('the web app in Chromium', () => {
     await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
     expect(await formMaster.getByRole('heading', { name: 'Shared with integrators' }).count()).toBe(0);
     await formMaster.close();
+  });
+
+  it("shows a school admin who on the staff viewed a student's record, and not the form master", async () => {
+    const { db } = api.database.handle;
+    const own = await db
+      .selectFrom('students')
+      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
+      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+      .select(['students.id', 'students.school_id'])
+      .where('users.email', '=', 'form.master@s01.pastoral.example')
+      .orderBy('students.id', 'desc')
+      .executeTakeFirstOrThrow();
+    const studentPage = `${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`;
+    const formMaster = await newPage();
+    await signIn(formMaster, 'form.master@s01.pastoral.example');
+    await formMaster.goto(studentPage);
+    await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
+    expect(await formMaster.getByRole('heading', { name: 'Viewed by' }).count()).toBe(0);
+    const formMasterName = await db
+      .selectFrom('users')
+      .select('full_name')
+      .where('email', '=', 'form.master@s01.pastoral.example')
+      .executeTakeFirstOrThrow();
+    await formMaster.close();
+
+    const page = await newPage();
+    await signIn(page, 'school.admin@s01.pastoral.example');
+    await page.goto(studentPage);
+    const panel = page.getByRole('region', { name: 'Viewed by' });
+    const list = panel.getByRole('list', { name: "Staff who viewed this student's record" });
+    const formMasterLine = list.getByRole('listitem').filter({ hasText: `${formMasterName.full_name} (form master)` });
+    await formMasterLine.first().waitFor();
+    // Once, though the form master's page read the student through several fields and queries.
+    expect(await formMasterLine.allTextContents()).toHaveLength(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await panel.screenshot({ path: `${SCREENSHOTS_DRAFTS}viewed-by.png` });
+    await page.close();
   });
 
   it('lets a school admin create an API token, shown once, and revoke it', async () => {

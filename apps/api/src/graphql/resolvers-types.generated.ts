@@ -16,6 +16,7 @@ import type {
   Alert as AlertModel,
   AuditEntry as AuditEntryModel,
   ApiToken as ApiTokenModel,
+  StudentRecordView as StudentRecordViewModel,
 } from '@pastoral/db';
 import type { DashboardModel as DashboardModelModel } from '../modules/dashboard/dashboard.resolvers.ts';
 import type { ConnectionModel as ConnectionModelModel, EdgeModel as EdgeModelModel } from '../graphql/relay.ts';
@@ -634,6 +635,35 @@ export type AuditLogFilter = {
   to?: InputMaybe<Scalars['DateTime']['input']>;
   /** Also read the archive (entries older than the archival cut-off, 90 days by default). Default: true when from is given. */
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** That a member of staff viewed a student's record on a day: their first view of it that day stands for all. */
+export type StudentRecordView = {
+  __typename?: 'StudentRecordView';
+  /** Who viewed the record; null if they are not visible to you (or no longer exist). */
+  viewer: Maybe<User>;
+  /** The day (UTC) of the views. */
+  viewedOn: Scalars['Date']['output'];
+  /** When they first viewed the record that day (UTC). */
+  firstViewedAt: Scalars['DateTime']['output'];
+};
+
+export type StudentRecordViewEdge = {
+  __typename?: 'StudentRecordViewEdge';
+  cursor: Scalars['String']['output'];
+  node: StudentRecordView;
+};
+
+/** A page of views of a student's record. */
+export type StudentRecordViewConnection = {
+  __typename?: 'StudentRecordViewConnection';
+  edges: Array<StudentRecordViewEdge>;
+  nodes: Array<StudentRecordView>;
+  pageInfo: PageInfo;
+  /** How many views match in all (counted up to 10,000; see totalCountIsCapped). */
+  totalCount: Scalars['Int']['output'];
+  /** True when there are more than 10,000 and totalCount stopped counting. */
+  totalCountIsCapped: Scalars['Boolean']['output'];
 };
 
 /**
@@ -1290,6 +1320,13 @@ export type Student = Node & {
    * token without audit:read that asks for it is refused).
    */
   disclosures: Maybe<AuditLogEntryConnection>;
+  /**
+   * Who viewed the student's record: each member of staff who read it (a page of students, the student's page,
+   * a case about them), one entry per person and day, newest day first; integrators' reads are the disclosures.
+   * Null unless you may read the audit log of the student's school (a school admin of it, a district admin, or a
+   * token with audit:read; a token without audit:read that asks for it is refused).
+   */
+  viewedBy: Maybe<StudentRecordViewConnection>;
 };
 
 /** A student. Visible to staff who are responsible for them: see the roles. */
@@ -1318,6 +1355,12 @@ export type StudentCasesArgs = {
 
 /** A student. Visible to staff who are responsible for them: see the roles. */
 export type StudentDisclosuresArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A student. Visible to staff who are responsible for them: see the roles. */
+export type StudentViewedByArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -1659,6 +1702,9 @@ export type ResolversTypes = {
   AuditLogEntryEdge: ResolverTypeWrapper<EdgeModelModel>;
   AuditLogEntryConnection: ResolverTypeWrapper<ConnectionModelModel>;
   AuditLogFilter: AuditLogFilter;
+  StudentRecordView: ResolverTypeWrapper<StudentRecordViewModel>;
+  StudentRecordViewEdge: ResolverTypeWrapper<EdgeModelModel>;
+  StudentRecordViewConnection: ResolverTypeWrapper<ConnectionModelModel>;
   Viewer: ResolverTypeWrapper<ViewerModelModel>;
   SignInInput: SignInInput;
   SignInPayload: ResolverTypeWrapper<Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversTypes['Viewer']> }>;
@@ -1785,6 +1831,9 @@ export type ResolversParentTypes = {
   AuditLogEntryEdge: EdgeModelModel;
   AuditLogEntryConnection: ConnectionModelModel;
   AuditLogFilter: AuditLogFilter;
+  StudentRecordView: StudentRecordViewModel;
+  StudentRecordViewEdge: EdgeModelModel;
+  StudentRecordViewConnection: ConnectionModelModel;
   Viewer: ViewerModelModel;
   SignInInput: SignInInput;
   SignInPayload: Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversParentTypes['Viewer']> };
@@ -2188,6 +2237,35 @@ export type AuditLogEntryConnectionResolvers<
   totalCountIsCapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type StudentRecordViewResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['StudentRecordView'] = ResolversParentTypes['StudentRecordView'],
+> = {
+  viewer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  viewedOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  firstViewedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type StudentRecordViewEdgeResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['StudentRecordViewEdge'] = ResolversParentTypes['StudentRecordViewEdge'],
+> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['StudentRecordView'], ParentType, ContextType>;
+};
+
+export type StudentRecordViewConnectionResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['StudentRecordViewConnection'] =
+    ResolversParentTypes['StudentRecordViewConnection'],
+> = {
+  edges?: Resolver<Array<ResolversTypes['StudentRecordViewEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['StudentRecordView']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCountIsCapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type ViewerResolvers<
   ContextType = GraphQLContext,
   ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer'],
@@ -2531,6 +2609,12 @@ export type StudentResolvers<
     ContextType,
     Partial<StudentDisclosuresArgs>
   >;
+  viewedBy?: Resolver<
+    Maybe<ResolversTypes['StudentRecordViewConnection']>,
+    ParentType,
+    ContextType,
+    Partial<StudentViewedByArgs>
+  >;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2679,6 +2763,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AuditLogEntry?: AuditLogEntryResolvers<ContextType>;
   AuditLogEntryEdge?: AuditLogEntryEdgeResolvers<ContextType>;
   AuditLogEntryConnection?: AuditLogEntryConnectionResolvers<ContextType>;
+  StudentRecordView?: StudentRecordViewResolvers<ContextType>;
+  StudentRecordViewEdge?: StudentRecordViewEdgeResolvers<ContextType>;
+  StudentRecordViewConnection?: StudentRecordViewConnectionResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   SignInPayload?: SignInPayloadResolvers<ContextType>;
   SignOutPayload?: SignOutPayloadResolvers<ContextType>;

@@ -73,6 +73,7 @@ export const TYPE_ACCESS: Record<string, TypeAccess> = {
 
   Alert: 'alert',
   AuditLogEntry: 'audit',
+  StudentRecordView: 'audit',
 
   School: 'reference',
   Classroom: 'reference',

@@ -46,6 +46,7 @@ export function createApolloClient(onSessionExpired: () => void): ApolloClient {
         Student: {
           fields: {
             disclosures: relayStylePagination(),
+            viewedBy: relayStylePagination(),
           },
         },
       },

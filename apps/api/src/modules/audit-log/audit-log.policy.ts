@@ -13,6 +13,16 @@ export function visibleAuditEntries(viewer: Viewer) {
   };
 }
 
+/** The record of staff views of students goes with the audit log: the same readers, the same schools. */
+export function visibleRecordViews(viewer: Viewer) {
+  return (eb: ExpressionBuilder<Database, 'student_record_views'>): Expression<SqlBool> => {
+    if (viewer.role === 'DISTRICT_ADMIN') return districtWide('district-audit-log');
+    if (viewer.role === 'SCHOOL_ADMIN' && viewer.schoolId !== null)
+      return eb('student_record_views.school_id', '=', viewer.schoolId);
+    return NOTHING;
+  };
+}
+
 /** Whether the viewer reads any of the audit log at all: a field that is the audit log's is null for others. */
 export function readsAuditLog(viewer: Viewer): boolean {
   return viewer.role === 'DISTRICT_ADMIN' || (viewer.role === 'SCHOOL_ADMIN' && viewer.schoolId !== null);

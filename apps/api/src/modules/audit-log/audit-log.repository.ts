@@ -11,7 +11,7 @@ import {
 } from '../../graphql/relay.ts';
 import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { visibleAuditEntries } from './audit-log.policy.ts';
+import { visibleAuditEntries, visibleRecordViews } from './audit-log.policy.ts';
 
 export interface AuditFilterValues {
   actorId?: number;
@@ -127,6 +127,15 @@ export function disclosuresOf(
     'audit_log',
     AuditEntry
   >;
+}
+
+/** The staff views of some students' records that the viewer may read (visibleRecordViews). */
+export function recordViewsOf(db: Kysely<Database>, viewer: Viewer, students: readonly SchoolKey[]) {
+  return db
+    .selectFrom('student_record_views')
+    .selectAll()
+    .where(bySchoolKeys('student_record_views', students, 'student_id'))
+    .where(visibleRecordViews(viewer));
 }
 
 /**

@@ -34,6 +34,13 @@ export const auditLogResolvers: Resolvers = {
   Student: {
     disclosures: (student, args, context) =>
       context.loaders.disclosuresByStudentId?.load({ parent: schoolKeyOf(student), args }) ?? null,
+    viewedBy: (student, args, context) =>
+      context.loaders.recordViewsByStudentId?.load({ parent: schoolKeyOf(student), args }) ?? null,
+  },
+  StudentRecordView: {
+    viewer: (view, _args, context) => context.loaders.visibleUser.load(view.user_id),
+    viewedOn: (view) => view.viewed_on,
+    firstViewedAt: (view) => view.first_viewed_at,
   },
   AuditLogEntry: {
     id: (entry) => toGlobalId('AuditLogEntry', { schoolId: entry.school_id, id: Number(entry.id) }),

@@ -4,6 +4,7 @@ import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import { STATUS_LABEL } from '../cases/CasesPage.tsx';
 import { DisclosuresPanel } from './DisclosuresPanel.tsx';
+import { ViewedByPanel } from './ViewedByPanel.tsx';
 import { LEVEL_LABEL } from './StudentsPage.tsx';
 
 const StudentPageQuery = graphql(`
@@ -168,7 +169,10 @@ export function StudentPage() {
         </ul>
       </section>
       {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
-        <DisclosuresPanel studentId={student.id} />
+        <>
+          <ViewedByPanel studentId={student.id} />
+          <DisclosuresPanel studentId={student.id} />
+        </>
       ) : null}
     </>
   );
