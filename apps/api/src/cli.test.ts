@@ -186,6 +186,7 @@ for (const engine of testEngines()) {
         /^Purged ([\d,]+) entries before .* The chain now verifies from entry [\d,]+\.$/m,
       );
       expect(purged).not.toBeNull();
+      expect(purge.stdout).toMatch(/^Deleted [\d,]+ views of students' records of days before \d{4}-\d{2}-\d{2}\.$/m);
       const remaining = await pastoral(['audit', 'verify'], env);
       expect(remaining.code).toBe(0);
       const count = (text: string | undefined) => Number(text?.replaceAll(',', ''));

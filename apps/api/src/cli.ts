@@ -307,10 +307,16 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
         const day = options.before.toISOString().slice(0, 10);
         if (outcome.throughSeq === null) {
           output.out(`Nothing to purge: no entry before ${day} is left in the chain.`);
+          output.out(
+            `Deleted ${outcome.purgedViews.toLocaleString('en-GB')} views of students' records of days before ${day}.`,
+          );
           return;
         }
         output.out(
           `Purged ${outcome.purged.toLocaleString('en-GB')} entries before ${day} (through entry ${outcome.throughSeq.toLocaleString('en-GB')}) in ${seconds(performance.now() - started)}; kept ${outcome.keptDisclosures.toLocaleString('en-GB')} disclosure entries of students still on record. The chain now verifies from entry ${(outcome.throughSeq + 1).toLocaleString('en-GB')}.`,
+        );
+        output.out(
+          `Deleted ${outcome.purgedViews.toLocaleString('en-GB')} views of students' records of days before ${day}.`,
         );
       });
     });

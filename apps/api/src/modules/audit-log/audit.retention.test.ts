@@ -152,5 +152,43 @@ for (const engine of testEngines()) {
       expect(await lastPurgeDetails()).toMatchObject({ forced: true, before: toTimestamp(later) });
       expect(await verifyChain(db)).toMatchObject({ ok: true });
     });
+
+    it("deletes staff views of students' records of days before the cut, in every school, and keeps the rest", async () => {
+      const { db } = database.handle;
+      const user = await db.selectFrom('users').select('id').orderBy('id').executeTakeFirstOrThrow();
+      const studentOf = (schoolId: number) =>
+        db
+          .selectFrom('students')
+          .select('id')
+          .where('school_id', '=', schoolId)
+          .orderBy('id')
+          .executeTakeFirstOrThrow();
+      const days = ['2026-02-26', '2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'];
+      for (const schoolId of [1, 2]) {
+        const student = await studentOf(schoolId);
+        await db
+          .insertInto('student_record_views')
+          .values(
+            days.map((day) => ({
+              school_id: schoolId,
+              student_id: student.id,
+              viewed_on: day,
+              user_id: user.id,
+              first_viewed_at: `${day} 09:00:00.000`,
+            })),
+          )
+          .execute();
+      }
+      // The chain has nothing left to purge before the cut; the views are purged all the same.
+      const outcome = await purge(PURGE_BEFORE);
+      expect(outcome).toMatchObject({ throughSeq: null, purgedViews: 6 });
+      const left = await db.selectFrom('student_record_views').select(['school_id', 'viewed_on']).execute();
+      expect(left.map((view) => `${view.school_id} ${view.viewed_on}`).sort()).toEqual([
+        '1 2026-03-01',
+        '1 2026-03-02',
+        '2 2026-03-01',
+        '2 2026-03-02',
+      ]);
+    });
   });
 }

@@ -7,9 +7,11 @@
  * than the archival cut-off) and entries whose chain does not verify (deleting them would destroy the evidence).
  * A student's disclosure record outlives the policy for as long as the student's record exists, so those
  * entries stay, below the anchor. The purge is itself audited, in the transaction of its first deletion.
+ *
+ * The record of staff views of students (student_record_views) follows the same policy: days before the cut go.
  */
 import { userInfo } from 'node:os';
-import { type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
+import { type Database, type DatabaseHandle, toDateOnly, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { districtWide } from '../../school-scope.ts';
 import { chainAnchor, walkChain } from './audit.maintenance.ts';
@@ -26,6 +28,8 @@ export interface PurgeOutcome {
   /** Disclosure entries at or before the cut (of this purge and earlier ones) kept: their student is on record. */
   keptDisclosures: number;
   batches: number;
+  /** Staff views of students' records, of days before the cut, deleted. */
+  purgedViews: number;
 }
 
 /** The last entry before the cut: the chain entries before `before`, up to the first entry at or after it. */
@@ -89,8 +93,11 @@ export async function purgeBefore(
   const cut = toTimestamp(before);
   const anchor = await chainAnchor(db);
   const throughSeq = await lastSeqBefore(db, cut);
-  const outcome: PurgeOutcome = { throughSeq: null, purged: 0, keptDisclosures: 0, batches: 0 };
-  if (throughSeq <= anchor.seq) return outcome;
+  const outcome: PurgeOutcome = { throughSeq: null, purged: 0, keptDisclosures: 0, batches: 0, purgedViews: 0 };
+  if (throughSeq <= anchor.seq) {
+    outcome.purgedViews = await purgeRecordViews(db, toDateOnly(before));
+    return outcome;
+  }
 
   if (!options.force) {
     const live = await db
@@ -160,7 +167,37 @@ export async function purgeBefore(
     db,
   );
   outcome.keptDisclosures = Number(kept.rows[0]?.n ?? 0);
+  outcome.purgedViews = await purgeRecordViews(db, toDateOnly(before));
   return outcome;
+}
+
+/**
+ * Deletes the views of days before `before`, a school and a day at a time: each statement names its school, as
+ * every statement on a school's table must, and deletes a day's views (thousands of rows, not millions).
+ */
+async function purgeRecordViews(db: Kysely<Database>, before: string): Promise<number> {
+  let purged = 0;
+  const schools = await db.selectFrom('schools').select('id').orderBy('id').execute();
+  for (const { id: schoolId } of schools) {
+    for (;;) {
+      const oldest = await db
+        .selectFrom('student_record_views')
+        .select('viewed_on')
+        .where('school_id', '=', schoolId)
+        .where('viewed_on', '<', before)
+        .orderBy('viewed_on')
+        .limit(1)
+        .executeTakeFirst();
+      if (!oldest) break;
+      const deleted = await db
+        .deleteFrom('student_record_views')
+        .where('school_id', '=', schoolId)
+        .where('viewed_on', '=', oldest.viewed_on)
+        .executeTakeFirst();
+      purged += Number(deleted.numDeletedRows);
+    }
+  }
+  return purged;
 }
 
 /** The stored hash of entry `seq`, wherever it is; null if it is missing (a forced purge of a broken range). */
