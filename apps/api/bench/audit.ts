@@ -17,7 +17,7 @@ import {
 } from './audit-maintenance.ts';
 import { benchAuditReads, type PageTiming, TIMED_REQUESTS } from './audit-reads.ts';
 import { countRows, moveArchivedEntriesBack } from './audit-tables.ts';
-import { type LatencySummary, openRawConnection } from './measure.ts';
+import { BENCH_RATE_LIMITS, type LatencySummary, openRawConnection } from './measure.ts';
 
 export interface AuditResults {
   /** Entries in the live log when the benchmark started (after moving back any a previous run archived). */
@@ -46,7 +46,7 @@ export async function benchAudit({
   now: Date;
 }): Promise<AuditResults> {
   // The server's own configuration path, as in production (no stack traces, no introspection).
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: url });
+  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', ...BENCH_RATE_LIMITS, DATABASE_URL: url });
   const logger = createLogger(config);
   const open = (databaseUrl: string): BenchDatabase => ({
     name: databaseNameOf(databaseUrl),

@@ -29,7 +29,7 @@ import type { RowDataPacket } from 'mysql2';
 import { Agent, fetch } from 'undici';
 import { webOperation } from '../src/testing/web-operations.ts';
 import { freePort } from '../src/testing/free-port.ts';
-import { openRawConnection, SEED_PASSWORD, summarize, type LatencySummary } from './measure.ts';
+import { cpuSecondsOf, openRawConnection, SEED_PASSWORD, summarize, type LatencySummary } from './measure.ts';
 
 const { values: options } = parseArgs({
   // pnpm may pass a lone "--" ahead of the options.
@@ -469,24 +469,12 @@ interface CpuByProcess {
   generator: number;
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
 function cpuSeconds(apiPid: number): CpuByProcess {
-  const ticks = (pids: number[]) =>
-    pids.reduce((sum, pid) => {
-      try {
-        // utime and stime: the 14th and 15th fields, counted after the command name's closing parenthesis.
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return sum + Number(fields[11]) + Number(fields[12]);
-      } catch {
-        return sum; // The process ended between listing and reading.
-      }
-    }, 0) / CLOCK_TICKS_PER_SECOND;
   const database = pidsNamed('mariadbd').concat(pidsNamed('mysqld'));
   const own = process.cpuUsage();
   return {
-    api: ticks([apiPid, ...childrenOf(apiPid)]),
-    database: database.length === 0 ? null : ticks(database),
+    api: cpuSecondsOf([apiPid, ...childrenOf(apiPid)]),
+    database: database.length === 0 ? null : cpuSecondsOf(database),
     generator: (own.user + own.system) / 1e6,
   };
 }

@@ -1,4 +1,6 @@
 /** Small measuring tools shared by the benchmarks: latency percentiles, peak memory, a raw MySQL connection. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseDatabaseUrl } from '@pastoral/db';
 import { type Connection, createConnection } from 'mysql2';
 
@@ -86,6 +88,33 @@ export function rawConnectionOptions(url: string) {
     charset: 'UTF8MB4_UNICODE_520_CI',
   };
 }
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** The CPU time (user and system) processes have used so far, in seconds, from /proc. */
+export function cpuSecondsOf(pids: number[]): number {
+  return (
+    pids.reduce((sum, pid) => {
+      try {
+        // utime and stime: the 14th and 15th fields, counted after the command name's closing parenthesis.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return sum + Number(fields[11]) + Number(fields[12]);
+      } catch {
+        return sum; // The process ended between listing and reading.
+      }
+    }, 0) / CLOCK_TICKS_PER_SECOND
+  );
+}
+
+/**
+ * Rate limits (rate-limit.ts) of the benchmarks' API servers: a benchmark sends thousands of requests a minute as
+ * one session, which the defaults would refuse. Each request is still counted, so its cost is in every figure.
+ */
+export const BENCH_RATE_LIMITS = {
+  RATE_LIMIT_STAFF: '100000000',
+  RATE_LIMIT_TOKEN: '100000000',
+  RATE_LIMIT_ANONYMOUS: '100000000',
+};
 
 /** The seeded staff's password. */
 export const SEED_PASSWORD = 'pastoral-demo';

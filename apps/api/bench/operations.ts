@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { buildServer } from '../src/server.ts';
 import { webOperation as web } from '../src/testing/web-operations.ts';
-import { type LatencySummary, signIn, summarize } from './measure.ts';
+import { BENCH_RATE_LIMITS, type LatencySummary, signIn, summarize } from './measure.ts';
 import type { CapturedStatement } from './servers/ceiling.ts';
 
 const WARM_UP = 20;
@@ -72,17 +72,20 @@ export interface OperationsResult {
   ingest: IngestTiming;
 }
 
-interface Child {
+export interface Child {
   url: string;
   process: ChildProcess;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-/** Starts a TypeScript entry point under tsx and waits for its `listening <port>` line. */
-async function startChild(entry: string, args: string[], env: Record<string, string>): Promise<Child> {
+/**
+ * Starts a TypeScript entry point under tsx, with `env` over this process's environment and the benchmarks' rate
+ * limits, and waits for its `listening <port>` line.
+ */
+export async function startChild(entry: string, args: string[], env: Record<string, string>): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', here(entry), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...BENCH_RATE_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -97,7 +100,7 @@ async function startChild(entry: string, args: string[], env: Record<string, str
   return { url: `http://127.0.0.1:${port}`, process: child };
 }
 
-async function stopChild(child: Child): Promise<void> {
+export async function stopChild(child: Child): Promise<void> {
   if (child.process.exitCode !== null) return;
   const exited = new Promise((resolve) => child.process.once('exit', resolve));
   child.process.kill('SIGTERM');
@@ -249,6 +252,7 @@ async function captureStatements(url: string, operations: Operation[], cookies: 
       const config = loadConfig({
         NODE_ENV: 'production',
         LOG_LEVEL: 'silent',
+        ...BENCH_RATE_LIMITS,
         DATABASE_URL: url,
         DASHBOARD_CACHE_TTL_S: ttl,
       });

@@ -77,6 +77,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://cache:6379' })).toThrow('REDIS_URL: expected redis://host:port');
   });
 
+  it('reads the rate limits: 600 a minute per session, 1,200 per token, 300 per address; a budget is 1 or more', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ windowSeconds: 60, staff: 600, token: 1_200, anonymous: 300 });
+    expect(
+      loadConfig({
+        RATE_LIMIT_WINDOW_S: '10',
+        RATE_LIMIT_STAFF: '100',
+        RATE_LIMIT_TOKEN: '5000',
+        RATE_LIMIT_ANONYMOUS: '20',
+      }).rateLimit,
+    ).toEqual({ windowSeconds: 10, staff: 100, token: 5_000, anonymous: 20 });
+    expect(() => loadConfig({ RATE_LIMIT_STAFF: '0', RATE_LIMIT_WINDOW_S: '1h' })).toThrow(
+      'Invalid configuration: RATE_LIMIT_WINDOW_S: expected a whole number from 1 to 3600 (got "1h"); ' +
+        'RATE_LIMIT_STAFF: expected a whole number from 1 to 100000000 (got "0")',
+    );
+  });
+
   it('takes an audit archival schedule as a cron expression, and none by default', () => {
     expect(loadConfig({}).auditArchive).toEqual({ schedule: undefined, olderThanDays: 90, batchSize: 5_000 });
     expect(

@@ -118,6 +118,10 @@ const environmentSchema = z.object({
     }),
   AUDIT_ARCHIVE_AFTER_DAYS: wholeNumber(1, 36_500).default(90),
   AUDIT_ARCHIVE_BATCH: wholeNumber(100, 50_000).default(5_000),
+  RATE_LIMIT_WINDOW_S: wholeNumber(1, 3_600).default(60),
+  RATE_LIMIT_STAFF: wholeNumber(1, 100_000_000).default(600),
+  RATE_LIMIT_TOKEN: wholeNumber(1, 100_000_000).default(1_200),
+  RATE_LIMIT_ANONYMOUS: wholeNumber(1, 100_000_000).default(300),
 });
 
 /** Every environment variable the configuration reads. */
@@ -190,6 +194,11 @@ export interface Config {
     /** Entries kept in the in-process cache (unused with Redis, where entries expire by their TTL). */
     maxEntries: number;
   };
+  /**
+   * Requests to /graphql each principal may send per window (rate-limit.ts): a session, an API token (each its
+   * own budget), and a client address for requests that prove no one.
+   */
+  rateLimit: { windowSeconds: number; staff: number; token: number; anonymous: number };
   auditArchive: {
     /** When this process runs the audit log's archival (a cron expression); undefined: never, leave it to cron. */
     schedule: string | undefined;
@@ -250,6 +259,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     sessionCache: { ttlSeconds: env.SESSION_CACHE_TTL_S, maxEntries: env.SESSION_CACHE_ENTRIES },
     referenceCache: { ttlSeconds: env.REFERENCE_CACHE_TTL_S, maxEntries: env.REFERENCE_CACHE_ENTRIES },
+    rateLimit: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_S,
+      staff: env.RATE_LIMIT_STAFF,
+      token: env.RATE_LIMIT_TOKEN,
+      anonymous: env.RATE_LIMIT_ANONYMOUS,
+    },
     auditArchive: {
       schedule: env.AUDIT_ARCHIVE_SCHEDULE,
       olderThanDays: env.AUDIT_ARCHIVE_AFTER_DAYS,

@@ -19,7 +19,7 @@ import { loadConfig } from './config.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { sessionCookieName } from './modules/auth/session.ts';
 import { buildServer } from './server.ts';
-import { type ApiHarness, DEMO_PASSWORD, startApiHarness } from './testing/api-harness.ts';
+import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from './testing/api-harness.ts';
 import { type FuzzRequest, fuzzRequests, type SeededValues } from './testing/fuzz-operations.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -173,7 +173,7 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
     api = await startApiHarness(engine);
     const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) }) as Logger;
     for (const [name, { environment }] of Object.entries(SERVERS) as [ServerName, (typeof SERVERS)[ServerName]][]) {
-      const config = loadConfig({ ...environment, LOG_LEVEL: 'error' });
+      const config = loadConfig({ ...TEST_RATE_LIMITS, ...environment, LOG_LEVEL: 'error' });
       servers[name] = await buildServer({ config, database: api.database.handle, logger });
     }
     for (const role of Object.keys(STAFF) as StaffRole[]) sessions[role] = await signIn(role);

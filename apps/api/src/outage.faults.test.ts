@@ -3,8 +3,8 @@
  * (connections reset, new ones refused) and stalls (nothing passes, nothing fails) while clients keep asking.
  * Every request fails fast, inside its deadline, with a 503 and Retry-After; /readyz turns 503; the process stays
  * up and its memory flat across outages; and service resumes by itself, without a restart, within seconds of the
- * link's return. The same for Redis: sessions and the dashboard go on from the database, with no error, and the
- * cache is used again when Redis returns.
+ * link's return. The same for Redis: sessions and the dashboard go on from the database, with no error, the rate
+ * limit counts in each process, and the cache is used again when Redis returns.
  */
 import { createDb, type DatabaseHandle } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
@@ -17,7 +17,7 @@ import { createLogger } from './logger.ts';
 import { timeLeftInRequest } from './request-deadline.ts';
 import { buildServer } from './server.ts';
 import { dashboardCacheNamespace } from './modules/dashboard/dashboard.cache.ts';
-import { type ApiHarness, DEMO_PASSWORD, startApiHarness } from './testing/api-harness.ts';
+import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from './testing/api-harness.ts';
 import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.ts';
 
 const mysql = testEngines().find((candidate) => candidate.name === 'mysql');
@@ -65,7 +65,12 @@ describe.runIf(mysql)('the database link cut or stalled under load', () => {
       statementTimeoutMs: DEADLINE_MS,
       queryTimeoutMs: timeLeftInRequest,
     });
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: String(DEADLINE_MS) });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ...TEST_RATE_LIMITS,
+      REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
+    });
     app = await buildServer({ config, database: handle, logger: createLogger(config) });
     cookie = await api.signIn('pastoral.lead@s01.pastoral.example');
   });
@@ -215,6 +220,9 @@ async function signInTo(app: Awaited<ReturnType<typeof buildServer>>, email: str
   return String(response.headers['set-cookie']).split(';')[0]!;
 }
 
+/** Anonymous requests an address may send a minute, while Redis is away too: more than the clients ask at once. */
+const ANONYMOUS_BUDGET = 20;
+
 describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
   let api: ApiHarness;
   let proxy: TcpProxy;
@@ -229,7 +237,13 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
     const proxied = new URL(redisUrl!);
     proxied.port = String(proxy.port);
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: proxied.toString() });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ...TEST_RATE_LIMITS,
+      RATE_LIMIT_ANONYMOUS: String(ANONYMOUS_BUDGET),
+      REDIS_URL: proxied.toString(),
+    });
     app = await buildServer({ config, database: api.database.handle, logger: createLogger(config) });
     redis = new Redis(redisUrl!);
     cachePrefix = `pastoral:dashboard:${dashboardCacheNamespace(api.database.handle.description)}:`;
@@ -243,6 +257,26 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
   });
 
   const DASHBOARD = '{ viewer { role } dashboard { newAlerts overdueReviews studentsByRiskLevel { level count } } }';
+
+  /** Anonymous requests from `address` until one is refused (or one past the budget): their status and fields. */
+  async function spendBudget(address: string) {
+    const answers: { status: number; rateLimit: unknown; retryAfter: unknown }[] = [];
+    for (let i = 0; i <= ANONYMOUS_BUDGET; i++) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/graphql',
+        remoteAddress: address,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ query: '{ viewer { role } }' }),
+      });
+      answers.push({
+        status: response.statusCode,
+        rateLimit: response.headers.ratelimit,
+        retryAfter: response.headers['retry-after'],
+      });
+    }
+    return answers;
+  }
 
   async function ask(query: string, as = cookie) {
     const started = performance.now();
@@ -259,7 +293,7 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
     return (await redis.keys(`${cachePrefix}*`)).filter((key) => !key.includes(':generation:')).length;
   }
 
-  async function throughOutage(breakLink: () => void) {
+  async function throughOutage(breakLink: () => void, floodFrom: string) {
     const answers: { status: number; ms: number; errors: unknown }[] = [];
     let running = true;
     const clients = Array.from({ length: 8 }, async () => {
@@ -277,6 +311,7 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
     await ask('mutation { signOut { signedOut } }', fresh);
     const afterSignOut = (await ask('{ viewer { role } }', fresh)).response.json();
     const ready = (await app.inject({ url: '/readyz' })).statusCode;
+    const limited = await spendBudget(floodFrom);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await redis.del(...(await redis.keys(`${cachePrefix}*`)), 'pastoral:none');
     proxy.restore();
@@ -288,17 +323,17 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
     const recoveryMs = performance.now() - restoredAt;
     running = false;
     await Promise.all(clients);
-    return { answers, freshViewer, afterSignOut, ready, recoveryMs };
+    return { answers, freshViewer, afterSignOut, ready, limited, recoveryMs };
   }
 
-  for (const [name, breakLink] of [
-    ['cut', () => proxy.cut()],
-    ['stalled', () => proxy.stall()],
+  for (const [name, breakLink, floodFrom] of [
+    ['cut', () => proxy.cut(), '192.0.2.9'],
+    ['stalled', () => proxy.stall(), '192.0.2.10'],
   ] as const) {
     it(`serves every request from the database while the link is ${name}, and uses Redis again when it returns`, async () => {
       expect((await ask(DASHBOARD)).response.statusCode).toBe(200);
       expect(await cachedFigures()).toBeGreaterThan(0);
-      const result = await throughOutage(breakLink);
+      const result = await throughOutage(breakLink, floodFrom);
       expect(result.answers.filter((answer) => answer.status !== 200 || answer.errors)).toEqual([]);
       expect(result.answers.length).toBeGreaterThan(20);
       const slowest = Math.max(...result.answers.map((answer) => answer.ms));
@@ -306,6 +341,17 @@ describe.runIf(redisUrl)('the Redis link cut or stalled under load', () => {
       expect(result.freshViewer).toEqual({ data: { viewer: { role: 'FORM_MASTER' } } });
       expect(result.afterSignOut).toEqual({ data: { viewer: null } });
       expect(result.ready).toBe(200);
+      // The rate limit counted in this process: the address's budget held, and every answer said so.
+      expect(result.limited.slice(0, ANONYMOUS_BUDGET)).toEqual(
+        Array.from({ length: ANONYMOUS_BUDGET }, (_, i) => ({
+          status: 200,
+          rateLimit: expect.stringMatching(new RegExp(`^"anonymous";r=${ANONYMOUS_BUDGET - 1 - i};t=\\d+$`)),
+          retryAfter: undefined,
+        })),
+      );
+      const refused = result.limited[ANONYMOUS_BUDGET]!;
+      expect(refused.status).toBe(429);
+      expect(refused.rateLimit).toBe(`"anonymous";r=0;t=${String(refused.retryAfter)}`);
       expect(result.recoveryMs).toBeLessThan(5_000);
       console.info(
         `Redis ${name}: ${result.answers.length} requests, all answered, slowest ${Math.round(slowest)} ms; ` +

@@ -53,6 +53,7 @@ import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
+import { NO_RATE_LIMIT, registerRateLimit } from './rate-limit.ts';
 import {
   DeadlinePlugin,
   RequestDeadlineError,
@@ -83,6 +84,8 @@ export interface ServerDependencies {
    * week" means the seed's week whatever day the suite runs on.
    */
   clock?: () => Date;
+  /** `false` only for the benchmark's baseline without the rate limit (rate-limit.ts); limited otherwise. */
+  rateLimit?: false;
 }
 
 /** How long /readyz waits for the database before it answers 503. */
@@ -99,6 +102,7 @@ export async function buildServer({
   loaderOptions,
   metrics = createMetrics(),
   clock = () => new Date(),
+  rateLimit,
 }: ServerDependencies) {
   const app = Fastify({
     loggerInstance: logger,
@@ -157,6 +161,16 @@ export async function buildServer({
 
   const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
+  const rateLimiter =
+    rateLimit === false
+      ? NO_RATE_LIMIT
+      : registerRateLimit(app, {
+          config,
+          redis,
+          namespace: dashboardCacheNamespace(database.description),
+          logger,
+          metrics,
+        });
   const { store: sessions, close: closeSessions } = sessionStore(config, redis, database, logger);
   app.addHook('onClose', closeSessions);
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
@@ -307,6 +321,8 @@ export async function buildServer({
               throw error;
             })
           : null;
+      if (token || viewer)
+        await rateLimiter.credentialProved(request, token ? { bearer: bearer! } : { sessionId: sessionId! });
       const statementBudget = new StatementBudget();
       return createContext({
         db: database.db.withPlugin(

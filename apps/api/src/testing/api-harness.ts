@@ -91,6 +91,17 @@ function summary(options: InjectOptions): string {
   return payload.replace(/\s+/g, ' ').slice(0, 200);
 }
 
+/**
+ * Rate limits of test servers (rate-limit.ts), far above the defaults and set here explicitly: a suite sends
+ * thousands of requests from one address and one session (the authorization matrix, fuzzing, load under faults),
+ * which the defaults would rightly refuse. rate-limit.test.ts tests the limit itself, on the defaults as well.
+ */
+export const TEST_RATE_LIMITS = {
+  RATE_LIMIT_STAFF: '100000000',
+  RATE_LIMIT_TOKEN: '100000000',
+  RATE_LIMIT_ANONYMOUS: '100000000',
+};
+
 /** A clock that starts at the seed's as-of date and runs at the wall clock's pace from there. */
 export function seedClock(): () => Date {
   const started = Date.now();
@@ -122,7 +133,7 @@ export async function startApiHarness(
       password: DEMO_PASSWORD,
     });
   }
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...options.environment });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...TEST_RATE_LIMITS, ...options.environment });
   const app = await buildServer({
     config,
     database: database.handle,
@@ -195,14 +206,24 @@ export interface ServersSharingRedis {
 
 /**
  * Registers hooks that start, before the suite, a harness and a second server on its database, both with
- * REDIS_URL set to `redisUrl`; they are closed after it. What they share is only what they share through the
- * database and Redis.
+ * REDIS_URL set to `redisUrl` and `environment` on top; they are closed after it. What they share is only what
+ * they share through the database and Redis.
  */
-export function serversSharingRedis(engine: TestEngine, redisUrl: string): ServersSharingRedis {
+export function serversSharingRedis(
+  engine: TestEngine,
+  redisUrl: string,
+  environment: Record<string, string> = {},
+): ServersSharingRedis {
   const servers = {} as ServersSharingRedis;
   beforeAll(async () => {
-    servers.api = await startApiHarness(engine, { environment: { REDIS_URL: redisUrl } });
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: redisUrl });
+    servers.api = await startApiHarness(engine, { environment: { REDIS_URL: redisUrl, ...environment } });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ...TEST_RATE_LIMITS,
+      REDIS_URL: redisUrl,
+      ...environment,
+    });
     servers.other = await buildServer({ config, database: servers.api.database.handle, logger: createLogger(config) });
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planWorkers } from '../cluster.ts';
 import { loadConfig } from '../config.ts';
+import { TEST_RATE_LIMITS } from './api-harness.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
@@ -38,7 +39,8 @@ export interface ServeCommand {
 
 /**
  * Runs `pastoral serve` in production mode on `databaseUrl` with two workers (WEB_CONCURRENCY in `environment`
- * may say otherwise; SQLite has one), with `environment` on top, and resolves once every worker listens.
+ * may say otherwise; SQLite has one) and the test servers' rate limits, with `environment` on top, and resolves
+ * once every worker listens.
  */
 export async function startServeCommand(databaseUrl: string, environment: Record<string, string>) {
   let output = '';
@@ -49,6 +51,7 @@ export async function startServeCommand(databaseUrl: string, environment: Record
       LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl,
       WEB_CONCURRENCY: '2',
+      ...TEST_RATE_LIMITS,
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
