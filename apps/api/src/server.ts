@@ -34,6 +34,7 @@ import {
   aliasLimitRule,
   costLimitPlugin,
   depthLimitRule,
+  documentShapeLimit,
   LIMITS,
   noSubscriptionsRule,
   oncePerRequestRule,
@@ -168,6 +169,7 @@ export async function buildServer({
   }
 
   const schema = buildSchema();
+  const documentShape = documentShapeLimit<GraphQLContext>();
   const compiled = config.graphql.executor === 'jit' ? compiledExecutor(schema) : null;
   registerServerMetrics(metrics, database, dashboardCache, sessions, compiled, referenceCache);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -192,6 +194,7 @@ export async function buildServer({
     // Counted by the parser itself, so a syntax error is still a 400 (graphql-armor's token plugin made it 500).
     parseOptions: { maxTokens: LIMITS.maxTokens },
     validationRules: [
+      documentShape.rule,
       depthLimitRule(LIMITS.maxDepth),
       aliasLimitRule(LIMITS.maxAliases),
       rootFieldLimitRule(LIMITS.maxRootFields),
@@ -205,6 +208,7 @@ export async function buildServer({
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
+      documentShape.plugin,
       costLimitPlugin(),
       serviceUnavailablePlugin(),
       operationTypePlugin(LIMITS.maxStatementsPerQuery),
