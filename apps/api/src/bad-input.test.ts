@@ -105,8 +105,12 @@ describe.each(testEngines())('bad input on $name', (engine) => {
       const response = await raw('application/xml', '<query>{ viewer { role } }</query>');
       expect(response.status).toBe(415);
       expect(JSON.parse(messageOf(response))).toEqual({
-        error: 'Unsupported Media Type',
-        message: 'Send the request body as application/json (GraphQL over HTTP), not application/xml.',
+        errors: [
+          {
+            message: 'Send the request body as application/json (GraphQL over HTTP), not application/xml.',
+            extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+          },
+        ],
       });
     });
 

@@ -79,19 +79,6 @@ describe('GraphQL over HTTP', () => {
     expect(response.status).toBe(400);
   });
 
-  it('refuses a body over 1 MiB with 413 and what to do', async () => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `{ viewer { role } } # ${'x'.repeat(1024 * 1024)}` }),
-    });
-    expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({
-      error: 'Payload Too Large',
-      message: 'The request body is larger than 1024 KiB; send a smaller document or fewer records per request.',
-    });
-  });
-
   it('answers a syntax error with 400, not 500, and refuses documents over the token limit', async () => {
     const syntax = await fetch(url, {
       method: 'POST',
@@ -253,6 +240,139 @@ describe('in production', () => {
     expect(String(response.headers['set-cookie'])).toMatch(
       /^__Host-pastoral_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
     );
+  });
+});
+
+describe.each(testEngines())('HTTP conventions on $name', (engine) => {
+  let api: ApiHarness;
+  let token: string;
+  beforeAll(async () => {
+    // As clients meet it: no stack traces in the errors.
+    api = await startApiHarness(engine, { environment: { NODE_ENV: 'production' } });
+    const admin = await api.signIn('school.admin@s01.pastoral.example');
+    const created = await api.graphql<{ createApiToken: { token: string } }>(
+      'mutation { createApiToken(input: { name: "Conventions", scopes: [STUDENTS_READ] }) { token } }',
+      {},
+      admin,
+    );
+    token = created.body.data!.createApiToken.token;
+  });
+  afterAll(() => api.close());
+
+  const post = (payload: string, headers: Record<string, string> = {}) =>
+    api.request({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload,
+    });
+  const STUDENTS = JSON.stringify({ query: '{ students(first: 1) { totalCount } }' });
+
+  it('reads the Bearer scheme in any case, as RFC 9110 has it', async () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const response = await post(STUDENTS, { authorization: `${scheme}  ${token}` });
+      expect({ scheme, status: response.status }).toEqual({ scheme, status: 200 });
+      expect(JSON.parse(response.body)).toEqual({ data: { students: { totalCount: expect.any(Number) } } });
+    }
+  });
+
+  it("answers 401 with RFC 6750's WWW-Authenticate: invalid_token for a refused token, the scheme alone without one", async () => {
+    const unknown = await post(STUDENTS, { authorization: `bearer pst_${'A'.repeat(43)}` });
+    const empty = await post(STUDENTS, { authorization: 'Bearer' });
+    const anonymous = await post(STUDENTS);
+    const challenges = [unknown, empty, anonymous].map((response) => ({
+      status: response.status,
+      challenge: response.headers['www-authenticate'],
+      body: JSON.parse(response.body) as unknown,
+    }));
+    const message = (text: string) => [{ message: text, extensions: { code: 'UNAUTHENTICATED' } }];
+    expect(challenges).toEqual([
+      {
+        status: 401,
+        challenge:
+          'Bearer error="invalid_token", error_description="The API token is not valid: it is unknown, revoked or expired."',
+        body: { errors: message('The API token is not valid: it is unknown, revoked or expired.') },
+      },
+      {
+        status: 401,
+        challenge:
+          'Bearer error="invalid_token", error_description="The Authorization header names the Bearer scheme but no token; send Bearer and the token."',
+        body: {
+          errors: message('The Authorization header names the Bearer scheme but no token; send Bearer and the token.'),
+        },
+      },
+      {
+        status: 401,
+        challenge: 'Bearer',
+        body: {
+          data: null,
+          errors: [
+            {
+              ...message('Sign in first: this field needs a signed-in user.')[0],
+              locations: [{ line: 1, column: 3 }],
+              path: ['students'],
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'a body over 1 MiB',
+      () => post(JSON.stringify({ query: `{ viewer { role } } # ${'x'.repeat(1024 * 1024)}` })),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      'The request body is larger than 1024 KiB; send a smaller document or fewer records per request.',
+    ],
+    [
+      'a content type it does not read',
+      () => post('<query/>', { 'content-type': 'application/xml' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the request body as application/json (GraphQL over HTTP), not application/xml.',
+    ],
+    [
+      'a body that is not JSON',
+      () => post('{"query": "{ viewer { role } }", "variables": {"password": "hunter2'),
+      400,
+      'BAD_REQUEST',
+      'The request body is not valid JSON; send a JSON object such as {"query": "{ viewer { role } }"}.',
+    ],
+    [
+      'an empty body',
+      () => post(''),
+      400,
+      'BAD_REQUEST',
+      'The request body is empty; send a JSON object such as {"query": "{ viewer { role } }"}.',
+    ],
+    [
+      'a method /graphql does not take',
+      () =>
+        api.request({
+          method: 'PUT',
+          url: '/graphql',
+          headers: { 'content-type': 'application/json' },
+          payload: STUDENTS,
+        }),
+      405,
+      'METHOD_NOT_ALLOWED',
+      '/graphql takes GET, POST, OPTIONS, not PUT: send queries with GET or POST, mutations with POST.',
+    ],
+  ])('refuses %s with a GraphQL error and its status', async (_name, send, status, code, message) => {
+    const response = await send();
+    expect({
+      status: response.status,
+      type: response.headers['content-type'],
+      body: JSON.parse(response.body),
+    }).toEqual({
+      status,
+      type: 'application/json; charset=utf-8',
+      body: { errors: [{ message, extensions: { code } }] },
+    });
+    if (status === 405) expect(response.headers.allow).toBe('GET, POST, OPTIONS');
+    expect(response.statements).toEqual([]);
   });
 });
 

@@ -45,10 +45,11 @@ import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-exec
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
 import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
+import { bearerToken, registerHttpRefusals } from './http-conventions.ts';
 import { readCookie, serverCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
-import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
+import { bearerChallenge, invalidCredential, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
@@ -133,26 +134,7 @@ export async function buildServer({
       }
     }
   });
-  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({
-        error: 'Payload Too Large',
-        message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB; send a smaller document or fewer records per request.`,
-      });
-    }
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({
-        error: 'Unsupported Media Type',
-        message: `Send the request body as application/json (GraphQL over HTTP), not ${request.headers['content-type']?.split(';')[0] ?? 'without a content type'}.`,
-      });
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({
-      error: status === 500 ? 'Internal Server Error' : 'Bad Request',
-      message: status === 500 ? `Something went wrong on our side (request ${request.id}).` : error.message,
-    });
-  });
+  registerHttpRefusals(app, BODY_LIMIT_BYTES);
 
   const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
@@ -274,14 +256,18 @@ export async function buildServer({
     context: async (request, reply) => {
       const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
       const now = clock();
-      const authorization = request.headers.authorization;
-      const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
+      const bearer = bearerToken(request.headers.authorization);
       const token = bearer
         ? await authenticateToken(database.db, bearer, now).catch((error: unknown) => {
             if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
             throw error;
           })
         : null;
+      if (bearer === '') {
+        throw invalidCredential(
+          'The Authorization header names the Bearer scheme but no token; send Bearer and the token.',
+        );
+      }
       if (bearer && !token) {
         throw invalidCredential('The API token is not valid: it is unknown, revoked or expired.');
       }
@@ -541,15 +527,16 @@ function serveMetrics(
 ): void {
   const { token, port, host } = config.metrics;
   if (token) {
-    const expected = createHash('sha256').update(`Bearer ${token}`).digest();
+    const expected = createHash('sha256').update(token).digest();
     app.get('/metrics', async (request, reply) => {
+      const sent = bearerToken(request.headers.authorization);
       const given = createHash('sha256')
-        .update(request.headers.authorization ?? '')
+        .update(sent ?? '')
         .digest();
       if (!timingSafeEqual(given, expected)) {
         return reply
           .code(401)
-          .header('www-authenticate', 'Bearer')
+          .header('www-authenticate', bearerChallenge(sent === null ? null : 'The metrics token is not the one set.'))
           .send({ error: 'Unauthorized', message: 'Send the METRICS_TOKEN as "Authorization: Bearer <token>".' });
       }
       return reply.type(metrics.contentType).send(await metrics.render());

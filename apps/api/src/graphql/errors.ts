@@ -11,10 +11,23 @@ export function badInput(message: string, argument?: string): GraphQLError {
   });
 }
 
+/**
+ * RFC 6750's challenge for a 401: the scheme alone for a request that sent no credential, and the
+ * invalid_token error with its description for one whose token was refused. The description is a quoted
+ * string, which may hold neither a double quote nor a backslash.
+ */
+export function bearerChallenge(invalidTokenDescription: string | null): string {
+  if (invalidTokenDescription === null) return 'Bearer';
+  return `Bearer error="invalid_token", error_description="${invalidTokenDescription.replace(/["\\]/g, "'")}"`;
+}
+
 /** The request needs a signed-in user: 401. */
 export function unauthenticated(): GraphQLError {
   return new GraphQLError('Sign in first: this field needs a signed-in user.', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: new Map([['www-authenticate', bearerChallenge(null)]]) },
+    },
   });
 }
 
@@ -25,7 +38,12 @@ export function forbidden(message: string): GraphQLError {
 
 /** The credential sent is not valid: 401, so the client stops sending it. */
 export function invalidCredential(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: new Map([['www-authenticate', bearerChallenge(message)]]) },
+    },
+  });
 }
 
 const INVALID_VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
