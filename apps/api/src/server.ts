@@ -85,6 +85,8 @@ export interface ServerDependencies {
   clock?: () => Date;
 }
 
+/** Where the web build puts the GraphQL playground (apps/web/vite.playground.config.ts), below its root. */
+const PLAYGROUND_DIRECTORY = 'playground';
 /** How long /readyz waits for the database before it answers 503. */
 const READINESS_TIMEOUT_MS = 2_000;
 /** The largest request body: a GraphQL document with its variables, or an ingest batch of 1,000 records. */
@@ -312,7 +314,9 @@ export async function buildServer({
     },
   });
   const webRoot = config.webDistDir ?? defaultWebRoot();
-  const playground = config.graphql.playground && existsSync(`${webRoot}/playground.html`);
+  // The web build puts GraphiQL in a directory of its own, so that with the playground off none of it is served.
+  const playgroundRoot = `${webRoot}/${PLAYGROUND_DIRECTORY}`;
+  const playground = config.graphql.playground && existsSync(`${playgroundRoot}/playground.html`);
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
@@ -325,7 +329,7 @@ export async function buildServer({
         return reply
           .type('text/html')
           .header('cache-control', 'no-cache')
-          .sendFile('playground.html', webRoot, { cacheControl: false });
+          .sendFile('playground.html', playgroundRoot, { cacheControl: false });
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
       const handle = () =>
         withRequestDeadline(config.requestTimeoutMs, () =>
@@ -346,7 +350,7 @@ export async function buildServer({
       reply
         .type('text/html')
         .header('cache-control', 'no-cache')
-        .sendFile('playground.html', webRoot, { cacheControl: false }),
+        .sendFile('playground.html', playgroundRoot, { cacheControl: false }),
     );
   }
 
@@ -394,7 +398,10 @@ export async function buildServer({
   if (existsSync(webRoot)) {
     await app.register(fastifyStatic, {
       root: webRoot,
+      // A route for each file found now, none for a path that names no file; none for the playground's when it
+      // is off, which leaves their paths to the not-found handler below.
       wildcard: false,
+      globIgnore: playground ? [] : [`${PLAYGROUND_DIRECTORY}/**`],
       // Our own cache policy below, not send's default max-age=0.
       cacheControl: false,
       // Vite fingerprints everything under assets/: cache it for a year; index.html is always revalidated.
