@@ -504,3 +504,64 @@ describe('a web app hosted on another origin', () => {
     );
   });
 });
+
+describe.each(testEngines())('security headers on $name', (engine) => {
+  const HEADERS = {
+    'content-security-policy':
+      "default-src 'self';script-src 'self';style-src 'self';img-src 'self';font-src 'self';connect-src 'self';worker-src 'self';object-src 'none';base-uri 'self';form-action 'self';frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+  const pick = (headers: Record<string, unknown>, names: string[]) =>
+    Object.fromEntries(names.map((name) => [name, headers[name]]));
+
+  it('sends the CSP, nosniff, Referrer-Policy and no framing on every response', async () => {
+    const api = await startApiHarness(engine, { seed: false, environment: { NODE_ENV: 'production' } });
+    try {
+      for (const request of [
+        { url: '/healthz' },
+        { url: '/graphql', method: 'POST' as const, payload: { query: '{ viewer { role } }' } },
+        {
+          url: '/graphql',
+          method: 'POST' as const,
+          payload: 'not json',
+          headers: { 'content-type': 'application/json' },
+        },
+        { url: '/nowhere', headers: { accept: 'application/json' } },
+      ]) {
+        const response = await api.app.inject(request);
+        expect({ url: request.url, ...pick(response.headers, Object.keys(HEADERS)) }).toEqual({
+          url: request.url,
+          ...HEADERS,
+        });
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('sends Strict-Transport-Security only for a request that came over TLS, as a trusted proxy says', async () => {
+    const overTls = { 'x-forwarded-proto': 'https' };
+    const trusting = await startApiHarness(engine, { seed: false, environment: { TRUST_PROXY: 'true' } });
+    const untrusting = await startApiHarness(engine, { seed: false, environment: { TRUST_PROXY: 'false' } });
+    try {
+      const hsts = async (api: ApiHarness, headers: Record<string, string>) =>
+        (await api.app.inject({ url: '/healthz', headers })).headers['strict-transport-security'];
+      expect({
+        trustedProxyOverTls: await hsts(trusting, overTls),
+        trustedProxyPlainHttp: await hsts(trusting, { 'x-forwarded-proto': 'http' }),
+        noProxyHeader: await hsts(trusting, {}),
+        untrustedHeader: await hsts(untrusting, overTls),
+      }).toEqual({
+        trustedProxyOverTls: 'max-age=31536000; includeSubDomains',
+        trustedProxyPlainHttp: undefined,
+        noProxyHeader: undefined,
+        untrustedHeader: undefined,
+      });
+    } finally {
+      await trusting.close();
+      await untrusting.close();
+    }
+  });
+});

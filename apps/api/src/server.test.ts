@@ -138,6 +138,15 @@ describe.each(testEngines())('the GraphQL playground on $name', (engine) => {
         served: true,
       });
     }
+    // Its page alone may have inline styles (its editor writes them) and data: fonts; the app's may not.
+    const policyOf = async (url: string) =>
+      String((await app.inject({ url, headers: { accept: 'text/html' } })).headers['content-security-policy']);
+    for (const url of ['/graphql', '/graphiql']) {
+      expect(await policyOf(url)).toContain(
+        "script-src 'self';style-src 'self' 'unsafe-inline';img-src 'self';font-src 'self' data:;",
+      );
+    }
+    expect(await policyOf('/cases/1')).toContain("script-src 'self';style-src 'self';img-src 'self';font-src 'self';");
     await app.close();
   });
 });

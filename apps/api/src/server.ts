@@ -23,7 +23,7 @@ import {
 import { unwrapResolverError } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { sql } from 'kysely';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -46,6 +46,7 @@ import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persi
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
 import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
 import { bearerToken, registerHttpRefusals } from './http-conventions.ts';
+import { registerSecurityHeaders, withPlaygroundPolicy } from './security-headers.ts';
 import { readCookie, serverCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
@@ -137,6 +138,7 @@ export async function buildServer({
     }
   });
   registerHttpRefusals(app, BODY_LIMIT_BYTES);
+  await registerSecurityHeaders(app);
 
   const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
@@ -317,6 +319,11 @@ export async function buildServer({
   // The web build puts GraphiQL in a directory of its own, so that with the playground off none of it is served.
   const playgroundRoot = `${webRoot}/${PLAYGROUND_DIRECTORY}`;
   const playground = config.graphql.playground && existsSync(`${playgroundRoot}/playground.html`);
+  const sendPlayground = (reply: FastifyReply) =>
+    withPlaygroundPolicy(reply)
+      .type('text/html')
+      .header('cache-control', 'no-cache')
+      .sendFile('playground.html', playgroundRoot, { cacheControl: false });
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
@@ -325,11 +332,7 @@ export async function buildServer({
       const query = request.query as Record<string, unknown>;
       const wantsPage =
         request.method === 'GET' && !query.query && (request.headers.accept ?? '').includes('text/html');
-      if (wantsPage && playground)
-        return reply
-          .type('text/html')
-          .header('cache-control', 'no-cache')
-          .sendFile('playground.html', playgroundRoot, { cacheControl: false });
+      if (wantsPage && playground) return sendPlayground(reply);
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
       const handle = () =>
         withRequestDeadline(config.requestTimeoutMs, () =>
@@ -346,12 +349,7 @@ export async function buildServer({
     },
   });
   if (playground) {
-    app.get('/graphiql', (_request, reply) =>
-      reply
-        .type('text/html')
-        .header('cache-control', 'no-cache')
-        .sendFile('playground.html', playgroundRoot, { cacheControl: false }),
-    );
+    app.get('/graphiql', (_request, reply) => sendPlayground(reply));
   }
 
   // A request that wrote tells its caller when, so that the caller's reads (on any API host) go to the primary
