@@ -108,12 +108,12 @@ describe.each(testEngines())('abusive requests on $name', (engine) => {
     expectRefusedBeforeSql(
       await api.graphql('{ students(first: 1000) { nodes { id } } }', {}, cookie),
       400,
-      /first.*1000.*100/,
+      /first must be between 1 and 100 on students/,
     );
     expectRefusedBeforeSql(
       await api.graphql('query ($n: Int) { students(first: $n) { nodes { id } } }', { n: 100_000 }, cookie),
       400,
-      /first.*100000.*100/,
+      /first must be between 1 and 100 on students/,
     );
   });
 

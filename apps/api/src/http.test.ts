@@ -2,10 +2,12 @@
  * The HTTP surface: GraphQL over HTTP conformance (graphql-http's audits against the running server), request
  * ids, CSRF prevention, no batching, GET never mutating, body limits, and production's closed doors.
  */
+import { connect, type AddressInfo } from 'node:net';
 import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { auditServer } from 'graphql-http';
 import { sql } from 'kysely';
+import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -563,5 +565,109 @@ describe.each(testEngines())('security headers on $name', (engine) => {
       await trusting.close();
       await untrusting.close();
     }
+  });
+});
+
+describe.each(testEngines())('request ids on $name', (engine) => {
+  let api: ApiHarness;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let port: number;
+  /** Every line the server logs, at the most talkative level. */
+  const logged: string[] = [];
+  const SIGN_IN = JSON.stringify({
+    query:
+      'mutation { signIn(input: { email: "form.master@s01.pastoral.example", password: "pastoral-demo" }) { userErrors { message } } }',
+  });
+
+  beforeAll(async () => {
+    api = await startApiHarness(engine);
+    const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'trace' });
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void logged.push(line) }) as Logger;
+    app = await buildServer({ config, database: api.database.handle, logger });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app.close();
+    await api.close();
+  });
+
+  /** A sign-in over a socket, with these header lines written as given: a client may send any bytes. */
+  function signInWith(headerLines: string[]): Promise<{ status: number; requestId: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      let answer = '';
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          [
+            'POST /graphql HTTP/1.1',
+            'Host: 127.0.0.1',
+            'Content-Type: application/json',
+            `Content-Length: ${Buffer.byteLength(SIGN_IN)}`,
+            'Connection: close',
+            ...headerLines,
+            '',
+            SIGN_IN,
+          ].join('\r\n'),
+          'latin1',
+        );
+      });
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () =>
+        resolve({
+          status: Number(answer.split(' ')[1]),
+          requestId: /^x-request-id: (.*)$/im.exec(answer)?.[1]?.trim(),
+        }),
+      );
+    });
+  }
+
+  /** The request ids of the sign-ins the audit log holds. */
+  const auditedRequestIds = async () =>
+    (
+      await api.database.handle.db
+        .selectFrom('audit_log')
+        .select('request_id')
+        .where('action', '=', 'session.signed_in')
+        .execute()
+    ).map((row) => row.request_id);
+
+  it('keeps a well-formed X-Request-Id, in the answer and the audit log', async () => {
+    const answer = await signInWith(['X-Request-Id: trace-1234-abcd']);
+    expect(answer).toEqual({ status: 200, requestId: 'trace-1234-abcd' });
+    expect(await auditedRequestIds()).toContain('trace-1234-abcd');
+  });
+
+  it.each([
+    ['too long', [`X-Request-Id: ${'a'.repeat(65)}`], 'a'.repeat(65)],
+    ['with spaces', ['X-Request-Id: abc def ghi jkl'], 'abc def ghi jkl'],
+    ['with letters beyond ASCII', ['X-Request-Id: \u00f1and\u00fa-12345678'], 'and\u00fa-12345678'],
+    ['an e-mail address', ['X-Request-Id: jane.doe@example.org'], 'jane.doe@example.org'],
+    ['sent twice', ['X-Request-Id: first-1234-abcd', 'X-Request-Id: second-5678-efgh'], 'first-1234-abcd'],
+  ])(
+    'replaces an X-Request-Id %s with a fresh one, in the answer, the audit log and the logs',
+    async (_name, header, sent) => {
+      const before = logged.length;
+      const answer = await signInWith(header);
+      expect(answer.status).toBe(200);
+      expect(answer.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      const audited = await auditedRequestIds();
+      expect(audited).toContain(answer.requestId);
+      expect(audited.filter((id) => id?.includes(sent.slice(0, 12)))).toEqual([]);
+      const lines = logged.slice(before);
+      expect(lines.some((line) => line.includes(answer.requestId!))).toBe(true);
+      expect(lines.filter((line) => line.includes(sent.slice(0, 12)))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['a carriage return', 'X-Request-Id: abc\rdef-12345678'],
+    ['a line feed that would start a header of its own', 'X-Request-Id: abcd-12345678\nX-Injected: yes'],
+  ])('refuses a request whose X-Request-Id holds %s before it reaches the API', async (_name, header) => {
+    const audited = (await auditedRequestIds()).length;
+    const before = logged.length;
+    expect((await signInWith([header])).status).toBe(400);
+    expect((await auditedRequestIds()).length).toBe(audited);
+    expect(logged.slice(before).filter((line) => /12345678|Injected/.test(line))).toEqual([]);
   });
 });

@@ -50,7 +50,7 @@ import { registerSecurityHeaders, withPlaygroundPolicy } from './security-header
 import { readCookie, serverCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
-import { bearerChallenge, invalidCredential, withoutVariableValue } from './graphql/errors.ts';
+import { bearerChallenge, invalidCredential, withoutQuotedValue, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
@@ -241,6 +241,15 @@ export async function buildServer({
       // Not even a stack trace in development: it quotes the value too.
       if (variableMessage) {
         return { message: variableMessage, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+      }
+      const unquoted = withoutQuotedValue(formatted.message);
+      if (unquoted !== formatted.message) {
+        return {
+          message: unquoted,
+          locations: formatted.locations,
+          path: formatted.path,
+          extensions: { code: formatted.extensions?.code },
+        };
       }
       if (formatted.message.startsWith('GET requests only support query operations')) {
         return { ...formatted, message: 'A mutation must be sent with POST; GET carries queries only.' };

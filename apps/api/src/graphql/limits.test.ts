@@ -358,7 +358,7 @@ describe('analyseOperation: page sizes', () => {
   it('refuses a literal first over the maximum', () => {
     expectBadInput(
       refusalOf(() => analyse('{ cases(first: 1000) { totalCount } }')),
-      'first must be between 1 and 100 (got 1000) on cases; page through longer lists with after/before.',
+      'first must be between 1 and 100 on cases; page through longer lists with after/before.',
     );
   });
 
@@ -366,25 +366,19 @@ describe('analyseOperation: page sizes', () => {
     const error = refusalOf(() =>
       analyse('query Cases($n: Int) { cases(first: $n) { nodes { id } } }', { n: 100_000 }),
     );
-    expectBadInput(
-      error,
-      'first must be between 1 and 100 (got 100000) on cases; page through longer lists with after/before.',
-    );
+    expectBadInput(error, 'first must be between 1 and 100 on cases; page through longer lists with after/before.');
     expect(error.extensions.argument).toBe('first');
   });
 
   it.each([0, -1, 2.5])('refuses first: %s', (first) => {
     expect(refusalOf(() => analyse(`{ cases(first: ${first}) { totalCount } }`)).message).toMatch(
-      new RegExp(`^first must be between 1 and 100 \\(got ${first}\\)`),
+      /^first must be between 1 and 100 on cases;/,
     );
   });
 
-  it('refuses a page size that is not a number, quoting it', () => {
+  it('refuses a page size that is not a number, without quoting it', () => {
     const error = refusalOf(() => analyse('query ($n: Int) { cases(last: $n) { totalCount } }', { n: '50' }));
-    expectBadInput(
-      error,
-      'last must be between 1 and 100 (got "50") on cases; page through longer lists with after/before.',
-    );
+    expectBadInput(error, 'last must be between 1 and 100 on cases; page through longer lists with after/before.');
   });
 
   it('names the path of the field, aliases included, also inside fragments', () => {
@@ -392,7 +386,7 @@ describe('analyseOperation: page sizes', () => {
       { open: cases(first: 10) { nodes { ...Timeline } } }
       fragment Timeline on Case { timeline(first: 101) { nodes { id } } }`;
     expect(refusalOf(() => analyse(query)).message).toBe(
-      'first must be between 1 and 100 (got 101) on open.nodes.timeline; page through longer lists with after/before.',
+      'first must be between 1 and 100 on open.nodes.timeline; page through longer lists with after/before.',
     );
   });
 
@@ -401,7 +395,7 @@ describe('analyseOperation: page sizes', () => {
     expect(analyse(query).nodes).toBe(40 + 40 * 10);
     expect(analyse(query, { n: 5 }).nodes).toBe(5 + 5 * 10);
     const badDefault = 'query Cases($n: Int = 500) { cases(first: $n) { totalCount } }';
-    expect(refusalOf(() => analyse(badDefault)).message).toMatch(/^first must be between 1 and 100 \(got 500\)/);
+    expect(refusalOf(() => analyse(badDefault)).message).toMatch(/^first must be between 1 and 100 on cases;/);
   });
 
   it('reads a null page size as not given', () => {
@@ -496,7 +490,7 @@ describe('limits in a real ApolloServer', () => {
     if (response.body.kind !== 'single') return;
     expect(response.body.singleResult.data).toBeUndefined();
     expect(response.body.singleResult.errors?.[0]?.message).toBe(
-      'first must be between 1 and 100 (got 100000) on cases; page through longer lists with after/before.',
+      'first must be between 1 and 100 on cases; page through longer lists with after/before.',
     );
     expect(response.body.singleResult.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(casesResolved).toBe(resolvedBefore);

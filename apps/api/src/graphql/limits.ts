@@ -549,7 +549,7 @@ export function analyseOperation(
       if (value == null) continue;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maxPageSize) {
         throw badInput(
-          `${name} must be between 1 and ${maxPageSize} (got ${shown(value)}) on ${fieldPath}; page through longer lists with after/before.`,
+          `${name} must be between 1 and ${maxPageSize} on ${fieldPath}; page through longer lists with after/before.`,
           name,
         );
       }
@@ -647,12 +647,6 @@ function isConnection(definition: GraphQLField<unknown, unknown>): boolean {
     definition.args.some((argument) => PAGE_ARGUMENTS.has(argument.name)) ||
     namedType(definition.type).name.endsWith('Connection')
   );
-}
-
-/** A value from the request, quoted if it is not a number and cut short: it is the caller's, not ours. */
-function shown(value: unknown): string {
-  const text = typeof value === 'number' ? String(value) : JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 /**
