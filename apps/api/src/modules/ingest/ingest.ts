@@ -309,7 +309,10 @@ export const ASSESSMENTS: IngestKind<
     if (!CODE.test(record.subject))
       problems.push({ field: 'subject', message: 'subject must be capitals, digits and _, such as MATHS.' });
     if (!/^\d{4}-[A-Z]{2,4}$/.test(record.term))
-      problems.push({ field: 'term', message: 'term must be a term code such as 2026-AUT.' });
+      problems.push({
+        field: 'term',
+        message: 'term must be a term code: a year, a hyphen and 2 to 4 capitals, as YYYY-AUT.',
+      });
     if (record.score != null && !(record.score >= 0 && record.score <= 100)) {
       problems.push({ field: 'score', message: 'score must be from 0 to 100.' });
     }
