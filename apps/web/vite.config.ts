@@ -14,11 +14,6 @@ export default defineConfig({
       '/readyz': API_ORIGIN,
     },
   },
-  build: {
-    outDir: 'dist',
-    // The app, and the GraphQL playground as a page of its own: its editor is large, and the app never loads it.
-    rollupOptions: {
-      input: { main: 'index.html', playground: 'playground.html' },
-    },
-  },
+  // The GraphQL playground is built apart, into dist/playground/ (vite.playground.config.ts).
+  build: { outDir: 'dist' },
 });

@@ -1,6 +1,10 @@
-/** Small measuring tools shared by the benchmarks: latency percentiles, peak memory, a raw MySQL connection. */
-import { execFileSync } from 'node:child_process';
+/**
+ * Small measuring tools shared by the benchmarks: latency percentiles, peak memory, a raw MySQL connection, and
+ * servers in processes of their own.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseDatabaseUrl } from '@pastoral/db';
 import { type Connection, createConnection } from 'mysql2';
 
@@ -143,4 +147,38 @@ export async function streamAndDiscard(
   let rows = 0;
   for await (const _row of connection.query(statement, values).stream()) rows++;
   return rows;
+}
+
+/** A server in a process of its own, so that the client's work never shares its event loop. */
+export interface Child {
+  url: string;
+  process: ChildProcess;
+}
+
+/**
+ * Starts a TypeScript entry point (a path from bench/) under tsx, with `env` over this process's environment and
+ * the benchmarks' rate limits, and waits for its `listening <port>` line.
+ */
+export async function startChild(entry: string, args: string[], env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url)), ...args], {
+    env: { ...process.env, ...BENCH_RATE_LIMITS, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before listening`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+export async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await exited;
 }

@@ -9,18 +9,24 @@
  * request, from MariaDB's global counters (Questions; Handler_read_*) over the timed runs, less what reading
  * the counters itself costs. Nothing else uses the server meanwhile.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDb, toDateOnly } from '@pastoral/db';
 import type { Connection, RowDataPacket } from 'mysql2';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { buildServer } from '../src/server.ts';
 import { webOperation as web } from '../src/testing/web-operations.ts';
-import { BENCH_RATE_LIMITS, type LatencySummary, signIn, summarize } from './measure.ts';
+import {
+  BENCH_RATE_LIMITS,
+  type Child,
+  type LatencySummary,
+  signIn,
+  startChild,
+  stopChild,
+  summarize,
+} from './measure.ts';
 import type { CapturedStatement } from './servers/ceiling.ts';
 
 const WARM_UP = 20;
@@ -76,41 +82,6 @@ export interface IngestTiming {
 export interface OperationsResult {
   operations: OperationTiming[];
   ingest: IngestTiming;
-}
-
-export interface Child {
-  url: string;
-  process: ChildProcess;
-}
-
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-/**
- * Starts a TypeScript entry point under tsx, with `env` over this process's environment and the benchmarks' rate
- * limits, and waits for its `listening <port>` line.
- */
-export async function startChild(entry: string, args: string[], env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here(entry), ...args], {
-    env: { ...process.env, ...BENCH_RATE_LIMITS, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before listening`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, process: child };
-}
-
-export async function stopChild(child: Child): Promise<void> {
-  if (child.process.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.process.once('exit', resolve));
-  child.process.kill('SIGTERM');
-  await exited;
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {

@@ -20,8 +20,17 @@ import { migrationsFolder } from '../src/database.ts';
 import { memoryCounters, redisCounters } from '../src/rate-limit.store.ts';
 import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase } from '../src/seed/seed.ts';
-import { cpuSecondsOf, type LatencySummary, SEED_PASSWORD, signIn, summarize, timeEach } from './measure.ts';
-import { type Child, startChild, stopChild } from './operations.ts';
+import {
+  type Child,
+  cpuSecondsOf,
+  type LatencySummary,
+  SEED_PASSWORD,
+  signIn,
+  startChild,
+  stopChild,
+  summarize,
+  timeEach,
+} from './measure.ts';
 
 const ROUNDS = 5;
 const PER_ROUND = 1_000;

@@ -11,18 +11,19 @@
  * BENCH_MYSQL_URL names the server (default mysql://root@127.0.0.1:3306/test); the benchmark creates and
  * replaces its own databases there. BENCH_ONLY=operations or BENCH_ONLY=audit skips the seeds and runs that
  * part alone on the `pastoral_bench` an earlier run left, writing to bench/tmp/ instead: bench/results.md only
- * ever holds one full run.
+ * ever holds one full run. BENCH_ONLY=limits runs the refusal of a document by its shape alone (document-limits.ts),
+ * which needs no seeded database.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createDb, migrateToLatest, parseDatabaseUrl, redact, withDatabase } from '@pastoral/db';
-import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { migrationsFolder } from '../src/database.ts';
 import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
 import { auditMarkdown, benchAudit } from './audit.ts';
+import { benchDocumentLimits, documentLimitsMarkdown } from './document-limits.ts';
 import { openRawConnection } from './measure.ts';
 import { benchOperations, operationsMarkdown } from './operations.ts';
 import { recomputeAll } from '../src/modules/risk/risk.engine.ts';
@@ -32,8 +33,10 @@ const serverUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/te
 const resultsDir = new URL('../../../bench/', import.meta.url);
 const AS_OF = new Date();
 const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== 'audit' && only !== 'operations') {
-  throw new Error(`BENCH_ONLY takes "operations" or "audit" (or nothing, for every benchmark); got "${only}"`);
+if (only !== undefined && only !== 'audit' && only !== 'operations' && only !== 'limits') {
+  throw new Error(
+    `BENCH_ONLY takes "operations", "audit" or "limits" (or nothing, for every benchmark); got "${only}"`,
+  );
 }
 
 interface SeedRun {
@@ -141,13 +144,24 @@ async function benchAuditOnly() {
   writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...auditMarkdown(audit)], { machine, audit });
 }
 
+/** BENCH_ONLY=limits: refusing a document by its shape, which needs no seeded database, into bench/tmp/. */
+async function benchDocumentLimitsOnly() {
+  const limits = await benchDocumentLimits();
+  const machine = await describeMachine();
+  writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...documentLimitsMarkdown(limits)], {
+    machine,
+    limits,
+  });
+}
+
 async function serverVersion(): Promise<string> {
-  const handle = createDb(withDatabase(serverUrl, 'pastoral_bench'));
+  // The server's, not pastoral_bench's: BENCH_ONLY=limits runs before any seed has made that database.
+  const connection = await connectToServer();
   try {
-    const { rows } = await sql<{ version: string }>`select version() as version`.execute(handle.db);
-    return rows[0]?.version ?? 'unknown';
+    const [rows] = await connection.query('select version() as version');
+    return (rows as { version: string }[])[0]?.version ?? 'unknown';
   } finally {
-    await handle.destroy();
+    await connection.end();
   }
 }
 
@@ -176,12 +190,14 @@ async function main() {
   process.stderr.write(`benchmarking against ${redact(serverUrl)}\n`);
   if (only === 'audit') return benchAuditOnly();
   if (only === 'operations') return benchOperationsOnly();
+  if (only === 'limits') return benchDocumentLimitsOnly();
   const baseline = await seedRun('pastoral_bench_insert', 'insert');
   const measured = await seedRun('pastoral_bench', 'auto');
   const benchUrl = withDatabase(serverUrl, 'pastoral_bench');
   const raw = openRawConnection(benchUrl);
   const operations = await benchOperations({ url: benchUrl, raw }).finally(() => raw.end());
   const recompute = await timeRiskRecompute(benchUrl);
+  const limits = await benchDocumentLimits();
   // The seed baseline's database holds the same data as the measured one: the audit benchmark's one-transaction
   // archival baseline consumes it, and then it has served its purpose. The measured one stays, for BENCH_ONLY.
   const audit = await benchAudit({
@@ -200,6 +216,7 @@ async function main() {
     },
     operations,
     recompute,
+    limits,
     audit,
   };
 
@@ -232,6 +249,7 @@ async function main() {
     `${recompute.summary.students.toLocaleString('en-GB')} students in ${seconds(recompute.ms)} s; ${recompute.summary.levelChanged.toLocaleString('en-GB')} changed level,`,
     `${recompute.summary.alertsRaised.toLocaleString('en-GB')} alerts raised, ${recompute.summary.alertsResolved.toLocaleString('en-GB')} resolved.`,
     '',
+    ...documentLimitsMarkdown(limits),
     ...auditMarkdown(audit),
   ];
   writeResults(resultsDir, lines, results);

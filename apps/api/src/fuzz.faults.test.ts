@@ -3,8 +3,9 @@
  * valid-looking and hostile, sent through the real server as staff of every role, as integrators holding API
  * tokens, anonymously and with bogus credentials, to servers configured for production (with graphql-jit and
  * with graphql-js) and for development. It proves that no request, however wrong, gets a 5xx, a body that is not
- * JSON, an INTERNAL_SERVER_ERROR, a stack trace or a database's own error text; and that the server still answers
- * afterwards.
+ * JSON, an INTERNAL_SERVER_ERROR, a stack trace, a database's own error text, or an error that quotes a value the
+ * request sent (in a variable or in the document: it may be a password or a birth date); and that the server
+ * still answers afterwards.
  *
  * A failure prints fast-check's seed and path, and the request, shrunk. To replay it: FUZZ_SEED=<seed>
  * FUZZ_PATH=<path>; FUZZ_SHRINK=false skips the shrinking, FUZZ_RUNS sets the number of operations, and
@@ -20,7 +21,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { sessionCookieName } from './modules/auth/session.ts';
 import { buildServer } from './server.ts';
 import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from './testing/api-harness.ts';
-import { type FuzzRequest, fuzzRequests, type SeededValues } from './testing/fuzz-operations.ts';
+import { type FuzzRequest, fuzzRequests, type SeededValues, valuesSent } from './testing/fuzz-operations.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -92,6 +93,51 @@ const DATABASE_TEXT = [
   /Out of range value/,
 ];
 
+/**
+ * Sent values too short or too common to tell an echo from the server's own words: "student" is in many a
+ * message, and a message may name the schema's types, fields and enum values, and list the values allowed.
+ */
+function echoable(value: string, schemaWords: ReadonlySet<string>): boolean {
+  return value.length >= 6 && !/^[a-z_]+$/.test(value) && !/^[A-Z][A-Z0-9_]*$/.test(value) && !schemaWords.has(value);
+}
+
+/** The names a schema gives its types, fields, arguments and enum values. */
+function wordsOf(schema: ReturnType<typeof buildSchema>): Set<string> {
+  const words = new Set<string>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    words.add(type.name);
+    const members = 'getFields' in type ? Object.values(type.getFields()) : 'getValues' in type ? type.getValues() : [];
+    for (const member of members) {
+      words.add(member.name);
+      for (const argument of 'args' in member ? member.args : []) words.add(argument.name);
+    }
+  }
+  return words;
+}
+
+/** The words of a response that are the server's own: its errors' messages and extensions, and userErrors. */
+function serverWordsOf(body: unknown): string[] {
+  const words: string[] = [];
+  const strings = (value: unknown): void => {
+    if (typeof value === 'string') words.push(value);
+    else if (Array.isArray(value)) value.forEach(strings);
+    else if (value && typeof value === 'object') Object.values(value).forEach(strings);
+  };
+  const userErrors = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(userErrors);
+    else if (value && typeof value === 'object') {
+      for (const [key, entry] of Object.entries(value)) {
+        if (key === 'userErrors') strings(entry);
+        else userErrors(entry);
+      }
+    }
+  };
+  const { errors, data } = (body ?? {}) as { errors?: unknown; data?: unknown };
+  strings(errors);
+  userErrors(data);
+  return words;
+}
+
 interface Fuzzed {
   server: ServerName;
   caller: Caller;
@@ -111,6 +157,8 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
   /** Sessions used only to make tokens, never by a fuzzed request, so a fuzzed signOut cannot end them. */
   const setup = {} as Record<'school admin' | 'district admin', string>;
   let seeded: SeededValues;
+  /** The schema's own names, which an answer may well share with a value sent. */
+  let schemaWords: ReadonlySet<string> = new Set();
 
   const post = (
     server: ServerName,
@@ -254,7 +302,7 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
   }
 
   /** Everything wrong with a response; empty when it is one a user may see. */
-  function problemsOf(response: LightMyRequestResponse, server: ServerName): string[] {
+  function problemsOf(response: LightMyRequestResponse, server: ServerName, request: FuzzRequest): string[] {
     const problems: string[] = [];
     const retryAfter = response.headers['retry-after'];
     if (response.statusCode >= 500 && !(response.statusCode === 503 && retryAfter)) {
@@ -285,6 +333,11 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
       for (const pattern of STACK_TRACE) if (pattern.test(text)) problems.push(`a stack trace (${pattern}): ${text}`);
       for (const pattern of DATABASE_TEXT) if (pattern.test(text)) problems.push(`database text (${pattern}): ${text}`);
     }
+    const serverWords = serverWordsOf(body);
+    for (const value of valuesSent(request).filter((sent) => echoable(sent, schemaWords))) {
+      const quoting = serverWords.find((words) => words.includes(value));
+      if (quoting) problems.push(`an answer quotes a value the request sent (${JSON.stringify(value)}): ${quoting}`);
+    }
     return problems;
   }
 
@@ -298,8 +351,9 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
     }
   }
 
-  it(`answers ${RUNS} generated operations without a 5xx, an internal error, a stack trace or SQL`, async () => {
+  it(`answers ${RUNS} generated operations without a 5xx, an internal error, a stack trace, SQL or an echo`, async () => {
     const schema = buildSchema();
+    schemaWords = wordsOf(schema);
     const serverNames = Object.keys(SERVERS) as ServerName[];
     const fuzzed: fc.Arbitrary<Fuzzed> = fc.record({
       server: fc.oneof(...serverNames.map((name) => ({ arbitrary: fc.constant(name), weight: SERVERS[name].weight }))),
@@ -325,7 +379,7 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
           remoteAddress: fuzz.address,
         });
         statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-        const problems = problemsOf(response, fuzz.server);
+        const problems = problemsOf(response, fuzz.server, fuzz.request);
         if (problems.length > 0) {
           const report = [
             ...problems,

@@ -33,6 +33,18 @@ describe.each(testEngines())('/metrics on $name', (engine) => {
       expect(response.statusCode).toBe(401);
       expect(response.json()).toEqual({ error: 'Unauthorized', message: expect.stringContaining('METRICS_TOKEN') });
       expect(response.body).not.toContain('pastoral_');
+      // RFC 6750's challenge; with invalid_token only when a bearer token was sent and refused.
+      expect(response.headers['www-authenticate']).toBe(
+        authorization?.startsWith('Bearer ')
+          ? 'Bearer error="invalid_token", error_description="The metrics token is not the one set."'
+          : 'Bearer',
+      );
+    }
+  });
+
+  it('reads the Bearer scheme in any case, as RFC 9110 has it', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer ']) {
+      expect((await scrape(`${scheme} ${TOKEN}`)).statusCode).toBe(200);
     }
   });
 

@@ -76,3 +76,77 @@ describe('serving the web app', () => {
     await database.destroy();
   });
 });
+
+describe.each(testEngines())('the GraphQL playground on $name', (engine) => {
+  let webRoot: string;
+  let database: TestDatabase;
+  const MARK = 'GraphiQL, bundled';
+  /** The built playground's files, as apps/web's build lays them out. */
+  const PLAYGROUND_FILES = [
+    '/playground/playground.html',
+    '/playground/assets/playground-1a2b3c.js',
+    '/playground/assets/editor.worker-4d5e6f.js',
+    '/playground/assets/playground-7a8b9c.css',
+  ];
+  beforeAll(async () => {
+    database = await engine.createDatabase();
+    webRoot = mkdtempSync(join(tmpdir(), 'pastoral-web-'));
+    mkdirSync(join(webRoot, 'assets'));
+    mkdirSync(join(webRoot, 'playground', 'assets'), { recursive: true });
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>Pastoral</title>');
+    for (const file of PLAYGROUND_FILES) writeFileSync(join(webRoot, file), `/* ${MARK} */`);
+  });
+  afterAll(async () => {
+    rmSync(webRoot, { recursive: true, force: true });
+    await database.drop();
+  });
+
+  const serve = (environment: Record<string, string>) =>
+    buildServer({
+      config: loadConfig({ LOG_LEVEL: 'silent', WEB_DIST_DIR: webRoot, ...environment }),
+      database: database.handle,
+      logger,
+    });
+  const PATHS = ['/graphql', '/graphiql', '/playground.html', '/playground/', ...PLAYGROUND_FILES];
+
+  it('serves no part of GraphiQL on any path when the playground is off, as in production', async () => {
+    const off: Record<string, string>[] = [
+      { NODE_ENV: 'production' },
+      { NODE_ENV: 'development', PLAYGROUND: 'false' },
+    ];
+    for (const environment of off) {
+      const app = await serve(environment);
+      for (const url of PATHS) {
+        for (const accept of ['text/html', '*/*']) {
+          const response = await app.inject({ url, headers: { accept } });
+          expect({ url, accept, served: response.body.includes(MARK) }).toEqual({ url, accept, served: false });
+        }
+      }
+      // Its files are simply not there: a browser is given the app, a program a 404.
+      expect((await app.inject({ url: PLAYGROUND_FILES[1]!, headers: { accept: '*/*' } })).statusCode).toBe(404);
+      await app.close();
+    }
+  });
+
+  it('serves it at /graphql and /graphiql to a browser, with its files, when it is on', async () => {
+    const app = await serve({ NODE_ENV: 'production', PLAYGROUND: 'true' });
+    for (const url of ['/graphql', '/graphiql', ...PLAYGROUND_FILES]) {
+      const response = await app.inject({ url, headers: { accept: 'text/html' } });
+      expect({ url, status: response.statusCode, served: response.body.includes(MARK) }).toEqual({
+        url,
+        status: 200,
+        served: true,
+      });
+    }
+    // Its page alone may have inline styles (its editor writes them) and data: fonts; the app's may not.
+    const policyOf = async (url: string) =>
+      String((await app.inject({ url, headers: { accept: 'text/html' } })).headers['content-security-policy']);
+    for (const url of ['/graphql', '/graphiql']) {
+      expect(await policyOf(url)).toContain(
+        "script-src 'self';style-src 'self' 'unsafe-inline';img-src 'self';font-src 'self' data:;",
+      );
+    }
+    expect(await policyOf('/cases/1')).toContain("script-src 'self';style-src 'self';img-src 'self';font-src 'self';");
+    await app.close();
+  });
+});

@@ -23,7 +23,7 @@ import {
 import { unwrapResolverError } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { sql } from 'kysely';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -36,6 +36,7 @@ import {
   aliasLimitRule,
   costLimitPlugin,
   depthLimitRule,
+  documentShapeLimit,
   LIMITS,
   noSubscriptionsRule,
   oncePerRequestRule,
@@ -46,10 +47,12 @@ import { type CompiledExecutor, compiledExecutor } from './graphql/compiled-exec
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from './graphql/persisted-queries.ts';
 import { createMetrics, type Metrics, metricsListener } from './metrics.ts';
 import { SHUTDOWN_GRACE_MS, workerCachePeers } from './cluster.ts';
+import { bearerToken, registerHttpRefusals } from './http-conventions.ts';
+import { registerSecurityHeaders, withPlaygroundPolicy } from './security-headers.ts';
 import { readCookie, serverCookie, sessionCookieName, viewerForSession } from './modules/auth/session.ts';
 import { authenticateToken } from './modules/api-tokens/api-token.ts';
 import { loadRiskRules } from './modules/risk/risk.rules-file.ts';
-import { invalidCredential, withoutVariableValue } from './graphql/errors.ts';
+import { bearerChallenge, invalidCredential, withoutQuotedValue, withoutVariableValue } from './graphql/errors.ts';
 import { type CachedSessionStore, cachedSessionStore } from './modules/auth/session-cache.ts';
 import { databaseSessionStore, type SessionStore } from './modules/auth/session-store.ts';
 import { redisCachePeers } from './redis-peers.ts';
@@ -88,6 +91,8 @@ export interface ServerDependencies {
   rateLimit?: false;
 }
 
+/** Where the web build puts the GraphQL playground (apps/web/vite.playground.config.ts), below its root. */
+const PLAYGROUND_DIRECTORY = 'playground';
 /** How long /readyz waits for the database before it answers 503. */
 const READINESS_TIMEOUT_MS = 2_000;
 /** The largest request body: a GraphQL document with its variables, or an ingest batch of 1,000 records. */
@@ -138,26 +143,8 @@ export async function buildServer({
       }
     }
   });
-  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({
-        error: 'Payload Too Large',
-        message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB; send a smaller document or fewer records per request.`,
-      });
-    }
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({
-        error: 'Unsupported Media Type',
-        message: `Send the request body as application/json (GraphQL over HTTP), not ${request.headers['content-type']?.split(';')[0] ?? 'without a content type'}.`,
-      });
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({
-      error: status === 500 ? 'Internal Server Error' : 'Bad Request',
-      message: status === 500 ? `Something went wrong on our side (request ${request.id}).` : error.message,
-    });
-  });
+  registerHttpRefusals(app, BODY_LIMIT_BYTES);
+  await registerSecurityHeaders(app);
 
   const riskRules = loadRiskRules(config.riskRulesFile);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
@@ -185,6 +172,7 @@ export async function buildServer({
   }
 
   const schema = buildSchema();
+  const documentShape = documentShapeLimit<GraphQLContext>();
   const compiled = config.graphql.executor === 'jit' ? compiledExecutor(schema) : null;
   registerServerMetrics(metrics, database, dashboardCache, sessions, compiled, referenceCache);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -209,6 +197,7 @@ export async function buildServer({
     // Counted by the parser itself, so a syntax error is still a 400 (graphql-armor's token plugin made it 500).
     parseOptions: { maxTokens: LIMITS.maxTokens },
     validationRules: [
+      documentShape.rule,
       depthLimitRule(LIMITS.maxDepth),
       aliasLimitRule(LIMITS.maxAliases),
       rootFieldLimitRule(LIMITS.maxRootFields),
@@ -222,6 +211,7 @@ export async function buildServer({
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ...(config.graphql.revealErrorDetails ? [] : [ApolloServerPluginDisableSuggestions()]),
+      documentShape.plugin,
       costLimitPlugin(),
       typeAccessPlugin(),
       readsRecordingPlugin((context) => {
@@ -285,6 +275,15 @@ export async function buildServer({
       if (variableMessage) {
         return { message: variableMessage, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
       }
+      const unquoted = withoutQuotedValue(formatted.message);
+      if (unquoted !== formatted.message) {
+        return {
+          message: unquoted,
+          locations: formatted.locations,
+          path: formatted.path,
+          extensions: { code: formatted.extensions?.code },
+        };
+      }
       if (formatted.message.startsWith('GET requests only support query operations')) {
         return { ...formatted, message: 'A mutation must be sent with POST; GET carries queries only.' };
       }
@@ -303,14 +302,18 @@ export async function buildServer({
     context: async (request, reply) => {
       const sessionId = readCookie(request.headers.cookie, sessionCookieName(config));
       const now = clock();
-      const authorization = request.headers.authorization;
-      const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
+      const bearer = bearerToken(request.headers.authorization);
       const token = bearer
         ? await authenticateToken(database.db, bearer, now).catch((error: unknown) => {
             if (isDatabaseUnavailable(error)) throw serviceUnavailable(error.message, error.retryAfterSeconds);
             throw error;
           })
         : null;
+      if (bearer === '') {
+        throw invalidCredential(
+          'The Authorization header names the Bearer scheme but no token; send Bearer and the token.',
+        );
+      }
       if (bearer && !token) {
         throw invalidCredential('The API token is not valid: it is unknown, revoked or expired.');
       }
@@ -358,7 +361,14 @@ export async function buildServer({
     },
   });
   const webRoot = config.webDistDir ?? defaultWebRoot();
-  const playground = config.graphql.playground && existsSync(`${webRoot}/playground.html`);
+  // The web build puts GraphiQL in a directory of its own, so that with the playground off none of it is served.
+  const playgroundRoot = `${webRoot}/${PLAYGROUND_DIRECTORY}`;
+  const playground = config.graphql.playground && existsSync(`${playgroundRoot}/playground.html`);
+  const sendPlayground = (reply: FastifyReply) =>
+    withPlaygroundPolicy(reply)
+      .type('text/html')
+      .header('cache-control', 'no-cache')
+      .sendFile('playground.html', playgroundRoot, { cacheControl: false });
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
@@ -367,11 +377,7 @@ export async function buildServer({
       const query = request.query as Record<string, unknown>;
       const wantsPage =
         request.method === 'GET' && !query.query && (request.headers.accept ?? '').includes('text/html');
-      if (wantsPage && playground)
-        return reply
-          .type('text/html')
-          .header('cache-control', 'no-cache')
-          .sendFile('playground.html', webRoot, { cacheControl: false });
+      if (wantsPage && playground) return sendPlayground(reply);
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
       const handle = () =>
         withRequestDeadline(config.requestTimeoutMs, () =>
@@ -388,12 +394,7 @@ export async function buildServer({
     },
   });
   if (playground) {
-    app.get('/graphiql', (_request, reply) =>
-      reply
-        .type('text/html')
-        .header('cache-control', 'no-cache')
-        .sendFile('playground.html', webRoot, { cacheControl: false }),
-    );
+    app.get('/graphiql', (_request, reply) => sendPlayground(reply));
   }
 
   // A request that wrote tells its caller when, so that the caller's reads (on any API host) go to the primary
@@ -440,7 +441,10 @@ export async function buildServer({
   if (existsSync(webRoot)) {
     await app.register(fastifyStatic, {
       root: webRoot,
+      // A route for each file found now, none for a path that names no file; none for the playground's when it
+      // is off, which leaves their paths to the not-found handler below.
       wildcard: false,
+      globIgnore: playground ? [] : [`${PLAYGROUND_DIRECTORY}/**`],
       // Our own cache policy below, not send's default max-age=0.
       cacheControl: false,
       // Vite fingerprints everything under assets/: cache it for a year; index.html is always revalidated.
@@ -573,15 +577,16 @@ function serveMetrics(
 ): void {
   const { token, port, host } = config.metrics;
   if (token) {
-    const expected = createHash('sha256').update(`Bearer ${token}`).digest();
+    const expected = createHash('sha256').update(token).digest();
     app.get('/metrics', async (request, reply) => {
+      const sent = bearerToken(request.headers.authorization);
       const given = createHash('sha256')
-        .update(request.headers.authorization ?? '')
+        .update(sent ?? '')
         .digest();
       if (!timingSafeEqual(given, expected)) {
         return reply
           .code(401)
-          .header('www-authenticate', 'Bearer')
+          .header('www-authenticate', bearerChallenge(sent === null ? null : 'The metrics token is not the one set.'))
           .send({ error: 'Unauthorized', message: 'Send the METRICS_TOKEN as "Authorization: Bearer <token>".' });
       }
       return reply.type(metrics.contentType).send(await metrics.render());

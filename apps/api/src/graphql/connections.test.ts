@@ -176,9 +176,9 @@ for (const engine of testEngines()) {
     });
 
     it.each([
-      ['{ cases(first: 0) { totalCount } }', 'first must be between 1 and 100 (got 0)'],
-      ['{ cases(first: 101) { totalCount } }', 'first must be between 1 and 100 (got 101)'],
-      ['{ cases(last: 500) { totalCount } }', 'last must be between 1 and 100 (got 500)'],
+      ['{ cases(first: 0) { totalCount } }', 'first must be between 1 and 100 on cases;'],
+      ['{ cases(first: 101) { totalCount } }', 'first must be between 1 and 100 on cases;'],
+      ['{ cases(last: 500) { totalCount } }', 'last must be between 1 and 100 on cases;'],
       ['{ cases(first: 5, last: 5) { totalCount } }', 'Pass either first or last, not both.'],
       ['{ cases(first: 5, after: "bm9wZQ") { totalCount } }', 'after is not a cursor of this list'],
       // [1e400, 1]: JSON reads an infinite sort key, which must not reach the SQL.

@@ -11,10 +11,23 @@ export function badInput(message: string, argument?: string): GraphQLError {
   });
 }
 
+/**
+ * RFC 6750's challenge for a 401: the scheme alone for a request that sent no credential, and the
+ * invalid_token error with its description for one whose token was refused. The description is a quoted
+ * string, which may hold neither a double quote nor a backslash.
+ */
+export function bearerChallenge(invalidTokenDescription: string | null): string {
+  if (invalidTokenDescription === null) return 'Bearer';
+  return `Bearer error="invalid_token", error_description="${invalidTokenDescription.replace(/["\\]/g, "'")}"`;
+}
+
 /** The request needs a signed-in user: 401. */
 export function unauthenticated(): GraphQLError {
   return new GraphQLError('Sign in first: this field needs a signed-in user.', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: new Map([['www-authenticate', bearerChallenge(null)]]) },
+    },
   });
 }
 
@@ -25,7 +38,12 @@ export function forbidden(message: string): GraphQLError {
 
 /** The credential sent is not valid: 401, so the client stops sending it. */
 export function invalidCredential(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: new Map([['www-authenticate', bearerChallenge(message)]]) },
+    },
+  });
 }
 
 const INVALID_VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
@@ -43,6 +61,36 @@ export function withoutVariableValue(message: string, reason: string | undefined
   }
   const head = message.slice(0, -(reason.length + 2));
   const path = / at "([^"]*)"$/.exec(head)?.[1];
-  const why = reason.replace(/^(.*? cannot represent [^:]*): [\s\S]*$/, '$1.');
-  return `Variable "$${variable[1]}"${path ? ` at "${path}"` : ''} is not valid: ${why}`;
+  return `Variable "$${variable[1]}"${path ? ` at "${path}"` : ''} is not valid: ${withoutQuotedValue(reason)}`;
+}
+
+/** A token's value as the parser quotes it; not escaped, so it runs to the quote that ends the message. */
+const TOKEN = '(Name|String|BlockString|Int|Float) "[\\s\\S]*"';
+
+/**
+ * graphql-js's messages that quote a value the client wrote, in a variable or in the document, each with what
+ * to say instead: the same, less the value. A literal the document gets wrong is found by its location.
+ */
+const QUOTING: [RegExp, string][] = [
+  // Scalars' and enums' coercion: "Int cannot represent non-integer value: 1.5", "String cannot represent a non
+  // string value: 12345" (a password, say), 'Enum "CaseStatus" cannot represent non-enum value: "x".'
+  [/^(.*? cannot represent [^:]*): [\s\S]*$/, '$1.'],
+  // 'Value "SLEEPING" does not exist in "CaseStatus" enum.', and any suggestion after it (the schema's words).
+  [/^Value "[\s\S]*" does not exist in "([^"]+)" enum\.([\s\S]*)$/, 'The value is not one of the enum "$1".$2'],
+  // 'Expected value of type "Int!", found "a string".', a literal of the wrong kind.
+  [/^Expected value of type "([^"]+)", found [\s\S]*$/, 'Expected a value of type "$1".'],
+  // The parser's: 'Expected ":", found String "hunter2".', 'Unexpected Int "12".'
+  [new RegExp(`^(Syntax Error: Expected [^,]*, found) ${TOKEN}\\.$`), '$1 $2.'],
+  [new RegExp(`^(Syntax Error: Unexpected) ${TOKEN}\\.$`), '$1 $2.'],
+  // The lexer's, each quoting a character or an escape sequence of the document.
+  [
+    /^(Syntax Error: (?:Unexpected character|Invalid character within String|Invalid number, unexpected digit after 0|Invalid number, expected digit but got|Invalid Unicode escape sequence|Invalid character escape sequence)): [\s\S]*$/,
+    '$1.',
+  ],
+];
+
+/** A message of graphql-js's without the value it quotes; the message itself when it quotes none. */
+export function withoutQuotedValue(message: string): string {
+  for (const [pattern, replacement] of QUOTING) if (pattern.test(message)) return message.replace(pattern, replacement);
+  return message;
 }

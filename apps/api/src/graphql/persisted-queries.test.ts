@@ -56,6 +56,15 @@ describe.each(testEngines())('persisted queries on $name', (engine) => {
     const later = await send(api.app, { extensions: persisted(hashOf(invalid)) }, cookie);
     expect(later.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
+
+  it('refuses a document of a shape over the limits sent with its hash, and keeps none of it', async () => {
+    const repeated = `{ viewer { ${'user { email } '.repeat(300)} } }`;
+    const refused = await send(api.app, { query: repeated, extensions: persisted(hashOf(repeated)) }, cookie);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors?.[0]?.message).toMatch(/^The document asks for 601 fields/);
+    const later = await send(api.app, { extensions: persisted(hashOf(repeated)) }, cookie);
+    expect(later.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
 });
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -71,6 +80,21 @@ describe.runIf(redisUrl)('persisted queries in Redis', () => {
     expect((await send(servers.other, { extensions: persisted(hashOf(query)) }, cookie)).body).toEqual({
       data: { viewer: { role: 'DISTRICT_ADMIN' } },
     });
+  });
+
+  it('refuses, by its hash alone, a document of a shape over the limits that a host without them registered', async () => {
+    const cookie = await servers.api.signIn('district.admin@pastoral.example');
+    // As an older host would have kept it during a rolling deployment: the text under its hash, in Redis.
+    const query = `query Repeated${Date.now()} { viewer { ${'user { email } '.repeat(300)} } }`;
+    const redis = new Redis(redisUrl!);
+    try {
+      await redis.set(`pastoral:apq:apq:${hashOf(query)}`, query, 'EX', 60);
+      const refused = await send(servers.other, { extensions: persisted(hashOf(query)) }, cookie);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.[0]?.message).toMatch(/^The document asks for 601 fields/);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

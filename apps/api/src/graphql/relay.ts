@@ -92,7 +92,10 @@ export function fromGlobalId(globalId: string): DecodedGlobalId | null {
 function decodeAs(globalId: string, type: NodeType, argument: string): DecodedGlobalId {
   const decoded = fromGlobalId(globalId);
   if (!decoded || decoded.type !== type) {
-    throw badInput(`${argument} must be the id of a ${type}; "${globalId.slice(0, 40)}" is not.`, argument);
+    throw badInput(
+      `${argument} must be the id of ${/^[AEIOU]/.test(type) ? 'an' : 'a'} ${type}, as the API gave it.`,
+      argument,
+    );
   }
   return decoded;
 }
@@ -167,7 +170,7 @@ export function readPageArgs(args: PageArgs, sortKeys: number): Page {
   const argument = backward ? 'last' : 'first';
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw badInput(
-      `${argument} must be between 1 and ${MAX_PAGE_SIZE} (got ${size}); page through longer lists with ${backward ? 'before' : 'after'}.`,
+      `${argument} must be between 1 and ${MAX_PAGE_SIZE}; page through longer lists with ${backward ? 'before' : 'after'}.`,
       argument,
     );
   }

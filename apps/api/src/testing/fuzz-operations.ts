@@ -11,6 +11,7 @@
  * instanceof checks that fail when the schema comes from another copy of graphql.
  */
 import fc from 'fast-check';
+import { parse, visit } from 'graphql';
 import type {
   GraphQLAbstractType,
   GraphQLArgument,
@@ -42,6 +43,34 @@ export interface FuzzRequest {
   body?: string;
   /** The document, for a request that carries one: tells the test which mutations it may have run. */
   document: string;
+}
+
+/**
+ * The strings a request sends as values: in its variables, and as string literals in its document (one broken on
+ * purpose has none to read). No answer may quote one: a value can be anyone's personal data.
+ */
+export function valuesSent(request: FuzzRequest): string[] {
+  const values: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') values.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  try {
+    const variables =
+      request.method === 'GET'
+        ? new URL(request.url, 'http://127.0.0.1').searchParams.get('variables')
+        : ((JSON.parse(request.body ?? 'null') as { variables?: unknown } | null)?.variables ?? null);
+    collect(typeof variables === 'string' ? JSON.parse(variables) : variables);
+  } catch {
+    // A body or a query string that is not JSON carries no variables to speak of.
+  }
+  try {
+    visit(parse(request.document), { StringValue: (node) => void values.push(node.value) });
+  } catch {
+    // A document that does not parse is answered with a syntax error, which quotes none of its strings.
+  }
+  return values;
 }
 
 // ---- The generated operation, before it is written out -----------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
+import './playground.css';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { StrictMode } from 'react';

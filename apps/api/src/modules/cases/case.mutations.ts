@@ -138,9 +138,7 @@ function validateFields(fields: CaseFields, today: string): Outcome<Partial<Inte
   }
   if (fields.nextReviewAt != null) {
     if (fields.nextReviewAt < today) {
-      return failure(
-        userError('INVALID', `nextReviewAt must be today (${today}) or later.`, ['input', 'nextReviewAt']),
-      );
+      return failure(userError('INVALID', 'nextReviewAt must be today (UTC) or later.', ['input', 'nextReviewAt']));
     }
     values.next_review_at = fields.nextReviewAt;
   }

@@ -81,7 +81,7 @@ for (const engine of testEngines()) {
           message: 'status must be PRESENT, LATE, ABSENT_AUTHORISED or ABSENT_UNAUTHORISED.',
         },
         { line: 7, field: null, message: 'The line is not valid UTF-8; save the file as UTF-8.' },
-        { line: 4, field: 'studentExternalId', message: 'No student NOBODY in this school.' },
+        { line: 4, field: 'studentExternalId', message: 'No student of this school has this external id.' },
       ]);
       expect(await count()).toHaveLength(3);
       // The same file again changes nothing: records are upserted by student and day.

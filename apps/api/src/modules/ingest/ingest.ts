@@ -62,7 +62,12 @@ export async function resolveSchool(
   const school = await db.selectFrom('schools').select('id').where('code', '=', schoolCode).executeTakeFirst();
   return school
     ? success(school.id)
-    : failure(userError('NOT_FOUND', `No school has the code ${schoolCode}.`, ['input', 'schoolCode']));
+    : failure(
+        userError('NOT_FOUND', 'No school has this code; send the code of one of your schools.', [
+          'input',
+          'schoolCode',
+        ]),
+      );
 }
 
 export interface IngestOptions {
@@ -115,9 +120,7 @@ export async function ingest<Input, Table extends TableName>(
     const path = (field?: string) => ['input', 'records', String(index), ...(field ? [field] : [])];
     const student = students.get(kind.studentOf(record));
     if (!student) {
-      errors.push(
-        userError('NOT_FOUND', `No student ${kind.studentOf(record)} in this school.`, path('studentExternalId')),
-      );
+      errors.push(userError('NOT_FOUND', 'No student of this school has this external id.', path('studentExternalId')));
       return;
     }
     const key = kind.keyOf(record);
@@ -218,7 +221,7 @@ export const ATTENDANCE: IngestKind<{ studentExternalId: string; date: string; s
     studentOf: (record) => record.studentExternalId,
     check: (record, student, { today, recordedAt }) =>
       record.date > today
-        ? [{ field: 'date', message: `date ${record.date} is in the future; record days that have happened.` }]
+        ? [{ field: 'date', message: 'date is in the future; record days that have happened.' }]
         : {
             student_id: student.id,
             date: record.date,
@@ -253,7 +256,10 @@ export const BEHAVIOUR: IngestKind<
       problems.push({ field: 'externalId', message: 'externalId must be 1 to 64 characters.' });
     }
     if (record.occurredOn > today)
-      problems.push({ field: 'occurredOn', message: `occurredOn ${record.occurredOn} is in the future.` });
+      problems.push({
+        field: 'occurredOn',
+        message: 'occurredOn is in the future; record incidents that have happened.',
+      });
     if (!CODE.test(record.category)) {
       problems.push({ field: 'category', message: 'category must be capitals, digits and _, such as DISRUPTION.' });
     }
@@ -303,7 +309,10 @@ export const ASSESSMENTS: IngestKind<
     if (!CODE.test(record.subject))
       problems.push({ field: 'subject', message: 'subject must be capitals, digits and _, such as MATHS.' });
     if (!/^\d{4}-[A-Z]{2,4}$/.test(record.term))
-      problems.push({ field: 'term', message: 'term must be a term code such as 2026-AUT.' });
+      problems.push({
+        field: 'term',
+        message: 'term must be a term code: a year, a hyphen and 2 to 4 capitals, as YYYY-AUT.',
+      });
     if (record.score != null && !(record.score >= 0 && record.score <= 100)) {
       problems.push({ field: 'score', message: 'score must be from 0 to 100.' });
     }

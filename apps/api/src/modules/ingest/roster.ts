@@ -61,9 +61,7 @@ export async function upsertStudents(
     for (const checked of [externalId, givenName, familyName]) if (!checked.ok) errors.push(...checked.userErrors);
     const classroom = classrooms.get(record.classroomName.trim());
     if (!classroom)
-      errors.push(
-        userError('NOT_FOUND', `No classroom named ${record.classroomName} in this school.`, path('classroomName')),
-      );
+      errors.push(userError('NOT_FOUND', 'No classroom of this school has this name.', path('classroomName')));
     if (record.dateOfBirth && record.dateOfBirth >= today) {
       errors.push(userError('INVALID', 'dateOfBirth must be in the past.', path('dateOfBirth')));
     }
