@@ -329,16 +329,22 @@ const pathName = (path: Path) => [path.start.name, ...path.steps.map((step) => `
 
 // ---- What each cell expects ---------------------------------------------------------------------------------
 
-/** 401, 403, or null when the principal may follow the path. */
-function refusal(principal: Principal, path: Path): 401 | 403 | null {
+/**
+ * 401, 403 (with the scope a token lacks, when a scope would do), or null when the principal may follow the
+ * path.
+ */
+function refusal(principal: Principal, path: Path): { status: 401 | 403; scope?: ApiTokenScope } | null {
   const access = path.start.access;
-  if (access.kind === 'signedIn' && principal.kind === 'anonymous') return 401;
+  if (access.kind === 'signedIn' && principal.kind === 'anonymous') return { status: 401 };
   if (principal.kind !== 'token') return null;
-  if (access.kind === 'signedIn' && access.tokenScope !== null && access.tokenScope !== principal.scope) return 403;
+  if (access.kind === 'signedIn' && access.tokenScope !== null && access.tokenScope !== principal.scope) {
+    return access.tokenScope === 'never' ? { status: 403 } : { status: 403, scope: access.tokenScope };
+  }
   const types = [path.start.type, ...path.steps.map((step) => step.info.target)];
   for (const type of types) {
     const needs = TOKEN_NEEDS[type];
-    if (needs === 'staff' || (needs !== null && needs !== undefined && needs !== principal.scope)) return 403;
+    if (needs === 'staff') return { status: 403 };
+    if (needs !== null && needs !== undefined && needs !== principal.scope) return { status: 403, scope: needs };
   }
   return null;
 }
@@ -468,8 +474,14 @@ for (const engine of testEngines()) {
           const answer = `${cell}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`;
           const refused = refusal(principal, path);
           if (refused !== null) {
-            expect.soft(response.status, answer).toBe(refused);
+            expect.soft(response.status, answer).toBe(refused.status);
             expect.soft(response.body.data ?? null, answer).toBeNull();
+            // RFC 6750: a token short of a scope is told which scope would do.
+            if (refused.scope) {
+              expect
+                .soft(String(response.headers['www-authenticate']), answer)
+                .toMatch(new RegExp(`^Bearer error="insufficient_scope", scope="[^"]*\\b${refused.scope}\\b`));
+            }
             continue;
           }
           expect.soft(response.status, answer).toBe(200);

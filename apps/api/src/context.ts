@@ -3,7 +3,7 @@ import { type ApiTokenScope, type Database, type EngineDialect, toDateOnly } fro
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { forbidden, unauthenticated } from './graphql/errors.ts';
+import { forbidden, insufficientScope, unauthenticated } from './graphql/errors.ts';
 import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
@@ -105,7 +105,7 @@ export function requireToken(context: GraphQLContext, scope: ApiTokenScope): Tok
     throw unauthenticated();
   }
   if (!context.token.scopes.includes(scope)) {
-    throw forbidden(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`);
+    throw insufficientScope(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`, [scope]);
   }
   return context.token;
 }
@@ -119,7 +119,7 @@ export function requireReader(context: GraphQLContext, kind: RecordKind): Viewer
   if (reader) return reader;
   const scope = TOKEN_SCOPE_OF_KIND[kind];
   if (context.token && scope)
-    throw forbidden(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`);
+    throw insufficientScope(`This API token lacks the ${scope} scope; ask an admin for a token that has it.`, [scope]);
   throw unauthenticated();
 }
 

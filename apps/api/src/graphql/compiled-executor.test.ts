@@ -76,6 +76,8 @@ describe.each(testEngines())('graphql-jit against graphql-js on $name', (engine)
     await send('StudentPageQuery', FORM_MASTER, { id: 'nope' });
     await send('StudentDisclosuresQuery', SCHOOL_ADMIN, { id: studentId });
     await send('StudentDisclosuresQuery', FORM_MASTER, { id: studentId });
+    await send('StudentViewedByQuery', SCHOOL_ADMIN, { id: studentId });
+    await send('StudentViewedByQuery', FORM_MASTER, { id: studentId });
 
     const alerts = await send('AlertsPageQuery', PASTORAL_LEAD, { filter: { status: ['NEW'] } });
     const alertIds = alerts.data.alerts.edges.map((edge: { node: { id: string } }) => edge.node.id) as string[];

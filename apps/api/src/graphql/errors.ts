@@ -36,6 +36,17 @@ export function forbidden(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 }
 
+/**
+ * An API token without the scopes a request needs: 403 with RFC 6750's insufficient_scope challenge, naming
+ * the scopes that would do.
+ */
+export function insufficientScope(message: string, scopes: readonly string[]): GraphQLError {
+  const challenge = `Bearer error="insufficient_scope", scope="${scopes.join(' ')}", error_description="${message.replace(/["\\]/g, "'")}"`;
+  return new GraphQLError(message, {
+    extensions: { code: 'FORBIDDEN', http: { status: 403, headers: new Map([['www-authenticate', challenge]]) } },
+  });
+}
+
 /** The credential sent is not valid: 401, so the client stops sending it. */
 export function invalidCredential(message: string): GraphQLError {
   return new GraphQLError(message, {

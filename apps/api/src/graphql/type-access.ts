@@ -21,7 +21,7 @@ import {
   type SelectionSetNode,
   valueFromASTUntyped,
 } from 'graphql';
-import { forbidden } from './errors.ts';
+import { forbidden, insufficientScope } from './errors.ts';
 import { namedType, withFields } from './limits.ts';
 
 /**
@@ -198,9 +198,9 @@ export function typeAccessPlugin<
               ? `${refusal.field} is for signed-in staff only (at ${refusal.path})`
               : `${refusal.field} needs the ${refusal.scope} scope (at ${refusal.path})`,
           );
-          throw forbidden(
-            `This API token may not read everything the query asks for: ${reasons.join('; ')}. Leave those fields out, or ask an admin for a token with the scopes named.`,
-          );
+          const message = `This API token may not read everything the query asks for: ${reasons.join('; ')}. Leave those fields out, or ask an admin for a token with the scopes named.`;
+          const scopes = refusals.flatMap((refusal) => (refusal.scope === 'staff' ? [] : [refusal.scope]));
+          throw scopes.length > 0 ? insufficientScope(message, scopes) : forbidden(message);
         },
       };
     },
