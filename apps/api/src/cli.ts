@@ -318,13 +318,13 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
   program
     .command('sweep')
     .description(
-      'Delete expired sessions, idempotency keys past their keeping time and old throttling windows (run it daily)',
+      'Delete expired sessions, idempotency keys past their keeping time and old throttling windows, and close ended audit summaries (run it daily)',
     )
     .action(async () => {
       await withDatabase(async (database) => {
-        const summary = await sweepExpired(database.db, new Date());
+        const summary = await sweepExpired(database, new Date());
         output.out(
-          `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys and ${summary.rateLimits} throttling windows.`,
+          `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys, ${summary.rateLimits} throttling windows and ${summary.signInAddresses} sign-in addresses unused for 30 days; closed ${summary.auditSummaries} summarised audit windows.`,
         );
       });
     });

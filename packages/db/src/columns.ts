@@ -184,7 +184,17 @@ export const TABLE_COLUMNS = {
     'created_at',
     'expires_at',
   ],
-  rate_limits: ['rate_key', 'window_started_at', 'hits'],
+  rate_limits: ['rate_key', 'window_started_at', 'hits', 'next_attempt_at'],
+  sign_in_addresses: ['user_id', 'address', 'last_signed_in_at'],
+  audit_summaries: [
+    'summary_key',
+    'window_started_at',
+    'window_ends_at',
+    'occurrences',
+    'last_occurred_at',
+    'event',
+    'actor',
+  ],
   job_leases: ['job', 'holder', 'acquired_at', 'expires_at'],
   audit_chain_anchor: ['id', 'seq', 'hash', 'purged_before', 'purged_at'],
 } as const satisfies { [Table in keyof Database]: readonly (keyof Database[Table])[] };

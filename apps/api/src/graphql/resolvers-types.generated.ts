@@ -198,7 +198,9 @@ export type Mutation = {
   revokeApiToken: RevokeApiTokenPayload;
   /**
    * Signs in with e-mail and password and sets the session cookie. A wrong e-mail and a wrong password get the
-   * same answer; repeated failures are throttled per account and per address, and the answer says when to retry.
+   * same answer; repeated failures are held back (per account and address, per account, per address: see the
+   * README), and the answer says when to retry. The right password from an address the account signed in from in
+   * the last 30 days is held back only by that address's own failures for the account.
    */
   signIn: SignInPayload;
   /** Ends the current session and clears its cookie. */
@@ -666,6 +668,8 @@ export type SignInPayload = {
   viewer: Maybe<Viewer>;
   /** Why sign-in failed: wrong e-mail or password (one answer for both), or too many attempts. */
   userErrors: Array<UserError>;
+  /** When sign-in was held back after too many failures: the seconds until it may be tried again; null otherwise. */
+  retryAfterSeconds: Maybe<Scalars['Int']['output']>;
 };
 
 /** The result of signOut. */
@@ -2198,6 +2202,7 @@ export type SignInPayloadResolvers<
 > = {
   viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type SignOutPayloadResolvers<

@@ -25,6 +25,18 @@ export interface AuditActor {
  */
 export type Assignees = readonly (number | null)[];
 
+/**
+ * Where a summarised entry stands (audit-summary.ts): the first event of a key's window opens it, and the count of
+ * the window is written once, when the window closes. Times are stored timestamps (UTC).
+ */
+export type AuditSummary =
+  | { state: 'opened'; from: string; until: string }
+  | { state: 'closed'; from: string; until: string; occurrences: number; lastAt: string };
+
+/** Why a session ended other than by signing out of it. */
+export type SessionEndReason =
+  'signed_out_elsewhere' | 'signed_out_everywhere' | 'session_limit' | 'password_changed' | 'role_changed';
+
 /** What happened: a typed event per action, so an entry's shape is checked where it is written. */
 export type AuditEvent =
   | { action: 'session.signed_in'; schoolId: number | null; userId: number }
@@ -32,7 +44,16 @@ export type AuditEvent =
       action: 'session.sign_in_failed';
       schoolId: number | null;
       userId: number | null;
-      reason: 'wrong_credentials' | 'throttled';
+      reason: 'wrong_credentials';
+    }
+  | {
+      action: 'session.sign_in_throttled';
+      schoolId: number | null;
+      /** The account tried, when there is one and the rule is about it (an address's rule spans accounts). */
+      userId: number | null;
+      /** The throttling rule that held the attempts back (throttle.ts). */
+      rule: 'pair' | 'account' | 'address';
+      summary: AuditSummary;
     }
   | { action: 'session.signed_out'; schoolId: number | null; userId: number }
   | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number }
@@ -105,6 +126,13 @@ function entryFields(event: AuditEvent) {
         entity_id: event.userId,
         student_id: null,
         details: JSON.stringify({ reason: event.reason }),
+      };
+    case 'session.sign_in_throttled':
+      return {
+        entity_type: event.userId === null ? null : 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ rule: event.rule, summary: event.summary }),
       };
     case 'alert.raised':
     case 'alert.band_raised':

@@ -49,12 +49,14 @@ export const authResolvers: Resolvers = {
               code: 'INVALID',
             },
           ],
+          retryAfterSeconds: result.retryAfterSeconds,
         };
       }
       context.setCookie(sessionCookie(context.config, result.sessionId, SESSION_ABSOLUTE_MS / 1000));
       return {
         viewer: await viewerForSession(context.sessions, result.sessionId, context.now),
         userErrors: [],
+        retryAfterSeconds: null,
       };
     },
     signOut: async (_parent, _args, context) => {

@@ -61,6 +61,7 @@ export interface DashboardCacheSettings {
 const DASHBOARD_NEUTRAL_ACTIONS = new Set([
   'session.signed_in',
   'session.sign_in_failed',
+  'session.sign_in_throttled',
   'session.signed_out',
   'case_note.restricted_read',
   'student.disclosed',
