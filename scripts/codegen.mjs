@@ -54,6 +54,7 @@ const outputs = [
         Alert: `${db}#Alert`,
         AuditLogEntry: `${db}#AuditEntry`,
         ApiToken: `${db}#ApiToken`,
+        Session: `${db}#Session`,
         Dashboard: '../modules/dashboard/dashboard.resolvers.ts#DashboardModel',
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())

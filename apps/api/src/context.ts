@@ -76,7 +76,7 @@ export function createContext(
       options.dialect,
       options.viewer,
       options.viewer ?? (options.token?.scopes.includes('audit:read') ? tokenReader(options.token) : null),
-      { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache },
+      { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache, now },
     ),
     currentTerm: () =>
       (currentTerm ??= options.referenceCache.value(`term:${today}`, () => currentTermCode(options.db, today))),

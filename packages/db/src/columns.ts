@@ -159,7 +159,7 @@ export const TABLE_COLUMNS = {
   audit_log: AUDIT_COLUMNS,
   audit_log_archive: [...AUDIT_COLUMNS, 'archived_at'],
   audit_chain_head: ['id', 'seq', 'hash'],
-  sessions: ['id_hash', 'user_id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'],
+  sessions: ['id', 'id_hash', 'user_id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'],
   api_tokens: [
     'id',
     'school_id',

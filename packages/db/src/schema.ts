@@ -297,6 +297,8 @@ export interface JobLeaseTable {
 }
 
 export interface SessionTable {
+  /** The session's public handle (its global id is made of it); the cookie's secret is never derived from it. */
+  id: Generated<number>;
   /** SHA-256 (hex) of the cookie's session id: a copy of the table opens no session. */
   id_hash: string;
   user_id: number;
@@ -421,3 +423,4 @@ export type AttendanceRecord = Selectable<AttendanceRecordTable>;
 export type BehaviourIncident = Selectable<BehaviourIncidentTable>;
 export type AssessmentResult = Selectable<AssessmentResultTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
+export type Session = Selectable<SessionTable>;

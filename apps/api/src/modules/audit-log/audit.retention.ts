@@ -8,12 +8,11 @@
  * A student's disclosure record outlives the policy for as long as the student's record exists, so those
  * entries stay, below the anchor. The purge is itself audited, in the transaction of its first deletion.
  */
-import { userInfo } from 'node:os';
 import { type Database, type DatabaseHandle, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { districtWide } from '../../school-scope.ts';
 import { chainAnchor, walkChain } from './audit.maintenance.ts';
-import { appendAuditEntry } from './audit.writer.ts';
+import { appendAuditEntry, operatingSystemUser } from './audit.writer.ts';
 
 export class PurgeRefusedError extends Error {
   override name = 'PurgeRefusedError';
@@ -114,7 +113,7 @@ export async function purgeBefore(
     );
   }
 
-  const operator = safeUsername();
+  const operator = operatingSystemUser();
   for (let fromSeq = anchor.seq + 1; fromSeq <= throughSeq; fromSeq += options.batchSize) {
     const batchThrough = Math.min(fromSeq + options.batchSize - 1, throughSeq);
     await db.transaction().execute(async (trx) => {
@@ -175,13 +174,4 @@ async function lastEntryHash(trx: Transaction<Database>, seq: number): Promise<s
     if (row) return row.hash;
   }
   return null;
-}
-
-/** Who ran the purge, as the operating system knows them; the audit entry names them. */
-function safeUsername(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

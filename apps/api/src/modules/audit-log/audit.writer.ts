@@ -4,6 +4,7 @@
  * of the transaction, so writers in several processes never fork the chain. Callers append last, just before
  * their commit, so that the lock is held as briefly as their transaction allows.
  */
+import { userInfo } from 'node:os';
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { type ChainedFields, chainHash, encodingAfterSeq } from './audit-chain.ts';
@@ -56,6 +57,16 @@ export type AuditEvent =
       summary: AuditSummary;
     }
   | { action: 'session.signed_out'; schoolId: number | null; userId: number }
+  | {
+      action: 'session.ended';
+      schoolId: number | null;
+      /** Whose session it was. */
+      userId: number;
+      sessionId: number;
+      reason: SessionEndReason;
+    }
+  | { action: 'user.password_changed'; schoolId: number | null; userId: number; operator: string }
+  | { action: 'user.role_changed'; schoolId: number | null; userId: number; from: string; to: string; operator: string }
   | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number }
   | {
       action: 'alert.raised' | 'alert.band_raised';
@@ -133,6 +144,27 @@ function entryFields(event: AuditEvent) {
         entity_id: event.userId,
         student_id: null,
         details: JSON.stringify({ rule: event.rule, summary: event.summary }),
+      };
+    case 'session.ended':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ sessionId: event.sessionId, reason: event.reason }),
+      };
+    case 'user.password_changed':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ operator: event.operator }),
+      };
+    case 'user.role_changed':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ from: event.from, to: event.to, operator: event.operator }),
       };
     case 'alert.raised':
     case 'alert.band_raised':
@@ -318,6 +350,15 @@ const AUDIT_FIELD_NAMES = [
   'student_id',
   'details',
 ] as const satisfies readonly (keyof UnchainedFields)[];
+
+/** Who ran a command that writes an entry (an operator's purge, a password they changed): the system's user name. */
+export function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** An entry of its own, in a transaction of its own: for events that change nothing else (a failed sign-in). */
 export function recordAuditEvent(

@@ -1,8 +1,13 @@
 import type { Classroom } from '@pastoral/db';
-import { auditActor, type GraphQLContext, requireViewer } from '../../context.ts';
+import { auditActor, type GraphQLContext, mutationContext, requireViewer } from '../../context.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
-import { sessionCookie, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
+import { ownSessions } from './session.policy.ts';
+import { liveSessions } from './session.repository.ts';
+import { signOutEverywhere, signOutSession } from './session.mutations.ts';
+import { liveAt, sessionCookie, sessionEndsAt, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
+import { describeUserAgent } from './user-agent.ts';
 
 /** The viewer's classrooms, all of their own school. */
 async function classroomsOf(context: GraphQLContext, schoolId: number | null, ids: number[]): Promise<Classroom[]> {
@@ -23,6 +28,25 @@ export const authResolvers: Resolvers = {
     classrooms: (viewer, _args, context) => classroomsOf(context, viewer.schoolId, viewer.classroomIds),
     canViewRestricted: (viewer) => viewer.canViewRestricted,
     sessionExpiresAt: (viewer) => viewer.session.expiresAt,
+    sessions: async (viewer, _args, context) => {
+      const live = await liveSessions(context.db, ownSessions(viewer), liveAt(context.now)).execute();
+      // This one first: it is in use now, though its last use is recorded only once a minute.
+      return [
+        ...live.filter((session) => session.id_hash === viewer.session.idHash),
+        ...live.filter((session) => session.id_hash !== viewer.session.idHash),
+      ];
+    },
+  },
+  Session: {
+    id: (session) => toGlobalId('Session', session.id),
+    createdAt: (session) => session.created_at,
+    lastSeenAt: (session) => session.last_seen_at,
+    expiresAt: (session, _args, context) =>
+      sessionEndsAt({ lastSeenAt: session.last_seen_at, expiresAt: session.expires_at }, context.now),
+    ipAddress: (session) => session.ip,
+    device: (session) => describeUserAgent(session.user_agent),
+    userAgent: (session) => session.user_agent,
+    current: (session, _args, context) => session.id_hash === context.viewer?.session.idHash,
   },
   Mutation: {
     signIn: async (_parent, { input }, context) => {
@@ -37,6 +61,7 @@ export const authResolvers: Resolvers = {
           userAgent: context.request.userAgent,
           requestId: context.request.id,
         },
+        { maxSessionsPerUser: context.config.maxSessionsPerUser },
         context.now,
       );
       if (!result.ok) {
@@ -71,5 +96,19 @@ export const authResolvers: Resolvers = {
       context.setCookie(sessionCookie(context.config, '', 0));
       return { signedOut, userErrors: [] };
     },
+    signOutSession: async (_parent, { input }, context) => {
+      const outcome = await signOutSession(
+        mutationContext(context),
+        context.sessions,
+        idOfType(input.id, 'Session', 'input.id'),
+      );
+      if (!outcome.ok) return { endedSessionId: null, signedOutHere: false, userErrors: outcome.userErrors };
+      if (outcome.value.current) context.setCookie(sessionCookie(context.config, '', 0));
+      return { endedSessionId: input.id, signedOutHere: outcome.value.current, userErrors: [] };
+    },
+    signOutEverywhere: async (_parent, _args, context) => ({
+      endedSessions: await signOutEverywhere(mutationContext(context), context.sessions),
+      userErrors: [],
+    }),
   },
 };

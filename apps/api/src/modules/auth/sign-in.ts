@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { recordSummarisedEvent } from '../audit-log/audit-summary.ts';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { hashPassword, verifyPassword } from './password.ts';
+import { endSessionsBeyondLimit } from './session.mutations.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
 import {
@@ -30,6 +31,11 @@ export interface SignInRequest {
   requestId: string;
 }
 
+export interface SignInSettings {
+  /** Live sessions a user may have; signing in beyond it ends the oldest (SESSION_MAX_PER_USER). */
+  maxSessionsPerUser: number;
+}
+
 export type SignInResult =
   | { ok: true; sessionId: string; userId: number }
   | { ok: false; message: string; retryAfterSeconds: number | null; field?: string[] };
@@ -50,6 +56,7 @@ export async function signIn(
   dialect: EngineDialect,
   sessions: SessionStore,
   request: SignInRequest,
+  settings: SignInSettings,
   now: Date = new Date(),
 ): Promise<SignInResult> {
   const email = request.email.trim().toLowerCase();
@@ -155,9 +162,10 @@ export async function signIn(
   const idHash = hashSessionId(sessionId);
   const owner = { userId: user.id, schoolId: user.school_id };
   const actor: AuditActor = { ...anonymous, type: 'USER', userId: user.id };
-  await db
+  const endedByLimit = await db
     .transaction()
     .execute(async (trx) => {
+      // First, so that concurrent sign-ins of one user queue here and each sees the others' sessions.
       await trx
         .updateTable('users')
         .set({ last_sign_in_at: toTimestamp(now) })
@@ -184,12 +192,14 @@ export async function signIn(
         },
       );
       await appendAuditEntry(trx, dialect, actor, { action: 'session.signed_in', ...owner }, now);
+      return endSessionsBeyondLimit(trx, dialect, actor, owner, settings.maxSessionsPerUser, now);
     })
     .catch(async (error: unknown) => {
       // A session kept outside the database (Redis) must not outlive the sign-in that failed to be recorded.
       await sessions.delete(idHash, db).catch(() => undefined);
       throw error;
     });
+  await sessions.ended(endedByLimit);
   // The owner proved who they are: the pair's failures and back-off are over.
   await clearFailures(db, keys.pair);
   // Staff behind one school's address sign in all morning: only failures count against the address and account.
@@ -233,7 +243,7 @@ export async function signOut(
       throw error;
     });
   // Whoever ended it, no copy of the session may outlive this response.
-  await sessions.ended(session.idHash);
+  await sessions.ended([session.idHash]);
   return ended;
 }
 

@@ -63,6 +63,10 @@ const DASHBOARD_NEUTRAL_ACTIONS = new Set([
   'session.sign_in_failed',
   'session.sign_in_throttled',
   'session.signed_out',
+  'session.ended',
+  // A viewer's cached figures are keyed by their role already (viewerKey).
+  'user.password_changed',
+  'user.role_changed',
   'case_note.restricted_read',
   'student.disclosed',
   'api_token.created',
