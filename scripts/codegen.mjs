@@ -55,6 +55,7 @@ const outputs = [
         AuditLogEntry: `${db}#AuditEntry`,
         ApiToken: `${db}#ApiToken`,
         StudentRecordView: `${db}#StudentRecordView`,
+        Session: `${db}#Session`,
         Dashboard: '../modules/dashboard/dashboard.resolvers.ts#DashboardModel',
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())

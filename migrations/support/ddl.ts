@@ -102,3 +102,44 @@ export async function createTable(
   }
   await builder.execute();
 }
+
+export async function tableExists(db: Kysely<any>, table: string): Promise<boolean> {
+  const { rows } = isMysql(db)
+    ? await sql<{ n: number }>`
+        select count(*) as n from information_schema.tables
+        where table_schema = database() and table_name = ${table}`.execute(db)
+    : await sql<{
+        n: number;
+      }>`select count(*) as n from sqlite_master where type = 'table' and name = ${table}`.execute(db);
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+export async function columnExists(db: Kysely<any>, table: string, column: string): Promise<boolean> {
+  const { rows } = isMysql(db)
+    ? await sql<{ n: number }>`
+        select count(*) as n from information_schema.columns
+        where table_schema = database() and table_name = ${table} and column_name = ${column}`.execute(db)
+    : await sql<{ n: number }>`select count(*) as n from pragma_table_info(${table}) where name = ${column}`.execute(
+        db,
+      );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/** ALTER TABLE … ADD COLUMN unless the table has it (neither engine has ADD COLUMN IF NOT EXISTS in common). */
+export async function addColumns(
+  db: Kysely<any>,
+  table: string,
+  columns: { name: string; type: Parameters<ReturnType<Kysely<any>['schema']['alterTable']>['addColumn']>[1] }[],
+): Promise<void> {
+  for (const column of columns) {
+    if (await columnExists(db, table, column.name)) continue;
+    await db.schema.alterTable(table).addColumn(column.name, column.type).execute();
+  }
+}
+
+/** ALTER TABLE … DROP COLUMN where the table has it. */
+export async function dropColumns(db: Kysely<any>, table: string, columns: string[]): Promise<void> {
+  for (const column of columns) {
+    if (await columnExists(db, table, column)) await db.schema.alterTable(table).dropColumn(column).execute();
+  }
+}

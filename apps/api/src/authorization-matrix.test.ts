@@ -14,10 +14,12 @@
  * without a field) fails, so a new field cannot ship before someone decides who may call it.
  * authorization-paths.test.ts follows every field below the root the same way.
  */
-import type { ApiTokenScope, Database, Role } from '@pastoral/db';
+import { randomBytes } from 'node:crypto';
+import { type ApiTokenScope, type Database, type Role, toTimestamp } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromGlobalId, toGlobalId } from './graphql/relay.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { scopeName } from './modules/api-tokens/api-token.ts';
 import { type ApiHarness, type GraphQLResponse, startApiHarness } from './testing/api-harness.ts';
@@ -100,6 +102,8 @@ interface MatrixEntry {
     auditsRefusals?: boolean;
     /** The call ends the session it is made with: staff make it with a session of its own. */
     endsSession?: boolean;
+    /** The call ends the caller's other sessions: staff sign in again after it. */
+    endsOtherSessions?: boolean;
   };
 }
 
@@ -144,6 +148,41 @@ const caseChange = {
 /** A day long before the seeded term: records of it are the test's own, and change nobody's risk now. */
 const INGEST_DAY = '2024-01-08';
 const INGEST_MARKER = 'AUTHZ_MATRIX';
+
+/** Fields every member of staff calls about themselves: the target plays no part. */
+const everyMemberOfStaff: Decide = (principal) =>
+  principal.kind === 'anonymous' ? 'unauthenticated' : principal.kind === 'token' ? 'forbidden' : 'shown';
+
+const sessionCount = (db: Db) =>
+  countOf(
+    db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow(),
+  );
+
+/** A live session of each target's form master (by e-mail), made afresh for each cell that may end it. */
+const targetSessions = new Map<string, string>();
+
+/** Ends the session made for `target`'s form master by an earlier cell, and makes a new one. */
+async function freshTargetSession(db: Db, target: TargetRecords): Promise<void> {
+  const previous = targetSessions.get(target.formMasterEmail);
+  if (previous) await db.deleteFrom('sessions').where('id', '=', fromGlobalId(previous)!.key.id).execute();
+  const now = Date.now();
+  const inserted = await db
+    .insertInto('sessions')
+    .values({
+      id_hash: randomBytes(32).toString('hex'),
+      user_id: fromGlobalId(target.formMaster)!.key.id,
+      created_at: toTimestamp(new Date(now)),
+      last_seen_at: toTimestamp(new Date(now)),
+      expires_at: toTimestamp(new Date(now + 3_600_000)),
+      ip: null,
+      user_agent: 'Authorization matrix',
+    })
+    .executeTakeFirstOrThrow();
+  targetSessions.set(target.formMasterEmail, toGlobalId('Session', Number(inserted.insertId)));
+}
 
 /**
  * One entry per root field: who may call it, and how a call about each target is made and recognised. The
@@ -276,20 +315,53 @@ const ENTRIES: Record<string, MatrixEntry> = {
     },
   },
   'Mutation.signOut': {
-    expect: (principal) =>
-      principal.kind === 'anonymous' ? 'unauthenticated' : principal.kind === 'token' ? 'forbidden' : 'shown',
+    expect: everyMemberOfStaff,
     document: 'mutation { signOut { signedOut userErrors { code } } }',
     variables: () => ({}),
     shows: (response) => payload<{ signedOut?: boolean }>(response, 'signOut').signedOut === true,
+    mutation: { state: sessionCount, endsSession: true },
+  },
+
+  'Mutation.signOutSession': {
+    // A session is its user's alone: the form master ends their own (the own and leads targets' classroom is
+    // theirs), and anyone
+    // else naming it is answered as for a session that does not exist, with nothing ended.
+    expect: (principal, target) =>
+      principal.kind === 'anonymous'
+        ? 'unauthenticated'
+        : principal.kind === 'token'
+          ? 'forbidden'
+          : principal.role === 'FORM_MASTER' && (target === 'own' || target === 'leads')
+            ? 'shown'
+            : 'hidden',
+    document: `mutation ($input: SignOutSessionInput!) {
+      signOutSession(input: $input) { endedSessionId signedOutHere userErrors { code } }
+    }`,
+    variables: (target) => ({ input: { id: targetSessions.get(target.formMasterEmail) } }),
+    shows: (response) => payload<{ endedSessionId?: string | null }>(response, 'signOutSession').endedSessionId != null,
     mutation: {
-      state: (db) =>
+      state: (db, target) =>
         countOf(
           db
             .selectFrom('sessions')
             .select((eb) => eb.fn.countAll().as('count'))
+            .where('id', '=', fromGlobalId(targetSessions.get(target.formMasterEmail)!)!.key.id)
             .executeTakeFirstOrThrow(),
         ),
+      reset: freshTargetSession,
+    },
+  },
+  'Mutation.signOutEverywhere': {
+    // Every member of staff ends their own other sessions; the target plays no part.
+    expect: everyMemberOfStaff,
+    document: 'mutation { signOutEverywhere { endedSessions userErrors { code } } }',
+    variables: () => ({}),
+    shows: (response) => (payload<{ endedSessions?: number }>(response, 'signOutEverywhere').endedSessions ?? 0) > 0,
+    mutation: {
+      state: sessionCount,
+      // Made with a session of its own, the caller's usual one being among those it ends.
       endsSession: true,
+      endsOtherSessions: true,
     },
   },
 
@@ -710,6 +782,9 @@ for (const engine of testEngines()) {
                 expect.soft(audited, `${cell}: an audit entry was written`).toBe(auditedByDesign);
               }
             }
+          }
+          if (entry.mutation?.endsOtherSessions && principal.kind === 'staff') {
+            fixture.cookies[principal.role] = await api.signIn(STAFF_EMAILS[principal.role]);
           }
         });
       });

@@ -2,7 +2,7 @@
  * `pnpm pastoral <command>`: the operator's tool. A user's mistake is one clear line and a non-zero exit,
  * never a stack trace (set PASTORAL_DEBUG=1 to see one).
  */
-import { type DatabaseHandle, MigrationFailedError, migrateDown, migrateToLatest, redact } from '@pastoral/db';
+import { type DatabaseHandle, MigrationFailedError, migrateDown, migrateToLatest, redact, ROLES } from '@pastoral/db';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { migrationsFolder, openDatabase } from './database.ts';
@@ -24,6 +24,8 @@ import { IMPORT_KINDS, type ImportKind, ImportFileError, importCsv } from './mod
 import { loadRiskRules, RiskRulesError } from './modules/risk/risk.rules-file.ts';
 import { forgetEveryDashboard } from './modules/dashboard/dashboard.cache.ts';
 import { runDoctor } from './modules/maintenance/doctor.ts';
+import { forgetEndedSessions } from './modules/auth/session-cache.ts';
+import { AccountChangeError, changePassword, changeRole } from './modules/users/user.mutations.ts';
 
 /** Output of a command: progress goes to stderr (redrawn in place on a terminal), results to stdout. */
 export interface CliOutput {
@@ -321,16 +323,62 @@ export function buildCli(output: CliOutput = defaultOutput): Command {
       });
     });
 
+  /** A password or role changed: its user's sessions ended, and every API process is told to forget them. */
+  async function reportEndedSessions(config: Config, change: string, endedSessions: string[]) {
+    const told = await forgetEndedSessions(config.redisUrl, endedSessions).catch((error: unknown) => {
+      output.out(`Could not reach Redis to tell the API processes (${(error as Error).message}).`);
+      return false;
+    });
+    const count = endedSessions.length;
+    output.out(`${change}; ended ${count} session${count === 1 ? '' : 's'}.`);
+    if (count > 0 && !told && config.sessionCache.ttlSeconds > 0) {
+      output.out(
+        `API processes that had them cached refuse them within ${config.sessionCache.ttlSeconds} s (SESSION_CACHE_TTL_S); with REDIS_URL set, at once.`,
+      );
+    }
+  }
+
+  const user = program
+    .command('user')
+    .description("Change a member of staff's password or role; either ends every session of theirs");
+  user
+    .command('set-password')
+    .description('Set a new password, read as one line from standard input, and end their sessions')
+    .argument('<email>', "the member of staff's e-mail address")
+    .action(async (email: string) => {
+      const password = await readLineFromStdin();
+      await withDatabase(async (database, config) => {
+        const changed = await changePassword({ ...database, now: new Date() }, email, password);
+        await reportEndedSessions(config, `Changed the password of ${email.trim()}`, changed.endedSessions);
+      });
+    });
+  user
+    .command('set-role')
+    .description('Give a member of staff another role, and end their sessions')
+    .argument('<email>', "the member of staff's e-mail address")
+    .addArgument(new Argument('<role>', 'the new role').choices(ROLES))
+    .addOption(
+      new Option('--school <id>', 'for a district admin given a school role: the school (its database id)').argParser(
+        positiveInteger,
+      ),
+    )
+    .action(async (email: string, role: string, options: { school?: number }) => {
+      await withDatabase(async (database, config) => {
+        const changed = await changeRole({ ...database, now: new Date() }, email, role, options.school);
+        await reportEndedSessions(config, `${email.trim()} is now a ${role}`, changed.endedSessions);
+      });
+    });
+
   program
     .command('sweep')
     .description(
-      'Delete expired sessions, idempotency keys past their keeping time and old throttling windows (run it daily)',
+      'Delete expired sessions, idempotency keys past their keeping time and old throttling windows, and close ended audit summaries (run it daily)',
     )
     .action(async () => {
       await withDatabase(async (database) => {
-        const summary = await sweepExpired(database.db, new Date());
+        const summary = await sweepExpired(database, new Date());
         output.out(
-          `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys and ${summary.rateLimits} throttling windows.`,
+          `Removed ${summary.sessions} expired sessions, ${summary.idempotencyKeys} idempotency keys, ${summary.rateLimits} throttling windows and ${summary.signInAddresses} sign-in addresses unused for 30 days; closed ${summary.auditSummaries} summarised audit windows.`,
         );
       });
     });
@@ -476,6 +524,21 @@ function isoDate(value: string): Date {
   return date;
 }
 
+/**
+ * The first line of standard input, for a secret that must not be in the command line (where `ps` and the
+ * shell's history would keep it). A terminal is refused: what is typed there would show.
+ */
+async function readLineFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new ConfigError(
+      'Give the new password on standard input, not typed at the terminal: read -rs P && printf \'%s\\n\' "$P" | pnpm pastoral user set-password <email>',
+    );
+  }
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 /** Waits for stdout to drain when its buffer is full, so a slow reader never makes the export hold rows. */
 async function writeRespectingBackpressure(chunk: string): Promise<void> {
   if (process.stdout.write(chunk)) return;
@@ -500,7 +563,8 @@ export function describeError(error: unknown, databaseUrl?: string): string | un
     error instanceof SeedError ||
     error instanceof RiskRulesError ||
     error instanceof ImportFileError ||
-    error instanceof PurgeRefusedError
+    error instanceof PurgeRefusedError ||
+    error instanceof AccountChangeError
   )
     return error.message;
   // The first cause a user can act on: a failed migration wraps an unavailable database, which wraps the

@@ -53,6 +53,14 @@ describe('configuration', () => {
     );
   });
 
+  it('caps live sessions per user at SESSION_MAX_PER_USER, 10 unless set, and says what it takes', () => {
+    expect(loadConfig({}).maxSessionsPerUser).toBe(10);
+    expect(loadConfig({ SESSION_MAX_PER_USER: '3' }).maxSessionsPerUser).toBe(3);
+    expect(() => loadConfig({ SESSION_MAX_PER_USER: '0' })).toThrow(
+      'SESSION_MAX_PER_USER: expected a whole number from 1 to 100 (got "0")',
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(4000);
   });

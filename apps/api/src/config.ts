@@ -96,6 +96,7 @@ const environmentSchema = z.object({
   DASHBOARD_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(10_000),
   SESSION_CACHE_TTL_S: wholeNumber(0, 60).default(30),
   SESSION_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
+  SESSION_MAX_PER_USER: wholeNumber(1, 100).default(10),
   REFERENCE_CACHE_TTL_S: wholeNumber(0, 3_600).default(60),
   REFERENCE_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters (a random secret)' }).optional(),
@@ -186,6 +187,8 @@ export interface Config {
    * once, a change to an account made outside the API within ttlSeconds (0: not cached).
    */
   sessionCache: { ttlSeconds: number; maxEntries: number };
+  /** Live sessions a user may have at once; signing in beyond it ends their oldest. */
+  maxSessionsPerUser: number;
   /** Classrooms and terms, which no request changes, kept per process (see reference-cache.ts); 0 s: off. */
   referenceCache: { ttlSeconds: number; maxEntries: number };
   dashboardCache: {
@@ -258,6 +261,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     sessionCache: { ttlSeconds: env.SESSION_CACHE_TTL_S, maxEntries: env.SESSION_CACHE_ENTRIES },
+    maxSessionsPerUser: env.SESSION_MAX_PER_USER,
     referenceCache: { ttlSeconds: env.REFERENCE_CACHE_TTL_S, maxEntries: env.REFERENCE_CACHE_ENTRIES },
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_S,

@@ -82,7 +82,7 @@ export function createContext(
       options.db,
       options.dialect,
       { viewer: options.viewer, token: options.token },
-      { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache },
+      { ...(options.loaderOptions ?? { batch: true }), reference: options.referenceCache, now },
     ),
     currentTerm: () =>
       (currentTerm ??= options.referenceCache.value(`term:${today}`, () => currentTermCode(options.db, today))),

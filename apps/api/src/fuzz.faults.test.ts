@@ -154,8 +154,6 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
   /** Session ids by role; a cookie is named for the server it goes to. */
   const sessions = {} as Record<StaffRole, string>;
   const tokens = {} as Record<TokenHolder, string>;
-  /** Sessions used only to make tokens, never by a fuzzed request, so a fuzzed signOut cannot end them. */
-  const setup = {} as Record<'school admin' | 'district admin', string>;
   let seeded: SeededValues;
   /** The schema's own names, which an answer may well share with a value sent. */
   let schemaWords: ReadonlySet<string> = new Set();
@@ -187,12 +185,13 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
   };
 
   const createToken = async (holder: TokenHolder) => {
-    const admin = holder === 'school token' ? 'school admin' : 'district admin';
+    // A session of its own each time: a fuzzed signOutEverywhere of the admin's ends every other one.
+    const session = await signIn(holder === 'school token' ? 'school admin' : 'district admin');
     const response = await post(
       'production',
       'mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { message } } }',
       { input: { name: `fuzz ${holder}`, scopes: EVERY_SCOPE } },
-      { cookie: `${sessionCookieName({ env: 'production' })}=${setup[admin]}` },
+      { cookie: `${sessionCookieName({ env: 'production' })}=${session}` },
     );
     const token = (response.json() as { data?: { createApiToken: { token: string | null } } }).data?.createApiToken
       .token;
@@ -225,8 +224,6 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
       servers[name] = await buildServer({ config, database: api.database.handle, logger });
     }
     for (const role of Object.keys(STAFF) as StaffRole[]) sessions[role] = await signIn(role);
-    setup['school admin'] = await signIn('school admin');
-    setup['district admin'] = await signIn('district admin');
     tokens['school token'] = await createToken('school token');
     tokens['district token'] = await createToken('district token');
     seeded = await seededValues();
@@ -253,7 +250,7 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
     };
     const page = 'pageInfo { endCursor }';
     const visible = `{
-      viewer { user { id school { id } } classrooms { id students(first: 2) { ${page} } } }
+      viewer { user { id school { id } } classrooms { id students(first: 2) { ${page} } } sessions { id } }
       students(first: 6) {
         ${page}
         nodes {
@@ -341,7 +338,10 @@ describe.each(testEngines())('fuzzing the API on $name', (engine) => {
     return problems;
   }
 
-  /** A fuzzed signOut ends the caller's session, a fuzzed revokeApiToken may end a token: make new ones. */
+  /**
+   * A fuzzed signOut, signOutSession or signOutEverywhere may end the caller's session (never another user's), a
+   * fuzzed revokeApiToken may end a token: make new ones.
+   */
   async function restoreCredentials(fuzzed: Fuzzed, response: LightMyRequestResponse): Promise<void> {
     if (fuzzed.caller in STAFF && fuzzed.request.document.includes('signOut')) {
       sessions[fuzzed.caller as StaffRole] = await signIn(fuzzed.caller as StaffRole);

@@ -21,6 +21,9 @@ import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { disclosuresOf, recordViewsOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
 import { readsAuditLog } from './modules/audit-log/audit-log.policy.ts';
+import { ownSessions } from './modules/auth/session.policy.ts';
+import { liveSessions } from './modules/auth/session.repository.ts';
+import { liveAt } from './modules/auth/session.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { visibleStudentRecordsPerRow } from './modules/students/student.policy.ts';
 import { type Principal, readerOf } from './principal.ts';
@@ -47,6 +50,8 @@ export interface LoaderOptions {
   batch: boolean;
   /** The process's classrooms and terms; without one, every read goes to the database. */
   reference?: ReferenceCache;
+  /** The request's clock, for rows that end by time (sessions); the wall clock without one. */
+  now?: Date;
 }
 
 /** One row per key, null for a miss; `name` tells two keys of the same row alike (a SchoolKey is an object). */
@@ -287,6 +292,13 @@ export function createLoaders(
         },
         id,
         options,
+      ),
+    // A session is its user's alone: staff see their own; a token none.
+    visibleSession: () =>
+      visibleById(principal.viewer, (v, ids) =>
+        liveSessions(db, ownSessions(v), liveAt(options.now ?? new Date()))
+          .where('id', 'in', ids)
+          .execute(),
       ),
 
     studentById: () => bySchoolKey((keys) => studentsById(db, keys), schoolKeyOf, options),

@@ -238,7 +238,7 @@ for (const engine of testEngines()) {
         });
       });
       expect(audit).toEqual([]);
-      expect(await scattering(() => sweepExpired(db, AS_OF))).toEqual([]);
+      expect(await scattering(() => sweepExpired(database.handle, AS_OF))).toEqual([]);
     });
   });
 }

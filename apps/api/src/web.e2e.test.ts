@@ -1,11 +1,12 @@
 /**
  * The web app in real headless Chromium (Debian's chromium, driven by playwright-core), against the API on fresh
- * demo data: sign-in, the dashboard, triage in the alerts inbox, paging with "Load more", sign-out, and what a
- * teacher would notice (no serious accessibility violation, no horizontal scrolling at 360 px, no request
- * leaving this machine). Screenshots for the README are taken on the way.
+ * demo data: sign-in, the dashboard, triage in the alerts inbox, paging with "Load more", sign-out, a user's own
+ * sessions, and what a teacher would notice (no serious accessibility violation, no horizontal scrolling at
+ * 360 px, no request leaving this machine). Screenshots for the README are taken on the way.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
@@ -349,6 +350,57 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.close();
   });
 
+  it("lists a user's sessions, signs another browser out, whose cookie is refused, and then every other one", async () => {
+    const email = 'district.admin@pastoral.example';
+    const cookieOf = async (page: Page) => {
+      const [session] = await page.context().cookies(origin);
+      return `${session!.name}=${session!.value}`;
+    };
+    const signedIn = async (cookie: string) =>
+      (await api.graphql<{ viewer: unknown }>('{ viewer { role } }', {}, cookie)).body.data?.viewer != null;
+    // Two browsers signed in as one user: a laptop left signed in, and the one in hand.
+    const laptop = await newPage();
+    await signIn(laptop, email);
+    const laptopCookie = await cookieOf(laptop);
+    const page = await newPage();
+    await signIn(page, email);
+    await page.getByRole('link', { name: 'Your sessions' }).click();
+    await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
+    const sessions = page.getByRole('list', { name: 'Sessions' }).getByRole('listitem');
+    await expect.poll(() => sessions.count()).toBe(2);
+    expect(await sessions.first().textContent()).toMatch(/^Headless Chrome on Linux This session/);
+    expect(await seriousViolations(page)).toEqual([]);
+    // Not among the README's: the times it shows would change it at every run.
+    await page.screenshot({ path: join(tmpdir(), 'pastoral-sessions.png'), fullPage: true });
+
+    await sessions
+      .nth(1)
+      .getByRole('button', { name: /^Sign out Headless Chrome on Linux, signed in / })
+      .click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Signed out Headless Chrome on Linux/ })
+      .waitFor();
+    await expect.poll(() => sessions.count()).toBe(1);
+    // The laptop's cookie is refused from its next request: it is asked to sign in again.
+    expect(await signedIn(laptopCookie)).toBe(false);
+    await laptop.reload();
+    await laptop.getByRole('heading', { name: 'Sign in to Pastoral' }).waitFor();
+
+    // Two more browsers, then "everywhere else": only this one is left.
+    const phones = [await newPage(), await newPage()];
+    for (const phone of phones) await signIn(phone, email);
+    const phoneCookies = await Promise.all(phones.map(cookieOf));
+    await page.reload();
+    await expect.poll(() => sessions.count()).toBe(3);
+    await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    await page.getByRole('status').filter({ hasText: 'Signed out 2 other sessions: only this one is left.' }).waitFor();
+    await expect.poll(() => sessions.count()).toBe(1);
+    for (const cookie of phoneCookies) expect(await signedIn(cookie)).toBe(false);
+    expect(await signedIn(await cookieOf(page))).toBe(true);
+    for (const opened of [laptop, page, ...phones]) await opened.close();
+  });
+
   it('asks for the password again when the session ends, keeping the note being written', async () => {
     const page = await newPage();
     await signIn(page, 'form.master@s01.pastoral.example');
@@ -390,8 +442,11 @@ describe.runIf(available)('the web app in Chromium', () => {
     const page = await newPage(360);
     await signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
+    const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.getByRole('link', { name: 'Your sessions' }).click();
+    await page.getByRole('button', { name: 'Sign out everywhere else' }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
     await page.close();
   });
 

@@ -3,6 +3,7 @@ export * from './create-db.ts';
 export * from './database-url.ts';
 export * from './dialect.ts';
 export * from './enums.ts';
+export * from './keys.ts';
 export * from './migrate.ts';
 export * from './mysql-pool.ts';
 export * from './replicas.ts';

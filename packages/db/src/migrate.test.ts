@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TABLE_COLUMNS } from './columns.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
 import type { Database } from './schema.ts';
-import { buildStudent, MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
+import { buildStudent, buildUser, MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
 
 const ALL_TABLES = Object.keys(TABLE_COLUMNS);
 
@@ -51,8 +51,7 @@ for (const engine of testEngines()) {
 
       const oneDown = await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
       expect(oneDown.results.length).toBe(down.results.length);
-      // Back to before the migration that put school_id into the key indexes: reverting it gives them their
-      // columns back.
+      // Back to before the migration that put school_id into the key indexes: they get their columns back.
       const names = (await migrationStatus(database.handle.db, MIGRATIONS_FOLDER)).map((migration) => migration.name);
       const steps = names.length - names.indexOf('20261207090000_school_in_key_indexes');
       const lastSteps = await migrateDown(database.handle.db, MIGRATIONS_FOLDER, steps);
@@ -72,6 +71,46 @@ for (const engine of testEngines()) {
       expect(await tableNames(database)).toContain('sessions');
       await migrateToLatest(database.handle.db, MIGRATIONS_FOLDER);
       expect((await tableNames(database)).sort()).toEqual([...ALL_TABLES].sort());
+    });
+
+    it('gives every session an id of its own when sessions get ids, ending none, and back', async () => {
+      database = await engine.createDatabase();
+      const { db } = database.handle;
+      const names = (await migrationStatus(db, MIGRATIONS_FOLDER)).map((migration) => migration.name);
+      const steps = names.length - names.indexOf('20261215090200_session_ids');
+      await migrateDown(db, MIGRATIONS_FOLDER, steps);
+      const user = await buildUser(db);
+      const session = (letter: string, createdAt: string) => ({
+        id_hash: letter.repeat(64),
+        user_id: user.id,
+        created_at: createdAt,
+        last_seen_at: createdAt,
+        expires_at: '2026-12-01 20:00:00.000',
+        ip: '192.0.2.1',
+        user_agent: 'a browser',
+      });
+      // Without an id column yet: inserted as the sessions of the day before the migration were.
+      await (db as unknown as Kysely<{ sessions: ReturnType<typeof session> }>)
+        .insertInto('sessions')
+        .values([session('b', '2026-12-01 09:00:00.000'), session('a', '2026-12-01 08:00:00.000')])
+        .execute();
+
+      await migrateToLatest(db, MIGRATIONS_FOLDER);
+      const rows = await db.selectFrom('sessions').select(['id', 'id_hash', 'user_agent']).orderBy('id').execute();
+      // Numbered in the order they began.
+      expect(rows.map((row) => [Number(row.id), row.id_hash[0], row.user_agent])).toEqual([
+        [1, 'a', 'a browser'],
+        [2, 'b', 'a browser'],
+      ]);
+      const indexes = await database.handle.dialect.listIndexes('sessions');
+      expect(indexes.find((index) => index.name === 'sessions_id_hash_key')).toMatchObject({ columns: ['id_hash'] });
+      await expect(
+        db.insertInto('sessions').values(session('a', '2026-12-01 10:00:00.000')).execute(),
+      ).rejects.toThrow();
+
+      await migrateDown(db, MIGRATIONS_FOLDER, steps);
+      const back = await sql<{ id_hash: string }>`select id_hash from sessions order by id_hash`.execute(db);
+      expect(back.rows.map((row) => row.id_hash[0])).toEqual(['a', 'b']);
     });
 
     it('re-runs a migration whose DDL already ran but was never recorded (DDL is not transactional)', async () => {

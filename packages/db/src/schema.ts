@@ -297,6 +297,8 @@ export interface JobLeaseTable {
 }
 
 export interface SessionTable {
+  /** The session's public handle (its global id is made of it); the cookie's secret is never derived from it. */
+  id: Generated<number>;
   /** SHA-256 (hex) of the cookie's session id: a copy of the table opens no session. */
   id_hash: string;
   user_id: number;
@@ -349,11 +351,40 @@ export interface StudentRecordViewTable {
   first_viewed_at: Timestamp;
 }
 
-/** A fixed-window counter: `signin:account:<email>` or `signin:ip:<address>`. */
+/**
+ * A fixed-window counter of failures: `signin:pair:<email> <address>`, `signin:account:<email>` or
+ * `signin:ip:<address>`.
+ */
 export interface RateLimitTable {
   rate_key: string;
   window_started_at: Timestamp;
   hits: number;
+  /** For a rule that backs off: the next attempt waits until then. NULL while attempts are free. */
+  next_attempt_at: Timestamp | null;
+}
+
+/** The network addresses each account signed in from lately: from these, its owner is never locked out. */
+export interface SignInAddressTable {
+  user_id: number;
+  /** An IPv4 address, or an IPv6 network as `2001:db8:1:2::/64` (one household or device's addresses). */
+  address: string;
+  last_signed_in_at: Timestamp;
+}
+
+/**
+ * An open window of a summarised audit entry (audit-summary.ts): events of one key counted here, written to the
+ * audit log as one entry when the window opens and one with the count when it closes.
+ */
+export interface AuditSummaryTable {
+  summary_key: string;
+  window_started_at: Timestamp;
+  window_ends_at: Timestamp;
+  occurrences: number;
+  last_occurred_at: Timestamp;
+  /** The event as JSON, without its summary: the closing entry repeats it with the count. */
+  event: string;
+  /** Who the events are by, as JSON (an AuditActor without its request): the closing entry's actor. */
+  actor: string;
 }
 
 export interface Database {
@@ -378,6 +409,8 @@ export interface Database {
   api_tokens: ApiTokenTable;
   idempotency_keys: IdempotencyKeyTable;
   rate_limits: RateLimitTable;
+  sign_in_addresses: SignInAddressTable;
+  audit_summaries: AuditSummaryTable;
   job_leases: JobLeaseTable;
   audit_chain_anchor: AuditChainAnchorTable;
   student_record_views: StudentRecordViewTable;
@@ -401,3 +434,4 @@ export type BehaviourIncident = Selectable<BehaviourIncidentTable>;
 export type AssessmentResult = Selectable<AssessmentResultTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type StudentRecordView = Selectable<StudentRecordViewTable>;
+export type Session = Selectable<SessionTable>;

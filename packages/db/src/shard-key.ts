@@ -37,6 +37,10 @@ export const SCHOOL_COLUMN: Record<TableName, 'school_id' | null> = {
   academic_terms: null,
   sessions: null,
   rate_limits: null,
+  // Keyed by account and address, both the district's.
+  sign_in_addresses: null,
+  // Counters of summarised audit entries, keyed by what they count; the entries themselves go to audit_log.
+  audit_summaries: null,
   job_leases: null,
   audit_chain_head: null,
   audit_chain_anchor: null,

@@ -127,6 +127,20 @@ describe.each(testEngines())('graphql-jit against graphql-js on $name', (engine)
     await send('AdminPageQuery', DISTRICT_ADMIN, { filter: { includeArchived: true, actorType: 'USER' } });
     await send('AdminPageQuery', FORM_MASTER, {});
 
+    // A second session of the district admin's: listed, ended by another user (refused) and by its own, and one
+    // more ended "everywhere else".
+    await signInOnBoth(DISTRICT_ADMIN);
+    const listed = await send('SessionsPageQuery', DISTRICT_ADMIN);
+    expect(listed.data.viewer.sessions).toHaveLength(2);
+    const other = (listed.data.viewer.sessions as { id: string; current: boolean }[]).find((s) => !s.current)!.id;
+    await send('SignOutSessionMutation', FORM_MASTER, { id: other });
+    await send('SignOutSessionMutation', DISTRICT_ADMIN, { id: other });
+    await signInOnBoth(DISTRICT_ADMIN);
+    expect((await send('SignOutEverywhereMutation', DISTRICT_ADMIN)).data).toEqual({
+      signOutEverywhere: { endedSessions: 1 },
+    });
+    await send('SessionsPageQuery', null);
+
     await send('SignOutMutation', FORM_MASTER);
     await send('SignOutMutation', null);
 

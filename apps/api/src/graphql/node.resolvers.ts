@@ -24,6 +24,7 @@ async function loadNode(context: GraphQLContext, globalId: string): Promise<obje
     User: loaders.visibleUser,
     School: loaders.visibleSchool,
     ApiToken: loaders.visibleApiToken,
+    Session: loaders.visibleSession,
   };
   const ofSchool: Record<SchoolNodeType, { load: (key: SchoolKey) => Promise<object | null> }> = {
     Classroom: loaders.visibleClassroom,

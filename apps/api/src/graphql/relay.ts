@@ -28,8 +28,8 @@ export const SCHOOL_NODE_TYPES = [
   'Alert',
   'AuditLogEntry',
 ] as const;
-/** The district's own types (staff, schools, tokens): their global ids carry their id alone. */
-const DISTRICT_NODE_TYPES = ['User', 'School', 'ApiToken'] as const;
+/** The district's own types (staff, schools, tokens, sessions): their global ids carry their id alone. */
+const DISTRICT_NODE_TYPES = ['User', 'School', 'ApiToken', 'Session'] as const;
 
 /** The types that implement Node, as they appear in global ids. */
 export const NODE_TYPES = [...DISTRICT_NODE_TYPES, ...SCHOOL_NODE_TYPES] as const;

@@ -17,6 +17,7 @@ import type {
   AuditEntry as AuditEntryModel,
   ApiToken as ApiTokenModel,
   StudentRecordView as StudentRecordViewModel,
+  Session as SessionModel,
 } from '@pastoral/db';
 import type { DashboardModel as DashboardModelModel } from '../modules/dashboard/dashboard.resolvers.ts';
 import type { ConnectionModel as ConnectionModelModel, EdgeModel as EdgeModelModel } from '../graphql/relay.ts';
@@ -201,11 +202,20 @@ export type Mutation = {
   revokeApiToken: RevokeApiTokenPayload;
   /**
    * Signs in with e-mail and password and sets the session cookie. A wrong e-mail and a wrong password get the
-   * same answer; repeated failures are throttled per account and per address, and the answer says when to retry.
+   * same answer; repeated failures are held back (per account and address, per account, per address: see the
+   * README), and the answer says when to retry. The right password from an address the account signed in from in
+   * the last 30 days is held back only by that address's own failures for the account.
    */
   signIn: SignInPayload;
   /** Ends the current session and clears its cookie. */
   signOut: SignOutPayload;
+  /** Ends one of your sessions by its id (Viewer.sessions): another browser's, or this one, which signs you out. */
+  signOutSession: SignOutSessionPayload;
+  /**
+   * Signs you out everywhere else: ends every live session of yours but the one making the request (to end that
+   * one too, follow with signOut). Each ended session is refused from the next request, on every server.
+   */
+  signOutEverywhere: SignOutEverywherePayload;
   /** Opens a case about a student. */
   openCase: OpenCasePayload;
   /** Changes a case's details or owner. Carries expectedVersion; a stale version is a STALE_VERSION userError. */
@@ -254,6 +264,10 @@ export type MutationRevokeApiTokenArgs = {
 
 export type MutationSignInArgs = {
   input: SignInInput;
+};
+
+export type MutationSignOutSessionArgs = {
+  input: SignOutSessionInput;
 };
 
 export type MutationOpenCaseArgs = {
@@ -686,6 +700,35 @@ export type Viewer = {
   sessionExpiresAt: Maybe<Scalars['DateTime']['output']>;
   /** The API token the request carries: its name, school, scopes and expiry. Null for a signed-in user. */
   apiToken: Maybe<ApiToken>;
+  /**
+   * The user's live sessions: this one, then the others, most recently used first (at most SESSION_MAX_PER_USER,
+   * 10). Empty for an API token.
+   */
+  sessions: Array<Session>;
+};
+
+/**
+ * A browser or device signed in as the user. A session ends after 30 minutes unused or 12 hours in all, when it
+ * is signed out (here or from another session), when the user signs in once too often (the oldest of their
+ * sessions ends), and when their password or role is changed.
+ */
+export type Session = Node & {
+  __typename?: 'Session';
+  id: Scalars['ID']['output'];
+  /** When it was signed in. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it was last used (recorded to the minute). */
+  lastSeenAt: Scalars['DateTime']['output'];
+  /** When it ends unless it is used again: 30 minutes after its last use, or its 12-hour end if that comes first. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** The address it signed in from (the forwarded one behind a trusted proxy); null if unknown. */
+  ipAddress: Maybe<Scalars['String']['output']>;
+  /** The browser and system it signed in with, in words, such as 'Firefox on Windows'. */
+  device: Scalars['String']['output'];
+  /** The User-Agent header it signed in with, as sent (its first 300 characters); null if none was sent. */
+  userAgent: Maybe<Scalars['String']['output']>;
+  /** Whether this is the session the request was made with. */
+  current: Scalars['Boolean']['output'];
 };
 
 /** The credentials to sign in with. */
@@ -703,6 +746,8 @@ export type SignInPayload = {
   viewer: Maybe<Viewer>;
   /** Why sign-in failed: wrong e-mail or password (one answer for both), or too many attempts. */
   userErrors: Array<UserError>;
+  /** When sign-in was held back after too many failures: the seconds until it may be tried again; null otherwise. */
+  retryAfterSeconds: Maybe<Scalars['Int']['output']>;
 };
 
 /** The result of signOut. */
@@ -711,6 +756,32 @@ export type SignOutPayload = {
   /** Whether a session was ended (false when there was none). */
   signedOut: Scalars['Boolean']['output'];
   /** Always empty: signing out does not fail (an anonymous request gets an UNAUTHENTICATED error instead). */
+  userErrors: Array<UserError>;
+};
+
+/** The session to end. */
+export type SignOutSessionInput = {
+  /** The session's id, from Viewer.sessions. */
+  id: Scalars['ID']['input'];
+};
+
+/** The result of signOutSession. */
+export type SignOutSessionPayload = {
+  __typename?: 'SignOutSessionPayload';
+  /** The id of the session ended; null when none was (see userErrors). */
+  endedSessionId: Maybe<Scalars['ID']['output']>;
+  /** Whether it was the session the request was made with (its cookie is then cleared, as by signOut). */
+  signedOutHere: Scalars['Boolean']['output'];
+  /** A session that is not one of yours, or has ended already, is NOT_FOUND; nothing is changed then. */
+  userErrors: Array<UserError>;
+};
+
+/** The result of signOutEverywhere. */
+export type SignOutEverywherePayload = {
+  __typename?: 'SignOutEverywherePayload';
+  /** How many sessions were ended (every live session of yours but this one). */
+  endedSessions: Scalars['Int']['output'];
+  /** Always empty: there is nothing to refuse (an anonymous request gets an UNAUTHENTICATED error instead). */
   userErrors: Array<UserError>;
 };
 
@@ -1628,6 +1699,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | AlertModel
     | ApiTokenModel
     | AuditEntryModel
+    | SessionModel
     | InterventionCaseModel
     | CaseEventModel
     | ClassroomModel
@@ -1706,9 +1778,13 @@ export type ResolversTypes = {
   StudentRecordViewEdge: ResolverTypeWrapper<EdgeModelModel>;
   StudentRecordViewConnection: ResolverTypeWrapper<ConnectionModelModel>;
   Viewer: ResolverTypeWrapper<ViewerModelModel>;
+  Session: ResolverTypeWrapper<SessionModel>;
   SignInInput: SignInInput;
   SignInPayload: ResolverTypeWrapper<Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversTypes['Viewer']> }>;
   SignOutPayload: ResolverTypeWrapper<SignOutPayload>;
+  SignOutSessionInput: SignOutSessionInput;
+  SignOutSessionPayload: ResolverTypeWrapper<SignOutSessionPayload>;
+  SignOutEverywherePayload: ResolverTypeWrapper<SignOutEverywherePayload>;
   CaseStatus: CaseStatus;
   CasePriority: CasePriority;
   CaseOutcome: CaseOutcome;
@@ -1835,9 +1911,13 @@ export type ResolversParentTypes = {
   StudentRecordViewEdge: EdgeModelModel;
   StudentRecordViewConnection: ConnectionModelModel;
   Viewer: ViewerModelModel;
+  Session: SessionModel;
   SignInInput: SignInInput;
   SignInPayload: Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversParentTypes['Viewer']> };
   SignOutPayload: SignOutPayload;
+  SignOutSessionInput: SignOutSessionInput;
+  SignOutSessionPayload: SignOutSessionPayload;
+  SignOutEverywherePayload: SignOutEverywherePayload;
   InterventionCase: InterventionCaseModel;
   IndicatorSnapshot: IndicatorSnapshot;
   Float: Scalars['Float']['output'];
@@ -1916,6 +1996,7 @@ export type NodeResolvers<
     | 'Alert'
     | 'ApiToken'
     | 'AuditLogEntry'
+    | 'Session'
     | 'InterventionCase'
     | 'CaseEvent'
     | 'Classroom'
@@ -2016,6 +2097,13 @@ export type MutationResolvers<
     RequireFields<MutationSignInArgs, 'input'>
   >;
   signOut?: Resolver<ResolversTypes['SignOutPayload'], ParentType, ContextType>;
+  signOutSession?: Resolver<
+    ResolversTypes['SignOutSessionPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSignOutSessionArgs, 'input'>
+  >;
+  signOutEverywhere?: Resolver<ResolversTypes['SignOutEverywherePayload'], ParentType, ContextType>;
   openCase?: Resolver<
     ResolversTypes['OpenCasePayload'],
     ParentType,
@@ -2277,6 +2365,22 @@ export type ViewerResolvers<
   canViewRestricted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   sessionExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   apiToken?: Resolver<Maybe<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
+};
+
+export type SessionResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ipAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  device?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type SignInPayloadResolvers<
@@ -2285,6 +2389,7 @@ export type SignInPayloadResolvers<
 > = {
   viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type SignOutPayloadResolvers<
@@ -2292,6 +2397,24 @@ export type SignOutPayloadResolvers<
   ParentType extends ResolversParentTypes['SignOutPayload'] = ResolversParentTypes['SignOutPayload'],
 > = {
   signedOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SignOutSessionPayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['SignOutSessionPayload'] = ResolversParentTypes['SignOutSessionPayload'],
+> = {
+  endedSessionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  signedOutHere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SignOutEverywherePayloadResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['SignOutEverywherePayload'] =
+    ResolversParentTypes['SignOutEverywherePayload'],
+> = {
+  endedSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2767,8 +2890,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   StudentRecordViewEdge?: StudentRecordViewEdgeResolvers<ContextType>;
   StudentRecordViewConnection?: StudentRecordViewConnectionResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
   SignInPayload?: SignInPayloadResolvers<ContextType>;
   SignOutPayload?: SignOutPayloadResolvers<ContextType>;
+  SignOutSessionPayload?: SignOutSessionPayloadResolvers<ContextType>;
+  SignOutEverywherePayload?: SignOutEverywherePayloadResolvers<ContextType>;
   InterventionCase?: InterventionCaseResolvers<ContextType>;
   IndicatorSnapshot?: IndicatorSnapshotResolvers<ContextType>;
   DidItWork?: DidItWorkResolvers<ContextType>;

@@ -79,6 +79,8 @@ export const TYPE_ACCESS: Record<string, TypeAccess> = {
   Classroom: 'reference',
   User: 'reference',
 
+  // A user's own sessions: a token has none.
+  Session: 'staff',
   Dashboard: 'staff',
   CaseStatusCount: 'staff',
   RiskLevelCount: 'staff',

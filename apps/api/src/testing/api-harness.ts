@@ -44,6 +44,13 @@ export interface ApiHarness {
     variables?: Record<string, unknown>,
     cookie?: string,
   ): Promise<GraphQLResponse<Data>>;
+  /** Posts a GraphQL operation from the client address `address`, as the holder of `cookie` if given. */
+  graphqlFrom<Data = Record<string, unknown>>(
+    address: string,
+    query: string,
+    variables?: Record<string, unknown>,
+    cookie?: string,
+  ): Promise<GraphQLResponse<Data>>;
   /** Posts a GraphQL operation as an integrator holding the API token `token`. */
   graphqlWithToken<Data = Record<string, unknown>>(
     query: string,
@@ -165,12 +172,14 @@ export async function startApiHarness(
     query: string,
     variables: Record<string, unknown> | undefined,
     auth: Record<string, string>,
+    remoteAddress?: string,
   ): Promise<GraphQLResponse<Data>> {
     const response = await request({
       method: 'POST',
       url: '/graphql',
       headers: { 'content-type': 'application/json', ...auth },
       payload: JSON.stringify({ query, variables }),
+      ...(remoteAddress ? { remoteAddress } : {}),
     });
     return { ...response, body: JSON.parse(response.body) as GraphQLResponse<Data>['body'] };
   }
@@ -180,6 +189,7 @@ export async function startApiHarness(
     app,
     graphql,
     request,
+    graphqlFrom: (address, query, variables, cookie) => post(query, variables, cookie ? { cookie } : {}, address),
     graphqlWithToken: (query, variables, token) => post(query, variables, { authorization: `Bearer ${token}` }),
     async signIn(email, password = DEMO_PASSWORD) {
       const response = await graphql<{ signIn: { userErrors: { message: string }[] } }>(

@@ -8,6 +8,7 @@ import { CasePage } from '../features/cases/CasePage.tsx';
 import { CasesPage } from '../features/cases/CasesPage.tsx';
 import { StudentPage } from '../features/students/StudentPage.tsx';
 import { StudentsPage } from '../features/students/StudentsPage.tsx';
+import { SessionsPage } from '../features/auth/SessionsPage.tsx';
 import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
 import { graphql } from '../gql/index.ts';
@@ -85,6 +86,7 @@ function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => vo
           </nav>
           <p className="who">
             {viewer.user.fullName}
+            <NavLink to="/sessions">Your sessions</NavLink>
             <button
               className="link"
               onClick={async () => {
@@ -141,6 +143,7 @@ const router = createBrowserRouter([
       { path: 'students', element: <StudentsPage /> },
       { path: 'students/:id', element: <StudentPage /> },
       { path: 'admin', element: <AdminPage /> },
+      { path: 'sessions', element: <SessionsPage /> },
       { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
     ],
   },

@@ -51,6 +51,12 @@ export function useViewerQuery() {
   return useQuery(ViewerQuery, { fetchPolicy: 'cache-and-network' });
 }
 
+/** An instant as a day and a time of day, in the school's own locale and the browser's time zone. */
+export function formatDateTime(viewer: Viewer | null, value: string): string {
+  const locale = viewer?.school?.locale ?? 'en-GB';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(value));
+}
+
 /** Dates in the school's own locale. */
 export function formatDate(viewer: Viewer | null, value: string): string {
   const locale = viewer?.school?.locale ?? 'en-GB';

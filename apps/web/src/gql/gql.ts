@@ -26,6 +26,9 @@ type Documents = {
   '\n  mutation AcknowledgeAlertsMutation($ids: [ID!]!) {\n    acknowledgeAlerts(input: { alertIds: $ids }) {\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.AcknowledgeAlertsMutationDocument;
   '\n  mutation DismissAlertMutation($id: ID!, $reason: String!) {\n    dismissAlert(input: { alertId: $id, reason: $reason }) {\n      alert {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.DismissAlertMutationDocument;
   '\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.EscalateAlertMutationDocument;
+  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n': typeof types.SessionsPageQueryDocument;
+  '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignOutSessionMutationDocument;
+  '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n': typeof types.SignOutEverywhereMutationDocument;
   '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignInMutationDocument;
   '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n': typeof types.CasePageQueryDocument;
   '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ChangeCaseStatusMutationDocument;
@@ -61,6 +64,12 @@ const documents: Documents = {
     types.DismissAlertMutationDocument,
   '\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.EscalateAlertMutationDocument,
+  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n':
+    types.SessionsPageQueryDocument,
+  '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n':
+    types.SignOutSessionMutationDocument,
+  '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n':
+    types.SignOutEverywhereMutationDocument,
   '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.SignInMutationDocument,
   '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n':
@@ -165,6 +174,24 @@ export function graphql(
 export function graphql(
   source: '\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
 ): (typeof documents)['\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n',
+): (typeof documents)['\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

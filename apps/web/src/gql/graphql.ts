@@ -345,6 +345,34 @@ export type EscalateAlertMutationMutation = {
   };
 };
 
+export type SessionsPageQueryQueryVariables = Exact<{ [key: string]: never }>;
+
+export type SessionsPageQueryQuery = {
+  viewer: {
+    sessions: Array<{
+      id: string;
+      current: boolean;
+      device: string;
+      ipAddress: string | null;
+      createdAt: string;
+      lastSeenAt: string;
+      expiresAt: string;
+    }>;
+  } | null;
+};
+
+export type SignOutSessionMutationMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+export type SignOutSessionMutationMutation = {
+  signOutSession: { endedSessionId: string | null; signedOutHere: boolean; userErrors: Array<{ message: string }> };
+};
+
+export type SignOutEverywhereMutationMutationVariables = Exact<{ [key: string]: never }>;
+
+export type SignOutEverywhereMutationMutation = { signOutEverywhere: { endedSessions: number } };
+
 export type SignInMutationMutationVariables = Exact<{
   input: SignInInput;
 }>;
@@ -1377,6 +1405,126 @@ export const EscalateAlertMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<EscalateAlertMutationMutation, EscalateAlertMutationMutationVariables>;
+export const SessionsPageQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'SessionsPageQuery' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'viewer' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'sessions' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'current' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'device' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'ipAddress' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'lastSeenAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SessionsPageQueryQuery, SessionsPageQueryQueryVariables>;
+export const SignOutSessionMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'SignOutSessionMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'signOutSession' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: {
+                  kind: 'ObjectValue',
+                  fields: [
+                    {
+                      kind: 'ObjectField',
+                      name: { kind: 'Name', value: 'id' },
+                      value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+                    },
+                  ],
+                },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'endedSessionId' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'signedOutHere' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SignOutSessionMutationMutation, SignOutSessionMutationMutationVariables>;
+export const SignOutEverywhereMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'SignOutEverywhereMutation' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'signOutEverywhere' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'endedSessions' } }],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SignOutEverywhereMutationMutation, SignOutEverywhereMutationMutationVariables>;
 export const SignInMutationDocument = {
   kind: 'Document',
   definitions: [

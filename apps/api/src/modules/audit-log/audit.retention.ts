@@ -10,12 +10,11 @@
  *
  * The record of staff views of students (student_record_views) follows the same policy: days before the cut go.
  */
-import { userInfo } from 'node:os';
 import { type Database, type DatabaseHandle, toDateOnly, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { districtWide } from '../../school-scope.ts';
 import { chainAnchor, walkChain } from './audit.maintenance.ts';
-import { appendAuditEntry } from './audit.writer.ts';
+import { appendAuditEntry, operatingSystemUser } from './audit.writer.ts';
 
 export class PurgeRefusedError extends Error {
   override name = 'PurgeRefusedError';
@@ -121,7 +120,7 @@ export async function purgeBefore(
     );
   }
 
-  const operator = safeUsername();
+  const operator = operatingSystemUser();
   for (let fromSeq = anchor.seq + 1; fromSeq <= throughSeq; fromSeq += options.batchSize) {
     const batchThrough = Math.min(fromSeq + options.batchSize - 1, throughSeq);
     await db.transaction().execute(async (trx) => {
@@ -212,13 +211,4 @@ async function lastEntryHash(trx: Transaction<Database>, seq: number): Promise<s
     if (row) return row.hash;
   }
   return null;
-}
-
-/** Who ran the purge, as the operating system knows them; the audit entry names them. */
-function safeUsername(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

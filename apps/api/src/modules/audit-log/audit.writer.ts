@@ -4,6 +4,7 @@
  * of the transaction, so writers in several processes never fork the chain. Callers append last, just before
  * their commit, so that the lock is held as briefly as their transaction allows.
  */
+import { userInfo } from 'node:os';
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { type ChainedFields, chainHash, encodingAfterSeq } from './audit-chain.ts';
@@ -25,6 +26,18 @@ export interface AuditActor {
  */
 export type Assignees = readonly (number | null)[];
 
+/**
+ * Where a summarised entry stands (audit-summary.ts): the first event of a key's window opens it, and the count of
+ * the window is written once, when the window closes. Times are stored timestamps (UTC).
+ */
+export type AuditSummary =
+  | { state: 'opened'; from: string; until: string }
+  | { state: 'closed'; from: string; until: string; occurrences: number; lastAt: string };
+
+/** Why a session ended other than by signing out of it. */
+export type SessionEndReason =
+  'signed_out_elsewhere' | 'signed_out_everywhere' | 'session_limit' | 'password_changed' | 'role_changed';
+
 /** What happened: a typed event per action, so an entry's shape is checked where it is written. */
 export type AuditEvent =
   | { action: 'session.signed_in'; schoolId: number | null; userId: number }
@@ -32,9 +45,28 @@ export type AuditEvent =
       action: 'session.sign_in_failed';
       schoolId: number | null;
       userId: number | null;
-      reason: 'wrong_credentials' | 'throttled';
+      reason: 'wrong_credentials';
+    }
+  | {
+      action: 'session.sign_in_throttled';
+      schoolId: number | null;
+      /** The account tried, when there is one and the rule is about it (an address's rule spans accounts). */
+      userId: number | null;
+      /** The throttling rule that held the attempts back (throttle.ts). */
+      rule: 'pair' | 'account' | 'address';
+      summary: AuditSummary;
     }
   | { action: 'session.signed_out'; schoolId: number | null; userId: number }
+  | {
+      action: 'session.ended';
+      schoolId: number | null;
+      /** Whose session it was. */
+      userId: number;
+      sessionId: number;
+      reason: SessionEndReason;
+    }
+  | { action: 'user.password_changed'; schoolId: number | null; userId: number; operator: string }
+  | { action: 'user.role_changed'; schoolId: number | null; userId: number; from: string; to: string; operator: string }
   | { action: 'case_note.restricted_read'; schoolId: number; caseEventId: number; caseId: number; studentId: number }
   | {
       action: 'alert.raised' | 'alert.band_raised';
@@ -105,6 +137,34 @@ function entryFields(event: AuditEvent) {
         entity_id: event.userId,
         student_id: null,
         details: JSON.stringify({ reason: event.reason }),
+      };
+    case 'session.sign_in_throttled':
+      return {
+        entity_type: event.userId === null ? null : 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ rule: event.rule, summary: event.summary }),
+      };
+    case 'session.ended':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ sessionId: event.sessionId, reason: event.reason }),
+      };
+    case 'user.password_changed':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ operator: event.operator }),
+      };
+    case 'user.role_changed':
+      return {
+        entity_type: 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ from: event.from, to: event.to, operator: event.operator }),
       };
     case 'alert.raised':
     case 'alert.band_raised':
@@ -334,6 +394,15 @@ const AUDIT_FIELD_NAMES = [
   'student_id',
   'details',
 ] as const satisfies readonly (keyof UnchainedFields)[];
+
+/** Who ran a command that writes an entry (an operator's purge, a password they changed): the system's user name. */
+export function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** An entry of its own, in a transaction of its own: for events that change nothing else (a failed sign-in). */
 export function recordAuditEvent(

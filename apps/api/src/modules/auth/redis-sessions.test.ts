@@ -51,4 +51,28 @@ describe.runIf(redisUrl)('sessions with Redis', () => {
     expect((await viewerOn(servers.other, cookie)).data.viewer).toBeNull();
     expect(Date.now() - started).toBeLessThan(1_000);
   });
+
+  it("ends sessions signed out everywhere, or ended by the limit, in the other process's cache at once", async () => {
+    const email = 'school.admin@s01.pastoral.example';
+    const here = await servers.api.signIn(email);
+    const elsewhere = await servers.api.signIn(email);
+    // The other process has read the session it will be asked about, and keeps it for SESSION_CACHE_TTL_S.
+    expect((await viewerOn(servers.other, elsewhere)).data.viewer).toEqual({ role: 'SCHOOL_ADMIN' });
+    expect(
+      (await servers.api.graphql('mutation { signOutEverywhere { endedSessions } }', {}, here)).body.data,
+    ).toMatchObject({ signOutEverywhere: { endedSessions: expect.any(Number) } });
+    const forgotten = async (cookie: string) => {
+      const started = Date.now();
+      while ((await viewerOn(servers.other, cookie)).data.viewer !== null && Date.now() - started < 2_000) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return Date.now() - started;
+    };
+    expect(await forgotten(elsewhere)).toBeLessThan(1_000);
+
+    // Ten more sign-ins through one process: the oldest session, cached by the other, ends with the eleventh.
+    expect((await viewerOn(servers.other, here)).data.viewer).toEqual({ role: 'SCHOOL_ADMIN' });
+    for (let sign = 0; sign < 10; sign++) await servers.api.signIn(email);
+    expect(await forgotten(here)).toBeLessThan(1_000);
+  });
 });

@@ -1,9 +1,14 @@
 import type { Classroom } from '@pastoral/db';
-import { auditActor, type GraphQLContext, requireViewer } from '../../context.ts';
+import { auditActor, type GraphQLContext, mutationContext, requireViewer } from '../../context.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
-import { sessionCookie, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
+import { ownSessions } from './session.policy.ts';
+import { liveSessions } from './session.repository.ts';
+import { signOutEverywhere, signOutSession } from './session.mutations.ts';
+import { liveAt, sessionCookie, sessionEndsAt, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
 import { isStaffViewer } from './viewer.ts';
+import { describeUserAgent } from './user-agent.ts';
 
 /** The viewer's classrooms, all of their own school. */
 async function classroomsOf(context: GraphQLContext, schoolId: number | null, ids: number[]): Promise<Classroom[]> {
@@ -29,6 +34,26 @@ export const authResolvers: Resolvers = {
     sessionExpiresAt: (viewer) => (isStaffViewer(viewer) ? viewer.session.expiresAt : null),
     apiToken: (viewer, _args, context) =>
       isStaffViewer(viewer) ? null : context.loaders.visibleApiToken.load(viewer.token.tokenId),
+    sessions: async (viewer, _args, context) => {
+      if (!isStaffViewer(viewer)) return [];
+      const live = await liveSessions(context.db, ownSessions(viewer), liveAt(context.now)).execute();
+      // This one first: it is in use now, though its last use is recorded only once a minute.
+      return [
+        ...live.filter((session) => session.id_hash === viewer.session.idHash),
+        ...live.filter((session) => session.id_hash !== viewer.session.idHash),
+      ];
+    },
+  },
+  Session: {
+    id: (session) => toGlobalId('Session', session.id),
+    createdAt: (session) => session.created_at,
+    lastSeenAt: (session) => session.last_seen_at,
+    expiresAt: (session, _args, context) =>
+      sessionEndsAt({ lastSeenAt: session.last_seen_at, expiresAt: session.expires_at }, context.now),
+    ipAddress: (session) => session.ip,
+    device: (session) => describeUserAgent(session.user_agent),
+    userAgent: (session) => session.user_agent,
+    current: (session, _args, context) => session.id_hash === context.viewer?.session.idHash,
   },
   Mutation: {
     signIn: async (_parent, { input }, context) => {
@@ -43,6 +68,7 @@ export const authResolvers: Resolvers = {
           userAgent: context.request.userAgent,
           requestId: context.request.id,
         },
+        { maxSessionsPerUser: context.config.maxSessionsPerUser },
         context.now,
       );
       if (!result.ok) {
@@ -55,12 +81,14 @@ export const authResolvers: Resolvers = {
               code: 'INVALID',
             },
           ],
+          retryAfterSeconds: result.retryAfterSeconds,
         };
       }
       context.setCookie(sessionCookie(context.config, result.sessionId, SESSION_ABSOLUTE_MS / 1000));
       return {
         viewer: await viewerForSession(context.sessions, result.sessionId, context.now),
         userErrors: [],
+        retryAfterSeconds: null,
       };
     },
     signOut: async (_parent, _args, context) => {
@@ -75,5 +103,19 @@ export const authResolvers: Resolvers = {
       context.setCookie(sessionCookie(context.config, '', 0));
       return { signedOut, userErrors: [] };
     },
+    signOutSession: async (_parent, { input }, context) => {
+      const outcome = await signOutSession(
+        mutationContext(context),
+        context.sessions,
+        idOfType(input.id, 'Session', 'input.id'),
+      );
+      if (!outcome.ok) return { endedSessionId: null, signedOutHere: false, userErrors: outcome.userErrors };
+      if (outcome.value.current) context.setCookie(sessionCookie(context.config, '', 0));
+      return { endedSessionId: input.id, signedOutHere: outcome.value.current, userErrors: [] };
+    },
+    signOutEverywhere: async (_parent, _args, context) => ({
+      endedSessions: await signOutEverywhere(mutationContext(context), context.sessions),
+      userErrors: [],
+    }),
   },
 };

@@ -2,13 +2,16 @@
  * Sessions and their users, kept in-process for up to SESSION_CACHE_TTL_S (30 s): most requests then learn
  * who is asking without a database statement, which on the load test's mix was one statement in five.
  *
- * - A session that ends through the API (sign-out) is forgotten, once the sign-out has committed, by every
- *   worker of the host before the response leaves; with REDIS_URL, by every process of every host within
- *   milliseconds (Redis pub/sub), or within the TTL while Redis is down.
+ * - A session that ends through the API (sign-out, signing out another session or everywhere, the limit of
+ *   sessions per user) is forgotten, once its end has committed, by every worker of the host before the response
+ *   leaves; with REDIS_URL, by every process of every host within milliseconds (Redis pub/sub), or within the
+ *   TTL while Redis is down.
  * - A cached session is still checked against its idle and absolute ends at every use.
- * - A change to an account made outside the API (no request changes accounts yet) reaches its open sessions
- *   within the TTL.
+ * - The command line changes passwords and roles, which end the user's sessions: with REDIS_URL it tells every
+ *   process at once (forgetEndedSessions); without, each process's copy lasts out its TTL.
  */
+import { Redis } from 'ioredis';
+import { redisCachePeers } from '../../redis-peers.ts';
 import type { CachePeers } from '../dashboard/dashboard.cache.ts';
 import type { SessionStore } from './session-store.ts';
 
@@ -73,11 +76,31 @@ export function cachedSessionStore(
       entries.delete(idHash);
       return store.delete(idHash, db);
     },
-    async ended(idHash) {
+    async ended(idHashes) {
+      if (idHashes.length === 0) return;
       // After the commit: a worker that read the session again before it would otherwise keep it for the TTL.
-      entries.delete(idHash);
-      await Promise.all([store.ended(idHash), peers?.publish([idHash])]);
+      forget(idHashes);
+      await Promise.all([store.ended(idHashes), peers?.publish([...idHashes])]);
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/**
+ * For the command line: sessions a password or role change ended are forgotten by every API process at once,
+ * through Redis, as a sign-out's are. Without Redis there is no channel to the API's in-process caches: false is
+ * returned, and each process refuses the sessions once its copy is older than SESSION_CACHE_TTL_S.
+ */
+export async function forgetEndedSessions(redisUrl: string | undefined, idHashes: readonly string[]): Promise<boolean> {
+  if (!redisUrl) return false;
+  if (idHashes.length === 0) return true;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    let failure: unknown = null;
+    await redisCachePeers(redis, 'sessions', (error) => (failure = error)).publish([...idHashes]);
+    if (failure) throw failure;
+    return true;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -32,8 +32,8 @@ export interface SessionStore {
   touch(idHash: string, now: string, idleMs: number): Promise<void>;
   /** Ends a session; `db` is the sign-out's transaction. Returns whether there was one. */
   delete(idHash: string, db: Kysely<Database>): Promise<boolean>;
-  /** Told once the transaction that ended a session has committed: copies of it anywhere are forgotten. */
-  ended(idHash: string): Promise<void>;
+  /** Told once the transaction that ended sessions has committed: copies of them anywhere are forgotten. */
+  ended(idHashes: readonly string[]): Promise<void>;
 }
 
 export function databaseSessionStore(db: Kysely<Database>): SessionStore {

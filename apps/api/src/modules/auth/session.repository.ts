@@ -1,5 +1,5 @@
 import type { Database } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 
 /**
  * A user's classrooms as one column of the user's own row ("3,7"), so that reading who is signed in stays one
@@ -83,5 +83,32 @@ export async function touchSession(db: Kysely<Database>, idHash: string, now: st
 
 export async function deleteSession(db: Kysely<Database>, idHash: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** A user's sessions still usable at `now` (not past their end, used since `idleSince`), most recently used first. */
+export function liveSessions(
+  db: Kysely<Database>,
+  scope: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,
+  { now, idleSince }: { now: string; idleSince: string },
+) {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where(scope)
+    .where('expires_at', '>', now)
+    .where('last_seen_at', '>', idleSince)
+    .orderBy('last_seen_at', 'desc')
+    .orderBy('id', 'desc');
+}
+
+/** Deletes sessions of one user by id; returns how many went. */
+export async function deleteSessionsOfUser(db: Kysely<Database>, userId: number, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .where('id', 'in', ids)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

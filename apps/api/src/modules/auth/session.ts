@@ -54,28 +54,34 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/** What a session must satisfy to be usable at `now`: not past its end, and used since `idleSince`. */
+export function liveAt(now: Date): { now: string; idleSince: string } {
+  return { now: toTimestamp(now), idleSince: toTimestamp(new Date(now.getTime() - SESSION_IDLE_MS)) };
+}
+
+/** When a session used last at `lastSeenAt` ends unless used again: idle, or at its absolute end if sooner. */
+export function sessionEndsAt(session: { lastSeenAt: string; expiresAt: string }, now: Date): string {
+  const idleEnd = Math.max(now.getTime(), fromTimestamp(session.lastSeenAt).getTime()) + SESSION_IDLE_MS;
+  return toTimestamp(new Date(Math.min(idleEnd, fromTimestamp(session.expiresAt).getTime())));
+}
+
 /** The viewer a session id belongs to, or null when it is unknown, expired or idle too long. */
 export async function viewerForSession(sessions: SessionStore, sessionId: string, now: Date): Promise<Viewer | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return null;
   const idHash = hashSessionId(sessionId);
-  const found = await sessions.findWithUser(
-    idHash,
-    toTimestamp(new Date(now.getTime() - SESSION_IDLE_MS)),
-    toTimestamp(now),
-  );
+  const live = liveAt(now);
+  const found = await sessions.findWithUser(idHash, live.idleSince, live.now);
   if (!found) return null;
   const { user, session, classroomIds } = found;
   if (now.getTime() - fromTimestamp(session.lastSeenAt).getTime() >= SESSION_TOUCH_INTERVAL_MS) {
     await sessions.touch(idHash, toTimestamp(now), SESSION_IDLE_MS);
   }
-  const idleEnd = Math.max(now.getTime(), fromTimestamp(session.lastSeenAt).getTime()) + SESSION_IDLE_MS;
-  const expiresAt = Math.min(idleEnd, fromTimestamp(session.expiresAt).getTime());
   return {
     user,
     role: user.role as Role,
     schoolId: user.school_id,
     classroomIds: user.role === 'FORM_MASTER' ? classroomIds : [],
     canViewRestricted: user.can_view_restricted === 1,
-    session: { idHash, expiresAt: toTimestamp(new Date(expiresAt)) },
+    session: { idHash, expiresAt: sessionEndsAt(session, now) },
   };
 }

@@ -1,14 +1,27 @@
 /**
  * Sign-in and sign-out. A wrong e-mail and a wrong password get the same answer in the same time (an unknown
- * e-mail is verified against a dummy hash); failures are throttled per account and per address.
+ * e-mail is verified against a dummy hash); failures are throttled (throttle.ts) so that guessing is held back
+ * and the owner, from an address they signed in from, still gets in.
  */
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
+import { recordSummarisedEvent } from '../audit-log/audit-summary.ts';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { hashPassword, verifyPassword } from './password.ts';
+import { endSessionsBeyondLimit } from './session.mutations.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
-import { claimAttempt, clearFailures, releaseAttempt, SIGN_IN_RULES } from './throttle.ts';
+import {
+  claimAttempt,
+  clearFailures,
+  firstHeldBack,
+  KNOWN_ADDRESS_MS,
+  networkOf,
+  releaseAttempt,
+  SIGN_IN_RULES,
+  type SignInRuleName,
+  signInKeys,
+} from './throttle.ts';
 
 export interface SignInRequest {
   email: string;
@@ -16,6 +29,11 @@ export interface SignInRequest {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
+}
+
+export interface SignInSettings {
+  /** Live sessions a user may have; signing in beyond it ends the oldest (SESSION_MAX_PER_USER). */
+  maxSessionsPerUser: number;
 }
 
 export type SignInResult =
@@ -27,6 +45,9 @@ const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const WRONG_CREDENTIALS = 'The e-mail address or password is not right. Check both and try again.';
 
+/** Throttled attempts of one key are audited as one summarised entry per quarter of an hour (audit-summary.ts). */
+export const THROTTLED_SUMMARY_MS = 15 * 60_000;
+
 /** Verified against when the e-mail is unknown, so that both failures take the same time. */
 let dummyHash: Promise<string> | undefined;
 
@@ -35,6 +56,7 @@ export async function signIn(
   dialect: EngineDialect,
   sessions: SessionStore,
   request: SignInRequest,
+  settings: SignInSettings,
   now: Date = new Date(),
 ): Promise<SignInResult> {
   const email = request.email.trim().toLowerCase();
@@ -47,8 +69,8 @@ export async function signIn(
       field: ['input', 'email'],
     };
   }
-  const accountKey = `signin:account:${email}`.slice(0, 191);
-  const addressKey = `signin:ip:${request.ip ?? 'unknown'}`;
+  const network = networkOf(request.ip);
+  const keys = signInKeys(email, network);
   const anonymous: AuditActor = {
     type: 'ANONYMOUS',
     userId: null,
@@ -57,35 +79,68 @@ export async function signIn(
     ip: request.ip,
   };
 
-  // Each attempt is counted before the password is checked, so concurrent guesses cannot all slip in under
-  // the limit; an attempt that succeeds, or that the address's limit stops, is given back.
-  const accountBlockedUntil = await claimAttempt(db, accountKey, SIGN_IN_RULES.account, now);
-  const addressBlockedUntil = accountBlockedUntil
-    ? null
-    : await claimAttempt(db, addressKey, SIGN_IN_RULES.address, now);
-  if (addressBlockedUntil) await releaseAttempt(db, accountKey);
-  const blocked = [accountBlockedUntil, addressBlockedUntil].filter((until): until is Date => until !== null);
-  if (blocked.length > 0) {
-    const until = Math.max(...blocked.map((date) => date.getTime()));
-    const retryAfterSeconds = Math.ceil((until - now.getTime()) / 1000);
-    await recordAuditEvent(db, dialect, anonymous, {
-      action: 'session.sign_in_failed',
-      schoolId: null,
-      userId: null,
-      reason: 'throttled',
-    });
+  // The account, and whether it signed in from this address lately: one statement, whether or not it exists.
+  const user = await db
+    .selectFrom('users')
+    .leftJoin('sign_in_addresses', (join) =>
+      join
+        .onRef('sign_in_addresses.user_id', '=', 'users.id')
+        .on('sign_in_addresses.address', '=', network)
+        .on('sign_in_addresses.last_signed_in_at', '>', toTimestamp(new Date(now.getTime() - KNOWN_ADDRESS_MS))),
+    )
+    .select([
+      'users.id',
+      'users.school_id',
+      'users.password_hash',
+      'users.is_active',
+      'sign_in_addresses.last_signed_in_at as known_since',
+    ])
+    .where('users.email', '=', email)
+    .executeTakeFirst();
+  const known = Boolean(user?.known_since);
+
+  // Each attempt is claimed under every rule it answers to before the password is checked, so concurrent guesses
+  // cannot all slip in under a limit. From a known address only the pair's rule applies: neither guesses from
+  // elsewhere nor a crowd of failures behind the same address stop the owner. The pair goes last, because its
+  // back-off cannot be given back; the others are, when a later rule holds the attempt or it succeeds.
+  const rules: SignInRuleName[] = known ? ['pair'] : ['account', 'address', 'pair'];
+  const claims = rules.map((name) => ({ name, key: keys[name], rule: SIGN_IN_RULES[name] }));
+  // Most attempts of a flood are held back already: answered from one read, with nothing claimed or given back.
+  let heldBack = await firstHeldBack(db, claims, now);
+  const claimed: SignInRuleName[] = [];
+  for (const { name, key, rule } of heldBack ? [] : claims) {
+    const until = await claimAttempt(db, key, rule, now);
+    if (until) {
+      for (const earlier of claimed) await releaseAttempt(db, keys[earlier]);
+      heldBack = { name, until };
+      break;
+    }
+    claimed.push(name);
+  }
+  if (heldBack) {
+    // An address's rule spans accounts: its summary names none.
+    const account = heldBack.name === 'address' ? null : user;
+    await recordSummarisedEvent(
+      db,
+      dialect,
+      { key: `session.sign_in_throttled:${keys[heldBack.name]}`, windowMs: THROTTLED_SUMMARY_MS },
+      anonymous,
+      {
+        action: 'session.sign_in_throttled',
+        schoolId: account?.school_id ?? null,
+        userId: account?.id ?? null,
+        rule: heldBack.name,
+      },
+      now,
+    );
+    const retryAfterSeconds = Math.max(1, Math.ceil((heldBack.until.getTime() - now.getTime()) / 1000));
     return {
       ok: false,
-      message: `Too many failed sign-ins. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s), or ask an administrator to reset your password.`,
+      message: `Too many failed sign-ins. Try again in ${inWords(retryAfterSeconds)}, or ask an administrator to reset your password.`,
       retryAfterSeconds,
     };
   }
 
-  const user = await db
-    .selectFrom('users')
-    .select(['id', 'school_id', 'password_hash', 'is_active'])
-    .where('email', '=', email)
-    .executeTakeFirst();
   const storedHash = user?.is_active === 1 ? user.password_hash : null;
   const verified = await verifyPassword(
     storedHash ?? (await (dummyHash ??= hashPassword(newSessionId()))),
@@ -105,9 +160,17 @@ export async function signIn(
   // A fresh session id at every sign-in: an id planted before sign-in is never promoted.
   const sessionId = newSessionId();
   const idHash = hashSessionId(sessionId);
-  await db
+  const owner = { userId: user.id, schoolId: user.school_id };
+  const actor: AuditActor = { ...anonymous, type: 'USER', userId: user.id };
+  const endedByLimit = await db
     .transaction()
     .execute(async (trx) => {
+      // First, so that concurrent sign-ins of one user queue here and each sees the others' sessions.
+      await trx
+        .updateTable('users')
+        .set({ last_sign_in_at: toTimestamp(now) })
+        .where('id', '=', user.id)
+        .execute();
       await sessions.create(
         {
           idHash,
@@ -119,28 +182,40 @@ export async function signIn(
         },
         trx,
       );
-      await trx
-        .updateTable('users')
-        .set({ last_sign_in_at: toTimestamp(now) })
-        .where('id', '=', user.id)
-        .execute();
-      await appendAuditEntry(
+      await dialect.upsert(
         trx,
-        dialect,
-        { ...anonymous, type: 'USER', userId: user.id },
-        { action: 'session.signed_in', schoolId: user.school_id, userId: user.id },
-        now,
+        'sign_in_addresses',
+        [{ user_id: user.id, address: network, last_signed_in_at: toTimestamp(now) }],
+        {
+          conflict: ['user_id', 'address'],
+          update: ['last_signed_in_at'],
+        },
       );
+      await appendAuditEntry(trx, dialect, actor, { action: 'session.signed_in', ...owner }, now);
+      return endSessionsBeyondLimit(trx, dialect, actor, owner, settings.maxSessionsPerUser, now);
     })
     .catch(async (error: unknown) => {
       // A session kept outside the database (Redis) must not outlive the sign-in that failed to be recorded.
       await sessions.delete(idHash, db).catch(() => undefined);
       throw error;
     });
-  await clearFailures(db, accountKey);
-  // Staff behind one school's address sign in all morning: only failures count against it.
-  await releaseAttempt(db, addressKey);
+  await sessions.ended(endedByLimit);
+  // The owner proved who they are: the pair's failures and back-off are over.
+  await clearFailures(db, keys.pair);
+  // Staff behind one school's address sign in all morning: only failures count against the address and account.
+  for (const rule of claimed) if (rule !== 'pair') await releaseAttempt(db, keys[rule]);
   return { ok: true, sessionId, userId: user.id };
+}
+
+/** 40 seconds, 2 minutes, 24 hours: when to try again, in words, rounded up. */
+function inWords(seconds: number): string {
+  const [count, unit] =
+    seconds < 60
+      ? [seconds, 'second']
+      : seconds < 90 * 60
+        ? [Math.ceil(seconds / 60), 'minute']
+        : [Math.ceil(seconds / 3600), 'hour'];
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 export async function signOut(
@@ -168,7 +243,7 @@ export async function signOut(
       throw error;
     });
   // Whoever ended it, no copy of the session may outlive this response.
-  await sessions.ended(session.idHash);
+  await sessions.ended([session.idHash]);
   return ended;
 }
 

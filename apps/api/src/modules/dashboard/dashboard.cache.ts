@@ -61,7 +61,12 @@ export interface DashboardCacheSettings {
 const DASHBOARD_NEUTRAL_ACTIONS = new Set([
   'session.signed_in',
   'session.sign_in_failed',
+  'session.sign_in_throttled',
   'session.signed_out',
+  'session.ended',
+  // A viewer's cached figures are keyed by their role already (viewerKey).
+  'user.password_changed',
+  'user.role_changed',
   'case_note.restricted_read',
   'student.disclosed',
   'api_token.created',

@@ -10,7 +10,7 @@ for (const engine of testEngines()) {
     });
     afterAll(() => database.drop());
 
-    it('removes expired sessions and keys and old throttling windows, and keeps everything still in force', async () => {
+    it('removes expired sessions, keys, old throttling windows and unused addresses, closes ended audit summaries, and keeps everything still in force', async () => {
       const { db } = database.handle;
       const user = await buildUser(db);
       const session = (id: string, expires: string) => ({
@@ -47,8 +47,71 @@ for (const engine of testEngines()) {
           { rate_key: 'signin:ip:2', window_started_at: '2026-11-30 11:50:00.000', hits: 3 },
         ])
         .execute();
-      const summary = await sweepExpired(db, new Date('2026-11-30T12:00:00Z'));
-      expect(summary).toEqual({ sessions: 1, idempotencyKeys: 1, rateLimits: 1 });
+      await db
+        .insertInto('sign_in_addresses')
+        .values([
+          { user_id: user.id, address: '10.0.0.1', last_signed_in_at: '2026-10-31 11:59:00.000' },
+          { user_id: user.id, address: '10.0.0.2', last_signed_in_at: '2026-10-31 12:01:00.000' },
+        ])
+        .execute();
+      // Two summarised audit windows: one ended (closed by the sweep, with its count), one still open.
+      const throttled = (key: string, from: string, until: string) => ({
+        summary_key: key,
+        window_started_at: from,
+        window_ends_at: until,
+        occurrences: 7,
+        last_occurred_at: from,
+        event: JSON.stringify({ action: 'session.sign_in_throttled', schoolId: null, userId: null, rule: 'address' }),
+        actor: JSON.stringify({ type: 'ANONYMOUS', userId: null, apiTokenId: null, ip: '10.0.0.9' }),
+      });
+      await db
+        .insertInto('audit_summaries')
+        .values([
+          throttled('ended', '2026-11-30 11:30:00.000', '2026-11-30 11:45:00.000'),
+          throttled('open', '2026-11-30 11:45:00.000', '2026-11-30 12:00:00.001'),
+        ])
+        .execute();
+      const summary = await sweepExpired(database.handle, new Date('2026-11-30T12:00:00Z'));
+      expect(summary).toEqual({
+        sessions: 1,
+        idempotencyKeys: 1,
+        rateLimits: 1,
+        signInAddresses: 1,
+        auditSummaries: 1,
+      });
+      expect((await db.selectFrom('sign_in_addresses').select('address').execute()).map((row) => row.address)).toEqual([
+        '10.0.0.2',
+      ]);
+      expect(
+        (await db.selectFrom('audit_summaries').select('summary_key').execute()).map((row) => row.summary_key),
+      ).toEqual(['open']);
+      const closing = await db.selectFrom('audit_log').selectAll().execute();
+      expect(
+        closing.map(({ action, actor_type, ip, request_id, details }) => ({
+          action,
+          actor_type,
+          ip,
+          request_id,
+          details,
+        })),
+      ).toEqual([
+        {
+          action: 'session.sign_in_throttled',
+          actor_type: 'ANONYMOUS',
+          ip: '10.0.0.9',
+          request_id: null,
+          details: JSON.stringify({
+            rule: 'address',
+            summary: {
+              state: 'closed',
+              from: '2026-11-30 11:30:00.000',
+              until: '2026-11-30 11:45:00.000',
+              occurrences: 7,
+              lastAt: '2026-11-30 11:30:00.000',
+            },
+          }),
+        },
+      ]);
       expect((await db.selectFrom('sessions').select('id_hash').execute()).map((row) => row.id_hash[0])).toEqual(['b']);
       expect(
         (await db.selectFrom('idempotency_keys').select('idempotency_key').execute()).map((row) => row.idempotency_key),

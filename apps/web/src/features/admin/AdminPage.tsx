@@ -208,6 +208,8 @@ export function AdminPage() {
             {[
               'session.signed_in',
               'session.sign_in_failed',
+              'session.sign_in_throttled',
+              'session.ended',
               'case.opened',
               'case.status_changed',
               'alert.escalated',
