@@ -15,7 +15,7 @@
  * authorization-paths.test.ts follows every field below the root the same way.
  */
 import { randomBytes } from 'node:crypto';
-import { type ApiTokenScope, type Database, type Role, toTimestamp } from '@pastoral/db';
+import { type ApiTokenScope, type Database, fitKey, type Role, toTimestamp } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,14 @@ interface MatrixEntry {
     /** The call ends the caller's other sessions: staff sign in again after it. */
     endsOtherSessions?: boolean;
   };
+}
+
+/** Whether request variables carry an id of a record of school 2, the other school (not the school's own id). */
+function namesSchool2(value: unknown): boolean {
+  if (typeof value === 'string') return fromGlobalId(value)?.key.schoolId === 2;
+  if (Array.isArray(value)) return value.some(namesSchool2);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(namesSchool2);
+  return false;
 }
 
 const data = (response: GraphQLResponse) => (response.body.data ?? {}) as Record<string, unknown>;
@@ -716,6 +724,41 @@ for (const engine of testEngines()) {
             .executeTakeFirstOrThrow()
         ).seq ?? 0,
       );
+    /** The actions of the entries written after `seq`. */
+    const actionsSince = async (seq: number) =>
+      (await db.selectFrom('audit_log').select('action').where('seq', '>', seq).orderBy('seq').execute()).map(
+        (entry) => entry.action,
+      );
+
+    /**
+     * Where the count of `principal`'s refused accesses stands (access-refusals.ts): its window and count, which
+     * every refusal moves on and nothing else does.
+     */
+    const refusalCount = async (principal: Principal) => {
+      if (principal.kind === 'anonymous') return null;
+      const who =
+        principal.kind === 'staff'
+          ? `user:${fromGlobalId((await meOf(principal))!)!.key.id}`
+          : `token:${fixture.tokenIds.get(principal.name)}`;
+      const row = await db
+        .selectFrom('audit_summaries')
+        .select(['window_started_at', 'occurrences'])
+        .where('summary_key', '=', fitKey(`access.refused:${who}`))
+        .executeTakeFirst();
+      return row ? `${row.window_started_at} ${row.occurrences}` : null;
+    };
+    const staffIds = new Map<Role, string>();
+    const meOf = async (principal: Principal & { kind: 'staff' }) => {
+      if (!staffIds.has(principal.role)) {
+        const user = await db
+          .selectFrom('users')
+          .select('id')
+          .where('email', '=', STAFF_EMAILS[principal.role])
+          .executeTakeFirstOrThrow();
+        staffIds.set(principal.role, toGlobalId('User', user.id));
+      }
+      return staffIds.get(principal.role);
+    };
 
     /** How `principal` makes a call: staff with a session of its own for a call that ends it. */
     async function caller(principal: Principal, entry: MatrixEntry) {
@@ -743,6 +786,7 @@ for (const engine of testEngines()) {
             const send = await caller(principal, entry);
             const before = mutation ? await mutation.state(db, target) : undefined;
             const auditBefore = mutation ? await lastAuditSequence() : 0;
+            const refusalsBefore = await refusalCount(principal);
             const response = await send(entry.variables(target));
             const answer = `${cell}: ${response.status} ${JSON.stringify(response.body).slice(0, 400)}`;
             const errorCodes = (response.body.errors ?? []).map((error) => error.extensions?.code);
@@ -768,6 +812,18 @@ for (const engine of testEngines()) {
               }
             }
 
+            // A refusal is on the record (counted into the principal's summary): a 403, or an id of another school
+            // sent by someone of one school. Nothing else is.
+            const schoolScoped =
+              (principal.kind === 'staff' && principal.role !== 'DISTRICT_ADMIN') ||
+              (principal.kind === 'token' && !principal.districtWide);
+            const refusal =
+              principal.kind !== 'anonymous' &&
+              (expected === 'forbidden' || (schoolScoped && namesSchool2(entry.variables(target))));
+            expect
+              .soft((await refusalCount(principal)) !== refusalsBefore, `${cell}: the refusal is recorded`)
+              .toBe(refusal);
+
             // No record of a target the principal does not see, anywhere in the answer.
             expectNothingUnseen(fixture, principal, response, answer);
 
@@ -777,9 +833,12 @@ for (const engine of testEngines()) {
                 expect.soft(after, `${cell}: the change is made`).not.toEqual(before);
               } else {
                 expect.soft(after, `${cell}: nothing changed`).toEqual(before);
-                const audited = (await lastAuditSequence()) !== auditBefore;
+                // Nothing but the refusal itself, if it is one to record (below), and by design a failed sign-in.
+                const written = (await actionsSince(auditBefore)).filter((action) => action !== 'access.refused');
                 const auditedByDesign = expected === 'hidden' && mutation.auditsRefusals === true;
-                expect.soft(audited, `${cell}: an audit entry was written`).toBe(auditedByDesign);
+                expect
+                  .soft(written.length > 0, `${cell}: an audit entry was written (${written.join(', ')})`)
+                  .toBe(auditedByDesign);
               }
             }
           }

@@ -80,6 +80,12 @@ function objectFields(): Map<string, Map<string, FieldInfo>> {
   return types;
 }
 const OBJECT_FIELDS = objectFields();
+/** The types that implement Node: asked for by id, so that every path reads at least one field of its type. */
+const NODE_TYPES = new Set(
+  Object.values(schema.getTypeMap())
+    .filter((type) => 'getInterfaces' in type && type.getInterfaces().some((face) => face.name === 'Node'))
+    .map((type) => type.name),
+);
 
 /**
  * Where each field leads from a target's record: the target's record of a kind, `none` when it leads to no
@@ -306,7 +312,7 @@ interface Path {
 function selectionOf(steps: Path['steps']): string {
   if (steps.length === 0) return '';
   const [step, ...rest] = steps as [Path['steps'][number], ...Path['steps']];
-  const hasId = KIND_OF_NODE[step.info.target] !== undefined;
+  const hasId = NODE_TYPES.has(step.info.target);
   const inner = `${hasId ? 'id' : '__typename'} ${selectionOf(rest)}`;
   return step.info.connection ? `${step.field}(${PAGE}) { nodes { ${inner} } }` : `${step.field} { ${inner} }`;
 }

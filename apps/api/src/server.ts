@@ -30,6 +30,7 @@ import type { Config } from './config.ts';
 import { auditActor, createContext, type GraphQLContext } from './context.ts';
 import { typeAccessPlugin } from './graphql/type-access.ts';
 import { readsRecordingPlugin, RecordedViews } from './modules/audit-log/request-reads.ts';
+import { accessRefusalsPlugin } from './modules/audit-log/access-refusals.ts';
 import type { LoaderOptions } from './loaders.ts';
 import { ReferenceCache } from './reference-cache.ts';
 import {
@@ -229,6 +230,7 @@ export async function buildServer({
           today: context.today,
         };
       }),
+      accessRefusalsPlugin(auditActor),
       serviceUnavailablePlugin(),
       operationTypePlugin(LIMITS.maxStatementsPerQuery),
       errorLoggingPlugin(),

@@ -171,6 +171,8 @@ export interface AuthorizationFixture {
   cookies: Record<Role, string>;
   /** Each token principal's secret, by its name. */
   tokens: Map<string, string>;
+  /** Each token principal's database id, by its name. */
+  tokenIds: Map<string, number>;
   targets: Record<Target, TargetRecords>;
 }
 
@@ -195,10 +197,13 @@ export async function makeAuthorizationFixture(api: ApiHarness): Promise<Authori
     return { token, id: apiToken.id };
   }
   const tokens = new Map<string, string>();
+  const tokenIds = new Map<string, number>();
   for (const principal of PRINCIPALS) {
     if (principal.kind !== 'token') continue;
     const admin = principal.districtWide ? 'DISTRICT_ADMIN' : 'SCHOOL_ADMIN';
-    tokens.set(principal.name, (await createToken(admin, [scopeName(principal.scope)], null)).token);
+    const created = await createToken(admin, [scopeName(principal.scope)], null);
+    tokens.set(principal.name, created.token);
+    tokenIds.set(principal.name, fromGlobalId(created.id)!.key.id);
   }
 
   const userId = async (email: string) =>
@@ -388,7 +393,7 @@ export async function makeAuthorizationFixture(api: ApiHarness): Promise<Authori
       .where('student_id', '=', student.id)
       .execute();
   }
-  return { cookies, tokens, targets };
+  return { cookies, tokens, tokenIds, targets };
 }
 
 /**

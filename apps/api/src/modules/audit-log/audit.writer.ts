@@ -56,6 +56,19 @@ export type AuditEvent =
       rule: 'pair' | 'account' | 'address';
       summary: AuditSummary;
     }
+  | {
+      action: 'access.refused';
+      /** The school of who was refused (the district's entries: null). */
+      schoolId: number | null;
+      /** The member of staff refused, if one was (a token is the entry's actor). */
+      userId: number | null;
+      /**
+       * forbidden: a 403 (a field the principal may not use, a type a token's scopes do not cover);
+       * other_school: an id of another school's record, which does not exist for the principal.
+       */
+      reasons: ('forbidden' | 'other_school')[];
+      summary: AuditSummary;
+    }
   | { action: 'session.signed_out'; schoolId: number | null; userId: number }
   | {
       action: 'session.ended';
@@ -144,6 +157,13 @@ function entryFields(event: AuditEvent) {
         entity_id: event.userId,
         student_id: null,
         details: JSON.stringify({ rule: event.rule, summary: event.summary }),
+      };
+    case 'access.refused':
+      return {
+        entity_type: event.userId === null ? null : 'user',
+        entity_id: event.userId,
+        student_id: null,
+        details: JSON.stringify({ reasons: event.reasons, summary: event.summary }),
       };
     case 'session.ended':
       return {
