@@ -85,6 +85,19 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
   }
 
+  /** The page of a student of the demo form master's classroom: the first by id, or the last. */
+  async function formMastersStudentPage(order: 'asc' | 'desc'): Promise<string> {
+    const own = await api.database.handle.db
+      .selectFrom('students')
+      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
+      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+      .select(['students.id', 'students.school_id'])
+      .where('users.email', '=', 'form.master@s01.pastoral.example')
+      .orderBy('students.id', order)
+      .executeTakeFirstOrThrow();
+    return `${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`;
+  }
+
   async function seriousViolations(page: Page): Promise<string[]> {
     // Evaluated through the browser's DevTools protocol, which the page's CSP does not govern: a <script> tag of
     // inline axe would be refused, as any inline script is.
@@ -285,14 +298,7 @@ describe.runIf(available)('the web app in Chromium', () => {
 
     const formMaster = await newPage();
     await signIn(formMaster, 'form.master@s01.pastoral.example');
-    const own = await db
-      .selectFrom('students')
-      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
-      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-      .select(['students.id', 'students.school_id'])
-      .where('users.email', '=', 'form.master@s01.pastoral.example')
-      .executeTakeFirstOrThrow();
-    await formMaster.goto(`${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`);
+    await formMaster.goto(await formMastersStudentPage('asc'));
     await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
     expect(await formMaster.getByRole('heading', { name: 'Shared with integrators' }).count()).toBe(0);
     await formMaster.close();
@@ -300,15 +306,8 @@ describe.runIf(available)('the web app in Chromium', () => {
 
   it("shows a school admin who on the staff viewed a student's record, and not the form master", async () => {
     const { db } = api.database.handle;
-    const own = await db
-      .selectFrom('students')
-      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
-      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-      .select(['students.id', 'students.school_id'])
-      .where('users.email', '=', 'form.master@s01.pastoral.example')
-      .orderBy('students.id', 'desc')
-      .executeTakeFirstOrThrow();
-    const studentPage = `${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`;
+    // Another of the form master's students than the test above opens.
+    const studentPage = await formMastersStudentPage('desc');
     const formMaster = await newPage();
     await signIn(formMaster, 'form.master@s01.pastoral.example');
     await formMaster.goto(studentPage);

@@ -31,14 +31,21 @@ function namesAnotherSchool(value: unknown, schoolId: number): boolean {
   return false;
 }
 
+/** The ids written into each document, found once per document (Apollo keeps a parsed document for its text). */
+const idsInDocuments = new WeakMap<DocumentNode, string[]>();
+
 function documentNamesAnotherSchool(document: DocumentNode, schoolId: number): boolean {
-  let found = false;
-  visit(document, {
-    [Kind.STRING](node) {
-      if (namesAnotherSchool(node.value, schoolId)) found = true;
-    },
-  });
-  return found;
+  let ids = idsInDocuments.get(document);
+  if (!ids) {
+    const found: string[] = [];
+    visit(document, {
+      [Kind.STRING](node) {
+        if (fromGlobalId(node.value)) found.push(node.value);
+      },
+    });
+    idsInDocuments.set(document, (ids = found));
+  }
+  return ids.length > 0 && namesAnotherSchool(ids, schoolId);
 }
 
 interface RefusalsContext {

@@ -8,7 +8,7 @@
  *   `student_record_views`, inserted in one statement and never twice, kept off the audit chain's head, which
  *   every audited change already queues on.
  *
- * A read is noted as the first field of a record resolves (the schema's fields of those types are wrapped by
+ * A read is noted where a record is handed on (every field that returns such a record is wrapped by
  * noteStudentReads), so no path is missed and no resolver has to remember. Nothing is recorded for a response
  * without data (a refusal, a failed request); a response whose reads cannot be recorded is withheld.
  */
@@ -80,25 +80,65 @@ function studentOf(kind: RecordKind, row: Record<string, unknown>): SchoolKey | 
   return typeof schoolId === 'number' && typeof studentId === 'number' ? { schoolId, id: studentId } : null;
 }
 
+/** The rows a field's value holds: a connection's nodes, a list's items, or the row itself. */
+function rowsOf(value: unknown): object[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.filter((item): item is object => item !== null && typeof item === 'object');
+  const nodes = (value as { nodes?: unknown }).nodes;
+  return Array.isArray(nodes) ? rowsOf(nodes) : [value];
+}
+
+/** Whether a selection asks for a connection's counts and page info alone: no row of it is read. */
+function countsOnly(info: GraphQLResolveInfo): boolean {
+  const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
+  return (
+    selections.length > 0 &&
+    selections.every(
+      (selection) =>
+        selection.kind === Kind.FIELD &&
+        ['totalCount', 'totalCountIsCapped', 'pageInfo', '__typename'].includes(selection.name.value),
+    )
+  );
+}
+
 /**
- * Wraps every field of the types that hold a student's data (type-access.ts) so that resolving one notes the
- * read in the request's RequestReads. Called once on the built schema; both executors call the wrapped resolvers.
+ * Wraps every field that returns a record holding a student's data (type-access.ts: a student and its parts, a
+ * case, an alert; `node` and `nodes` by each row's type), so that each record it hands on is noted in the
+ * request's RequestReads: a read of the record, whichever path led to it. Called once on the built schema; both
+ * executors call the wrapped resolvers. The fields of the records themselves stay unwrapped: wrapping each made
+ * every scalar field a resolver call, which graphql-jit otherwise reads inline.
  */
 export function noteStudentReads(schema: GraphQLSchema): void {
+  const kindOf = (typeName: string) => {
+    const kind = accessOf(typeName);
+    return kind && (STUDENT_DATA as readonly string[]).includes(kind) ? (kind as RecordKind) : null;
+  };
   for (const type of Object.values(schema.getTypeMap())) {
-    const kind = accessOf(type.name);
-    if (!kind || !(STUDENT_DATA as readonly string[]).includes(kind) || !('getFields' in type)) continue;
+    if (type.name.startsWith('__') || !('getFields' in type) || !('isTypeOf' in type)) continue;
     for (const field of Object.values(type.getFields())) {
-      const resolve: GraphQLFieldResolver<unknown, { reads: RequestReads }> =
-        (field as { resolve?: GraphQLFieldResolver<unknown, { reads: RequestReads }> }).resolve ?? defaultFieldResolver;
-      (field as { resolve?: unknown }).resolve = (
-        source: object,
-        args: Record<string, unknown>,
-        context: { reads: RequestReads },
-        info: GraphQLResolveInfo,
-      ) => {
-        context.reads.note(kind as RecordKind, source, info);
-        return resolve(source, args, context, info);
+      let returned = field.type as { ofType?: unknown; name?: string };
+      while (returned.ofType) returned = returned.ofType as typeof returned;
+      const abstract = returned.name === 'Node';
+      const kind = abstract ? null : kindOf(returned.name!);
+      if (!abstract && !kind) continue;
+      const resolve: GraphQLFieldResolver<unknown, { reads: RequestReads }> = field.resolve ?? defaultFieldResolver;
+      const note = (value: unknown, context: { reads: RequestReads }, info: GraphQLResolveInfo) => {
+        if (context.reads.reader === null || countsOnly(info)) return;
+        for (const row of rowsOf(value)) {
+          const rowKind = kind ?? kindOf((row as { __typename?: string }).__typename ?? '');
+          if (rowKind) context.reads.note(rowKind, row, info);
+        }
+      };
+      field.resolve = (source, args, context: { reads: RequestReads }, info) => {
+        const value = resolve(source, args, context, info);
+        if (value instanceof Promise) {
+          return value.then((resolved: unknown) => {
+            note(resolved, context, info);
+            return resolved;
+          });
+        }
+        note(value, context, info);
+        return value;
       };
     }
   }
