@@ -16,6 +16,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import {
   defaultFieldResolver,
+  type FieldNode,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -40,12 +41,18 @@ export class RequestReads {
 
   constructor(readonly reader: Reader) {}
 
-  /** A field of `row`, a record of `kind`, is resolving. */
+  /**
+   * Whether records of `kind` (null: a Node of any kind) are noted for this reader: every kind of a student's
+   * data for a token; for staff, students alone (their cases and alerts are their own work).
+   */
+  notes(kind: RecordKind | null): boolean {
+    return this.reader === 'token' || (this.reader === 'staff' && (kind === null || kind === 'student'));
+  }
+
+  /** `row`, a record of `kind`, is handed on to the response. */
   note(kind: RecordKind, row: object, info: GraphQLResolveInfo): void {
-    if (this.reader === null || this.seen.has(row)) return;
+    if (!this.notes(kind) || this.seen.has(row)) return;
     this.seen.add(row);
-    // Staff view a student's record through the student; their cases and alerts are their own work.
-    if (this.reader === 'staff' && kind !== 'student') return;
     const key = studentOf(kind, row as Record<string, unknown>);
     if (!key) return;
     const name = `${key.schoolId}:${key.id}`;
@@ -88,56 +95,71 @@ function rowsOf(value: unknown): object[] {
   return Array.isArray(nodes) ? rowsOf(nodes) : [value];
 }
 
+const COUNTS_AND_PAGING = new Set(['totalCount', 'totalCountIsCapped', 'pageInfo', '__typename']);
+/** Per field of a document (graphql-js and graphql-jit keep the field nodes for a compiled document). */
+const countsOnlyByField = new WeakMap<readonly FieldNode[], boolean>();
+
 /** Whether a selection asks for a connection's counts and page info alone: no row of it is read. */
 function countsOnly(info: GraphQLResolveInfo): boolean {
-  const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
-  return (
-    selections.length > 0 &&
-    selections.every(
-      (selection) =>
-        selection.kind === Kind.FIELD &&
-        ['totalCount', 'totalCountIsCapped', 'pageInfo', '__typename'].includes(selection.name.value),
-    )
-  );
+  let answer = countsOnlyByField.get(info.fieldNodes);
+  if (answer === undefined) {
+    const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
+    answer =
+      selections.length > 0 &&
+      selections.every((selection) => selection.kind === Kind.FIELD && COUNTS_AND_PAGING.has(selection.name.value));
+    countsOnlyByField.set(info.fieldNodes, answer);
+  }
+  return answer;
 }
 
 /**
- * Wraps every field that returns a record holding a student's data (type-access.ts: a student and its parts, a
- * case, an alert; `node` and `nodes` by each row's type), so that each record it hands on is noted in the
- * request's RequestReads: a read of the record, whichever path led to it. Called once on the built schema; both
- * executors call the wrapped resolvers. The fields of the records themselves stay unwrapped: wrapping each made
- * every scalar field a resolver call, which graphql-jit otherwise reads inline.
+ * The types whose records a field hands on are noted: a student (its risk profile, attendance and the rest are
+ * reached only through it), and for a token a case or an alert. `node` and `nodes` are noted by each row's type.
+ */
+const NOTED_TYPES: Record<string, RecordKind> = { Student: 'student', InterventionCase: 'case', Alert: 'alert' };
+
+/**
+ * Wraps every field that returns a student, a case or an alert (or any Node), so that each record it hands on
+ * is noted in the request's RequestReads: a read of the record, whichever path led to it. Called once on the
+ * built schema; both executors call the wrapped resolvers. The records' own fields stay unwrapped: wrapping each
+ * made every scalar field a resolver call, which graphql-jit otherwise reads inline.
  */
 export function noteStudentReads(schema: GraphQLSchema): void {
-  const kindOf = (typeName: string) => {
-    const kind = accessOf(typeName);
+  const kindOfRow = (row: object) => {
+    const kind = accessOf((row as { __typename?: string }).__typename ?? '');
     return kind && (STUDENT_DATA as readonly string[]).includes(kind) ? (kind as RecordKind) : null;
   };
   for (const type of Object.values(schema.getTypeMap())) {
-    if (type.name.startsWith('__') || !('getFields' in type) || !('isTypeOf' in type)) continue;
+    // A connection's nodes and edges are noted by the field that returns the connection.
+    if (type.name.startsWith('__') || /(Connection|Edge)$/.test(type.name)) continue;
+    if (!('getFields' in type) || !('isTypeOf' in type)) continue;
     for (const field of Object.values(type.getFields())) {
       let returned = field.type as { ofType?: unknown; name?: string };
       while (returned.ofType) returned = returned.ofType as typeof returned;
-      const abstract = returned.name === 'Node';
-      const kind = abstract ? null : kindOf(returned.name!);
+      const name = returned.name!.replace(/(Connection|Edge)$/, '');
+      const abstract = name === 'Node';
+      const kind = NOTED_TYPES[name] ?? null;
       if (!abstract && !kind) continue;
       const resolve: GraphQLFieldResolver<unknown, { reads: RequestReads }> = field.resolve ?? defaultFieldResolver;
-      const note = (value: unknown, context: { reads: RequestReads }, info: GraphQLResolveInfo) => {
-        if (context.reads.reader === null || countsOnly(info)) return;
+      const note = (value: unknown, reads: RequestReads, info: GraphQLResolveInfo) => {
+        if (countsOnly(info)) return;
         for (const row of rowsOf(value)) {
-          const rowKind = kind ?? kindOf((row as { __typename?: string }).__typename ?? '');
-          if (rowKind) context.reads.note(rowKind, row, info);
+          const rowKind = kind ?? kindOfRow(row);
+          if (rowKind) reads.note(rowKind, row, info);
         }
       };
       field.resolve = (source, args, context: { reads: RequestReads }, info) => {
         const value = resolve(source, args, context, info);
+        const { reads } = context;
+        // Nobody reads nothing; staff's views are of students alone.
+        if (!reads.notes(kind)) return value;
         if (value instanceof Promise) {
           return value.then((resolved: unknown) => {
-            note(resolved, context, info);
+            note(resolved, reads, info);
             return resolved;
           });
         }
-        note(value, context, info);
+        note(value, reads, info);
         return value;
       };
     }
