@@ -24,12 +24,17 @@ async function sha256(text: string): Promise<string> {
  */
 const persisted = globalThis.crypto?.subtle ? [new PersistedQueryLink({ sha256 })] : [];
 
+/** Whether an operation failed because the session ended (the API answers 401 or UNAUTHENTICATED). */
+export function isSessionExpiry(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  const codes =
+    (error as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code) ?? [];
+  return status === 401 || codes.includes('UNAUTHENTICATED');
+}
+
 export function createApolloClient(onSessionExpired: () => void): ApolloClient {
   const expiry = new ErrorLink(({ error }) => {
-    const status = (error as { statusCode?: number }).statusCode;
-    const codes =
-      (error as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code) ?? [];
-    if (status === 401 || codes.includes('UNAUTHENTICATED')) onSessionExpired();
+    if (isSessionExpiry(error)) onSessionExpired();
   });
   return new ApolloClient({
     link: ApolloLink.from([expiry, ...persisted, new HttpLink({ uri: API_URL, credentials: 'include' })]),
