@@ -32,29 +32,34 @@ export function isSessionExpiry(error: unknown): boolean {
   return status === 401 || codes.includes('UNAUTHENTICATED');
 }
 
+/** The cache: cursor connections merge page by page, so "Load more" appends to the list on screen. */
+export function createCache(): InMemoryCache {
+  return new InMemoryCache({
+    typePolicies: {
+      Query: {
+        fields: {
+          alerts: relayStylePagination(['filter', 'orderBy']),
+          cases: relayStylePagination(['filter', 'orderBy']),
+          students: relayStylePagination(['filter', 'orderBy']),
+          auditLog: relayStylePagination(['filter']),
+        },
+      },
+      Student: {
+        fields: {
+          disclosures: relayStylePagination(),
+          viewedBy: relayStylePagination(),
+        },
+      },
+    },
+  });
+}
+
 export function createApolloClient(onSessionExpired: () => void): ApolloClient {
   const expiry = new ErrorLink(({ error }) => {
     if (isSessionExpiry(error)) onSessionExpired();
   });
   return new ApolloClient({
     link: ApolloLink.from([expiry, ...persisted, new HttpLink({ uri: API_URL, credentials: 'include' })]),
-    cache: new InMemoryCache({
-      typePolicies: {
-        Query: {
-          fields: {
-            alerts: relayStylePagination(['filter', 'orderBy']),
-            cases: relayStylePagination(['filter', 'orderBy']),
-            students: relayStylePagination(['filter', 'orderBy']),
-            auditLog: relayStylePagination(['filter']),
-          },
-        },
-        Student: {
-          fields: {
-            disclosures: relayStylePagination(),
-            viewedBy: relayStylePagination(),
-          },
-        },
-      },
-    }),
+    cache: createCache(),
   });
 }

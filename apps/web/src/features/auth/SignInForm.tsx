@@ -3,7 +3,7 @@ import { usePayloadMutation } from '../../app/usePayloadMutation.ts';
 import { graphql } from '../../gql/index.ts';
 import './auth.css';
 
-const SignInMutation = graphql(`
+export const SignInMutation = graphql(`
   mutation SignInMutation($input: SignInInput!) {
     signIn(input: $input) {
       viewer {

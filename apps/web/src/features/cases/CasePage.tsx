@@ -14,7 +14,7 @@ import { DidItWorkPanel } from './DidItWorkPanel.tsx';
 import type { CaseProblem } from './useCaseMutation.ts';
 import './cases.css';
 
-const CasePageQuery = graphql(`
+export const CasePageQuery = graphql(`
   query CasePageQuery($id: ID!) {
     node(id: $id) {
       ... on InterventionCase {

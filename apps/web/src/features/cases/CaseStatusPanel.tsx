@@ -12,7 +12,7 @@ export const CaseStatusPanel_CaseFragment = graphql(`
   }
 `);
 
-const ChangeCaseStatusMutation = graphql(`
+export const ChangeCaseStatusMutation = graphql(`
   mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {
     changeCaseStatus(input: $input) {
       case {

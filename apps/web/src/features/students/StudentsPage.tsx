@@ -3,7 +3,7 @@ import { graphql } from '../../gql/index.ts';
 import { LoadMore } from '../../components/LoadMore.tsx';
 import { StudentCard } from './StudentCard.tsx';
 
-const StudentsPageQuery = graphql(`
+export const StudentsPageQuery = graphql(`
   query StudentsPageQuery($after: String) {
     students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {
       totalCount
