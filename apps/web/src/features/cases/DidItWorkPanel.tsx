@@ -1,3 +1,4 @@
+import { lowerWords } from '../../components/words.ts';
 import { type FragmentType, getFragmentData, graphql } from '../../gql/index.ts';
 
 export const DidItWorkPanel_CaseFragment = graphql(`
@@ -36,8 +37,8 @@ export function DidItWorkPanel({ case: caseRef }: { case: FragmentType<typeof Di
         <tbody>
           <tr>
             <th scope="row">Risk level</th>
-            <td>{didItWork.atOpening.level?.replace('_', ' ').toLowerCase() ?? '—'}</td>
-            <td>{didItWork.now.level?.replace('_', ' ').toLowerCase() ?? '—'}</td>
+            <td>{didItWork.atOpening.level ? lowerWords(didItWork.atOpening.level) : '—'}</td>
+            <td>{didItWork.now.level ? lowerWords(didItWork.now.level) : '—'}</td>
           </tr>
           <tr>
             <th scope="row">Attendance</th>
