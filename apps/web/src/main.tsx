@@ -1,7 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './app/App.tsx';
+// Tokens and shell first, then the shared controls; each feature's own stylesheet comes with its pages.
 import './app/app.css';
+import './components/components.css';
+import { App } from './app/App.tsx';
 
 const rootElement = document.getElementById('root');
 if (rootElement === null) throw new Error('index.html has no #root element to render Pastoral into');

@@ -24,32 +24,42 @@ async function sha256(text: string): Promise<string> {
  */
 const persisted = globalThis.crypto?.subtle ? [new PersistedQueryLink({ sha256 })] : [];
 
+/** Whether an operation failed because the session ended (the API answers 401 or UNAUTHENTICATED). */
+export function isSessionExpiry(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  const codes =
+    (error as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code) ?? [];
+  return status === 401 || codes.includes('UNAUTHENTICATED');
+}
+
+/** The cache: cursor connections merge page by page, so "Load more" appends to the list on screen. */
+export function createCache(): InMemoryCache {
+  return new InMemoryCache({
+    typePolicies: {
+      Query: {
+        fields: {
+          alerts: relayStylePagination(['filter', 'orderBy']),
+          cases: relayStylePagination(['filter', 'orderBy']),
+          students: relayStylePagination(['filter', 'orderBy']),
+          auditLog: relayStylePagination(['filter']),
+        },
+      },
+      Student: {
+        fields: {
+          disclosures: relayStylePagination(),
+          viewedBy: relayStylePagination(),
+        },
+      },
+    },
+  });
+}
+
 export function createApolloClient(onSessionExpired: () => void): ApolloClient {
   const expiry = new ErrorLink(({ error }) => {
-    const status = (error as { statusCode?: number }).statusCode;
-    const codes =
-      (error as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code) ?? [];
-    if (status === 401 || codes.includes('UNAUTHENTICATED')) onSessionExpired();
+    if (isSessionExpiry(error)) onSessionExpired();
   });
   return new ApolloClient({
     link: ApolloLink.from([expiry, ...persisted, new HttpLink({ uri: API_URL, credentials: 'include' })]),
-    cache: new InMemoryCache({
-      typePolicies: {
-        Query: {
-          fields: {
-            alerts: relayStylePagination(['filter', 'orderBy']),
-            cases: relayStylePagination(['filter', 'orderBy']),
-            students: relayStylePagination(['filter', 'orderBy']),
-            auditLog: relayStylePagination(['filter']),
-          },
-        },
-        Student: {
-          fields: {
-            disclosures: relayStylePagination(),
-            viewedBy: relayStylePagination(),
-          },
-        },
-      },
-    }),
+    cache: createCache(),
   });
 }

@@ -18,42 +18,65 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': typeof types.SignOutMutationDocument;
   '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n': typeof types.ViewerQueryDocument;
-  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n': typeof types.AdminPageQueryDocument;
+  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n': typeof types.AdminPageQueryDocument;
+  '\n  fragment ApiTokenItem_ApiTokenFragment on ApiToken {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    revokedAt\n    lastUsedAt\n  }\n': typeof types.ApiTokenItem_ApiTokenFragmentFragmentDoc;
   '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.CreateApiTokenMutationDocument;
   '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.RevokeApiTokenMutationDocument;
+  '\n  fragment AuditLogItem_AuditLogEntryFragment on AuditLogEntry {\n    action\n    occurredAt\n    actorType\n    actor {\n      fullName\n    }\n    school {\n      code\n    }\n    entityType\n    entityId\n  }\n': typeof types.AuditLogItem_AuditLogEntryFragmentFragmentDoc;
   '\n  fragment AlertCard_AlertFragment on Alert {\n    id\n    type\n    severity\n    status\n    alertDate\n    reason\n    student {\n      id\n      fullName\n      classroom {\n        name\n      }\n    }\n  }\n': typeof types.AlertCard_AlertFragmentFragmentDoc;
   '\n  query AlertsPageQuery($after: String, $filter: AlertFilter) {\n    alerts(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          status\n          ...AlertCard_AlertFragment\n        }\n      }\n    }\n  }\n': typeof types.AlertsPageQueryDocument;
   '\n  mutation AcknowledgeAlertsMutation($ids: [ID!]!) {\n    acknowledgeAlerts(input: { alertIds: $ids }) {\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.AcknowledgeAlertsMutationDocument;
   '\n  mutation DismissAlertMutation($id: ID!, $reason: String!) {\n    dismissAlert(input: { alertId: $id, reason: $reason }) {\n      alert {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.DismissAlertMutationDocument;
   '\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.EscalateAlertMutationDocument;
-  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n': typeof types.SessionsPageQueryDocument;
+  '\n  fragment SessionItem_SessionFragment on Session {\n    id\n    current\n    device\n    ipAddress\n    createdAt\n    lastSeenAt\n    expiresAt\n  }\n': typeof types.SessionItem_SessionFragmentFragmentDoc;
+  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        ...SessionItem_SessionFragment\n      }\n    }\n  }\n': typeof types.SessionsPageQueryDocument;
   '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignOutSessionMutationDocument;
   '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n': typeof types.SignOutEverywhereMutationDocument;
   '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignInMutationDocument;
-  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n': typeof types.CasePageQueryDocument;
-  '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ChangeCaseStatusMutationDocument;
-  '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.UpdateCaseReviewMutationDocument;
-  '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          fullName\n          role\n        }\n      }\n    }\n  }\n': typeof types.CaseStaffQueryDocument;
-  '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ReassignCaseMutationDocument;
+  '\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n': typeof types.CaseCard_CaseFragmentFragmentDoc;
   '\n  mutation AddCaseNoteMutation($input: AddCaseNoteInput!) {\n    addCaseNote(input: $input) {\n      event {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.AddCaseNoteMutationDocument;
+  '\n  fragment CaseOwnerPanel_CaseFragment on InterventionCase {\n    id\n    version\n    assignedTo {\n      id\n    }\n  }\n': typeof types.CaseOwnerPanel_CaseFragmentFragmentDoc;
+  '\n  fragment CaseOwnerPanel_StaffFragment on User {\n    id\n    fullName\n    role\n  }\n': typeof types.CaseOwnerPanel_StaffFragmentFragmentDoc;
+  '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ReassignCaseMutationDocument;
+  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n': typeof types.CasePageQueryDocument;
+  '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n': typeof types.CaseStaffQueryDocument;
+  '\n  fragment CaseReviewPanel_CaseFragment on InterventionCase {\n    id\n    version\n    nextReviewAt\n  }\n': typeof types.CaseReviewPanel_CaseFragmentFragmentDoc;
+  '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.UpdateCaseReviewMutationDocument;
+  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n': typeof types.CaseStatusPanel_CaseFragmentFragmentDoc;
+  '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ChangeCaseStatusMutationDocument;
+  '\n  fragment CaseSummary_CaseFragment on InterventionCase {\n    title\n    category\n    status\n    outcome\n    priority\n    tier\n    goal\n    nextReviewAt\n    isOverdue\n    student {\n      id\n      fullName\n    }\n    assignedTo {\n      id\n      fullName\n    }\n  }\n': typeof types.CaseSummary_CaseFragmentFragmentDoc;
   '\n  fragment CaseTimeline_CaseFragment on InterventionCase {\n    timeline(first: 100) {\n      nodes {\n        id\n        kind\n        body\n        restricted\n        fromStatus\n        toStatus\n        createdAt\n        author {\n          fullName\n        }\n        toUser {\n          fullName\n        }\n      }\n    }\n  }\n': typeof types.CaseTimeline_CaseFragmentFragmentDoc;
-  '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          title\n          status\n          priority\n          isOverdue\n          nextReviewAt\n          student {\n            fullName\n          }\n          assignedTo {\n            fullName\n          }\n        }\n      }\n    }\n  }\n': typeof types.CasesPageQueryDocument;
-  '\n  query DashboardPageQuery {\n    dashboard {\n      newAlerts\n      overdueReviews\n      computedAt\n      openCasesByStatus {\n        status\n        count\n      }\n      studentsByRiskLevel {\n        level\n        count\n      }\n      newlyAtRisk(first: 10) {\n        totalCount\n        nodes {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n            worsenedAt\n          }\n        }\n      }\n    }\n  }\n': typeof types.DashboardPageQueryDocument;
+  '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...CaseCard_CaseFragment\n        }\n      }\n    }\n  }\n': typeof types.CasesPageQueryDocument;
+  '\n  fragment DidItWorkPanel_CaseFragment on InterventionCase {\n    didItWork {\n      atOpening {\n        level\n        attendanceRate\n      }\n      now {\n        level\n        attendanceRate\n      }\n    }\n  }\n': typeof types.DidItWorkPanel_CaseFragmentFragmentDoc;
+  '\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n': typeof types.DashboardPageQueryDocument;
+  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n': typeof types.NewlyAtRiskPanel_DashboardFragmentFragmentDoc;
+  '\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n': typeof types.RiskLevelBars_DashboardFragmentFragmentDoc;
+  '\n  fragment TodayFigures_DashboardFragment on Dashboard {\n    newAlerts\n    overdueReviews\n    openCasesByStatus {\n      status\n      count\n    }\n  }\n': typeof types.TodayFigures_DashboardFragmentFragmentDoc;
+  '\n  fragment AlertsAndCasesPanel_StudentFragment on Student {\n    alerts(first: 10) {\n      nodes {\n        id\n        reason\n        status\n        alertDate\n      }\n    }\n    cases(first: 10) {\n      nodes {\n        id\n        title\n        status\n      }\n    }\n  }\n': typeof types.AlertsAndCasesPanel_StudentFragmentFragmentDoc;
+  '\n  fragment AttendancePanel_StudentFragment on Student {\n    attendance(first: 30) {\n      nodes {\n        date\n        status\n      }\n    }\n  }\n': typeof types.AttendancePanel_StudentFragmentFragmentDoc;
+  '\n  fragment BehaviourPanel_StudentFragment on Student {\n    behaviourIncidents(first: 10) {\n      nodes {\n        occurredOn\n        category\n        severity\n        suspensionDays\n      }\n    }\n  }\n': typeof types.BehaviourPanel_StudentFragmentFragmentDoc;
+  '\n  fragment CourseworkPanel_StudentFragment on Student {\n    assessmentResults {\n      subject\n      score\n      grade\n      passing\n    }\n  }\n': typeof types.CourseworkPanel_StudentFragmentFragmentDoc;
   '\n  query StudentDisclosuresQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        disclosures(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            node {\n              id\n              occurredAt\n              details\n              apiToken {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentDisclosuresQueryDocument;
-  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        yearGroup\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          attendanceRate\n          attendanceDays\n          computedAt\n        }\n        attendance(first: 30) {\n          nodes {\n            date\n            status\n          }\n        }\n        behaviourIncidents(first: 10) {\n          nodes {\n            occurredOn\n            category\n            severity\n            suspensionDays\n          }\n        }\n        assessmentResults {\n          subject\n          score\n          grade\n          passing\n        }\n        alerts(first: 10) {\n          nodes {\n            id\n            reason\n            status\n            alertDate\n          }\n        }\n        cases(first: 10) {\n          nodes {\n            id\n            title\n            status\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentPageQueryDocument;
-  '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentsPageQueryDocument;
+  '\n  fragment RiskPanel_RiskProfileFragment on RiskProfile {\n    level\n    reasons\n    computedAt\n  }\n': typeof types.RiskPanel_RiskProfileFragmentFragmentDoc;
+  '\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n': typeof types.StudentCard_StudentFragmentFragmentDoc;
+  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n': typeof types.StudentPageQueryDocument;
+  '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n': typeof types.StudentsPageQueryDocument;
   '\n  query StudentViewedByQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        viewedBy(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            cursor\n            node {\n              viewedOn\n              firstViewedAt\n              viewer {\n                id\n                fullName\n                role\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentViewedByQueryDocument;
 };
 const documents: Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': types.SignOutMutationDocument,
   '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n':
     types.ViewerQueryDocument,
-  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n':
+  '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n':
     types.AdminPageQueryDocument,
+  '\n  fragment ApiTokenItem_ApiTokenFragment on ApiToken {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    revokedAt\n    lastUsedAt\n  }\n':
+    types.ApiTokenItem_ApiTokenFragmentFragmentDoc,
   '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.CreateApiTokenMutationDocument,
   '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.RevokeApiTokenMutationDocument,
+  '\n  fragment AuditLogItem_AuditLogEntryFragment on AuditLogEntry {\n    action\n    occurredAt\n    actorType\n    actor {\n      fullName\n    }\n    school {\n      code\n    }\n    entityType\n    entityId\n  }\n':
+    types.AuditLogItem_AuditLogEntryFragmentFragmentDoc,
   '\n  fragment AlertCard_AlertFragment on Alert {\n    id\n    type\n    severity\n    status\n    alertDate\n    reason\n    student {\n      id\n      fullName\n      classroom {\n        name\n      }\n    }\n  }\n':
     types.AlertCard_AlertFragmentFragmentDoc,
   '\n  query AlertsPageQuery($after: String, $filter: AlertFilter) {\n    alerts(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          status\n          ...AlertCard_AlertFragment\n        }\n      }\n    }\n  }\n':
@@ -64,7 +87,9 @@ const documents: Documents = {
     types.DismissAlertMutationDocument,
   '\n  mutation EscalateAlertMutation($id: ID!) {\n    escalateAlert(input: { alertIds: [$id] }) {\n      case {\n        id\n        title\n      }\n      alerts {\n        id\n        status\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.EscalateAlertMutationDocument,
-  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n':
+  '\n  fragment SessionItem_SessionFragment on Session {\n    id\n    current\n    device\n    ipAddress\n    createdAt\n    lastSeenAt\n    expiresAt\n  }\n':
+    types.SessionItem_SessionFragmentFragmentDoc,
+  '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        ...SessionItem_SessionFragment\n      }\n    }\n  }\n':
     types.SessionsPageQueryDocument,
   '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.SignOutSessionMutationDocument,
@@ -72,29 +97,61 @@ const documents: Documents = {
     types.SignOutEverywhereMutationDocument,
   '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.SignInMutationDocument,
-  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n':
-    types.CasePageQueryDocument,
-  '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
-    types.ChangeCaseStatusMutationDocument,
-  '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
-    types.UpdateCaseReviewMutationDocument,
-  '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          fullName\n          role\n        }\n      }\n    }\n  }\n':
-    types.CaseStaffQueryDocument,
-  '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
-    types.ReassignCaseMutationDocument,
+  '\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n':
+    types.CaseCard_CaseFragmentFragmentDoc,
   '\n  mutation AddCaseNoteMutation($input: AddCaseNoteInput!) {\n    addCaseNote(input: $input) {\n      event {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.AddCaseNoteMutationDocument,
+  '\n  fragment CaseOwnerPanel_CaseFragment on InterventionCase {\n    id\n    version\n    assignedTo {\n      id\n    }\n  }\n':
+    types.CaseOwnerPanel_CaseFragmentFragmentDoc,
+  '\n  fragment CaseOwnerPanel_StaffFragment on User {\n    id\n    fullName\n    role\n  }\n':
+    types.CaseOwnerPanel_StaffFragmentFragmentDoc,
+  '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
+    types.ReassignCaseMutationDocument,
+  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n':
+    types.CasePageQueryDocument,
+  '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n':
+    types.CaseStaffQueryDocument,
+  '\n  fragment CaseReviewPanel_CaseFragment on InterventionCase {\n    id\n    version\n    nextReviewAt\n  }\n':
+    types.CaseReviewPanel_CaseFragmentFragmentDoc,
+  '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
+    types.UpdateCaseReviewMutationDocument,
+  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n':
+    types.CaseStatusPanel_CaseFragmentFragmentDoc,
+  '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
+    types.ChangeCaseStatusMutationDocument,
+  '\n  fragment CaseSummary_CaseFragment on InterventionCase {\n    title\n    category\n    status\n    outcome\n    priority\n    tier\n    goal\n    nextReviewAt\n    isOverdue\n    student {\n      id\n      fullName\n    }\n    assignedTo {\n      id\n      fullName\n    }\n  }\n':
+    types.CaseSummary_CaseFragmentFragmentDoc,
   '\n  fragment CaseTimeline_CaseFragment on InterventionCase {\n    timeline(first: 100) {\n      nodes {\n        id\n        kind\n        body\n        restricted\n        fromStatus\n        toStatus\n        createdAt\n        author {\n          fullName\n        }\n        toUser {\n          fullName\n        }\n      }\n    }\n  }\n':
     types.CaseTimeline_CaseFragmentFragmentDoc,
-  '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          title\n          status\n          priority\n          isOverdue\n          nextReviewAt\n          student {\n            fullName\n          }\n          assignedTo {\n            fullName\n          }\n        }\n      }\n    }\n  }\n':
+  '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...CaseCard_CaseFragment\n        }\n      }\n    }\n  }\n':
     types.CasesPageQueryDocument,
-  '\n  query DashboardPageQuery {\n    dashboard {\n      newAlerts\n      overdueReviews\n      computedAt\n      openCasesByStatus {\n        status\n        count\n      }\n      studentsByRiskLevel {\n        level\n        count\n      }\n      newlyAtRisk(first: 10) {\n        totalCount\n        nodes {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n            worsenedAt\n          }\n        }\n      }\n    }\n  }\n':
+  '\n  fragment DidItWorkPanel_CaseFragment on InterventionCase {\n    didItWork {\n      atOpening {\n        level\n        attendanceRate\n      }\n      now {\n        level\n        attendanceRate\n      }\n    }\n  }\n':
+    types.DidItWorkPanel_CaseFragmentFragmentDoc,
+  '\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n':
     types.DashboardPageQueryDocument,
+  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n':
+    types.NewlyAtRiskPanel_DashboardFragmentFragmentDoc,
+  '\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n':
+    types.RiskLevelBars_DashboardFragmentFragmentDoc,
+  '\n  fragment TodayFigures_DashboardFragment on Dashboard {\n    newAlerts\n    overdueReviews\n    openCasesByStatus {\n      status\n      count\n    }\n  }\n':
+    types.TodayFigures_DashboardFragmentFragmentDoc,
+  '\n  fragment AlertsAndCasesPanel_StudentFragment on Student {\n    alerts(first: 10) {\n      nodes {\n        id\n        reason\n        status\n        alertDate\n      }\n    }\n    cases(first: 10) {\n      nodes {\n        id\n        title\n        status\n      }\n    }\n  }\n':
+    types.AlertsAndCasesPanel_StudentFragmentFragmentDoc,
+  '\n  fragment AttendancePanel_StudentFragment on Student {\n    attendance(first: 30) {\n      nodes {\n        date\n        status\n      }\n    }\n  }\n':
+    types.AttendancePanel_StudentFragmentFragmentDoc,
+  '\n  fragment BehaviourPanel_StudentFragment on Student {\n    behaviourIncidents(first: 10) {\n      nodes {\n        occurredOn\n        category\n        severity\n        suspensionDays\n      }\n    }\n  }\n':
+    types.BehaviourPanel_StudentFragmentFragmentDoc,
+  '\n  fragment CourseworkPanel_StudentFragment on Student {\n    assessmentResults {\n      subject\n      score\n      grade\n      passing\n    }\n  }\n':
+    types.CourseworkPanel_StudentFragmentFragmentDoc,
   '\n  query StudentDisclosuresQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        disclosures(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            node {\n              id\n              occurredAt\n              details\n              apiToken {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
     types.StudentDisclosuresQueryDocument,
-  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        yearGroup\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          attendanceRate\n          attendanceDays\n          computedAt\n        }\n        attendance(first: 30) {\n          nodes {\n            date\n            status\n          }\n        }\n        behaviourIncidents(first: 10) {\n          nodes {\n            occurredOn\n            category\n            severity\n            suspensionDays\n          }\n        }\n        assessmentResults {\n          subject\n          score\n          grade\n          passing\n        }\n        alerts(first: 10) {\n          nodes {\n            id\n            reason\n            status\n            alertDate\n          }\n        }\n        cases(first: 10) {\n          nodes {\n            id\n            title\n            status\n          }\n        }\n      }\n    }\n  }\n':
+  '\n  fragment RiskPanel_RiskProfileFragment on RiskProfile {\n    level\n    reasons\n    computedAt\n  }\n':
+    types.RiskPanel_RiskProfileFragmentFragmentDoc,
+  '\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n':
+    types.StudentCard_StudentFragmentFragmentDoc,
+  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n':
     types.StudentPageQueryDocument,
-  '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n          }\n        }\n      }\n    }\n  }\n':
+  '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n':
     types.StudentsPageQueryDocument,
   '\n  query StudentViewedByQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        viewedBy(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            cursor\n            node {\n              viewedOn\n              firstViewedAt\n              viewer {\n                id\n                fullName\n                role\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
     types.StudentViewedByQueryDocument,
@@ -130,8 +187,14 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          action\n          occurredAt\n          actorType\n          actor {\n            fullName\n          }\n          school {\n            code\n          }\n          entityType\n          entityId\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        name\n        prefix\n        scopes\n        createdAt\n        expiresAt\n        revokedAt\n        lastUsedAt\n        school {\n          code\n        }\n      }\n    }\n  }\n'];
+  source: '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment ApiTokenItem_ApiTokenFragment on ApiToken {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    revokedAt\n    lastUsedAt\n  }\n',
+): (typeof documents)['\n  fragment ApiTokenItem_ApiTokenFragment on ApiToken {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    revokedAt\n    lastUsedAt\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -144,6 +207,12 @@ export function graphql(
 export function graphql(
   source: '\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
 ): (typeof documents)['\n  mutation RevokeApiTokenMutation($id: ID!) {\n    revokeApiToken(input: { id: $id }) {\n      apiToken {\n        id\n        revokedAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment AuditLogItem_AuditLogEntryFragment on AuditLogEntry {\n    action\n    occurredAt\n    actorType\n    actor {\n      fullName\n    }\n    school {\n      code\n    }\n    entityType\n    entityId\n  }\n',
+): (typeof documents)['\n  fragment AuditLogItem_AuditLogEntryFragment on AuditLogEntry {\n    action\n    occurredAt\n    actorType\n    actor {\n      fullName\n    }\n    school {\n      code\n    }\n    entityType\n    entityId\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -178,8 +247,14 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        device\n        ipAddress\n        createdAt\n        lastSeenAt\n        expiresAt\n      }\n    }\n  }\n'];
+  source: '\n  fragment SessionItem_SessionFragment on Session {\n    id\n    current\n    device\n    ipAddress\n    createdAt\n    lastSeenAt\n    expiresAt\n  }\n',
+): (typeof documents)['\n  fragment SessionItem_SessionFragment on Session {\n    id\n    current\n    device\n    ipAddress\n    createdAt\n    lastSeenAt\n    expiresAt\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        ...SessionItem_SessionFragment\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        ...SessionItem_SessionFragment\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -202,32 +277,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        title\n        category\n        status\n        outcome\n        priority\n        tier\n        goal\n        version\n        nextReviewAt\n        isOverdue\n        student {\n          id\n          fullName\n        }\n        assignedTo {\n          id\n          fullName\n        }\n        didItWork {\n          atOpening {\n            level\n            attendanceRate\n          }\n          now {\n            level\n            attendanceRate\n          }\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n'];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(
-  source: '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
-): (typeof documents)['\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(
-  source: '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
-): (typeof documents)['\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(
-  source: '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          fullName\n          role\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          fullName\n          role\n        }\n      }\n    }\n  }\n'];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(
-  source: '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
-): (typeof documents)['\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
+  source: '\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n',
+): (typeof documents)['\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -238,20 +289,128 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
+  source: '\n  fragment CaseOwnerPanel_CaseFragment on InterventionCase {\n    id\n    version\n    assignedTo {\n      id\n    }\n  }\n',
+): (typeof documents)['\n  fragment CaseOwnerPanel_CaseFragment on InterventionCase {\n    id\n    version\n    assignedTo {\n      id\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment CaseOwnerPanel_StaffFragment on User {\n    id\n    fullName\n    role\n  }\n',
+): (typeof documents)['\n  fragment CaseOwnerPanel_StaffFragment on User {\n    id\n    fullName\n    role\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment CaseReviewPanel_CaseFragment on InterventionCase {\n    id\n    version\n    nextReviewAt\n  }\n',
+): (typeof documents)['\n  fragment CaseReviewPanel_CaseFragment on InterventionCase {\n    id\n    version\n    nextReviewAt\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n',
+): (typeof documents)['\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment CaseSummary_CaseFragment on InterventionCase {\n    title\n    category\n    status\n    outcome\n    priority\n    tier\n    goal\n    nextReviewAt\n    isOverdue\n    student {\n      id\n      fullName\n    }\n    assignedTo {\n      id\n      fullName\n    }\n  }\n',
+): (typeof documents)['\n  fragment CaseSummary_CaseFragment on InterventionCase {\n    title\n    category\n    status\n    outcome\n    priority\n    tier\n    goal\n    nextReviewAt\n    isOverdue\n    student {\n      id\n      fullName\n    }\n    assignedTo {\n      id\n      fullName\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
   source: '\n  fragment CaseTimeline_CaseFragment on InterventionCase {\n    timeline(first: 100) {\n      nodes {\n        id\n        kind\n        body\n        restricted\n        fromStatus\n        toStatus\n        createdAt\n        author {\n          fullName\n        }\n        toUser {\n          fullName\n        }\n      }\n    }\n  }\n',
 ): (typeof documents)['\n  fragment CaseTimeline_CaseFragment on InterventionCase {\n    timeline(first: 100) {\n      nodes {\n        id\n        kind\n        body\n        restricted\n        fromStatus\n        toStatus\n        createdAt\n        author {\n          fullName\n        }\n        toUser {\n          fullName\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          title\n          status\n          priority\n          isOverdue\n          nextReviewAt\n          student {\n            fullName\n          }\n          assignedTo {\n            fullName\n          }\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          title\n          status\n          priority\n          isOverdue\n          nextReviewAt\n          student {\n            fullName\n          }\n          assignedTo {\n            fullName\n          }\n        }\n      }\n    }\n  }\n'];
+  source: '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...CaseCard_CaseFragment\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...CaseCard_CaseFragment\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query DashboardPageQuery {\n    dashboard {\n      newAlerts\n      overdueReviews\n      computedAt\n      openCasesByStatus {\n        status\n        count\n      }\n      studentsByRiskLevel {\n        level\n        count\n      }\n      newlyAtRisk(first: 10) {\n        totalCount\n        nodes {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n            worsenedAt\n          }\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query DashboardPageQuery {\n    dashboard {\n      newAlerts\n      overdueReviews\n      computedAt\n      openCasesByStatus {\n        status\n        count\n      }\n      studentsByRiskLevel {\n        level\n        count\n      }\n      newlyAtRisk(first: 10) {\n        totalCount\n        nodes {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n            worsenedAt\n          }\n        }\n      }\n    }\n  }\n'];
+  source: '\n  fragment DidItWorkPanel_CaseFragment on InterventionCase {\n    didItWork {\n      atOpening {\n        level\n        attendanceRate\n      }\n      now {\n        level\n        attendanceRate\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment DidItWorkPanel_CaseFragment on InterventionCase {\n    didItWork {\n      atOpening {\n        level\n        attendanceRate\n      }\n      now {\n        level\n        attendanceRate\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n',
+): (typeof documents)['\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n',
+): (typeof documents)['\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment TodayFigures_DashboardFragment on Dashboard {\n    newAlerts\n    overdueReviews\n    openCasesByStatus {\n      status\n      count\n    }\n  }\n',
+): (typeof documents)['\n  fragment TodayFigures_DashboardFragment on Dashboard {\n    newAlerts\n    overdueReviews\n    openCasesByStatus {\n      status\n      count\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment AlertsAndCasesPanel_StudentFragment on Student {\n    alerts(first: 10) {\n      nodes {\n        id\n        reason\n        status\n        alertDate\n      }\n    }\n    cases(first: 10) {\n      nodes {\n        id\n        title\n        status\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment AlertsAndCasesPanel_StudentFragment on Student {\n    alerts(first: 10) {\n      nodes {\n        id\n        reason\n        status\n        alertDate\n      }\n    }\n    cases(first: 10) {\n      nodes {\n        id\n        title\n        status\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment AttendancePanel_StudentFragment on Student {\n    attendance(first: 30) {\n      nodes {\n        date\n        status\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment AttendancePanel_StudentFragment on Student {\n    attendance(first: 30) {\n      nodes {\n        date\n        status\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment BehaviourPanel_StudentFragment on Student {\n    behaviourIncidents(first: 10) {\n      nodes {\n        occurredOn\n        category\n        severity\n        suspensionDays\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment BehaviourPanel_StudentFragment on Student {\n    behaviourIncidents(first: 10) {\n      nodes {\n        occurredOn\n        category\n        severity\n        suspensionDays\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  fragment CourseworkPanel_StudentFragment on Student {\n    assessmentResults {\n      subject\n      score\n      grade\n      passing\n    }\n  }\n',
+): (typeof documents)['\n  fragment CourseworkPanel_StudentFragment on Student {\n    assessmentResults {\n      subject\n      score\n      grade\n      passing\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -262,14 +421,26 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        yearGroup\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          attendanceRate\n          attendanceDays\n          computedAt\n        }\n        attendance(first: 30) {\n          nodes {\n            date\n            status\n          }\n        }\n        behaviourIncidents(first: 10) {\n          nodes {\n            occurredOn\n            category\n            severity\n            suspensionDays\n          }\n        }\n        assessmentResults {\n          subject\n          score\n          grade\n          passing\n        }\n        alerts(first: 10) {\n          nodes {\n            id\n            reason\n            status\n            alertDate\n          }\n        }\n        cases(first: 10) {\n          nodes {\n            id\n            title\n            status\n          }\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        yearGroup\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          attendanceRate\n          attendanceDays\n          computedAt\n        }\n        attendance(first: 30) {\n          nodes {\n            date\n            status\n          }\n        }\n        behaviourIncidents(first: 10) {\n          nodes {\n            occurredOn\n            category\n            severity\n            suspensionDays\n          }\n        }\n        assessmentResults {\n          subject\n          score\n          grade\n          passing\n        }\n        alerts(first: 10) {\n          nodes {\n            id\n            reason\n            status\n            alertDate\n          }\n        }\n        cases(first: 10) {\n          nodes {\n            id\n            title\n            status\n          }\n        }\n      }\n    }\n  }\n'];
+  source: '\n  fragment RiskPanel_RiskProfileFragment on RiskProfile {\n    level\n    reasons\n    computedAt\n  }\n',
+): (typeof documents)['\n  fragment RiskPanel_RiskProfileFragment on RiskProfile {\n    level\n    reasons\n    computedAt\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n          }\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          fullName\n          classroom {\n            name\n          }\n          riskProfile {\n            level\n            reasons\n          }\n        }\n      }\n    }\n  }\n'];
+  source: '\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n',
+): (typeof documents)['\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -245,32 +245,29 @@ export type AdminPageQueryQuery = {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
     edges: Array<{
-      node: {
-        id: string;
-        action: string;
-        occurredAt: string;
-        actorType: ActorType;
-        entityType: string | null;
-        entityId: number | null;
-        actor: { fullName: string } | null;
-        school: { code: string } | null;
+      node: { id: string } & {
+        ' $fragmentRefs'?: { AuditLogItem_AuditLogEntryFragmentFragment: AuditLogItem_AuditLogEntryFragmentFragment };
       };
     }>;
   };
   apiTokens: {
-    nodes: Array<{
-      id: string;
-      name: string;
-      prefix: string;
-      scopes: Array<ApiTokenScope>;
-      createdAt: string;
-      expiresAt: string | null;
-      revokedAt: string | null;
-      lastUsedAt: string | null;
-      school: { code: string } | null;
-    }>;
+    nodes: Array<
+      { id: string } & {
+        ' $fragmentRefs'?: { ApiTokenItem_ApiTokenFragmentFragment: ApiTokenItem_ApiTokenFragmentFragment };
+      }
+    >;
   };
 };
+
+export type ApiTokenItem_ApiTokenFragmentFragment = {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Array<ApiTokenScope>;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+} & { ' $fragmentName'?: 'ApiTokenItem_ApiTokenFragmentFragment' };
 
 export type CreateApiTokenMutationMutationVariables = Exact<{
   input: CreateApiTokenInput;
@@ -287,6 +284,16 @@ export type RevokeApiTokenMutationMutationVariables = Exact<{
 export type RevokeApiTokenMutationMutation = {
   revokeApiToken: { apiToken: { id: string; revokedAt: string | null } | null; userErrors: Array<{ message: string }> };
 };
+
+export type AuditLogItem_AuditLogEntryFragmentFragment = {
+  action: string;
+  occurredAt: string;
+  actorType: ActorType;
+  entityType: string | null;
+  entityId: number | null;
+  actor: { fullName: string } | null;
+  school: { code: string } | null;
+} & { ' $fragmentName'?: 'AuditLogItem_AuditLogEntryFragmentFragment' };
 
 export type AlertCard_AlertFragmentFragment = {
   id: string;
@@ -345,19 +352,25 @@ export type EscalateAlertMutationMutation = {
   };
 };
 
+export type SessionItem_SessionFragmentFragment = {
+  id: string;
+  current: boolean;
+  device: string;
+  ipAddress: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+} & { ' $fragmentName'?: 'SessionItem_SessionFragmentFragment' };
+
 export type SessionsPageQueryQueryVariables = Exact<{ [key: string]: never }>;
 
 export type SessionsPageQueryQuery = {
   viewer: {
-    sessions: Array<{
-      id: string;
-      current: boolean;
-      device: string;
-      ipAddress: string | null;
-      createdAt: string;
-      lastSeenAt: string;
-      expiresAt: string;
-    }>;
+    sessions: Array<
+      { id: string; current: boolean } & {
+        ' $fragmentRefs'?: { SessionItem_SessionFragmentFragment: SessionItem_SessionFragmentFragment };
+      }
+    >;
   } | null;
 };
 
@@ -381,61 +394,31 @@ export type SignInMutationMutation = {
   signIn: { viewer: { role: Role | null } | null; userErrors: Array<{ message: string }> };
 };
 
-export type CasePageQueryQueryVariables = Exact<{
-  id: string | number;
+export type CaseCard_CaseFragmentFragment = {
+  id: string;
+  title: string;
+  status: CaseStatus;
+  priority: CasePriority;
+  isOverdue: boolean;
+  nextReviewAt: string | null;
+  student: { fullName: string };
+  assignedTo: { fullName: string } | null;
+} & { ' $fragmentName'?: 'CaseCard_CaseFragmentFragment' };
+
+export type AddCaseNoteMutationMutationVariables = Exact<{
+  input: AddCaseNoteInput;
 }>;
 
-export type CasePageQueryQuery = {
-  node:
-    | ({
-        id: string;
-        title: string;
-        category: string;
-        status: CaseStatus;
-        outcome: CaseOutcome | null;
-        priority: CasePriority;
-        tier: number;
-        goal: string | null;
-        version: number;
-        nextReviewAt: string | null;
-        isOverdue: boolean;
-        student: { id: string; fullName: string };
-        assignedTo: { id: string; fullName: string } | null;
-        didItWork: {
-          atOpening: { level: RiskLevel | null; attendanceRate: number | null };
-          now: { level: RiskLevel | null; attendanceRate: number | null };
-        };
-      } & { ' $fragmentRefs'?: { CaseTimeline_CaseFragmentFragment: CaseTimeline_CaseFragmentFragment } })
-    | Record<PropertyKey, never>
-    | null;
+export type AddCaseNoteMutationMutation = {
+  addCaseNote: { event: { id: string } | null; userErrors: Array<{ message: string }> };
 };
 
-export type ChangeCaseStatusMutationMutationVariables = Exact<{
-  input: ChangeCaseStatusInput;
-}>;
-
-export type ChangeCaseStatusMutationMutation = {
-  changeCaseStatus: {
-    case: { id: string; status: CaseStatus; version: number } | null;
-    userErrors: Array<{ code: UserErrorCode; message: string }>;
-  };
+export type CaseOwnerPanel_CaseFragmentFragment = { id: string; version: number; assignedTo: { id: string } | null } & {
+  ' $fragmentName'?: 'CaseOwnerPanel_CaseFragmentFragment';
 };
 
-export type UpdateCaseReviewMutationMutationVariables = Exact<{
-  input: UpdateCaseInput;
-}>;
-
-export type UpdateCaseReviewMutationMutation = {
-  updateCase: {
-    case: { id: string; nextReviewAt: string | null; version: number } | null;
-    userErrors: Array<{ code: UserErrorCode; message: string }>;
-  };
-};
-
-export type CaseStaffQueryQueryVariables = Exact<{ [key: string]: never }>;
-
-export type CaseStaffQueryQuery = {
-  viewer: { school: { id: string; staff: Array<{ id: string; fullName: string; role: Role }> } | null } | null;
+export type CaseOwnerPanel_StaffFragmentFragment = { id: string; fullName: string; role: Role } & {
+  ' $fragmentName'?: 'CaseOwnerPanel_StaffFragmentFragment';
 };
 
 export type ReassignCaseMutationMutationVariables = Exact<{
@@ -449,13 +432,84 @@ export type ReassignCaseMutationMutation = {
   };
 };
 
-export type AddCaseNoteMutationMutationVariables = Exact<{
-  input: AddCaseNoteInput;
+export type CasePageQueryQueryVariables = Exact<{
+  id: string | number;
 }>;
 
-export type AddCaseNoteMutationMutation = {
-  addCaseNote: { event: { id: string } | null; userErrors: Array<{ message: string }> };
+export type CasePageQueryQuery = {
+  node:
+    | ({ id: string; status: CaseStatus } & {
+        ' $fragmentRefs'?: {
+          CaseSummary_CaseFragmentFragment: CaseSummary_CaseFragmentFragment;
+          DidItWorkPanel_CaseFragmentFragment: DidItWorkPanel_CaseFragmentFragment;
+          CaseStatusPanel_CaseFragmentFragment: CaseStatusPanel_CaseFragmentFragment;
+          CaseOwnerPanel_CaseFragmentFragment: CaseOwnerPanel_CaseFragmentFragment;
+          CaseReviewPanel_CaseFragmentFragment: CaseReviewPanel_CaseFragmentFragment;
+          CaseTimeline_CaseFragmentFragment: CaseTimeline_CaseFragmentFragment;
+        };
+      })
+    | Record<PropertyKey, never>
+    | null;
 };
+
+export type CaseStaffQueryQueryVariables = Exact<{ [key: string]: never }>;
+
+export type CaseStaffQueryQuery = {
+  viewer: {
+    school: {
+      id: string;
+      staff: Array<
+        { id: string } & {
+          ' $fragmentRefs'?: { CaseOwnerPanel_StaffFragmentFragment: CaseOwnerPanel_StaffFragmentFragment };
+        }
+      >;
+    } | null;
+  } | null;
+};
+
+export type CaseReviewPanel_CaseFragmentFragment = { id: string; version: number; nextReviewAt: string | null } & {
+  ' $fragmentName'?: 'CaseReviewPanel_CaseFragmentFragment';
+};
+
+export type UpdateCaseReviewMutationMutationVariables = Exact<{
+  input: UpdateCaseInput;
+}>;
+
+export type UpdateCaseReviewMutationMutation = {
+  updateCase: {
+    case: { id: string; nextReviewAt: string | null; version: number } | null;
+    userErrors: Array<{ code: UserErrorCode; message: string }>;
+  };
+};
+
+export type CaseStatusPanel_CaseFragmentFragment = { id: string; version: number } & {
+  ' $fragmentName'?: 'CaseStatusPanel_CaseFragmentFragment';
+};
+
+export type ChangeCaseStatusMutationMutationVariables = Exact<{
+  input: ChangeCaseStatusInput;
+}>;
+
+export type ChangeCaseStatusMutationMutation = {
+  changeCaseStatus: {
+    case: { id: string; status: CaseStatus; version: number } | null;
+    userErrors: Array<{ code: UserErrorCode; message: string }>;
+  };
+};
+
+export type CaseSummary_CaseFragmentFragment = {
+  title: string;
+  category: string;
+  status: CaseStatus;
+  outcome: CaseOutcome | null;
+  priority: CasePriority;
+  tier: number;
+  goal: string | null;
+  nextReviewAt: string | null;
+  isOverdue: boolean;
+  student: { id: string; fullName: string };
+  assignedTo: { id: string; fullName: string } | null;
+} & { ' $fragmentName'?: 'CaseSummary_CaseFragmentFragment' };
 
 export type CaseTimeline_CaseFragmentFragment = {
   timeline: {
@@ -484,40 +538,70 @@ export type CasesPageQueryQuery = {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
     edges: Array<{
-      node: {
-        id: string;
-        title: string;
-        status: CaseStatus;
-        priority: CasePriority;
-        isOverdue: boolean;
-        nextReviewAt: string | null;
-        student: { fullName: string };
-        assignedTo: { fullName: string } | null;
-      };
+      node: { id: string } & { ' $fragmentRefs'?: { CaseCard_CaseFragmentFragment: CaseCard_CaseFragmentFragment } };
     }>;
   };
 };
 
+export type DidItWorkPanel_CaseFragmentFragment = {
+  didItWork: {
+    atOpening: { level: RiskLevel | null; attendanceRate: number | null };
+    now: { level: RiskLevel | null; attendanceRate: number | null };
+  };
+} & { ' $fragmentName'?: 'DidItWorkPanel_CaseFragmentFragment' };
+
 export type DashboardPageQueryQueryVariables = Exact<{ [key: string]: never }>;
 
 export type DashboardPageQueryQuery = {
-  dashboard: {
-    newAlerts: number;
-    overdueReviews: number;
-    computedAt: string;
-    openCasesByStatus: Array<{ status: CaseStatus; count: number }>;
-    studentsByRiskLevel: Array<{ level: RiskLevel; count: number }>;
-    newlyAtRisk: {
-      totalCount: number;
-      nodes: Array<{
-        id: string;
-        fullName: string;
-        classroom: { name: string };
-        riskProfile: { level: RiskLevel; reasons: Array<string>; worsenedAt: string | null } | null;
-      }>;
+  dashboard: { computedAt: string } & {
+    ' $fragmentRefs'?: {
+      TodayFigures_DashboardFragmentFragment: TodayFigures_DashboardFragmentFragment;
+      RiskLevelBars_DashboardFragmentFragment: RiskLevelBars_DashboardFragmentFragment;
+      NewlyAtRiskPanel_DashboardFragmentFragment: NewlyAtRiskPanel_DashboardFragmentFragment;
     };
   };
 };
+
+export type NewlyAtRiskPanel_DashboardFragmentFragment = {
+  newlyAtRisk: {
+    totalCount: number;
+    nodes: Array<{
+      id: string;
+      fullName: string;
+      classroom: { name: string };
+      riskProfile: { level: RiskLevel; reasons: Array<string>; worsenedAt: string | null } | null;
+    }>;
+  };
+} & { ' $fragmentName'?: 'NewlyAtRiskPanel_DashboardFragmentFragment' };
+
+export type RiskLevelBars_DashboardFragmentFragment = {
+  studentsByRiskLevel: Array<{ level: RiskLevel; count: number }>;
+} & { ' $fragmentName'?: 'RiskLevelBars_DashboardFragmentFragment' };
+
+export type TodayFigures_DashboardFragmentFragment = {
+  newAlerts: number;
+  overdueReviews: number;
+  openCasesByStatus: Array<{ status: CaseStatus; count: number }>;
+} & { ' $fragmentName'?: 'TodayFigures_DashboardFragmentFragment' };
+
+export type AlertsAndCasesPanel_StudentFragmentFragment = {
+  alerts: { nodes: Array<{ id: string; reason: string; status: AlertStatus; alertDate: string }> };
+  cases: { nodes: Array<{ id: string; title: string; status: CaseStatus }> };
+} & { ' $fragmentName'?: 'AlertsAndCasesPanel_StudentFragmentFragment' };
+
+export type AttendancePanel_StudentFragmentFragment = {
+  attendance: { nodes: Array<{ date: string; status: AttendanceStatus }> };
+} & { ' $fragmentName'?: 'AttendancePanel_StudentFragmentFragment' };
+
+export type BehaviourPanel_StudentFragmentFragment = {
+  behaviourIncidents: {
+    nodes: Array<{ occurredOn: string; category: string; severity: IncidentSeverity; suspensionDays: number }>;
+  };
+} & { ' $fragmentName'?: 'BehaviourPanel_StudentFragmentFragment' };
+
+export type CourseworkPanel_StudentFragmentFragment = {
+  assessmentResults: Array<{ subject: string; score: number | null; grade: string | null; passing: boolean }>;
+} & { ' $fragmentName'?: 'CourseworkPanel_StudentFragmentFragment' };
 
 export type StudentDisclosuresQueryQueryVariables = Exact<{
   id: string | number;
@@ -541,32 +625,38 @@ export type StudentDisclosuresQueryQuery = {
     | null;
 };
 
+export type RiskPanel_RiskProfileFragmentFragment = { level: RiskLevel; reasons: Array<string>; computedAt: string } & {
+  ' $fragmentName'?: 'RiskPanel_RiskProfileFragmentFragment';
+};
+
+export type StudentCard_StudentFragmentFragment = {
+  id: string;
+  fullName: string;
+  classroom: { name: string };
+  riskProfile: { level: RiskLevel; reasons: Array<string> } | null;
+} & { ' $fragmentName'?: 'StudentCard_StudentFragmentFragment' };
+
 export type StudentPageQueryQueryVariables = Exact<{
   id: string | number;
 }>;
 
 export type StudentPageQueryQuery = {
   node:
-    | {
+    | ({
         id: string;
         fullName: string;
-        yearGroup: number;
         classroom: { name: string };
         riskProfile: {
-          level: RiskLevel;
-          reasons: Array<string>;
-          attendanceRate: number | null;
-          attendanceDays: number;
-          computedAt: string;
+          ' $fragmentRefs'?: { RiskPanel_RiskProfileFragmentFragment: RiskPanel_RiskProfileFragmentFragment };
         } | null;
-        attendance: { nodes: Array<{ date: string; status: AttendanceStatus }> };
-        behaviourIncidents: {
-          nodes: Array<{ occurredOn: string; category: string; severity: IncidentSeverity; suspensionDays: number }>;
+      } & {
+        ' $fragmentRefs'?: {
+          AttendancePanel_StudentFragmentFragment: AttendancePanel_StudentFragmentFragment;
+          BehaviourPanel_StudentFragmentFragment: BehaviourPanel_StudentFragmentFragment;
+          CourseworkPanel_StudentFragmentFragment: CourseworkPanel_StudentFragmentFragment;
+          AlertsAndCasesPanel_StudentFragmentFragment: AlertsAndCasesPanel_StudentFragmentFragment;
         };
-        assessmentResults: Array<{ subject: string; score: number | null; grade: string | null; passing: boolean }>;
-        alerts: { nodes: Array<{ id: string; reason: string; status: AlertStatus; alertDate: string }> };
-        cases: { nodes: Array<{ id: string; title: string; status: CaseStatus }> };
-      }
+      })
     | Record<PropertyKey, never>
     | null;
 };
@@ -580,11 +670,8 @@ export type StudentsPageQueryQuery = {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
     edges: Array<{
-      node: {
-        id: string;
-        fullName: string;
-        classroom: { name: string };
-        riskProfile: { level: RiskLevel; reasons: Array<string> } | null;
+      node: { id: string } & {
+        ' $fragmentRefs'?: { StudentCard_StudentFragmentFragment: StudentCard_StudentFragmentFragment };
       };
     }>;
   };
@@ -617,6 +704,64 @@ export type StudentViewedByQueryQuery = {
     | null;
 };
 
+export const ApiTokenItem_ApiTokenFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ApiTokenItem_ApiTokenFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiToken' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'prefix' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'scopes' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastUsedAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ApiTokenItem_ApiTokenFragmentFragment, unknown>;
+export const AuditLogItem_AuditLogEntryFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AuditLogItem_AuditLogEntryFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'AuditLogEntry' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'action' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'occurredAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'actorType' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'actor' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'school' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
+            },
+          },
+          { kind: 'Field', name: { kind: 'Name', value: 'entityType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'entityId' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AuditLogItem_AuditLogEntryFragmentFragment, unknown>;
 export const AlertCard_AlertFragmentFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -657,6 +802,189 @@ export const AlertCard_AlertFragmentFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<AlertCard_AlertFragmentFragment, unknown>;
+export const SessionItem_SessionFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'SessionItem_SessionFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Session' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'current' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'device' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'ipAddress' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastSeenAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SessionItem_SessionFragmentFragment, unknown>;
+export const CaseCard_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseCard_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseCard_CaseFragmentFragment, unknown>;
+export const CaseOwnerPanel_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseOwnerPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseOwnerPanel_CaseFragmentFragment, unknown>;
+export const CaseOwnerPanel_StaffFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseOwnerPanel_StaffFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'User' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'role' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseOwnerPanel_StaffFragmentFragment, unknown>;
+export const CaseReviewPanel_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseReviewPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseReviewPanel_CaseFragmentFragment, unknown>;
+export const CaseStatusPanel_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseStatusPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseStatusPanel_CaseFragmentFragment, unknown>;
+export const CaseSummary_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseSummary_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'outcome' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'tier' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'goal' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseSummary_CaseFragmentFragment, unknown>;
 export const CaseTimeline_CaseFragmentFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -716,6 +1044,389 @@ export const CaseTimeline_CaseFragmentFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<CaseTimeline_CaseFragmentFragment, unknown>;
+export const DidItWorkPanel_CaseFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'DidItWorkPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'didItWork' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'atOpening' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'now' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<DidItWorkPanel_CaseFragmentFragment, unknown>;
+export const NewlyAtRiskPanel_DashboardFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'NewlyAtRiskPanel_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'newlyAtRisk' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'classroom' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'riskProfile' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'worsenedAt' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<NewlyAtRiskPanel_DashboardFragmentFragment, unknown>;
+export const RiskLevelBars_DashboardFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'RiskLevelBars_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'studentsByRiskLevel' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'count' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RiskLevelBars_DashboardFragmentFragment, unknown>;
+export const TodayFigures_DashboardFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'TodayFigures_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'newAlerts' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'overdueReviews' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'openCasesByStatus' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'count' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<TodayFigures_DashboardFragmentFragment, unknown>;
+export const AlertsAndCasesPanel_StudentFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AlertsAndCasesPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'alerts' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'cases' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AlertsAndCasesPanel_StudentFragmentFragment, unknown>;
+export const AttendancePanel_StudentFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AttendancePanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'attendance' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '30' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'date' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AttendancePanel_StudentFragmentFragment, unknown>;
+export const BehaviourPanel_StudentFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'BehaviourPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'behaviourIncidents' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'occurredOn' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'suspensionDays' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<BehaviourPanel_StudentFragmentFragment, unknown>;
+export const CourseworkPanel_StudentFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CourseworkPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assessmentResults' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'subject' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'grade' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'passing' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CourseworkPanel_StudentFragmentFragment, unknown>;
+export const RiskPanel_RiskProfileFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'RiskPanel_RiskProfileFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'RiskProfile' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'computedAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RiskPanel_RiskProfileFragmentFragment, unknown>;
+export const StudentCard_StudentFragmentFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'StudentCard_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'classroom' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'riskProfile' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StudentCard_StudentFragmentFragment, unknown>;
 export const SignOutMutationDocument = {
   kind: 'Document',
   definitions: [
@@ -866,27 +1577,10 @@ export const AdminPageQueryDocument = {
                           kind: 'SelectionSet',
                           selections: [
                             { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'action' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'occurredAt' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'actorType' } },
                             {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'actor' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                              },
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'AuditLogItem_AuditLogEntryFragment' },
                             },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'school' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
-                              },
-                            },
-                            { kind: 'Field', name: { kind: 'Name', value: 'entityType' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'entityId' } },
                           ],
                         },
                       },
@@ -912,27 +1606,61 @@ export const AdminPageQueryDocument = {
                     kind: 'SelectionSet',
                     selections: [
                       { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'name' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'prefix' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'scopes' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'lastUsedAt' } },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'school' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
-                        },
-                      },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ApiTokenItem_ApiTokenFragment' } },
                     ],
                   },
                 },
               ],
             },
           },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AuditLogItem_AuditLogEntryFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'AuditLogEntry' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'action' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'occurredAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'actorType' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'actor' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'school' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'code' } }],
+            },
+          },
+          { kind: 'Field', name: { kind: 'Name', value: 'entityType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'entityId' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ApiTokenItem_ApiTokenFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiToken' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'prefix' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'scopes' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastUsedAt' } },
         ],
       },
     },
@@ -1429,17 +2157,30 @@ export const SessionsPageQueryDocument = {
                     selections: [
                       { kind: 'Field', name: { kind: 'Name', value: 'id' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'current' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'device' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'ipAddress' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'lastSeenAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'SessionItem_SessionFragment' } },
                     ],
                   },
                 },
               ],
             },
           },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'SessionItem_SessionFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Session' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'current' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'device' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'ipAddress' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastSeenAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
         ],
       },
     },
@@ -1579,187 +2320,18 @@ export const SignInMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<SignInMutationMutation, SignInMutationMutationVariables>;
-export const CasePageQueryDocument = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'OperationDefinition',
-      operation: 'query',
-      name: { kind: 'Name', value: 'CasePageQuery' },
-      variableDefinitions: [
-        {
-          kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
-        },
-      ],
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'node' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'id' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-              },
-            ],
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                {
-                  kind: 'InlineFragment',
-                  typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'title' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'category' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'outcome' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'tier' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'goal' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'student' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'assignedTo' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'didItWork' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'atOpening' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
-                                ],
-                              },
-                            },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'now' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
-                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' } },
-                    ],
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
-    {
-      kind: 'FragmentDefinition',
-      name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' },
-      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'timeline' },
-            arguments: [
-              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '100' } },
-            ],
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'nodes' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'body' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'author' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'toUser' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<CasePageQueryQuery, CasePageQueryQueryVariables>;
-export const ChangeCaseStatusMutationDocument = {
+export const AddCaseNoteMutationDocument = {
   kind: 'Document',
   definitions: [
     {
       kind: 'OperationDefinition',
       operation: 'mutation',
-      name: { kind: 'Name', value: 'ChangeCaseStatusMutation' },
+      name: { kind: 'Name', value: 'AddCaseNoteMutation' },
       variableDefinitions: [
         {
           kind: 'VariableDefinition',
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
-          type: {
-            kind: 'NonNullType',
-            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ChangeCaseStatusInput' } },
-          },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'AddCaseNoteInput' } } },
         },
       ],
       selectionSet: {
@@ -1767,7 +2339,7 @@ export const ChangeCaseStatusMutationDocument = {
         selections: [
           {
             kind: 'Field',
-            name: { kind: 'Name', value: 'changeCaseStatus' },
+            name: { kind: 'Name', value: 'addCaseNote' },
             arguments: [
               {
                 kind: 'Argument',
@@ -1780,14 +2352,10 @@ export const ChangeCaseStatusMutationDocument = {
               selections: [
                 {
                   kind: 'Field',
-                  name: { kind: 'Name', value: 'case' },
+                  name: { kind: 'Name', value: 'event' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
-                    ],
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
                   },
                 },
                 {
@@ -1795,10 +2363,7 @@ export const ChangeCaseStatusMutationDocument = {
                   name: { kind: 'Name', value: 'userErrors' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
-                    ],
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
                   },
                 },
               ],
@@ -1808,114 +2373,7 @@ export const ChangeCaseStatusMutationDocument = {
       },
     },
   ],
-} as unknown as DocumentNode<ChangeCaseStatusMutationMutation, ChangeCaseStatusMutationMutationVariables>;
-export const UpdateCaseReviewMutationDocument = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'OperationDefinition',
-      operation: 'mutation',
-      name: { kind: 'Name', value: 'UpdateCaseReviewMutation' },
-      variableDefinitions: [
-        {
-          kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'UpdateCaseInput' } } },
-        },
-      ],
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'updateCase' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'input' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
-              },
-            ],
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'case' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
-                    ],
-                  },
-                },
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'userErrors' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
-                    ],
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<UpdateCaseReviewMutationMutation, UpdateCaseReviewMutationMutationVariables>;
-export const CaseStaffQueryDocument = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'OperationDefinition',
-      operation: 'query',
-      name: { kind: 'Name', value: 'CaseStaffQuery' },
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'viewer' },
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'school' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'staff' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'role' } },
-                          ],
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<CaseStaffQueryQuery, CaseStaffQueryQueryVariables>;
+} as unknown as DocumentNode<AddCaseNoteMutationMutation, AddCaseNoteMutationMutationVariables>;
 export const ReassignCaseMutationDocument = {
   kind: 'Document',
   definitions: [
@@ -1987,18 +2445,18 @@ export const ReassignCaseMutationDocument = {
     },
   ],
 } as unknown as DocumentNode<ReassignCaseMutationMutation, ReassignCaseMutationMutationVariables>;
-export const AddCaseNoteMutationDocument = {
+export const CasePageQueryDocument = {
   kind: 'Document',
   definitions: [
     {
       kind: 'OperationDefinition',
-      operation: 'mutation',
-      name: { kind: 'Name', value: 'AddCaseNoteMutation' },
+      operation: 'query',
+      name: { kind: 'Name', value: 'CasePageQuery' },
       variableDefinitions: [
         {
           kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'AddCaseNoteInput' } } },
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
         },
       ],
       selectionSet: {
@@ -2006,7 +2464,301 @@ export const AddCaseNoteMutationDocument = {
         selections: [
           {
             kind: 'Field',
-            name: { kind: 'Name', value: 'addCaseNote' },
+            name: { kind: 'Name', value: 'node' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'InlineFragment',
+                  typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseSummary_CaseFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'DidItWorkPanel_CaseFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseStatusPanel_CaseFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseOwnerPanel_CaseFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseReviewPanel_CaseFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseSummary_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'outcome' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'tier' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'goal' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'DidItWorkPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'didItWork' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'atOpening' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'now' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseStatusPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseOwnerPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseReviewPanel_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'timeline' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '100' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'body' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'restricted' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fromStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'toStatus' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'author' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'toUser' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CasePageQueryQuery, CasePageQueryQueryVariables>;
+export const CaseStaffQueryDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'CaseStaffQuery' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'viewer' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'school' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'staff' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseOwnerPanel_StaffFragment' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseOwnerPanel_StaffFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'User' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'role' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CaseStaffQueryQuery, CaseStaffQueryQueryVariables>;
+export const UpdateCaseReviewMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'UpdateCaseReviewMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'UpdateCaseInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'updateCase' },
             arguments: [
               {
                 kind: 'Argument',
@@ -2019,10 +2771,14 @@ export const AddCaseNoteMutationDocument = {
               selections: [
                 {
                   kind: 'Field',
-                  name: { kind: 'Name', value: 'event' },
+                  name: { kind: 'Name', value: 'case' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                    ],
                   },
                 },
                 {
@@ -2030,7 +2786,10 @@ export const AddCaseNoteMutationDocument = {
                   name: { kind: 'Name', value: 'userErrors' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'message' } }],
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
+                    ],
                   },
                 },
               ],
@@ -2040,7 +2799,71 @@ export const AddCaseNoteMutationDocument = {
       },
     },
   ],
-} as unknown as DocumentNode<AddCaseNoteMutationMutation, AddCaseNoteMutationMutationVariables>;
+} as unknown as DocumentNode<UpdateCaseReviewMutationMutation, UpdateCaseReviewMutationMutationVariables>;
+export const ChangeCaseStatusMutationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ChangeCaseStatusMutation' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ChangeCaseStatusInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'changeCaseStatus' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'case' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'userErrors' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'message' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ChangeCaseStatusMutationMutation, ChangeCaseStatusMutationMutationVariables>;
 export const CasesPageQueryDocument = {
   kind: 'Document',
   definitions: [
@@ -2117,27 +2940,7 @@ export const CasesPageQueryDocument = {
                           kind: 'SelectionSet',
                           selections: [
                             { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'title' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'student' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                              },
-                            },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'assignedTo' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
-                              },
-                            },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseCard_CaseFragment' } },
                           ],
                         },
                       },
@@ -2145,6 +2948,38 @@ export const CasesPageQueryDocument = {
                   },
                 },
               ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CaseCard_CaseFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'InterventionCase' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'priority' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'student' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assignedTo' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'fullName' } }],
             },
           },
         ],
@@ -2168,73 +3003,102 @@ export const DashboardPageQueryDocument = {
             selectionSet: {
               kind: 'SelectionSet',
               selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'newAlerts' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'overdueReviews' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'computedAt' } },
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'TodayFigures_DashboardFragment' } },
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'RiskLevelBars_DashboardFragment' } },
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'NewlyAtRiskPanel_DashboardFragment' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'TodayFigures_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'newAlerts' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'overdueReviews' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'openCasesByStatus' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'count' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'RiskLevelBars_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'studentsByRiskLevel' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'count' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'NewlyAtRiskPanel_DashboardFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Dashboard' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'newlyAtRisk' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
                 {
                   kind: 'Field',
-                  name: { kind: 'Name', value: 'openCasesByStatus' },
+                  name: { kind: 'Name', value: 'nodes' },
                   selectionSet: {
                     kind: 'SelectionSet',
                     selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'count' } },
-                    ],
-                  },
-                },
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'studentsByRiskLevel' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'count' } },
-                    ],
-                  },
-                },
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'newlyAtRisk' },
-                  arguments: [
-                    {
-                      kind: 'Argument',
-                      name: { kind: 'Name', value: 'first' },
-                      value: { kind: 'IntValue', value: '10' },
-                    },
-                  ],
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
                       {
                         kind: 'Field',
-                        name: { kind: 'Name', value: 'nodes' },
+                        name: { kind: 'Name', value: 'classroom' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'riskProfile' },
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'classroom' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
-                              },
-                            },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'riskProfile' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'worsenedAt' } },
-                                ],
-                              },
-                            },
+                            { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'worsenedAt' } },
                           ],
                         },
                       },
@@ -2403,7 +3267,6 @@ export const StudentPageQueryDocument = {
                     selections: [
                       { kind: 'Field', name: { kind: 'Name', value: 'id' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'yearGroup' } },
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'classroom' },
@@ -2418,140 +3281,177 @@ export const StudentPageQueryDocument = {
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'attendanceRate' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'attendanceDays' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'computedAt' } },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'RiskPanel_RiskProfileFragment' } },
                           ],
                         },
                       },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'attendance' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '30' },
-                          },
-                        ],
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'nodes' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'date' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'behaviourIncidents' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '10' },
-                          },
-                        ],
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'nodes' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'occurredOn' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'category' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'suspensionDays' } },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'assessmentResults' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'subject' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'score' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'grade' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'passing' } },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'alerts' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '10' },
-                          },
-                        ],
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'nodes' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'cases' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '10' },
-                          },
-                        ],
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'nodes' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'title' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'status' } },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'AttendancePanel_StudentFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'BehaviourPanel_StudentFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CourseworkPanel_StudentFragment' } },
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'AlertsAndCasesPanel_StudentFragment' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'RiskPanel_RiskProfileFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'RiskProfile' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'computedAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AttendancePanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'attendance' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '30' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'date' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'BehaviourPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'behaviourIncidents' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'occurredOn' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'category' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'severity' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'suspensionDays' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'CourseworkPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'assessmentResults' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'subject' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'grade' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'passing' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'AlertsAndCasesPanel_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'alerts' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'alertDate' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'cases' },
+            arguments: [
+              { kind: 'Argument', name: { kind: 'Name', value: 'first' }, value: { kind: 'IntValue', value: '10' } },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'title' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'status' } },
                     ],
                   },
                 },
@@ -2638,32 +3538,44 @@ export const StudentsPageQueryDocument = {
                           kind: 'SelectionSet',
                           selections: [
                             { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'classroom' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
-                              },
-                            },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'riskProfile' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'level' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
-                                ],
-                              },
-                            },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'StudentCard_StudentFragment' } },
                           ],
                         },
                       },
                     ],
                   },
                 },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'StudentCard_StudentFragment' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Student' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fullName' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'classroom' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'riskProfile' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'level' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
               ],
             },
           },

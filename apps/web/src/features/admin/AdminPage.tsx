@@ -1,9 +1,13 @@
-import { useMutation, useQuery } from '@apollo/client/react';
+import { useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
-import { formatDate, useViewer } from '../../app/session.tsx';
+import { useViewer } from '../../app/session.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { graphql } from '../../gql/index.ts';
-import type { ActorType, ApiTokenScope } from '../../gql/graphql.ts';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import type { ActorType } from '../../gql/graphql.ts';
+import { ApiTokensPanel } from './ApiTokensPanel.tsx';
+import { AuditLogItem } from './AuditLogItem.tsx';
+import { AUDIT_ACTIONS } from './labels.ts';
+import './admin.css';
 
 const AdminPageQuery = graphql(`
   query AdminPageQuery($after: String, $filter: AuditLogFilter) {
@@ -16,76 +20,18 @@ const AdminPageQuery = graphql(`
       edges {
         node {
           id
-          action
-          occurredAt
-          actorType
-          actor {
-            fullName
-          }
-          school {
-            code
-          }
-          entityType
-          entityId
+          ...AuditLogItem_AuditLogEntryFragment
         }
       }
     }
     apiTokens(first: 50) {
       nodes {
         id
-        name
-        prefix
-        scopes
-        createdAt
-        expiresAt
-        revokedAt
-        lastUsedAt
-        school {
-          code
-        }
+        ...ApiTokenItem_ApiTokenFragment
       }
     }
   }
 `);
-
-const CreateApiTokenMutation = graphql(`
-  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {
-    createApiToken(input: $input) {
-      token
-      apiToken {
-        id
-      }
-      userErrors {
-        message
-      }
-    }
-  }
-`);
-
-const RevokeApiTokenMutation = graphql(`
-  mutation RevokeApiTokenMutation($id: ID!) {
-    revokeApiToken(input: { id: $id }) {
-      apiToken {
-        id
-        revokedAt
-      }
-      userErrors {
-        message
-      }
-    }
-  }
-`);
-
-const SCOPES: ApiTokenScope[] = [
-  'ROSTER_WRITE',
-  'ATTENDANCE_WRITE',
-  'BEHAVIOUR_WRITE',
-  'ASSESSMENTS_WRITE',
-  'STUDENTS_READ',
-  'CASES_READ',
-  'ALERTS_READ',
-  'AUDIT_READ',
-];
 
 /** For school and district admins: the audit log and the integrators' API tokens. */
 export function AdminPage() {
@@ -103,11 +49,6 @@ export function AdminPage() {
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
-  const [create] = useMutation(CreateApiTokenMutation);
-  const [revoke] = useMutation(RevokeApiTokenMutation);
-  const [secret, setSecret] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const nameId = useId();
   const actionId = useId();
   const fromId = useId();
   const actorId = useId();
@@ -120,71 +61,7 @@ export function AdminPage() {
   return (
     <>
       <h1>Admin</h1>
-      <section className="panel" aria-labelledby="tokens-title">
-        <h2 id="tokens-title">API tokens</h2>
-        <form
-          className="note-form"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            const formElement = event.currentTarget;
-            const form = new FormData(formElement);
-            const scopes = SCOPES.filter((scope) => form.get(scope) === 'on');
-            const result = await create({ variables: { input: { name: String(form.get('name')), scopes } } });
-            const made = result.data?.createApiToken;
-            if (made?.token) {
-              setSecret(made.token);
-              setMessage(null);
-              formElement.reset();
-              void refetch();
-            } else setMessage(made?.userErrors[0]?.message ?? null);
-          }}
-        >
-          <label htmlFor={nameId}>What the token is for</label>
-          <input id={nameId} name="name" required maxLength={100} />
-          <fieldset>
-            <legend>Scopes</legend>
-            {SCOPES.map((scope) => (
-              <label key={scope} className="check">
-                <input type="checkbox" name={scope} /> {scope.toLowerCase().replace('_', ':')}
-              </label>
-            ))}
-          </fieldset>
-          <button type="submit" className="primary">
-            Create token
-          </button>
-        </form>
-        {message ? (
-          <p role="alert" className="form-error">
-            {message}
-          </p>
-        ) : null}
-        {secret ? (
-          <div className="secret" role="status">
-            <p>
-              <strong>Copy this token now: it is not shown again.</strong>
-            </p>
-            <code>{secret}</code>
-            <button onClick={() => void navigator.clipboard?.writeText(secret)}>Copy</button>
-          </div>
-        ) : null}
-        <ul className="list">
-          {(data?.apiTokens.nodes ?? []).map((token) => (
-            <li key={token.id}>
-              <strong>{token.name}</strong> <code>{token.prefix}…</code>{' '}
-              <span className="muted small">
-                {token.scopes.map((scope) => scope.toLowerCase().replace('_', ':')).join(', ')} · created{' '}
-                {formatDate(viewer, token.createdAt)}
-                {token.lastUsedAt ? ` · last used ${formatDate(viewer, token.lastUsedAt)}` : ' · never used'}
-              </span>{' '}
-              {token.revokedAt ? (
-                <span className="badge status">revoked</span>
-              ) : (
-                <button onClick={() => void revoke({ variables: { id: token.id } })}>Revoke {token.name}</button>
-              )}
-            </li>
-          ))}
-        </ul>
-      </section>
+      <ApiTokensPanel tokens={data?.apiTokens.nodes ?? []} onCreated={() => void refetch()} />
 
       <section className="panel" aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
@@ -205,16 +82,7 @@ export function AdminPage() {
           <label htmlFor={actionId}>Only the action </label>
           <select id={actionId} value={action} onChange={(event) => setAction(event.target.value)}>
             <option value="">(every action)</option>
-            {[
-              'session.signed_in',
-              'session.sign_in_failed',
-              'session.sign_in_throttled',
-              'session.ended',
-              'case.opened',
-              'case.status_changed',
-              'alert.escalated',
-              'student.disclosed',
-            ].map((value) => (
+            {AUDIT_ACTIONS.map((value) => (
               <option key={value} value={value}>
                 {value}
               </option>
@@ -226,14 +94,7 @@ export function AdminPage() {
         </p>
         <ul className="list">
           {(data?.auditLog.edges ?? []).map(({ node: entry }) => (
-            <li key={entry.id}>
-              <span className="muted small">
-                {new Date(entry.occurredAt).toLocaleString(viewer.school?.locale ?? 'en-GB')}
-              </span>{' '}
-              <strong>{entry.action}</strong> {entry.actor?.fullName ?? entry.actorType.toLowerCase()}
-              {entry.entityType ? ` · ${entry.entityType} ${entry.entityId ?? ''}` : ''}
-              {entry.school ? ` · ${entry.school.code}` : ''}
-            </li>
+            <AuditLogItem key={entry.id} entry={entry} />
           ))}
         </ul>
         <LoadMore

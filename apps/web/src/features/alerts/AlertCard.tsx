@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { type FragmentType, getFragmentData, graphql } from '../../gql/index.ts';
+import { SEVERITY_LABEL } from './labels.ts';
 
 export const AlertCard_AlertFragment = graphql(`
   fragment AlertCard_AlertFragment on Alert {
@@ -19,8 +20,6 @@ export const AlertCard_AlertFragment = graphql(`
     }
   }
 `);
-
-export const SEVERITY_LABEL: Record<string, string> = { WATCH: 'Watch', AT_RISK: 'At risk', CRITICAL: 'Critical' };
 
 /** One alert: who, why, when, and the triage it still allows. */
 export function AlertCard(props: {

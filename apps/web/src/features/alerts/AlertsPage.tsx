@@ -1,11 +1,14 @@
-import { useMutation, useQuery } from '@apollo/client/react';
+import { useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { useViewer } from '../../app/session.tsx';
-import { AlertCard, SEVERITY_LABEL } from './AlertCard.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { AlertSeverity, AlertStatus, AlertType } from '../../gql/graphql.ts';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import { AlertCard } from './AlertCard.tsx';
+import { SEVERITY_LABEL } from './labels.ts';
+import { useAlertMutation } from './useAlertMutation.ts';
+import './alerts.css';
 
 const AlertsPageQuery = graphql(`
   query AlertsPageQuery($after: String, $filter: AlertFilter) {
@@ -101,9 +104,9 @@ export function AlertsPage() {
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
-  const [acknowledge] = useMutation(AcknowledgeAlertsMutation);
-  const [dismiss] = useMutation(DismissAlertMutation);
-  const [escalate] = useMutation(EscalateAlertMutation);
+  const acknowledge = useAlertMutation(AcknowledgeAlertsMutation, (data) => data.acknowledgeAlerts, setMessage);
+  const dismiss = useAlertMutation(DismissAlertMutation, (data) => data.dismissAlert, setMessage);
+  const escalate = useAlertMutation(EscalateAlertMutation, (data) => data.escalateAlert, setMessage);
 
   const alerts = data?.alerts.edges.map((edge) => edge.node) ?? [];
   const toggle = (id: string) =>
@@ -115,9 +118,7 @@ export function AlertsPage() {
     });
 
   async function acknowledgeSelected(ids: string[]) {
-    const result = await acknowledge({ variables: { ids } });
-    const problem = result.data?.acknowledgeAlerts.userErrors[0];
-    setMessage(problem ? problem.message : `${ids.length} alert${ids.length === 1 ? '' : 's'} acknowledged.`);
+    await acknowledge({ ids }, () => `${ids.length} alert${ids.length === 1 ? '' : 's'} acknowledged.`);
     setSelected(new Set());
   }
 
@@ -184,18 +185,13 @@ export function AlertsPage() {
             onToggle={() => toggle(alert.id)}
             onAcknowledge={() => void acknowledgeSelected([alert.id])}
             onEscalate={async () => {
-              const result = await escalate({ variables: { id: alert.id } });
-              const made = result.data?.escalateAlert;
-              setMessage(made?.case ? `Case opened: ${made.case.title}.` : (made?.userErrors[0]?.message ?? null));
+              const made = await escalate({ id: alert.id }, (payload) =>
+                payload.case ? `Case opened: ${payload.case.title}.` : null,
+              );
               setOpened(made?.case?.id ?? null);
               void refetch();
             }}
-            onDismiss={async (reason) => {
-              const result = await dismiss({ variables: { id: alert.id, reason } });
-              const problem = result.data?.dismissAlert.userErrors[0];
-              setMessage(problem ? problem.message : 'Alert dismissed.');
-              return !problem;
-            }}
+            onDismiss={async (reason) => (await dismiss({ id: alert.id, reason }, () => 'Alert dismissed.')) !== null}
           />
         ))}
       </ul>

@@ -1,7 +1,9 @@
-import { useMutation, useQuery } from '@apollo/client/react';
+import { useQuery } from '@apollo/client/react';
 import { useState } from 'react';
-import { formatDateTime, useViewer } from '../../app/session.tsx';
+import { usePayloadMutation } from '../../app/usePayloadMutation.ts';
 import { graphql } from '../../gql/index.ts';
+import { SessionItem } from './SessionItem.tsx';
+import './auth.css';
 
 const SessionsPageQuery = graphql(`
   query SessionsPageQuery {
@@ -9,11 +11,7 @@ const SessionsPageQuery = graphql(`
       sessions {
         id
         current
-        device
-        ipAddress
-        createdAt
-        lastSeenAt
-        expiresAt
+        ...SessionItem_SessionFragment
       }
     }
   }
@@ -44,10 +42,12 @@ const SignOutEverywhereMutation = graphql(`
  * lost or shared, or every one but this ("sign out everywhere else").
  */
 export function SessionsPage() {
-  const viewer = useViewer();
   const { data, loading, error, refetch } = useQuery(SessionsPageQuery, { fetchPolicy: 'cache-and-network' });
-  const [signOutSession, { loading: ending }] = useMutation(SignOutSessionMutation);
-  const [signOutEverywhere, { loading: endingAll }] = useMutation(SignOutEverywhereMutation);
+  const [signOutSession, ending] = usePayloadMutation(SignOutSessionMutation, (data) => data.signOutSession);
+  const [signOutEverywhere, endingAll] = usePayloadMutation(
+    SignOutEverywhereMutation,
+    (data) => data.signOutEverywhere,
+  );
   const [message, setMessage] = useState<{ text: string; failed: boolean } | null>(null);
   const sessions = data?.viewer?.sessions ?? [];
   const others = sessions.filter((session) => !session.current).length;
@@ -64,52 +64,35 @@ export function SessionsPage() {
       <section className="panel" aria-labelledby="sessions-title">
         <h2 id="sessions-title">{loading && !data ? 'Loading…' : `${sessions.length} signed in`}</h2>
         <ul className="list sessions" aria-label="Sessions">
-          {sessions.map((session) => {
-            const signedIn = formatDateTime(viewer, session.createdAt);
-            return (
-              <li key={session.id} className="session">
-                <div>
-                  <strong>{session.device}</strong>{' '}
-                  {session.current ? <span className="badge status">This session</span> : null}
-                  <p className="muted small">
-                    Signed in {signedIn}
-                    {session.ipAddress ? ` from ${session.ipAddress}` : ''} · last used{' '}
-                    {formatDateTime(viewer, session.lastSeenAt)} · ends {formatDateTime(viewer, session.expiresAt)}{' '}
-                    unless used
-                  </p>
-                </div>
-                <button
-                  disabled={ending || endingAll}
-                  aria-label={`Sign out ${session.current ? 'this session' : `${session.device}, signed in ${signedIn}`}`}
-                  onClick={async () => {
-                    const result = await signOutSession({ variables: { id: session.id } });
-                    const outcome = result.data?.signOutSession;
-                    if (outcome?.signedOutHere) {
-                      window.location.assign('/');
-                      return;
-                    }
-                    const failure = outcome?.userErrors[0]?.message;
-                    setMessage(
-                      failure
-                        ? { text: failure, failed: true }
-                        : { text: `Signed out ${session.device}, signed in ${signedIn}.`, failed: false },
-                    );
-                    void refetch();
-                  }}
-                >
-                  Sign out
-                </button>
-              </li>
-            );
-          })}
+          {sessions.map((session) => (
+            <SessionItem
+              key={session.id}
+              session={session}
+              disabled={ending || endingAll}
+              onSignOut={async (id, description) => {
+                const outcome = await signOutSession({ id });
+                if (outcome.done && outcome.payload.signedOutHere) {
+                  window.location.assign('/');
+                  return;
+                }
+                if (outcome.done) setMessage({ text: `Signed out ${description}.`, failed: false });
+                else if (outcome.problem) setMessage({ text: outcome.problem.message, failed: true });
+                void refetch();
+              }}
+            />
+          ))}
         </ul>
         <p>
           <button
             className="primary"
             disabled={others === 0 || ending || endingAll}
             onClick={async () => {
-              const result = await signOutEverywhere();
-              const ended = result.data?.signOutEverywhere.endedSessions ?? 0;
+              const outcome = await signOutEverywhere({});
+              if (!outcome.done) {
+                if (outcome.problem) setMessage({ text: outcome.problem.message, failed: true });
+                return;
+              }
+              const ended = outcome.payload.endedSessions;
               setMessage({
                 text: `Signed out ${ended} other session${ended === 1 ? '' : 's'}: only this one is left.`,
                 failed: false,

@@ -1,8 +1,9 @@
-import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useId, useState } from 'react';
+import { usePayloadMutation } from '../../app/usePayloadMutation.ts';
 import { graphql } from '../../gql/index.ts';
+import './auth.css';
 
-const SignInMutation = graphql(`
+export const SignInMutation = graphql(`
   mutation SignInMutation($input: SignInInput!) {
     signIn(input: $input) {
       viewer {
@@ -17,7 +18,7 @@ const SignInMutation = graphql(`
 
 /** E-mail and password; on success the caller refetches who is signed in. */
 export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
-  const [signIn, { loading }] = useMutation(SignInMutation);
+  const [signIn, loading] = usePayloadMutation(SignInMutation, (data) => data.signIn);
   const [error, setError] = useState<string | null>(null);
   const emailId = useId();
   const passwordId = useId();
@@ -26,16 +27,11 @@ export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setError(null);
-    try {
-      const result = await signIn({
-        variables: { input: { email: String(form.get('email')), password: String(form.get('password')) } },
-      });
-      const failure = result.data?.signIn.userErrors[0];
-      if (failure) setError(failure.message);
-      else onSignedIn();
-    } catch {
-      setError('Pastoral cannot be reached just now. Check your connection and try again.');
-    }
+    const outcome = await signIn({
+      input: { email: String(form.get('email')), password: String(form.get('password')) },
+    });
+    if (outcome.done) onSignedIn();
+    else setError(outcome.problem?.message ?? null);
   }
 
   return (

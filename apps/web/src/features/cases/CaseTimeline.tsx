@@ -1,6 +1,6 @@
 import { type FragmentType, getFragmentData, graphql } from '../../gql/index.ts';
 import { formatDate, useViewer } from '../../app/session.tsx';
-import { STATUS_LABEL } from './CasesPage.tsx';
+import { STATUS_LABEL } from './labels.ts';
 
 export const CaseTimeline_CaseFragment = graphql(`
   fragment CaseTimeline_CaseFragment on InterventionCase {

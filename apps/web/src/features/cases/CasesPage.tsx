@@ -1,10 +1,11 @@
 import { useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
-import { formatDate, useViewer } from '../../app/session.tsx';
+import { useSearchParams } from 'react-router';
+import { useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import type { CaseFilter, CaseOrder } from '../../gql/graphql.ts';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
+import { CaseCard } from './CaseCard.tsx';
 
 const CasesPageQuery = graphql(`
   query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
@@ -17,17 +18,7 @@ const CasesPageQuery = graphql(`
       edges {
         node {
           id
-          title
-          status
-          priority
-          isOverdue
-          nextReviewAt
-          student {
-            fullName
-          }
-          assignedTo {
-            fullName
-          }
+          ...CaseCard_CaseFragment
         }
       }
     }
@@ -50,13 +41,6 @@ const SORTS: { label: string; orderBy: CaseOrder }[] = [
   { label: 'Recently updated', orderBy: { field: 'UPDATED_AT', direction: 'DESC' } },
   { label: 'Most urgent first', orderBy: { field: 'PRIORITY', direction: 'DESC' } },
 ];
-
-export const STATUS_LABEL: Record<string, string> = {
-  OPEN: 'Open',
-  IN_PROGRESS: 'In progress',
-  MONITORING: 'Monitoring',
-  CLOSED: 'Closed',
-};
 
 export function CasesPage() {
   const viewer = useViewer();
@@ -102,21 +86,7 @@ export function CasesPage() {
       {data && cases.length === 0 ? <p>No cases in this view.</p> : null}
       <ul className="cards">
         {cases.map((item) => (
-          <li key={item.id} className="card">
-            <div className="card-head">
-              <Link to={`/cases/${item.id}`}>
-                <strong>{item.title}</strong>
-              </Link>
-              <span className="muted">{item.student.fullName}</span>
-              <span className="badge status">{STATUS_LABEL[item.status]}</span>
-              <span className="muted">{item.priority.toLowerCase()} priority</span>
-            </div>
-            <p className="muted small">
-              {item.assignedTo ? `Owner: ${item.assignedTo.fullName}. ` : ''}
-              {item.nextReviewAt ? `Review ${formatDate(viewer, item.nextReviewAt)}` : 'No review date'}
-              {item.isOverdue ? <strong className="overdue"> · overdue</strong> : null}
-            </p>
-          </li>
+          <CaseCard key={item.id} case={item} />
         ))}
       </ul>
       <LoadMore

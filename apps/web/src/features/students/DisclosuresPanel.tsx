@@ -3,7 +3,7 @@
  * the admins who answer a family's or a regulator's question "who has seen this child's data?".
  */
 import { useQuery } from '@apollo/client/react';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 

@@ -1,9 +1,9 @@
 import { useQuery } from '@apollo/client/react';
-import { Link } from 'react-router';
 import { graphql } from '../../gql/index.ts';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
+import { StudentCard } from './StudentCard.tsx';
 
-const StudentsPageQuery = graphql(`
+export const StudentsPageQuery = graphql(`
   query StudentsPageQuery($after: String) {
     students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {
       totalCount
@@ -14,26 +14,12 @@ const StudentsPageQuery = graphql(`
       edges {
         node {
           id
-          fullName
-          classroom {
-            name
-          }
-          riskProfile {
-            level
-            reasons
-          }
+          ...StudentCard_StudentFragment
         }
       }
     }
   }
 `);
-
-export const LEVEL_LABEL: Record<string, string> = {
-  ON_TRACK: 'On track',
-  WATCH: 'Watch',
-  AT_RISK: 'At risk',
-  CRITICAL: 'Critical',
-};
 
 /** The students you can see, highest risk first: a form master's own classes. */
 export function StudentsPage() {
@@ -52,22 +38,7 @@ export function StudentsPage() {
       {loading && !data ? <p role="status">Loading students…</p> : null}
       <ul className="cards">
         {students.map((student) => (
-          <li key={student.id} className="card">
-            <div className="card-head">
-              <Link to={`/students/${student.id}`}>
-                <strong>{student.fullName}</strong>
-              </Link>
-              <span className="muted">{student.classroom.name}</span>
-              {student.riskProfile ? (
-                <span className={`badge level-${student.riskProfile.level}`}>
-                  {LEVEL_LABEL[student.riskProfile.level]}
-                </span>
-              ) : null}
-            </div>
-            {student.riskProfile?.reasons.length ? (
-              <p className="muted small">{student.riskProfile.reasons.join('; ')}</p>
-            ) : null}
-          </li>
+          <StudentCard key={student.id} student={student} />
         ))}
       </ul>
       <LoadMore

@@ -3,9 +3,10 @@
  * who answer "who has looked at this child's file?". Integrators' reads are in DisclosuresPanel.
  */
 import { useQuery } from '@apollo/client/react';
-import { LoadMore } from '../../app/LoadMore.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
+import { ROLE_LABEL } from './labels.ts';
 
 const StudentViewedByQuery = graphql(`
   query StudentViewedByQuery($id: ID!, $after: String) {
@@ -36,13 +37,6 @@ const StudentViewedByQuery = graphql(`
     }
   }
 `);
-
-const ROLE_LABEL: Record<string, string> = {
-  FORM_MASTER: 'form master',
-  PASTORAL_LEAD: 'pastoral lead',
-  SCHOOL_ADMIN: 'school admin',
-  DISTRICT_ADMIN: 'district admin',
-};
 
 export function ViewedByPanel({ studentId }: { studentId: string }) {
   const viewer = useViewer();
