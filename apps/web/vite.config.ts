@@ -15,5 +15,21 @@ export default defineConfig({
     },
   },
   // The GraphQL playground is built apart, into dist/playground/ (vite.playground.config.ts).
-  build: { outDir: 'dist' },
+  build: {
+    outDir: 'dist',
+    rolldownOptions: {
+      output: {
+        // Libraries in chunks of their own, apart from our code: React, the router, and the rest (Apollo Client,
+        // graphql, rxjs). One 580 kB file becomes four under the 500 kB the bundler warns at, and a release that
+        // changes only our code leaves the browser's copies of the libraries valid.
+        codeSplitting: {
+          groups: [
+            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 3 },
+            { name: 'router', test: /node_modules[\\/](react-router|cookie|set-cookie-parser)[\\/]/, priority: 2 },
+            { name: 'libraries', test: /node_modules[\\/]/, priority: 1 },
+          ],
+        },
+      },
+    },
+  },
 });

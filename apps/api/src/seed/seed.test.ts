@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstBrokenLink } from '../modules/audit-log/audit-chain.ts';
 import { verifyPassword } from '../modules/auth/password.ts';
 import { assessRisk, DEFAULT_RISK_RULES } from '../modules/risk/risk.rules.ts';
-import { WELL_KNOWN_ACCOUNTS } from './generate.ts';
+import { WELL_KNOWN_ACCOUNTS } from './well-known-accounts.ts';
 import { SEED_PROFILES } from './profiles.ts';
 import { SeedError, seedDatabase } from './seed.ts';
 

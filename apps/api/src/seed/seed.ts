@@ -2,7 +2,9 @@
 import type { DatabaseHandle, TableName } from '@pastoral/db';
 import { sql } from 'kysely';
 import { hashPassword } from '../modules/auth/password.ts';
-import { generateSeedData, type TableData, WELL_KNOWN_ACCOUNTS, type WellKnownAccount } from './generate.ts';
+import { generateSeedData } from './generate.ts';
+import type { TableData } from './tables.ts';
+import { WELL_KNOWN_ACCOUNTS, type WellKnownAccount } from './well-known-accounts.ts';
 import type { SeedProfile } from './profiles.ts';
 
 export interface SeedOptions {
