@@ -337,6 +337,19 @@ export type Alert = Node & {
   dismissedReason: Maybe<Scalars['String']['output']>;
   /** When the alert was recorded (UTC). */
   createdAt: Scalars['DateTime']['output'];
+  /** What you may do with the alert now: the web app shows an action only when its flag is true. */
+  viewerCan: AlertViewerCan;
+};
+
+/** What the viewer may do with an alert: each flag true exactly when the mutation it names would be allowed. */
+export type AlertViewerCan = {
+  __typename?: 'AlertViewerCan';
+  /** Acknowledge it (acknowledgeAlert): a NEW or ACKNOWLEDGED alert. */
+  acknowledge: Scalars['Boolean']['output'];
+  /** Dismiss it with a reason (dismissAlert): a NEW or ACKNOWLEDGED alert. */
+  dismiss: Scalars['Boolean']['output'];
+  /** Open a case from it (escalateAlert): a NEW or ACKNOWLEDGED alert. */
+  escalate: Scalars['Boolean']['output'];
 };
 
 export type AlertEdge = {
@@ -519,6 +532,15 @@ export type ApiToken = Node & {
   revokedAt: Maybe<Scalars['DateTime']['output']>;
   /** When it was last used (to the minute). */
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** What you may do with the token. */
+  viewerCan: ApiTokenViewerCan;
+};
+
+/** What the viewer may do with an API token. */
+export type ApiTokenViewerCan = {
+  __typename?: 'ApiTokenViewerCan';
+  /** Revoke it (revokeApiToken); revoking a revoked token changes nothing and is allowed. */
+  revoke: Scalars['Boolean']['output'];
 };
 
 /** A new API token. */
@@ -705,6 +727,26 @@ export type Viewer = {
    * 10). Empty for an API token.
    */
   sessions: Array<Session>;
+  /** What the viewer may do beyond their own records: the web app shows its admin pages only when they may. */
+  viewerCan: ViewerCan;
+  /**
+   * Whether lists of cases and alerts start from the viewer's own (assigned to them) rather than all they see:
+   * true for staff whose view is their classrooms and their assignments (form masters); false for an API token.
+   */
+  defaultsToOwnWork: Scalars['Boolean']['output'];
+};
+
+/** What a viewer may do across the school or district; all false for an API token. */
+export type ViewerCan = {
+  __typename?: 'ViewerCan';
+  /** Open the admin pages: true when the viewer manages API tokens or reads the audit log. */
+  administer: Scalars['Boolean']['output'];
+  /** Create, list and revoke API tokens (createApiToken, apiTokens, revokeApiToken). */
+  manageApiTokens: Scalars['Boolean']['output'];
+  /** Read the audit log (auditLog) and students' record of views and disclosures. */
+  readAuditLog: Scalars['Boolean']['output'];
+  /** Give cases to other members of staff (updateCase with assignedToId, openCase for someone else). */
+  reassignCases: Scalars['Boolean']['output'];
 };
 
 /**
@@ -836,12 +878,31 @@ export type InterventionCase = Node & {
   alerts: Array<Alert>;
   /** Did it work: the student's indicators when the case opened, beside their indicators now. */
   didItWork: DidItWork;
+  /** What you may do with the case now: the web app shows an action only when its flag is true. */
+  viewerCan: CaseViewerCan;
+  /** The statuses you may move the case to now (changeCaseStatus): its lifecycle's next moves, if it is yours to run. */
+  allowedStatusMoves: Array<CaseStatus>;
 };
 
 /** The work done for one student about one concern, until it is closed. */
 export type InterventionCaseTimelineArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What the viewer may do with a case: each flag true exactly when the mutation it names would be allowed. */
+export type CaseViewerCan = {
+  __typename?: 'CaseViewerCan';
+  /** Change its details (updateCase): its owner, a pastoral lead or an admin. */
+  update: Scalars['Boolean']['output'];
+  /** Give it to someone else (updateCase with assignedToId): pastoral leads and admins. */
+  reassign: Scalars['Boolean']['output'];
+  /** Add a note to its timeline (addCaseNote). */
+  addNote: Scalars['Boolean']['output'];
+  /** Add a restricted note (addCaseNote with restricted: true). */
+  addRestrictedNote: Scalars['Boolean']['output'];
+  /** Move it along its lifecycle (changeCaseStatus); allowedStatusMoves lists where to. */
+  changeStatus: Scalars['Boolean']['output'];
 };
 
 /** A student's indicators at one moment. */
@@ -1384,6 +1445,8 @@ export type Student = Node & {
   alerts: AlertConnection;
   /** The student's intervention cases you can see, newest first. */
   cases: InterventionCaseConnection;
+  /** What you may do about the student and which of their panels you may read: the web app shows only those. */
+  viewerCan: StudentViewerCan;
   /**
    * The student's disclosure record: every read of their data by an integrator's API token, newest first, from
    * the live log and the archive alike, for as long as the student's record exists. Null unless you may read
@@ -1434,6 +1497,19 @@ export type StudentDisclosuresArgs = {
 export type StudentViewedByArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What the viewer may do about a student: each flag true exactly when what it names would be allowed. */
+export type StudentViewerCan = {
+  __typename?: 'StudentViewerCan';
+  /** Open a case about them (openCase). */
+  openCase: Scalars['Boolean']['output'];
+  /** Raise a concern about them (raiseConcern). */
+  raiseConcern: Scalars['Boolean']['output'];
+  /** Read who viewed their record (Student.viewedBy is not null). */
+  readViewedBy: Scalars['Boolean']['output'];
+  /** Read what integrators were given of their record (Student.disclosures is not null). */
+  readDisclosures: Scalars['Boolean']['output'];
 };
 
 /** Why a student is at the level they are: the indicators, each with its own level, and the reasons in words. */
@@ -1729,6 +1805,7 @@ export type ResolversTypes = {
   AlertSeverity: AlertSeverity;
   AlertStatus: AlertStatus;
   Alert: ResolverTypeWrapper<AlertModel>;
+  AlertViewerCan: ResolverTypeWrapper<AlertViewerCan>;
   AlertEdge: ResolverTypeWrapper<EdgeModelModel>;
   AlertConnection: ResolverTypeWrapper<ConnectionModelModel>;
   AlertFilter: AlertFilter;
@@ -1759,6 +1836,7 @@ export type ResolversTypes = {
   >;
   ApiTokenScope: ApiTokenScope;
   ApiToken: ResolverTypeWrapper<ApiTokenModel>;
+  ApiTokenViewerCan: ResolverTypeWrapper<ApiTokenViewerCan>;
   CreateApiTokenInput: CreateApiTokenInput;
   CreateApiTokenPayload: ResolverTypeWrapper<
     Omit<CreateApiTokenPayload, 'apiToken'> & { apiToken?: Maybe<ResolversTypes['ApiToken']> }
@@ -1778,6 +1856,7 @@ export type ResolversTypes = {
   StudentRecordViewEdge: ResolverTypeWrapper<EdgeModelModel>;
   StudentRecordViewConnection: ResolverTypeWrapper<ConnectionModelModel>;
   Viewer: ResolverTypeWrapper<ViewerModelModel>;
+  ViewerCan: ResolverTypeWrapper<ViewerCan>;
   Session: ResolverTypeWrapper<SessionModel>;
   SignInInput: SignInInput;
   SignInPayload: ResolverTypeWrapper<Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversTypes['Viewer']> }>;
@@ -1789,6 +1868,7 @@ export type ResolversTypes = {
   CasePriority: CasePriority;
   CaseOutcome: CaseOutcome;
   InterventionCase: ResolverTypeWrapper<InterventionCaseModel>;
+  CaseViewerCan: ResolverTypeWrapper<CaseViewerCan>;
   IndicatorSnapshot: ResolverTypeWrapper<IndicatorSnapshot>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   DidItWork: ResolverTypeWrapper<DidItWork>;
@@ -1843,6 +1923,7 @@ export type ResolversTypes = {
   SchoolEdge: ResolverTypeWrapper<EdgeModelModel>;
   SchoolConnection: ResolverTypeWrapper<ConnectionModelModel>;
   Student: ResolverTypeWrapper<StudentModel>;
+  StudentViewerCan: ResolverTypeWrapper<StudentViewerCan>;
   RiskProfile: ResolverTypeWrapper<RiskProfileModel>;
   AttendanceStatus: AttendanceStatus;
   AttendanceRecord: ResolverTypeWrapper<AttendanceRecordModel>;
@@ -1875,6 +1956,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Alert: AlertModel;
+  AlertViewerCan: AlertViewerCan;
   AlertEdge: EdgeModelModel;
   AlertConnection: ConnectionModelModel;
   AlertFilter: AlertFilter;
@@ -1893,6 +1975,7 @@ export type ResolversParentTypes = {
     alerts: Array<ResolversParentTypes['Alert']>;
   };
   ApiToken: ApiTokenModel;
+  ApiTokenViewerCan: ApiTokenViewerCan;
   CreateApiTokenInput: CreateApiTokenInput;
   CreateApiTokenPayload: Omit<CreateApiTokenPayload, 'apiToken'> & {
     apiToken?: Maybe<ResolversParentTypes['ApiToken']>;
@@ -1911,6 +1994,7 @@ export type ResolversParentTypes = {
   StudentRecordViewEdge: EdgeModelModel;
   StudentRecordViewConnection: ConnectionModelModel;
   Viewer: ViewerModelModel;
+  ViewerCan: ViewerCan;
   Session: SessionModel;
   SignInInput: SignInInput;
   SignInPayload: Omit<SignInPayload, 'viewer'> & { viewer?: Maybe<ResolversParentTypes['Viewer']> };
@@ -1919,6 +2003,7 @@ export type ResolversParentTypes = {
   SignOutSessionPayload: SignOutSessionPayload;
   SignOutEverywherePayload: SignOutEverywherePayload;
   InterventionCase: InterventionCaseModel;
+  CaseViewerCan: CaseViewerCan;
   IndicatorSnapshot: IndicatorSnapshot;
   Float: Scalars['Float']['output'];
   DidItWork: DidItWork;
@@ -1965,6 +2050,7 @@ export type ResolversParentTypes = {
   SchoolEdge: EdgeModelModel;
   SchoolConnection: ConnectionModelModel;
   Student: StudentModel;
+  StudentViewerCan: StudentViewerCan;
   RiskProfile: RiskProfileModel;
   AttendanceRecord: AttendanceRecordModel;
   AttendanceRecordEdge: EdgeModelModel;
@@ -2170,7 +2256,17 @@ export type AlertResolvers<
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   dismissedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  viewerCan?: Resolver<ResolversTypes['AlertViewerCan'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AlertViewerCanResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['AlertViewerCan'] = ResolversParentTypes['AlertViewerCan'],
+> = {
+  acknowledge?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dismiss?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  escalate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type AlertEdgeResolvers<
@@ -2248,7 +2344,15 @@ export type ApiTokenResolvers<
   expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  viewerCan?: Resolver<ResolversTypes['ApiTokenViewerCan'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ApiTokenViewerCanResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ApiTokenViewerCan'] = ResolversParentTypes['ApiTokenViewerCan'],
+> = {
+  revoke?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type CreateApiTokenPayloadResolvers<
@@ -2366,6 +2470,18 @@ export type ViewerResolvers<
   sessionExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   apiToken?: Resolver<Maybe<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
+  viewerCan?: Resolver<ResolversTypes['ViewerCan'], ParentType, ContextType>;
+  defaultsToOwnWork?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type ViewerCanResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['ViewerCan'] = ResolversParentTypes['ViewerCan'],
+> = {
+  administer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageApiTokens?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readAuditLog?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reassignCases?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type SessionResolvers<
@@ -2447,7 +2563,20 @@ export type InterventionCaseResolvers<
   >;
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   didItWork?: Resolver<ResolversTypes['DidItWork'], ParentType, ContextType>;
+  viewerCan?: Resolver<ResolversTypes['CaseViewerCan'], ParentType, ContextType>;
+  allowedStatusMoves?: Resolver<Array<ResolversTypes['CaseStatus']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CaseViewerCanResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['CaseViewerCan'] = ResolversParentTypes['CaseViewerCan'],
+> = {
+  update?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reassign?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  addNote?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  addRestrictedNote?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  changeStatus?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type IndicatorSnapshotResolvers<
@@ -2726,6 +2855,7 @@ export type StudentResolvers<
   assessmentResults?: Resolver<Array<ResolversTypes['AssessmentResult']>, ParentType, ContextType>;
   alerts?: Resolver<ResolversTypes['AlertConnection'], ParentType, ContextType, Partial<StudentAlertsArgs>>;
   cases?: Resolver<ResolversTypes['InterventionCaseConnection'], ParentType, ContextType, Partial<StudentCasesArgs>>;
+  viewerCan?: Resolver<ResolversTypes['StudentViewerCan'], ParentType, ContextType>;
   disclosures?: Resolver<
     Maybe<ResolversTypes['AuditLogEntryConnection']>,
     ParentType,
@@ -2739,6 +2869,16 @@ export type StudentResolvers<
     Partial<StudentViewedByArgs>
   >;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type StudentViewerCanResolvers<
+  ContextType = GraphQLContext,
+  ParentType extends ResolversParentTypes['StudentViewerCan'] = ResolversParentTypes['StudentViewerCan'],
+> = {
+  openCase?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  raiseConcern?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readViewedBy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readDisclosures?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type RiskProfileResolvers<
@@ -2871,6 +3011,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Alert?: AlertResolvers<ContextType>;
+  AlertViewerCan?: AlertViewerCanResolvers<ContextType>;
   AlertEdge?: AlertEdgeResolvers<ContextType>;
   AlertConnection?: AlertConnectionResolvers<ContextType>;
   RaiseConcernPayload?: RaiseConcernPayloadResolvers<ContextType>;
@@ -2879,6 +3020,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DismissAlertPayload?: DismissAlertPayloadResolvers<ContextType>;
   EscalateAlertPayload?: EscalateAlertPayloadResolvers<ContextType>;
   ApiToken?: ApiTokenResolvers<ContextType>;
+  ApiTokenViewerCan?: ApiTokenViewerCanResolvers<ContextType>;
   CreateApiTokenPayload?: CreateApiTokenPayloadResolvers<ContextType>;
   RevokeApiTokenPayload?: RevokeApiTokenPayloadResolvers<ContextType>;
   ApiTokenEdge?: ApiTokenEdgeResolvers<ContextType>;
@@ -2890,12 +3032,14 @@ export type Resolvers<ContextType = GraphQLContext> = {
   StudentRecordViewEdge?: StudentRecordViewEdgeResolvers<ContextType>;
   StudentRecordViewConnection?: StudentRecordViewConnectionResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  ViewerCan?: ViewerCanResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SignInPayload?: SignInPayloadResolvers<ContextType>;
   SignOutPayload?: SignOutPayloadResolvers<ContextType>;
   SignOutSessionPayload?: SignOutSessionPayloadResolvers<ContextType>;
   SignOutEverywherePayload?: SignOutEverywherePayloadResolvers<ContextType>;
   InterventionCase?: InterventionCaseResolvers<ContextType>;
+  CaseViewerCan?: CaseViewerCanResolvers<ContextType>;
   IndicatorSnapshot?: IndicatorSnapshotResolvers<ContextType>;
   DidItWork?: DidItWorkResolvers<ContextType>;
   CaseEvent?: CaseEventResolvers<ContextType>;
@@ -2921,6 +3065,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SchoolEdge?: SchoolEdgeResolvers<ContextType>;
   SchoolConnection?: SchoolConnectionResolvers<ContextType>;
   Student?: StudentResolvers<ContextType>;
+  StudentViewerCan?: StudentViewerCanResolvers<ContextType>;
   RiskProfile?: RiskProfileResolvers<ContextType>;
   AttendanceRecord?: AttendanceRecordResolvers<ContextType>;
   AttendanceRecordEdge?: AttendanceRecordEdgeResolvers<ContextType>;
