@@ -9,6 +9,11 @@ export const ViewerQuery = graphql(`
     viewer {
       role
       canViewRestricted
+      viewerCan {
+        administer
+        reassignCases
+      }
+      defaultsToOwnWork
       sessionExpiresAt
       user {
         id

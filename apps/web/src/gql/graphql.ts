@@ -228,7 +228,9 @@ export type ViewerQueryQuery = {
   viewer: {
     role: Role | null;
     canViewRestricted: boolean;
+    defaultsToOwnWork: boolean;
     sessionExpiresAt: string | null;
+    viewerCan: { administer: boolean; reassignCases: boolean };
     user: { id: string; fullName: string } | null;
     school: { id: string; name: string; locale: string } | null;
     classrooms: Array<{ id: string; name: string }>;
@@ -399,6 +401,8 @@ export type CasePageQueryQuery = {
         version: number;
         nextReviewAt: string | null;
         isOverdue: boolean;
+        allowedStatusMoves: Array<CaseStatus>;
+        viewerCan: { update: boolean; reassign: boolean; addNote: boolean; addRestrictedNote: boolean };
         student: { id: string; fullName: string };
         assignedTo: { id: string; fullName: string } | null;
         didItWork: {
@@ -565,6 +569,7 @@ export type StudentPageQueryQuery = {
         };
         assessmentResults: Array<{ subject: string; score: number | null; grade: string | null; passing: boolean }>;
         alerts: { nodes: Array<{ id: string; reason: string; status: AlertStatus; alertDate: string }> };
+        viewerCan: { readViewedBy: boolean; readDisclosures: boolean };
         cases: { nodes: Array<{ id: string; title: string; status: CaseStatus }> };
       }
     | Record<PropertyKey, never>
@@ -757,6 +762,18 @@ export const ViewerQueryDocument = {
               selections: [
                 { kind: 'Field', name: { kind: 'Name', value: 'role' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'canViewRestricted' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'viewerCan' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'administer' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'reassignCases' } },
+                    ],
+                  },
+                },
+                { kind: 'Field', name: { kind: 'Name', value: 'defaultsToOwnWork' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'sessionExpiresAt' } },
                 {
                   kind: 'Field',
@@ -1626,6 +1643,20 @@ export const CasePageQueryDocument = {
                       { kind: 'Field', name: { kind: 'Name', value: 'version' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'nextReviewAt' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'isOverdue' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'viewerCan' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'update' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reassign' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'addNote' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'addRestrictedNote' } },
+                          ],
+                        },
+                      },
+                      { kind: 'Field', name: { kind: 'Name', value: 'allowedStatusMoves' } },
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'student' },
@@ -2521,6 +2552,17 @@ export const StudentPageQueryDocument = {
                                 ],
                               },
                             },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'viewerCan' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'readViewedBy' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'readDisclosures' } },
                           ],
                         },
                       },

@@ -22,6 +22,13 @@ const CasePageQuery = graphql(`
         version
         nextReviewAt
         isOverdue
+        viewerCan {
+          update
+          reassign
+          addNote
+          addRestrictedNote
+        }
+        allowedStatusMoves
         student {
           id
           fullName
@@ -125,13 +132,6 @@ const AddCaseNoteMutation = graphql(`
   }
 `);
 
-/** The moves the lifecycle allows, as the API enforces them. */
-const NEXT: Record<CaseStatus, CaseStatus[]> = {
-  OPEN: ['IN_PROGRESS'],
-  IN_PROGRESS: ['MONITORING'],
-  MONITORING: ['CLOSED'],
-  CLOSED: ['OPEN'],
-};
 const OUTCOMES: CaseOutcome[] = ['IMPROVED', 'NO_CHANGE', 'WORSENED', 'TRANSFERRED'];
 
 function percent(rate: number | null | undefined): string {
@@ -150,9 +150,8 @@ export function CasePage() {
   const [updateReview, { loading: rescheduling }] = useMutation(UpdateCaseReviewMutation);
   const reviewId = useId();
   const ownerId = useId();
-  // Only pastoral leads and admins give cases to someone else.
-  const mayReassign = viewer.role !== 'FORM_MASTER';
-  const staff = useQuery(CaseStaffQuery, { skip: !mayReassign });
+  // The staff list is fetched beside the case for those who may give cases to someone else.
+  const staff = useQuery(CaseStaffQuery, { skip: !viewer.viewerCan.reassignCases });
   const [reassign, { loading: reassigning }] = useMutation(ReassignCaseMutation);
   const [note, setNote] = useState('');
   const [restricted, setRestricted] = useState(false);
@@ -224,7 +223,7 @@ export function CasePage() {
 
       <section className="panel" aria-labelledby="status-title">
         <h2 id="status-title">Status</h2>
-        {NEXT[item.status as CaseStatus].includes('CLOSED') ? (
+        {item.allowedStatusMoves.includes('CLOSED') ? (
           <p>
             <label htmlFor={outcomeId}>Outcome </label>
             <select id={outcomeId} value={outcome} onChange={(event) => setOutcome(event.target.value as CaseOutcome)}>
@@ -237,7 +236,7 @@ export function CasePage() {
           </p>
         ) : null}
         <div className="actions">
-          {NEXT[item.status as CaseStatus].map((to) => (
+          {item.allowedStatusMoves.map((to) => (
             <button key={to} className="primary" disabled={moving} onClick={() => void move(to)}>
               {to === 'OPEN' ? 'Reopen' : `Move to ${STATUS_LABEL[to]?.toLowerCase()}`}
             </button>
@@ -255,7 +254,7 @@ export function CasePage() {
         ) : null}
       </section>
 
-      {mayReassign && item.status !== 'CLOSED' && staff.data?.viewer?.school ? (
+      {item.viewerCan.reassign && item.status !== 'CLOSED' && staff.data?.viewer?.school ? (
         <section className="panel" aria-labelledby="owner-title">
           <h2 id="owner-title">Owner</h2>
           <form
@@ -287,7 +286,7 @@ export function CasePage() {
         </section>
       ) : null}
 
-      {item.status !== 'CLOSED' ? (
+      {item.viewerCan.update && item.status !== 'CLOSED' ? (
         <section className="panel" aria-labelledby="review-title">
           <h2 id="review-title">Next review</h2>
           <form
@@ -316,37 +315,41 @@ export function CasePage() {
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>
         <CaseTimeline case={item} />
-        <form
-          className="note-form"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            const result = await addNote({ variables: { input: { caseId: item.id, body: note, restricted } } });
-            const failure = result.data?.addCaseNote.userErrors[0];
-            if (failure) setProblem({ message: failure.message, stale: false });
-            else {
-              setNote('');
-              setRestricted(false);
-              void refetch();
-            }
-          }}
-        >
-          <label htmlFor={noteId}>Add a note</label>
-          <textarea
-            id={noteId}
-            value={note}
-            onChange={(event) => setNote(event.target.value)}
-            rows={3}
-            maxLength={10000}
-            required
-          />
-          <label className="check">
-            <input type="checkbox" checked={restricted} onChange={(event) => setRestricted(event.target.checked)} />{' '}
-            Restricted (safeguarding lead only)
-          </label>
-          <button type="submit" disabled={noting || note.trim() === ''}>
-            {noting ? 'Saving…' : 'Save note'}
-          </button>
-        </form>
+        {item.viewerCan.addNote ? (
+          <form
+            className="note-form"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              const result = await addNote({ variables: { input: { caseId: item.id, body: note, restricted } } });
+              const failure = result.data?.addCaseNote.userErrors[0];
+              if (failure) setProblem({ message: failure.message, stale: false });
+              else {
+                setNote('');
+                setRestricted(false);
+                void refetch();
+              }
+            }}
+          >
+            <label htmlFor={noteId}>Add a note</label>
+            <textarea
+              id={noteId}
+              value={note}
+              onChange={(event) => setNote(event.target.value)}
+              rows={3}
+              maxLength={10000}
+              required
+            />
+            {item.viewerCan.addRestrictedNote ? (
+              <label className="check">
+                <input type="checkbox" checked={restricted} onChange={(event) => setRestricted(event.target.checked)} />{' '}
+                Restricted (safeguarding lead only)
+              </label>
+            ) : null}
+            <button type="submit" disabled={noting || note.trim() === ''}>
+              {noting ? 'Saving…' : 'Save note'}
+            </button>
+          </form>
+        ) : null}
       </section>
     </>
   );

@@ -52,6 +52,10 @@ const StudentPageQuery = graphql(`
             alertDate
           }
         }
+        viewerCan {
+          readViewedBy
+          readDisclosures
+        }
         cases(first: 10) {
           nodes {
             id
@@ -168,12 +172,8 @@ export function StudentPage() {
           ))}
         </ul>
       </section>
-      {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
-        <>
-          <ViewedByPanel studentId={student.id} />
-          <DisclosuresPanel studentId={student.id} />
-        </>
-      ) : null}
+      {student.viewerCan.readViewedBy ? <ViewedByPanel studentId={student.id} /> : null}
+      {student.viewerCan.readDisclosures ? <DisclosuresPanel studentId={student.id} /> : null}
     </>
   );
 }

@@ -37,12 +37,8 @@ const StudentViewedByQuery = graphql(`
   }
 `);
 
-const ROLE_LABEL: Record<string, string> = {
-  FORM_MASTER: 'form master',
-  PASTORAL_LEAD: 'pastoral lead',
-  SCHOOL_ADMIN: 'school admin',
-  DISTRICT_ADMIN: 'district admin',
-};
+/** A role as the user reads it: the enum value in lower case, in words. */
+const roleLabel = (role: string) => role.toLowerCase().replaceAll('_', ' ');
 
 export function ViewedByPanel({ studentId }: { studentId: string }) {
   const viewer = useViewer();
@@ -74,7 +70,7 @@ export function ViewedByPanel({ studentId }: { studentId: string }) {
           <li key={cursor}>
             {formatDate(viewer, view.viewedOn)}: {view.viewer?.fullName ?? 'a member of staff'}
             <span className="muted">
-              {view.viewer ? ` (${ROLE_LABEL[view.viewer.role ?? ''] ?? 'staff'})` : ''}, first at{' '}
+              {view.viewer ? ` (${view.viewer.role ? roleLabel(view.viewer.role) : 'staff'})` : ''}, first at{' '}
               {time(view.firstViewedAt)}
             </span>
           </li>
