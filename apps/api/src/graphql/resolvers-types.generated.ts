@@ -1502,7 +1502,7 @@ export type StudentViewedByArgs = {
 /** What the viewer may do about a student: each flag true exactly when what it names would be allowed. */
 export type StudentViewerCan = {
   __typename?: 'StudentViewerCan';
-  /** Open a case about them (openCase). */
+  /** Open a case about them (openCase); a district admin names its owner, a member of staff of the student's school. */
   openCase: Scalars['Boolean']['output'];
   /** Raise a concern about them (raiseConcern). */
   raiseConcern: Scalars['Boolean']['output'];
