@@ -235,6 +235,9 @@ export function CasePage() {
             </select>
           </p>
         ) : null}
+        {item.allowedStatusMoves.length === 0 ? (
+          <p className="muted">Only the case's owner, a pastoral lead or an admin moves this case along.</p>
+        ) : null}
         <div className="actions">
           {item.allowedStatusMoves.map((to) => (
             <button key={to} className="primary" disabled={moving} onClick={() => void move(to)}>
