@@ -25,7 +25,6 @@ function sdlFiles(folder) {
 const document = concatAST(sdlFiles(apiSource).map((file) => parse(readFileSync(file, 'utf8'))));
 const schema = buildASTSchema(document);
 
-const db = '@pastoral/db';
 const outputs = [
   {
     file: join(apiSource, 'graphql/resolvers-types.generated.ts'),
@@ -38,25 +37,26 @@ const outputs = [
       inputMaybeValue: 'T | null | undefined',
       scalars: { DateTime: 'string', Date: 'string', ID: 'string' },
       contextType: '../context.ts#GraphQLContext',
-      mapperTypeSuffix: 'Model',
+      // Each module's mapper types live in its `<module>.mappers.ts` (hive's module.graphql.mappers.ts), which
+      // imports nothing that imports this generated file: no import circle through it.
       mappers: {
-        Viewer: '../modules/auth/viewer.ts#ViewerModel',
-        User: `${db}#User`,
-        School: `${db}#School`,
-        Classroom: `${db}#Classroom`,
-        Student: `${db}#Student`,
-        RiskProfile: `${db}#RiskProfile`,
-        AttendanceRecord: `${db}#AttendanceRecord`,
-        BehaviourIncident: `${db}#BehaviourIncident`,
-        AssessmentResult: `${db}#AssessmentResult`,
-        InterventionCase: `${db}#InterventionCase`,
-        CaseEvent: `${db}#CaseEvent`,
-        Alert: `${db}#Alert`,
-        AuditLogEntry: `${db}#AuditEntry`,
-        ApiToken: `${db}#ApiToken`,
-        StudentRecordView: `${db}#StudentRecordView`,
-        Session: `${db}#Session`,
-        Dashboard: '../modules/dashboard/dashboard.resolvers.ts#DashboardModel',
+        Viewer: '../modules/auth/auth.mappers.ts#ViewerModel',
+        Session: '../modules/auth/auth.mappers.ts#SessionModel',
+        User: '../modules/users/users.mappers.ts#UserModel',
+        School: '../modules/schools/schools.mappers.ts#SchoolModel',
+        Classroom: '../modules/classrooms/classrooms.mappers.ts#ClassroomModel',
+        Student: '../modules/students/students.mappers.ts#StudentModel',
+        RiskProfile: '../modules/students/students.mappers.ts#RiskProfileModel',
+        AttendanceRecord: '../modules/students/students.mappers.ts#AttendanceRecordModel',
+        BehaviourIncident: '../modules/students/students.mappers.ts#BehaviourIncidentModel',
+        AssessmentResult: '../modules/students/students.mappers.ts#AssessmentResultModel',
+        InterventionCase: '../modules/cases/cases.mappers.ts#InterventionCaseModel',
+        CaseEvent: '../modules/cases/cases.mappers.ts#CaseEventModel',
+        Alert: '../modules/alerts/alerts.mappers.ts#AlertModel',
+        AuditLogEntry: '../modules/audit-log/audit-log.mappers.ts#AuditLogEntryModel',
+        StudentRecordView: '../modules/audit-log/audit-log.mappers.ts#StudentRecordViewModel',
+        ApiToken: '../modules/api-tokens/api-tokens.mappers.ts#ApiTokenModel',
+        Dashboard: '../modules/dashboard/dashboard.mappers.ts#DashboardModel',
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())
             .filter((name) => name.endsWith('Connection'))

@@ -138,6 +138,12 @@ const FIELD_RULES: Record<string, FieldRule> = {
   'School.classrooms': 'classroom',
   'School.staff': 'formMaster',
   'User.school': 'school',
+  // What the viewer may do with a record: flags shown with it.
+  'Alert.viewerCan': 'part',
+  'ApiToken.viewerCan': 'part',
+  'InterventionCase.viewerCan': 'part',
+  'Student.viewerCan': 'part',
+  'Viewer.viewerCan': 'none',
 };
 
 /** The scope a token needs to read each type wherever it is reached: null for any token, `staff` for none. */
@@ -163,6 +169,11 @@ const TOKEN_NEEDS: Record<string, ApiTokenScope | null | 'staff'> = {
   Dashboard: 'staff',
   CaseStatusCount: 'staff',
   RiskLevelCount: 'staff',
+  StudentViewerCan: 'students:read',
+  CaseViewerCan: 'cases:read',
+  AlertViewerCan: 'alerts:read',
+  ApiTokenViewerCan: null,
+  ViewerCan: null,
 };
 
 /** The kind of target record `nodes` is given for each type. */

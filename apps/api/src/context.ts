@@ -9,7 +9,6 @@ import { createLoaders, type LoaderOptions, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
 import { readerOf } from './principal.ts';
 import { type RecordKind, TOKEN_SCOPE_OF_KIND } from './graphql/type-access.ts';
-import type { MutationContext } from './modules/cases/case.mutations.ts';
 import type { SessionStore } from './modules/auth/session-store.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { RiskRules } from './modules/risk/risk.rules.ts';
@@ -124,6 +123,15 @@ export function requireReader(context: GraphQLContext, kind: RecordKind): Viewer
 }
 
 /** What a mutation service needs of the request: who acts, on which database, when. */
+export interface MutationContext {
+  db: Kysely<Database>;
+  dialect: EngineDialect;
+  viewer: Viewer;
+  actor: AuditActor;
+  now: Date;
+}
+
+/** The request as a mutation service sees it: a signed-in member of staff acting (a 401 or 403 otherwise). */
 export function mutationContext(context: GraphQLContext): MutationContext {
   return {
     db: context.db,

@@ -66,3 +66,15 @@ export function requireText(value: string, field: string[], max: number): Outcom
   }
   return success(text);
 }
+
+/**
+ * A mutation's payload from its outcome: `fields` of the value and no userErrors on success; `empty` (each field
+ * null, or [] for a list) and the userErrors on failure. Every mutation answers in this one shape.
+ */
+export function payload<T, Fields extends object, Empty extends { [K in keyof Fields]?: null | never[] | 0 | false }>(
+  outcome: Outcome<T>,
+  fields: (value: T) => Fields,
+  empty: Empty,
+): (Fields | Empty) & { userErrors: UserError[] } {
+  return outcome.ok ? { ...fields(outcome.value), userErrors: [] } : { ...empty, userErrors: outcome.userErrors };
+}

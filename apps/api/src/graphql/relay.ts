@@ -425,14 +425,3 @@ export async function countCapped<TB extends keyof Database, O>(
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
-
-/** A connection over a list already in memory (a bounded list, such as a classroom's form masters). */
-export function emptyConnection(): ConnectionModel {
-  return {
-    edges: [],
-    nodes: [],
-    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-    totalCount: async () => 0,
-    totalCountIsCapped: async () => false,
-  };
-}

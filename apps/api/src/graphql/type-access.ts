@@ -57,21 +57,27 @@ export const TYPE_ACCESS: Record<string, TypeAccess> = {
   UserError: 'open',
   // Who is asking: a member of staff or the token itself.
   Viewer: 'open',
+  ViewerCan: 'open',
   // A token reads only its own record (through `viewer`); staff the tokens they manage (api-token.policy.ts).
   ApiToken: 'open',
+  ApiTokenViewerCan: 'open',
 
   Student: 'student',
   RiskProfile: 'student',
   AttendanceRecord: 'student',
   BehaviourIncident: 'student',
   AssessmentResult: 'student',
+  // What the viewer may do with a record is read with the record: a token reaching it needs the record's scope.
+  StudentViewerCan: 'student',
 
   InterventionCase: 'case',
   CaseEvent: 'case',
   DidItWork: 'case',
   IndicatorSnapshot: 'case',
+  CaseViewerCan: 'case',
 
   Alert: 'alert',
+  AlertViewerCan: 'alert',
   AuditLogEntry: 'audit',
   StudentRecordView: 'audit',
 

@@ -80,9 +80,7 @@ function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => vo
             <NavLink to="/alerts">Alerts</NavLink>
             <NavLink to="/cases">Cases</NavLink>
             <NavLink to="/students">Students</NavLink>
-            {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
-              <NavLink to="/admin">Admin</NavLink>
-            ) : null}
+            {viewer.viewerCan.administer ? <NavLink to="/admin">Admin</NavLink> : null}
           </nav>
           <p className="who">
             {viewer.user.fullName}

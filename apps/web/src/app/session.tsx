@@ -7,8 +7,12 @@ import type { ViewerQueryQuery } from '../gql/graphql.ts';
 export const ViewerQuery = graphql(`
   query ViewerQuery {
     viewer {
-      role
       canViewRestricted
+      viewerCan {
+        administer
+        reassignCases
+      }
+      defaultsToOwnWork
       sessionExpiresAt
       user {
         id
@@ -30,13 +34,13 @@ export const ViewerQuery = graphql(`
 type ViewerData = NonNullable<ViewerQueryQuery['viewer']>;
 
 /**
- * A signed-in member of staff. The API answers `viewer` for an API token too (no user, no role); the web app is
- * for staff, so such a viewer is nobody here.
+ * A signed-in member of staff. The API answers `viewer` for an API token too (no user); the web app is for
+ * staff, so such a viewer is nobody here.
  */
-export type Viewer = ViewerData & { user: NonNullable<ViewerData['user']>; role: NonNullable<ViewerData['role']> };
+export type Viewer = ViewerData & { user: NonNullable<ViewerData['user']> };
 
 export function staffViewer(viewer: ViewerData | null | undefined): Viewer | null {
-  return viewer?.user && viewer.role ? (viewer as Viewer) : null;
+  return viewer?.user ? (viewer as Viewer) : null;
 }
 
 export const ViewerContext = createContext<Viewer | null>(null);

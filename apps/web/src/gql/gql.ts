@@ -17,7 +17,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': typeof types.SignOutMutationDocument;
-  '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n': typeof types.ViewerQueryDocument;
+  '\n  query ViewerQuery {\n    viewer {\n      canViewRestricted\n      viewerCan {\n        administer\n        reassignCases\n      }\n      defaultsToOwnWork\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n': typeof types.ViewerQueryDocument;
   '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n': typeof types.AdminPageQueryDocument;
   '\n  fragment ApiTokenItem_ApiTokenFragment on ApiToken {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    revokedAt\n    lastUsedAt\n  }\n': typeof types.ApiTokenItem_ApiTokenFragmentFragmentDoc;
   '\n  mutation CreateApiTokenMutation($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      token\n      apiToken {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.CreateApiTokenMutationDocument;
@@ -32,17 +32,17 @@ type Documents = {
   '\n  query SessionsPageQuery {\n    viewer {\n      sessions {\n        id\n        current\n        ...SessionItem_SessionFragment\n      }\n    }\n  }\n': typeof types.SessionsPageQueryDocument;
   '\n  mutation SignOutSessionMutation($id: ID!) {\n    signOutSession(input: { id: $id }) {\n      endedSessionId\n      signedOutHere\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignOutSessionMutationDocument;
   '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n': typeof types.SignOutEverywhereMutationDocument;
-  '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignInMutationDocument;
+  '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        sessionExpiresAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.SignInMutationDocument;
   '\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n': typeof types.CaseCard_CaseFragmentFragmentDoc;
   '\n  mutation AddCaseNoteMutation($input: AddCaseNoteInput!) {\n    addCaseNote(input: $input) {\n      event {\n        id\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n': typeof types.AddCaseNoteMutationDocument;
   '\n  fragment CaseOwnerPanel_CaseFragment on InterventionCase {\n    id\n    version\n    assignedTo {\n      id\n    }\n  }\n': typeof types.CaseOwnerPanel_CaseFragmentFragmentDoc;
   '\n  fragment CaseOwnerPanel_StaffFragment on User {\n    id\n    fullName\n    role\n  }\n': typeof types.CaseOwnerPanel_StaffFragmentFragmentDoc;
   '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ReassignCaseMutationDocument;
-  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n': typeof types.CasePageQueryDocument;
+  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        viewerCan {\n          update\n          reassign\n          addNote\n          addRestrictedNote\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n': typeof types.CasePageQueryDocument;
   '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n': typeof types.CaseStaffQueryDocument;
   '\n  fragment CaseReviewPanel_CaseFragment on InterventionCase {\n    id\n    version\n    nextReviewAt\n  }\n': typeof types.CaseReviewPanel_CaseFragmentFragmentDoc;
   '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.UpdateCaseReviewMutationDocument;
-  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n': typeof types.CaseStatusPanel_CaseFragmentFragmentDoc;
+  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n    allowedStatusMoves\n  }\n': typeof types.CaseStatusPanel_CaseFragmentFragmentDoc;
   '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n': typeof types.ChangeCaseStatusMutationDocument;
   '\n  fragment CaseSummary_CaseFragment on InterventionCase {\n    title\n    category\n    status\n    outcome\n    priority\n    tier\n    goal\n    nextReviewAt\n    isOverdue\n    student {\n      id\n      fullName\n    }\n    assignedTo {\n      id\n      fullName\n    }\n  }\n': typeof types.CaseSummary_CaseFragmentFragmentDoc;
   '\n  fragment CaseTimeline_CaseFragment on InterventionCase {\n    timeline(first: 100) {\n      nodes {\n        id\n        kind\n        body\n        restricted\n        fromStatus\n        toStatus\n        createdAt\n        author {\n          fullName\n        }\n        toUser {\n          fullName\n        }\n      }\n    }\n  }\n': typeof types.CaseTimeline_CaseFragmentFragmentDoc;
@@ -59,13 +59,13 @@ type Documents = {
   '\n  query StudentDisclosuresQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        disclosures(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            node {\n              id\n              occurredAt\n              details\n              apiToken {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentDisclosuresQueryDocument;
   '\n  fragment RiskPanel_RiskProfileFragment on RiskProfile {\n    level\n    reasons\n    computedAt\n  }\n': typeof types.RiskPanel_RiskProfileFragmentFragmentDoc;
   '\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n': typeof types.StudentCard_StudentFragmentFragmentDoc;
-  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n': typeof types.StudentPageQueryDocument;
+  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n        viewerCan {\n          readViewedBy\n          readDisclosures\n        }\n      }\n    }\n  }\n': typeof types.StudentPageQueryDocument;
   '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n': typeof types.StudentsPageQueryDocument;
   '\n  query StudentViewedByQuery($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Student {\n        id\n        viewedBy(first: 10, after: $after) {\n          totalCount\n          totalCountIsCapped\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n          edges {\n            cursor\n            node {\n              viewedOn\n              firstViewedAt\n              viewer {\n                id\n                fullName\n                role\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.StudentViewedByQueryDocument;
 };
 const documents: Documents = {
   '\n  mutation SignOutMutation {\n    signOut {\n      signedOut\n    }\n  }\n': types.SignOutMutationDocument,
-  '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n':
+  '\n  query ViewerQuery {\n    viewer {\n      canViewRestricted\n      viewerCan {\n        administer\n        reassignCases\n      }\n      defaultsToOwnWork\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n':
     types.ViewerQueryDocument,
   '\n  query AdminPageQuery($after: String, $filter: AuditLogFilter) {\n    auditLog(first: 25, after: $after, filter: $filter) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...AuditLogItem_AuditLogEntryFragment\n        }\n      }\n    }\n    apiTokens(first: 50) {\n      nodes {\n        id\n        ...ApiTokenItem_ApiTokenFragment\n      }\n    }\n  }\n':
     types.AdminPageQueryDocument,
@@ -95,7 +95,7 @@ const documents: Documents = {
     types.SignOutSessionMutationDocument,
   '\n  mutation SignOutEverywhereMutation {\n    signOutEverywhere {\n      endedSessions\n    }\n  }\n':
     types.SignOutEverywhereMutationDocument,
-  '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
+  '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        sessionExpiresAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n':
     types.SignInMutationDocument,
   '\n  fragment CaseCard_CaseFragment on InterventionCase {\n    id\n    title\n    status\n    priority\n    isOverdue\n    nextReviewAt\n    student {\n      fullName\n    }\n    assignedTo {\n      fullName\n    }\n  }\n':
     types.CaseCard_CaseFragmentFragmentDoc,
@@ -107,7 +107,7 @@ const documents: Documents = {
     types.CaseOwnerPanel_StaffFragmentFragmentDoc,
   '\n  mutation ReassignCaseMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        version\n        assignedTo {\n          id\n          fullName\n        }\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
     types.ReassignCaseMutationDocument,
-  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n':
+  '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        viewerCan {\n          update\n          reassign\n          addNote\n          addRestrictedNote\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n':
     types.CasePageQueryDocument,
   '\n  query CaseStaffQuery {\n    viewer {\n      school {\n        id\n        staff {\n          id\n          ...CaseOwnerPanel_StaffFragment\n        }\n      }\n    }\n  }\n':
     types.CaseStaffQueryDocument,
@@ -115,7 +115,7 @@ const documents: Documents = {
     types.CaseReviewPanel_CaseFragmentFragmentDoc,
   '\n  mutation UpdateCaseReviewMutation($input: UpdateCaseInput!) {\n    updateCase(input: $input) {\n      case {\n        id\n        nextReviewAt\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
     types.UpdateCaseReviewMutationDocument,
-  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n':
+  '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n    allowedStatusMoves\n  }\n':
     types.CaseStatusPanel_CaseFragmentFragmentDoc,
   '\n  mutation ChangeCaseStatusMutation($input: ChangeCaseStatusInput!) {\n    changeCaseStatus(input: $input) {\n      case {\n        id\n        status\n        version\n      }\n      userErrors {\n        code\n        message\n      }\n    }\n  }\n':
     types.ChangeCaseStatusMutationDocument,
@@ -149,7 +149,7 @@ const documents: Documents = {
     types.RiskPanel_RiskProfileFragmentFragmentDoc,
   '\n  fragment StudentCard_StudentFragment on Student {\n    id\n    fullName\n    classroom {\n      name\n    }\n    riskProfile {\n      level\n      reasons\n    }\n  }\n':
     types.StudentCard_StudentFragmentFragmentDoc,
-  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n':
+  '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n        viewerCan {\n          readViewedBy\n          readDisclosures\n        }\n      }\n    }\n  }\n':
     types.StudentPageQueryDocument,
   '\n  query StudentsPageQuery($after: String) {\n    students(first: 25, after: $after, orderBy: { field: RISK, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...StudentCard_StudentFragment\n        }\n      }\n    }\n  }\n':
     types.StudentsPageQueryDocument,
@@ -181,8 +181,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query ViewerQuery {\n    viewer {\n      role\n      canViewRestricted\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n'];
+  source: '\n  query ViewerQuery {\n    viewer {\n      canViewRestricted\n      viewerCan {\n        administer\n        reassignCases\n      }\n      defaultsToOwnWork\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query ViewerQuery {\n    viewer {\n      canViewRestricted\n      viewerCan {\n        administer\n        reassignCases\n      }\n      defaultsToOwnWork\n      sessionExpiresAt\n      user {\n        id\n        fullName\n      }\n      school {\n        id\n        name\n        locale\n      }\n      classrooms {\n        id\n        name\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -271,8 +271,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
-): (typeof documents)['\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        role\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
+  source: '\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        sessionExpiresAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation SignInMutation($input: SignInInput!) {\n    signIn(input: $input) {\n      viewer {\n        sessionExpiresAt\n      }\n      userErrors {\n        message\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -307,8 +307,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n'];
+  source: '\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        viewerCan {\n          update\n          reassign\n          addNote\n          addRestrictedNote\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query CasePageQuery($id: ID!) {\n    node(id: $id) {\n      ... on InterventionCase {\n        id\n        status\n        ...CaseSummary_CaseFragment\n        ...DidItWorkPanel_CaseFragment\n        ...CaseStatusPanel_CaseFragment\n        ...CaseOwnerPanel_CaseFragment\n        ...CaseReviewPanel_CaseFragment\n        viewerCan {\n          update\n          reassign\n          addNote\n          addRestrictedNote\n        }\n        ...CaseTimeline_CaseFragment\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -331,8 +331,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n',
-): (typeof documents)['\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n  }\n'];
+  source: '\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n    allowedStatusMoves\n  }\n',
+): (typeof documents)['\n  fragment CaseStatusPanel_CaseFragment on InterventionCase {\n    id\n    version\n    allowedStatusMoves\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -433,8 +433,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n',
-): (typeof documents)['\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n      }\n    }\n  }\n'];
+  source: '\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n        viewerCan {\n          readViewedBy\n          readDisclosures\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query StudentPageQuery($id: ID!) {\n    node(id: $id) {\n      ... on Student {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          ...RiskPanel_RiskProfileFragment\n        }\n        ...AttendancePanel_StudentFragment\n        ...BehaviourPanel_StudentFragment\n        ...CourseworkPanel_StudentFragment\n        ...AlertsAndCasesPanel_StudentFragment\n        viewerCan {\n          readViewedBy\n          readDisclosures\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -226,9 +226,10 @@ export type ViewerQueryQueryVariables = Exact<{ [key: string]: never }>;
 
 export type ViewerQueryQuery = {
   viewer: {
-    role: Role | null;
     canViewRestricted: boolean;
+    defaultsToOwnWork: boolean;
     sessionExpiresAt: string | null;
+    viewerCan: { administer: boolean; reassignCases: boolean };
     user: { id: string; fullName: string } | null;
     school: { id: string; name: string; locale: string } | null;
     classrooms: Array<{ id: string; name: string }>;
@@ -391,7 +392,7 @@ export type SignInMutationMutationVariables = Exact<{
 }>;
 
 export type SignInMutationMutation = {
-  signIn: { viewer: { role: Role | null } | null; userErrors: Array<{ message: string }> };
+  signIn: { viewer: { sessionExpiresAt: string | null } | null; userErrors: Array<{ message: string }> };
 };
 
 export type CaseCard_CaseFragmentFragment = {
@@ -438,7 +439,11 @@ export type CasePageQueryQueryVariables = Exact<{
 
 export type CasePageQueryQuery = {
   node:
-    | ({ id: string; status: CaseStatus } & {
+    | ({
+        id: string;
+        status: CaseStatus;
+        viewerCan: { update: boolean; reassign: boolean; addNote: boolean; addRestrictedNote: boolean };
+      } & {
         ' $fragmentRefs'?: {
           CaseSummary_CaseFragmentFragment: CaseSummary_CaseFragmentFragment;
           DidItWorkPanel_CaseFragmentFragment: DidItWorkPanel_CaseFragmentFragment;
@@ -482,9 +487,11 @@ export type UpdateCaseReviewMutationMutation = {
   };
 };
 
-export type CaseStatusPanel_CaseFragmentFragment = { id: string; version: number } & {
-  ' $fragmentName'?: 'CaseStatusPanel_CaseFragmentFragment';
-};
+export type CaseStatusPanel_CaseFragmentFragment = {
+  id: string;
+  version: number;
+  allowedStatusMoves: Array<CaseStatus>;
+} & { ' $fragmentName'?: 'CaseStatusPanel_CaseFragmentFragment' };
 
 export type ChangeCaseStatusMutationMutationVariables = Exact<{
   input: ChangeCaseStatusInput;
@@ -649,6 +656,7 @@ export type StudentPageQueryQuery = {
         riskProfile: {
           ' $fragmentRefs'?: { RiskPanel_RiskProfileFragmentFragment: RiskPanel_RiskProfileFragmentFragment };
         } | null;
+        viewerCan: { readViewedBy: boolean; readDisclosures: boolean };
       } & {
         ' $fragmentRefs'?: {
           AttendancePanel_StudentFragmentFragment: AttendancePanel_StudentFragmentFragment;
@@ -934,6 +942,7 @@ export const CaseStatusPanel_CaseFragmentFragmentDoc = {
         selections: [
           { kind: 'Field', name: { kind: 'Name', value: 'id' } },
           { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'allowedStatusMoves' } },
         ],
       },
     },
@@ -1466,8 +1475,19 @@ export const ViewerQueryDocument = {
             selectionSet: {
               kind: 'SelectionSet',
               selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'role' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'canViewRestricted' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'viewerCan' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'administer' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'reassignCases' } },
+                    ],
+                  },
+                },
+                { kind: 'Field', name: { kind: 'Name', value: 'defaultsToOwnWork' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'sessionExpiresAt' } },
                 {
                   kind: 'Field',
@@ -2301,7 +2321,7 @@ export const SignInMutationDocument = {
                   name: { kind: 'Name', value: 'viewer' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'role' } }],
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'sessionExpiresAt' } }],
                   },
                 },
                 {
@@ -2488,6 +2508,19 @@ export const CasePageQueryDocument = {
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseStatusPanel_CaseFragment' } },
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseOwnerPanel_CaseFragment' } },
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseReviewPanel_CaseFragment' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'viewerCan' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'update' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reassign' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'addNote' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'addRestrictedNote' } },
+                          ],
+                        },
+                      },
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CaseTimeline_CaseFragment' } },
                     ],
                   },
@@ -2589,6 +2622,7 @@ export const CasePageQueryDocument = {
         selections: [
           { kind: 'Field', name: { kind: 'Name', value: 'id' } },
           { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'allowedStatusMoves' } },
         ],
       },
     },
@@ -3289,6 +3323,17 @@ export const StudentPageQueryDocument = {
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'BehaviourPanel_StudentFragment' } },
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'CourseworkPanel_StudentFragment' } },
                       { kind: 'FragmentSpread', name: { kind: 'Name', value: 'AlertsAndCasesPanel_StudentFragment' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'viewerCan' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'readViewedBy' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'readDisclosures' } },
+                          ],
+                        },
+                      },
                     ],
                   },
                 },

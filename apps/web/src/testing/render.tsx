@@ -12,8 +12,9 @@ import { type Viewer, ViewerContext } from '../app/session.tsx';
 
 export function buildViewer(overrides: Partial<Viewer> = {}): Viewer {
   return {
-    role: 'PASTORAL_LEAD',
     canViewRestricted: false,
+    viewerCan: { administer: false, reassignCases: false },
+    defaultsToOwnWork: false,
     sessionExpiresAt: '2026-12-07T15:00:00Z',
     user: { id: 'VXNlcjox', fullName: 'Pat Lead' },
     school: { id: 'U2Nob29sOjE=', name: 'Northfield', locale: 'en-GB' },

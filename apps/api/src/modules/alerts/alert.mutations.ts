@@ -1,15 +1,16 @@
 /** Triage: acknowledge, dismiss, escalate into a case, and raise a concern by hand. */
-import { type Alert, type AlertStatus, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
+import { type Alert, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
 import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { type SchoolKey, schoolKeyOf, schoolKeyString } from '../../graphql/relay.ts';
 import { bySchoolKeys } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
-import { createCase, type MutationContext } from '../cases/case.mutations.ts';
+import type { MutationContext } from '../../context.ts';
+import { createCase } from '../cases/case.mutations.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
 import { visibleStudents } from '../students/student.policy.ts';
-import { visibleAlerts } from './alert.policy.ts';
-import { statusAfter, type TriageAction, triageRefusal } from './alert.workflow.ts';
+import { mayRaiseConcern, triageRefusalFor, visibleAlerts } from './alert.policy.ts';
+import { statusAfter, type TriageAction } from './alert.workflow.ts';
 
 export const MAX_ALERTS_PER_CALL = 100;
 
@@ -43,10 +44,7 @@ async function lockAlerts(
     const alert = byKey.get(schoolKeyString(key));
     const path = ['input', field, String(index)];
     if (!alert) return [userError('NOT_FOUND', 'No such alert, or it is not visible to you.', path)];
-    const refusal =
-      action === 'acknowledge' && alert.status === 'ACKNOWLEDGED'
-        ? null
-        : triageRefusal(action, alert.status as AlertStatus);
+    const refusal = triageRefusalFor(context.viewer, alert, action);
     return refusal ? [userError('INVALID_TRANSITION', refusal, path)] : [];
   });
   if (errors.length > 0) return failure(...errors);
@@ -299,7 +297,7 @@ async function raiseInTransaction(
     .where(bySchoolKeys('students', [fields.student]))
     .where(visibleStudents(context.viewer))
     .executeTakeFirst();
-  if (!student)
+  if (!student || !mayRaiseConcern(context.viewer))
     return failure(userError('NOT_FOUND', 'No such student, or not one visible to you.', ['input', 'studentId']));
   const formMaster = await trx
     .selectFrom('classroom_assignments')

@@ -1,8 +1,11 @@
+import type { Alert } from '@pastoral/db';
 import { mutationContext, requireReader } from '../../context.ts';
+import { failure, payload } from '../../graphql/mutations.ts';
 import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
 import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
 import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AlertSeverity, AlertStatus, AlertType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { alertActions, NO_ALERT_ACTIONS } from './alert.policy.ts';
 import { listAlerts } from './alert.repository.ts';
 
 export const alertResolvers: Resolvers = {
@@ -14,7 +17,7 @@ export const alertResolvers: Resolvers = {
         severity: input.severity == null ? null : severityCode(input.severity),
         idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
       });
-      return outcome.ok ? { alert: outcome.value, userErrors: [] } : { alert: null, userErrors: outcome.userErrors };
+      return payload(outcome, (alert) => ({ alert }), { alert: null });
     },
     acknowledgeAlert: async (_parent, { input }, context) => {
       const outcome = await acknowledgeAlerts(
@@ -22,16 +25,18 @@ export const alertResolvers: Resolvers = {
         [schoolKeyOfType(input.alertId, 'Alert', 'input.alertId')],
         'alertId',
       );
-      return outcome.ok
-        ? { alert: outcome.value[0]!, userErrors: [] }
-        : { alert: null, userErrors: outcome.userErrors.map((e) => ({ ...e, field: ['input', 'alertId'] })) };
+      // One alert asked for: its errors name the one field, not an index of a list.
+      const named = outcome.ok
+        ? outcome
+        : failure<Alert[]>(...outcome.userErrors.map((e) => ({ ...e, field: ['input', 'alertId'] })));
+      return payload(named, (alerts) => ({ alert: alerts[0]! }), { alert: null });
     },
     acknowledgeAlerts: async (_parent, { input }, context) => {
       const outcome = await acknowledgeAlerts(
         mutationContext(context),
         input.alertIds.map((id, index) => schoolKeyOfType(id, 'Alert', `input.alertIds.${index}`)),
       );
-      return outcome.ok ? { alerts: outcome.value, userErrors: [] } : { alerts: [], userErrors: outcome.userErrors };
+      return payload(outcome, (alerts) => ({ alerts }), { alerts: [] });
     },
     dismissAlert: async (_parent, { input }, context) => {
       const outcome = await dismissAlert(
@@ -39,7 +44,7 @@ export const alertResolvers: Resolvers = {
         schoolKeyOfType(input.alertId, 'Alert', 'input.alertId'),
         input.reason,
       );
-      return outcome.ok ? { alert: outcome.value, userErrors: [] } : { alert: null, userErrors: outcome.userErrors };
+      return payload(outcome, (alert) => ({ alert }), { alert: null });
     },
     escalateAlert: async (_parent, { input }, context) => {
       const outcome = await escalateAlerts(mutationContext(context), {
@@ -49,9 +54,7 @@ export const alertResolvers: Resolvers = {
         assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
         idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
       });
-      return outcome.ok
-        ? { case: outcome.value.case, alerts: outcome.value.alerts, userErrors: [] }
-        : { case: null, alerts: [], userErrors: outcome.userErrors };
+      return payload(outcome, (escalated) => escalated, { case: null, alerts: [] });
     },
   },
   Query: {
@@ -86,5 +89,6 @@ export const alertResolvers: Resolvers = {
     acknowledgedAt: (alert) => alert.acknowledged_at,
     dismissedReason: (alert) => alert.dismissed_reason,
     createdAt: (alert) => alert.created_at,
+    viewerCan: (alert, _args, context) => (context.viewer ? alertActions(context.viewer, alert) : NO_ALERT_ACTIONS),
   },
 };

@@ -1,8 +1,9 @@
 import { API_TOKEN_SCOPES, type ApiTokenScope, toTimestamp } from '@pastoral/db';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
-import type { MutationContext } from '../cases/case.mutations.ts';
+import type { MutationContext } from '../../context.ts';
 import { hashApiToken, newApiToken, TOKEN_PREFIX } from './api-token.ts';
+import { managesApiTokens, mayRevokeApiToken, schoolOfNewToken } from './api-token.policy.ts';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -17,15 +18,16 @@ export async function createApiToken(
   input: { name: string; scopes: ApiTokenScope[]; schoolId: number | null; expiresAt: string | null },
 ): Promise<Outcome<{ token: string; apiToken: ApiTokenRow }>> {
   const { viewer, now } = context;
-  if (viewer.role !== 'SCHOOL_ADMIN' && viewer.role !== 'DISTRICT_ADMIN') {
+  if (!managesApiTokens(viewer)) {
     return failure(userError('INVALID', 'Only school and district admins can create API tokens.'));
   }
-  const schoolId = viewer.role === 'SCHOOL_ADMIN' ? (input.schoolId ?? viewer.schoolId) : input.schoolId;
-  if (viewer.role === 'SCHOOL_ADMIN' && schoolId !== viewer.schoolId) {
+  const school = schoolOfNewToken(viewer, input.schoolId);
+  if (!school.allowed) {
     return failure(
       userError('INVALID', 'A school admin creates tokens for their own school only.', ['input', 'schoolId']),
     );
   }
+  const { schoolId } = school;
   const name = requireText(input.name, ['input', 'name'], 100);
   if (!name.ok) return name;
   const scopes = [...new Set(input.scopes)].filter((scope) => (API_TOKEN_SCOPES as readonly string[]).includes(scope));
@@ -80,10 +82,7 @@ export async function revokeApiToken(context: MutationContext, id: number): Prom
   const { viewer, now } = context;
   return inTransaction(context.db, async (trx) => {
     const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-    const manages =
-      token &&
-      (viewer.role === 'DISTRICT_ADMIN' || (viewer.role === 'SCHOOL_ADMIN' && token.school_id === viewer.schoolId));
-    if (!token || !manages)
+    if (!token || !mayRevokeApiToken(viewer, token))
       return failure(userError('NOT_FOUND', 'No such API token, or not one you manage.', ['input', 'id']));
     if (token.revoked_at === null) {
       await trx

@@ -1,11 +1,12 @@
 import type { ApiToken } from '@pastoral/db';
 import { sql } from 'kysely';
 import { mutationContext, requireViewer } from '../../context.ts';
+import { payload } from '../../graphql/mutations.ts';
 import { countCapped, idOfType, paginate, type SortKey, toGlobalId } from '../../graphql/relay.ts';
 import type { ApiTokenScope, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { scopeFromName, scopeName } from './api-token.ts';
 import { createApiToken, revokeApiToken } from './api-token.mutations.ts';
-import { visibleApiTokens } from './api-token.policy.ts';
+import { mayRevokeApiToken, visibleApiTokens } from './api-token.policy.ts';
 
 export const apiTokenResolvers: Resolvers = {
   Query: {
@@ -32,15 +33,11 @@ export const apiTokenResolvers: Resolvers = {
         schoolId: input.schoolId == null ? null : idOfType(input.schoolId, 'School', 'input.schoolId'),
         expiresAt: input.expiresAt ?? null,
       });
-      return outcome.ok
-        ? { token: outcome.value.token, apiToken: outcome.value.apiToken, userErrors: [] }
-        : { token: null, apiToken: null, userErrors: outcome.userErrors };
+      return payload(outcome, (created) => created, { token: null, apiToken: null });
     },
     revokeApiToken: async (_parent, { input }, context) => {
       const outcome = await revokeApiToken(mutationContext(context), idOfType(input.id, 'ApiToken', 'input.id'));
-      return outcome.ok
-        ? { apiToken: outcome.value, userErrors: [] }
-        : { apiToken: null, userErrors: outcome.userErrors };
+      return payload(outcome, (apiToken) => ({ apiToken }), { apiToken: null });
     },
   },
   ApiToken: {
@@ -59,5 +56,8 @@ export const apiTokenResolvers: Resolvers = {
     expiresAt: (token) => token.expires_at,
     revokedAt: (token) => token.revoked_at,
     lastUsedAt: (token) => token.last_used_at,
+    viewerCan: (token, _args, context) => ({
+      revoke: context.viewer ? mayRevokeApiToken(context.viewer, token) : false,
+    }),
   },
 };

@@ -1,5 +1,6 @@
 import type { Classroom } from '@pastoral/db';
 import { auditActor, type GraphQLContext, mutationContext, requireViewer } from '../../context.ts';
+import { payload } from '../../graphql/mutations.ts';
 import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { ownSessions } from './session.policy.ts';
@@ -8,6 +9,10 @@ import { signOutEverywhere, signOutSession } from './session.mutations.ts';
 import { liveAt, sessionCookie, sessionEndsAt, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
 import { isStaffViewer } from './viewer.ts';
+import { managesApiTokens } from '../api-tokens/api-token.policy.ts';
+import { readsAuditLog } from '../audit-log/audit-log.policy.ts';
+import { mayReassign } from '../cases/case.policy.ts';
+import { startsFromOwnWork } from '../students/student.policy.ts';
 import { describeUserAgent } from './user-agent.ts';
 
 /** The viewer's classrooms, all of their own school. */
@@ -34,6 +39,17 @@ export const authResolvers: Resolvers = {
     sessionExpiresAt: (viewer) => (isStaffViewer(viewer) ? viewer.session.expiresAt : null),
     apiToken: (viewer, _args, context) =>
       isStaffViewer(viewer) ? null : context.loaders.visibleApiToken.load(viewer.token.tokenId),
+    viewerCan: (viewer) => {
+      if (!isStaffViewer(viewer))
+        return { administer: false, manageApiTokens: false, readAuditLog: false, reassignCases: false };
+      return {
+        administer: managesApiTokens(viewer) || readsAuditLog(viewer),
+        manageApiTokens: managesApiTokens(viewer),
+        readAuditLog: readsAuditLog(viewer),
+        reassignCases: mayReassign(viewer),
+      };
+    },
+    defaultsToOwnWork: (viewer) => isStaffViewer(viewer) && startsFromOwnWork(viewer),
     sessions: async (viewer, _args, context) => {
       if (!isStaffViewer(viewer)) return [];
       const live = await liveSessions(context.db, ownSessions(viewer), liveAt(context.now)).execute();
@@ -109,9 +125,11 @@ export const authResolvers: Resolvers = {
         context.sessions,
         idOfType(input.id, 'Session', 'input.id'),
       );
-      if (!outcome.ok) return { endedSessionId: null, signedOutHere: false, userErrors: outcome.userErrors };
-      if (outcome.value.current) context.setCookie(sessionCookie(context.config, '', 0));
-      return { endedSessionId: input.id, signedOutHere: outcome.value.current, userErrors: [] };
+      if (outcome.ok && outcome.value.current) context.setCookie(sessionCookie(context.config, '', 0));
+      return payload(outcome, (ended) => ({ endedSessionId: input.id, signedOutHere: ended.current }), {
+        endedSessionId: null,
+        signedOutHere: false,
+      });
     },
     signOutEverywhere: async (_parent, _args, context) => ({
       endedSessions: await signOutEverywhere(mutationContext(context), context.sessions),

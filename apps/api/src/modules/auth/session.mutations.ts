@@ -7,7 +7,7 @@
  */
 import type { Database, EngineDialect, Session } from '@pastoral/db';
 import type { Transaction } from 'kysely';
-import type { MutationContext } from '../cases/case.mutations.ts';
+import type { MutationContext } from '../../context.ts';
 import { failure, inTransaction, type Outcome, success, userError } from '../../graphql/mutations.ts';
 import { type AuditActor, appendAuditEntry, type SessionEndReason } from '../audit-log/audit.writer.ts';
 import { ownSessions, sessionsOfUser } from './session.policy.ts';

@@ -1,71 +1,48 @@
 /**
  * Opening and running cases: each mutation is one transaction with its timeline entries and audit entries;
- * expected failures come back as userErrors and change nothing.
+ * expected failures come back as userErrors and change nothing. Who may do what is case.policy.ts's to say, the
+ * lifecycle case.workflow.ts's, the fields' rules case.validation.ts's; the SQL is case.repository.ts's.
  */
 import {
   type CaseEvent,
   type CaseOutcome,
-  type CaseEventTable,
   type CaseStatus,
   type Database,
-  type EngineDialect,
   type InterventionCase,
   toDateOnly,
   toTimestamp,
 } from '@pastoral/db';
-import type { Insertable, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
+import type { MutationContext } from '../../context.ts';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import type { SchoolKey } from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
-import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts';
+import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
-import { visibleStudents } from '../students/student.policy.ts';
-import { mayChangeCase, mayReassign, visibleCases } from './case.policy.ts';
-import { allowedMoves, checkTransition } from './case.workflow.ts';
+import { mayAddCaseNote, mayChangeCase, mayOpenCase, mayReassign } from './case.policy.ts';
+import {
+  baselineOf,
+  bumpCaseVersion,
+  caseEventByKey,
+  findAssignee,
+  findVisibleCase,
+  findVisibleStudent,
+  insertCase,
+  recordCaseEvent,
+  rereadCase,
+  touchCase,
+} from './case.repository.ts';
+import { type CaseFields, validateCaseFields } from './case.validation.ts';
+import { checkTransition } from './case.workflow.ts';
 
-export const CASE_CATEGORIES = ['ATTENDANCE', 'BEHAVIOUR', 'ACADEMIC', 'WELLBEING'] as const;
-
-export interface MutationContext {
-  db: Parameters<typeof inTransaction>[0];
-  dialect: EngineDialect;
-  viewer: Viewer;
-  actor: AuditActor;
-  now: Date;
-}
-
-async function findVisibleCase(
-  trx: Transaction<Database>,
-  viewer: Viewer,
-  key: SchoolKey,
-  lock: boolean,
-  dialect: EngineDialect,
-) {
-  return trx
-    .selectFrom('intervention_cases')
-    .selectAll()
-    .where(bySchoolKeys('intervention_cases', [key]))
-    .where(visibleCases(viewer))
-    .$if(lock && dialect.rowLocks, (query) => query.forUpdate())
-    .executeTakeFirst();
-}
-
-const caseNotFound = () => userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', 'id']);
-const notYours = () =>
+const caseNotFound = (field = 'id') =>
+  userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', field]);
+const notYours = (field = 'id') =>
   userError(
     'NOT_ALLOWED',
     "Only the case's owner, a pastoral lead or an admin can change this case; ask its owner or a pastoral lead.",
-    ['input', 'id'],
+    ['input', field],
   );
-
-/** A case as it stands now, inside the transaction that changed it. */
-function reread(trx: Transaction<Database>, key: SchoolKey): Promise<InterventionCase> {
-  return trx
-    .selectFrom('intervention_cases')
-    .selectAll()
-    .where(bySchoolKeys('intervention_cases', [key]))
-    .executeTakeFirstOrThrow();
-}
 
 /** A staff member of the school who may own a case there. */
 async function checkAssignee(
@@ -82,11 +59,7 @@ async function checkAssignee(
       ]),
     );
   }
-  const assignee = await trx
-    .selectFrom('users')
-    .select(['id', 'school_id', 'is_active'])
-    .where('id', '=', assigneeId)
-    .executeTakeFirst();
+  const assignee = await findAssignee(trx, assigneeId);
   if (!assignee || assignee.is_active !== 1 || assignee.school_id !== schoolId) {
     return failure(
       userError('INVALID', "A case's owner must be an active member of staff of the student's school.", [
@@ -96,69 +69,6 @@ async function checkAssignee(
     );
   }
   return success(assignee.id);
-}
-
-export interface CaseFields {
-  title?: string | null;
-  category?: string | null;
-  tier?: number | null;
-  priority?: number | null;
-  goal?: string | null;
-  nextReviewAt?: string | null;
-}
-
-/** Validates the editable fields that are present; returns their column values. */
-function validateFields(fields: CaseFields, today: string): Outcome<Partial<InterventionCase>> {
-  const values: Partial<InterventionCase> = {};
-  if (fields.title != null) {
-    const title = requireText(fields.title, ['input', 'title'], 200);
-    if (!title.ok) return title;
-    values.title = title.value;
-  }
-  if (fields.category != null) {
-    if (!(CASE_CATEGORIES as readonly string[]).includes(fields.category)) {
-      return failure(
-        userError('INVALID', `category must be one of ${CASE_CATEGORIES.join(', ')}.`, ['input', 'category']),
-      );
-    }
-    values.category = fields.category;
-  }
-  if (fields.tier != null) {
-    if (!Number.isInteger(fields.tier) || fields.tier < 1 || fields.tier > 3) {
-      return failure(userError('INVALID', 'tier must be 1, 2 or 3.', ['input', 'tier']));
-    }
-    values.tier = fields.tier;
-  }
-  if (fields.priority != null) values.priority = fields.priority;
-  if (fields.goal != null) {
-    const goal = fields.goal.trim();
-    if (goal.length > 2000)
-      return failure(userError('INVALID', 'goal is longer than 2,000 characters.', ['input', 'goal']));
-    values.goal = goal || null;
-  }
-  if (fields.nextReviewAt != null) {
-    if (fields.nextReviewAt < today) {
-      return failure(userError('INVALID', 'nextReviewAt must be today (UTC) or later.', ['input', 'nextReviewAt']));
-    }
-    values.next_review_at = fields.nextReviewAt;
-  }
-  return success(values);
-}
-
-/** The student's indicators now: the "before" of "did it work". */
-async function baselineOf(trx: Transaction<Database>, student: SchoolKey, now: Date): Promise<string> {
-  const profile = await trx
-    .selectFrom('risk_profiles')
-    .selectAll()
-    .where(bySchoolKeys('risk_profiles', [student], 'student_id'))
-    .executeTakeFirst();
-  return JSON.stringify({
-    capturedAt: toTimestamp(now),
-    level: profile?.level ?? null,
-    attendanceRate: profile?.attendance_rate ?? null,
-    behaviourLevel: profile?.behaviour_level ?? null,
-    courseworkLevel: profile?.coursework_level ?? null,
-  });
 }
 
 export interface NewCase extends CaseFields {
@@ -176,41 +86,32 @@ export async function createCase(
   input: NewCase,
 ): Promise<Outcome<InterventionCase>> {
   const { viewer, now } = context;
-  const student = await trx
-    .selectFrom('students')
-    .select(['id', 'school_id'])
-    .where(bySchoolKeys('students', [input.student]))
-    .where(visibleStudents(viewer))
-    .executeTakeFirst();
-  if (!student)
+  const student = await findVisibleStudent(trx, viewer, input.student);
+  if (!student || !mayOpenCase(viewer))
     return failure(userError('NOT_FOUND', 'No such student, or not one visible to you.', ['input', 'studentId']));
-  const fields = validateFields(input, toDateOnly(now));
+  const fields = validateCaseFields(input, toDateOnly(now));
   if (!fields.ok) return fields;
   const assignee = await checkAssignee(trx, viewer, student.school_id, input.assignedToId ?? viewer.user.id);
   if (!assignee.ok) return assignee;
   const timestamp = toTimestamp(now);
-  const inserted = await trx
-    .insertInto('intervention_cases')
-    .values({
-      school_id: student.school_id,
-      student_id: student.id,
-      title: fields.value.title!,
-      category: fields.value.category!,
-      tier: fields.value.tier ?? 1,
-      priority: fields.value.priority ?? 1,
-      status: 'OPEN',
-      outcome: null,
-      goal: fields.value.goal ?? null,
-      assigned_to: assignee.value,
-      opened_by: viewer.user.id,
-      next_review_at: fields.value.next_review_at ?? null,
-      baseline: await baselineOf(trx, input.student, now),
-      closed_at: null,
-      created_at: timestamp,
-      updated_at: timestamp,
-    })
-    .executeTakeFirstOrThrow();
-  const caseId = Number(inserted.insertId);
+  const caseId = await insertCase(trx, {
+    school_id: student.school_id,
+    student_id: student.id,
+    title: fields.value.title!,
+    category: fields.value.category!,
+    tier: fields.value.tier ?? 1,
+    priority: fields.value.priority ?? 1,
+    status: 'OPEN',
+    outcome: null,
+    goal: fields.value.goal ?? null,
+    assigned_to: assignee.value,
+    opened_by: viewer.user.id,
+    next_review_at: fields.value.next_review_at ?? null,
+    baseline: await baselineOf(trx, input.student, now),
+    closed_at: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+  });
   await recordCaseEvent(trx, {
     school_id: student.school_id,
     case_id: caseId,
@@ -220,7 +121,7 @@ export async function createCase(
     to_user_id: assignee.value,
     created_at: timestamp,
   });
-  const created = await reread(trx, { schoolId: student.school_id, id: caseId });
+  const created = await rereadCase(trx, { schoolId: student.school_id, id: caseId });
   const { student: _key, ...fieldsGiven } = input;
   await appendAuditEntry(
     trx,
@@ -248,7 +149,7 @@ export async function openCase(
     onceForKey(trx, context.dialect, userRequest(context, 'openCase', idempotencyKey, fields), {
       work: () => createCase(trx, context, fields),
       remember: (created) => ({ schoolId: created.school_id, caseId: created.id }),
-      replay: ({ schoolId, caseId }: { schoolId: number; caseId: number }) => reread(trx, { schoolId, id: caseId }),
+      replay: ({ schoolId, caseId }: { schoolId: number; caseId: number }) => rereadCase(trx, { schoolId, id: caseId }),
     }),
   );
 }
@@ -258,23 +159,6 @@ export interface CaseUpdate extends CaseFields {
   key: SchoolKey;
   expectedVersion: number;
   assignedToId?: number | null;
-}
-
-/** Applies a change only if the case is still at the version the client read: no update is ever lost. */
-async function bumpVersion(
-  trx: Transaction<Database>,
-  key: SchoolKey,
-  expectedVersion: number,
-  values: Partial<InterventionCase>,
-  now: Date,
-): Promise<boolean> {
-  const result = await trx
-    .updateTable('intervention_cases')
-    .set((eb) => ({ ...values, updated_at: toTimestamp(now), version: eb('version', '+', 1) }))
-    .where(bySchoolKeys('intervention_cases', [key]))
-    .where('version', '=', expectedVersion)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
 }
 
 function staleVersion(current: InterventionCase, expected: number) {
@@ -287,11 +171,11 @@ function staleVersion(current: InterventionCase, expected: number) {
 
 export async function updateCase(context: MutationContext, input: CaseUpdate): Promise<Outcome<InterventionCase>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
+    const current = await findVisibleCase(trx, context.viewer, input.key, context.dialect);
     if (!current) return failure(caseNotFound());
     if (!mayChangeCase(context.viewer, current)) return failure(notYours());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
-    const fields = validateFields(input, toDateOnly(context.now));
+    const fields = validateCaseFields(input, toDateOnly(context.now));
     if (!fields.ok) return fields;
     const values: Partial<InterventionCase> = { ...fields.value };
     const reassigned = input.assignedToId != null && input.assignedToId !== current.assigned_to;
@@ -304,7 +188,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
       Object.entries(values).filter(([column, value]) => current[column as keyof InterventionCase] !== value),
     );
     if (Object.keys(changed).length === 0) return success(current);
-    if (!(await bumpVersion(trx, input.key, input.expectedVersion, changed, context.now))) {
+    if (!(await bumpCaseVersion(trx, input.key, input.expectedVersion, changed, context.now))) {
       return failure(staleVersion(current, input.expectedVersion));
     }
     const timestamp = toTimestamp(context.now);
@@ -331,7 +215,7 @@ export async function updateCase(context: MutationContext, input: CaseUpdate): P
         created_at: timestamp,
       });
     }
-    const updated = await reread(trx, input.key);
+    const updated = await rereadCase(trx, input.key);
     // The audit entries last: appending locks the chain head until the commit.
     if (newOwner !== undefined) {
       await appendAuditEntry(
@@ -379,7 +263,7 @@ export async function changeCaseStatus(
   input: { key: SchoolKey; expectedVersion: number; status: CaseStatus; outcome: CaseOutcome | null },
 ): Promise<Outcome<InterventionCase>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.key, true, context.dialect);
+    const current = await findVisibleCase(trx, context.viewer, input.key, context.dialect);
     if (!current) return failure(caseNotFound());
     if (!mayChangeCase(context.viewer, current)) return failure(notYours());
     if (current.version !== input.expectedVersion) return failure(staleVersion(current, input.expectedVersion));
@@ -388,7 +272,7 @@ export async function changeCaseStatus(
     if (!check.ok) return failure(userError(check.code, check.message, ['input', check.field]));
     const timestamp = toTimestamp(context.now);
     const closing = input.status === 'CLOSED';
-    const moved = await bumpVersion(
+    const moved = await bumpCaseVersion(
       trx,
       input.key,
       input.expectedVersion,
@@ -406,7 +290,7 @@ export async function changeCaseStatus(
       to_status: input.status,
       created_at: timestamp,
     });
-    const changedCase = await reread(trx, input.key);
+    const changedCase = await rereadCase(trx, input.key);
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -430,9 +314,9 @@ export async function addCaseNote(
   input: { caseKey: SchoolKey; body: string; restricted: boolean },
 ): Promise<Outcome<{ case: InterventionCase; event: CaseEvent }>> {
   return inTransaction(context.db, async (trx) => {
-    const current = await findVisibleCase(trx, context.viewer, input.caseKey, false, context.dialect);
-    if (!current)
-      return failure(userError('NOT_FOUND', 'No such case, or it is not visible to you.', ['input', 'caseId']));
+    const current = await findVisibleCase(trx, context.viewer, input.caseKey, null);
+    if (!current) return failure(caseNotFound('caseId'));
+    if (!mayAddCaseNote(context.viewer, current, input.restricted)) return failure(notYours('caseId'));
     const body = requireText(input.body, ['input', 'body'], 10_000);
     if (!body.ok) return body;
     const timestamp = toTimestamp(context.now);
@@ -445,17 +329,9 @@ export async function addCaseNote(
       restricted: input.restricted ? 1 : 0,
       created_at: timestamp,
     });
-    await trx
-      .updateTable('intervention_cases')
-      .set({ updated_at: timestamp })
-      .where(bySchoolKeys('intervention_cases', [input.caseKey]))
-      .execute();
-    const updated = await reread(trx, input.caseKey);
-    const event = await trx
-      .selectFrom('case_events')
-      .selectAll()
-      .where(bySchoolKeys('case_events', [{ schoolId: current.school_id, id: eventId }]))
-      .executeTakeFirstOrThrow();
+    await touchCase(trx, input.caseKey, timestamp);
+    const updated = await rereadCase(trx, input.caseKey);
+    const event = await caseEventByKey(trx, { schoolId: current.school_id, id: eventId });
     // The note's text stays out of the audit log: a restricted note must not leak through it.
     await appendAuditEntry(
       trx,
@@ -473,21 +349,4 @@ export async function addCaseNote(
     );
     return success({ case: updated, event });
   });
-}
-
-export { allowedMoves };
-
-type CaseEventOptionalColumn = 'body' | 'restricted' | 'from_status' | 'to_status' | 'from_user_id' | 'to_user_id';
-
-/** Appends one entry to a case's timeline; the columns its kind does not use stay null. */
-async function recordCaseEvent(
-  trx: Transaction<Database>,
-  event: Omit<Insertable<CaseEventTable>, CaseEventOptionalColumn> &
-    Partial<Pick<Insertable<CaseEventTable>, CaseEventOptionalColumn>>,
-): Promise<number> {
-  const inserted = await trx
-    .insertInto('case_events')
-    .values({ body: null, from_status: null, to_status: null, from_user_id: null, to_user_id: null, ...event })
-    .executeTakeFirstOrThrow();
-  return Number(inserted.insertId);
 }

@@ -1,5 +1,12 @@
-import type { Database, InterventionCase } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
+import {
+  type CaseEvent,
+  type CaseEventTable,
+  type Database,
+  type InterventionCase,
+  type InterventionCaseTable,
+  toTimestamp,
+} from '@pastoral/db';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { badInput } from '../../graphql/errors.ts';
 import {
   type ConnectionModel,
@@ -12,7 +19,7 @@ import {
 import { bySchoolKeys } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from './case.policy.ts';
-import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
+import { countsWithFirstPage, visibleStudentRecordsPerRow, visibleStudents } from '../students/student.policy.ts';
 
 export const OPEN_CASE_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
 /** Sorts cases with no review date after every dated one. */
@@ -127,4 +134,118 @@ export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer
     .where(bySchoolKeys('case_events', keys))
     .where(visibleCases(viewer))
     .execute();
+}
+
+// ---- What the case mutations read and write, inside the transaction the mutation holds ----------------------
+
+/** A case the viewer sees, by key; locked for the change to come where the engine locks rows. */
+export function findVisibleCase(
+  trx: Kysely<Database>,
+  viewer: Viewer,
+  key: SchoolKey,
+  lock: { rowLocks: boolean } | null,
+) {
+  return trx
+    .selectFrom('intervention_cases')
+    .selectAll()
+    .where(bySchoolKeys('intervention_cases', [key]))
+    .where(visibleCases(viewer))
+    .$if(lock?.rowLocks === true, (query) => query.forUpdate())
+    .executeTakeFirst();
+}
+
+/** A case as it stands now, inside the transaction that changed it. */
+export function rereadCase(trx: Kysely<Database>, key: SchoolKey): Promise<InterventionCase> {
+  return trx
+    .selectFrom('intervention_cases')
+    .selectAll()
+    .where(bySchoolKeys('intervention_cases', [key]))
+    .executeTakeFirstOrThrow();
+}
+
+/** A student the viewer sees, by key: whom a new case may be about. */
+export function findVisibleStudent(trx: Kysely<Database>, viewer: Viewer, key: SchoolKey) {
+  return trx
+    .selectFrom('students')
+    .select(['id', 'school_id'])
+    .where(bySchoolKeys('students', [key]))
+    .where(visibleStudents(viewer))
+    .executeTakeFirst();
+}
+
+/** A would-be owner of a case: their school and whether their account is active. */
+export function findAssignee(trx: Kysely<Database>, userId: number) {
+  return trx.selectFrom('users').select(['id', 'school_id', 'is_active']).where('id', '=', userId).executeTakeFirst();
+}
+
+/** The student's indicators now, as a case keeps them: the "before" of "did it work". */
+export async function baselineOf(trx: Kysely<Database>, student: SchoolKey, now: Date): Promise<string> {
+  const profile = await trx
+    .selectFrom('risk_profiles')
+    .selectAll()
+    .where(bySchoolKeys('risk_profiles', [student], 'student_id'))
+    .executeTakeFirst();
+  return JSON.stringify({
+    capturedAt: toTimestamp(now),
+    level: profile?.level ?? null,
+    attendanceRate: profile?.attendance_rate ?? null,
+    behaviourLevel: profile?.behaviour_level ?? null,
+    courseworkLevel: profile?.coursework_level ?? null,
+  });
+}
+
+/** Inserts a case; returns its id. */
+export async function insertCase(trx: Kysely<Database>, values: Insertable<InterventionCaseTable>): Promise<number> {
+  const inserted = await trx.insertInto('intervention_cases').values(values).executeTakeFirstOrThrow();
+  return Number(inserted.insertId);
+}
+
+/** Applies a change only if the case is still at the version the client read: no update is ever lost. */
+export async function bumpCaseVersion(
+  trx: Kysely<Database>,
+  key: SchoolKey,
+  expectedVersion: number,
+  values: Partial<InterventionCase>,
+  now: Date,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('intervention_cases')
+    .set((eb) => ({ ...values, updated_at: toTimestamp(now), version: eb('version', '+', 1) }))
+    .where(bySchoolKeys('intervention_cases', [key]))
+    .where('version', '=', expectedVersion)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Marks a case changed without a new version: a note changes its timeline, not its fields. */
+export async function touchCase(trx: Kysely<Database>, key: SchoolKey, timestamp: string): Promise<void> {
+  await trx
+    .updateTable('intervention_cases')
+    .set({ updated_at: timestamp })
+    .where(bySchoolKeys('intervention_cases', [key]))
+    .execute();
+}
+
+type CaseEventOptionalColumn = 'body' | 'restricted' | 'from_status' | 'to_status' | 'from_user_id' | 'to_user_id';
+
+/** Appends one entry to a case's timeline; the columns its kind does not use stay null. Returns its id. */
+export async function recordCaseEvent(
+  trx: Kysely<Database>,
+  event: Omit<Insertable<CaseEventTable>, CaseEventOptionalColumn> &
+    Partial<Pick<Insertable<CaseEventTable>, CaseEventOptionalColumn>>,
+): Promise<number> {
+  const inserted = await trx
+    .insertInto('case_events')
+    .values({ body: null, from_status: null, to_status: null, from_user_id: null, to_user_id: null, ...event })
+    .executeTakeFirstOrThrow();
+  return Number(inserted.insertId);
+}
+
+/** One timeline entry, by key. */
+export function caseEventByKey(trx: Kysely<Database>, key: SchoolKey): Promise<CaseEvent> {
+  return trx
+    .selectFrom('case_events')
+    .selectAll()
+    .where(bySchoolKeys('case_events', [key]))
+    .executeTakeFirstOrThrow();
 }

@@ -1,22 +1,13 @@
 import { type CASE_PRIORITIES } from '@pastoral/db';
 import { auditActor, mutationContext, requireReader } from '../../context.ts';
-import type { Outcome, UserError } from '../../graphql/mutations.ts';
+import { payload } from '../../graphql/mutations.ts';
 import { addCaseNote, changeCaseStatus, openCase, updateCase } from './case.mutations.ts';
 import { priorityCode, priorityName, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { CaseEventKind, CaseOutcome, CaseStatus, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { recordAuditEvent } from '../audit-log/audit.writer.ts';
+import { caseActions, NO_CASE_ACTIONS, statusMovesFor } from './case.policy.ts';
 import { listCases, OPEN_CASE_STATUSES } from './case.repository.ts';
-
-function payload<T, K extends string>(
-  outcome: Outcome<T>,
-  key: K,
-): { [P in K]: T | null } & { userErrors: UserError[] } {
-  return {
-    [key]: outcome.ok ? outcome.value : null,
-    userErrors: outcome.ok ? [] : outcome.userErrors,
-  } as { [P in K]: T | null } & { userErrors: UserError[] };
-}
 
 export const caseResolvers: Resolvers = {
   Mutation: {
@@ -33,7 +24,8 @@ export const caseResolvers: Resolvers = {
           assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
           idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
         }),
-        'case',
+        (value) => ({ case: value }),
+        { case: null },
       ),
     updateCase: async (_parent, { input }, context) =>
       payload(
@@ -48,7 +40,8 @@ export const caseResolvers: Resolvers = {
           nextReviewAt: input.nextReviewAt,
           assignedToId: input.assignedToId == null ? null : idOfType(input.assignedToId, 'User', 'input.assignedToId'),
         }),
-        'case',
+        (value) => ({ case: value }),
+        { case: null },
       ),
     changeCaseStatus: async (_parent, { input }, context) =>
       payload(
@@ -58,17 +51,19 @@ export const caseResolvers: Resolvers = {
           status: input.status,
           outcome: input.outcome ?? null,
         }),
-        'case',
+        (value) => ({ case: value }),
+        { case: null },
       ),
-    addCaseNote: async (_parent, { input }, context) => {
-      const outcome = await addCaseNote(mutationContext(context), {
-        caseKey: schoolKeyOfType(input.caseId, 'InterventionCase', 'input.caseId'),
-        body: input.body,
-        restricted: input.restricted ?? false,
-      });
-      if (!outcome.ok) return { event: null, case: null, userErrors: outcome.userErrors };
-      return { case: outcome.value.case, event: outcome.value.event, userErrors: [] };
-    },
+    addCaseNote: async (_parent, { input }, context) =>
+      payload(
+        await addCaseNote(mutationContext(context), {
+          caseKey: schoolKeyOfType(input.caseId, 'InterventionCase', 'input.caseId'),
+          body: input.body,
+          restricted: input.restricted ?? false,
+        }),
+        (value) => value,
+        { event: null, case: null },
+      ),
   },
   Query: {
     cases: (_parent, { filter, orderBy, ...page }, context) => {
@@ -114,6 +109,8 @@ export const caseResolvers: Resolvers = {
       row.status !== 'CLOSED' && row.next_review_at !== null && row.next_review_at < context.today,
     timeline: (row, args, context) => context.loaders.timelineByCaseId.load({ parent: schoolKeyOf(row), args }),
     alerts: (row, _args, context) => context.loaders.alertsByCaseId.load(schoolKeyOf(row)),
+    viewerCan: (row, _args, context) => (context.viewer ? caseActions(context.viewer, row) : NO_CASE_ACTIONS),
+    allowedStatusMoves: (row, _args, context) => (context.viewer ? statusMovesFor(context.viewer, row) : []),
     didItWork: async (row, _args, context) => {
       const baseline = JSON.parse(row.baseline) as {
         capturedAt?: string;

@@ -2,8 +2,7 @@ import { CASE_STATUSES, RISK_LEVELS, toTimestamp } from '@pastoral/db';
 import { type GraphQLContext, requireViewer } from '../../context.ts';
 import type { ConnectionModel } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
-import type { Viewer } from '../auth/viewer.ts';
-import type { DashboardCacheView } from './dashboard.cache.ts';
+import type { DashboardFigures } from './dashboard.mappers.ts';
 import {
   countNewAlerts,
   countOpenCasesByStatus,
@@ -13,24 +12,6 @@ import {
   dashboardScope,
   listNewlyAtRisk,
 } from './dashboard.repository.ts';
-
-/** The figures counted together, and cached together so that they agree with each other and with computedAt. */
-interface DashboardFigures {
-  computedAt: string;
-  newAlerts: number;
-  openCasesByStatus: { status: (typeof CASE_STATUSES)[number]; count: number }[];
-  overdueReviews: number;
-  studentsByRiskLevel: { level: (typeof RISK_LEVELS)[number]; count: number }[];
-}
-
-/** Nothing is counted until the query asks for a figure. */
-export interface DashboardModel {
-  viewer: Viewer;
-  /** What the figures count over, read only when one must be counted. */
-  scope: () => Promise<DashboardScope>;
-  figures: () => Promise<DashboardFigures>;
-  cache: () => Promise<DashboardCacheView>;
-}
 
 /** A page of newlyAtRisk with its count, as plain data the cache can hold. */
 interface CachedConnection extends Omit<ConnectionModel, 'totalCount' | 'totalCountIsCapped'> {

@@ -1,5 +1,5 @@
 import { auditActor, type GraphQLContext, requireToken } from '../../context.ts';
-import type { Outcome } from '../../graphql/mutations.ts';
+import { type Outcome, payload } from '../../graphql/mutations.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { upsertStudents } from './roster.ts';
 import { ASSESSMENTS, ATTENDANCE, BEHAVIOUR, type IngestContext, type IngestResult, ingest } from './ingest.ts';
@@ -15,10 +15,13 @@ function ingestContext(context: GraphQLContext, scope: Parameters<typeof require
   };
 }
 
-function payload(outcome: Outcome<IngestResult>) {
-  return outcome.ok
-    ? { ...outcome.value, userErrors: [] }
-    : { recorded: 0, studentsRecomputed: 0, alertsRaised: 0, alertsResolved: 0, userErrors: outcome.userErrors };
+function ingestPayload(outcome: Outcome<IngestResult>) {
+  return payload(outcome, (result) => result, {
+    recorded: 0,
+    studentsRecomputed: 0,
+    alertsRaised: 0,
+    alertsResolved: 0,
+  });
 }
 
 export const ingestResolvers: Resolvers = {
@@ -28,26 +31,24 @@ export const ingestResolvers: Resolvers = {
         ...input,
         idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
       });
-      return outcome.ok
-        ? { ...outcome.value, userErrors: [] }
-        : { created: 0, updated: 0, userErrors: outcome.userErrors };
+      return payload(outcome, (result) => result, { created: 0, updated: 0 });
     },
     recordAttendance: async (_parent, { input }, context) =>
-      payload(
+      ingestPayload(
         await ingest(ingestContext(context, 'attendance:write'), ATTENDANCE, {
           ...input,
           idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
         }),
       ),
     recordBehaviourIncidents: async (_parent, { input }, context) =>
-      payload(
+      ingestPayload(
         await ingest(ingestContext(context, 'behaviour:write'), BEHAVIOUR, {
           ...input,
           idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,
         }),
       ),
     recordAssessmentResults: async (_parent, { input }, context) =>
-      payload(
+      ingestPayload(
         await ingest(ingestContext(context, 'assessments:write'), ASSESSMENTS, {
           ...input,
           idempotencyKey: input.idempotencyKey ?? context.request.idempotencyKey,

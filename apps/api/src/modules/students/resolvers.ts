@@ -2,6 +2,10 @@ import { requireReader } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
 import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
+import { readerOf } from '../../principal.ts';
+import { mayRaiseConcern } from '../alerts/alert.policy.ts';
+import { readsAuditLog } from '../audit-log/audit-log.policy.ts';
+import { mayOpenCase } from '../cases/case.policy.ts';
 import type { RiskReason } from '../risk/risk.rules.ts';
 import { assessmentResultsOf, listStudents } from './student.repository.ts';
 
@@ -27,6 +31,17 @@ export const studentResolvers: Resolvers = {
   },
   Student: {
     id: (student) => toGlobalId('Student', schoolKeyOf(student)),
+    viewerCan: (_student, _args, context) => {
+      // As the loaders decide whether Student.viewedBy and Student.disclosures are null.
+      const auditReader = readerOf(context, 'audit');
+      const readsPanels = auditReader !== null && readsAuditLog(auditReader);
+      return {
+        openCase: context.viewer !== null && mayOpenCase(context.viewer),
+        raiseConcern: context.viewer !== null && mayRaiseConcern(context.viewer),
+        readViewedBy: readsPanels,
+        readDisclosures: readsPanels,
+      };
+    },
     fullName: (student) => student.full_name,
     givenName: (student) => student.given_name,
     familyName: (student) => student.family_name,

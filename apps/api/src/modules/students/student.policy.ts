@@ -60,6 +60,14 @@ function seesOwnClassrooms(viewer: Viewer): boolean {
 }
 
 /**
+ * Whether the viewer's lists of cases and alerts start from their own (`Viewer.defaultsToOwnWork`): those whose
+ * view is their classrooms and assignments work their own caseload first; the rest run the school's.
+ */
+export function startsFromOwnWork(viewer: Viewer): boolean {
+  return seesOwnClassrooms(viewer);
+}
+
+/**
  * Records about a student that are assigned to a member of staff (alerts, cases): a form master sees those of
  * their classrooms' students and those assigned to them; school staff their school's; district admins all.
  *

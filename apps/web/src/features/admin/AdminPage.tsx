@@ -53,7 +53,7 @@ export function AdminPage() {
   const fromId = useId();
   const actorId = useId();
 
-  if (viewer.role !== 'SCHOOL_ADMIN' && viewer.role !== 'DISTRICT_ADMIN') {
+  if (!viewer.viewerCan.administer) {
     return <p role="status">Not found: the admin pages are for school and district admins.</p>;
   }
   if (error && !data) return <p role="alert">The admin pages cannot be loaded just now. Try again in a moment.</p>;

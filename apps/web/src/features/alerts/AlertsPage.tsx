@@ -95,7 +95,7 @@ export function AlertsPage() {
   const severityId = useId();
   const filter = {
     status: VIEWS[view]!.status,
-    ...(viewer.role === 'FORM_MASTER' ? { assignedToMe: true } : {}),
+    ...(viewer.defaultsToOwnWork ? { assignedToMe: true } : {}),
     ...(type ? { type: [type] } : {}),
     ...(severity ? { severity: [severity] } : {}),
   };

@@ -14,7 +14,7 @@ async function signIn() {
 }
 
 /** The API's answer to the sign-in: `viewer` once signed in, else the userErrors. */
-function answers(signIn: { viewer: { role: string } | null; userErrors: { message: string }[] }) {
+function answers(signIn: { viewer: { sessionExpiresAt: string } | null; userErrors: { message: string }[] }) {
   return {
     request: { query: SignInMutation, variables: { input } },
     result: {
@@ -51,7 +51,7 @@ describe('SignInForm', () => {
   it('hands over to the app once signed in', async () => {
     const onSignedIn = vi.fn();
     renderWithApp(<SignInForm onSignedIn={onSignedIn} />, {
-      mocks: [answers({ viewer: { role: 'FORM_MASTER' }, userErrors: [] })],
+      mocks: [answers({ viewer: { sessionExpiresAt: '2026-12-07T15:00:00Z' }, userErrors: [] })],
     });
     await signIn();
     await vi.waitFor(() => expect(onSignedIn).toHaveBeenCalledOnce());

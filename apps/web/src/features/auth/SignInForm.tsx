@@ -7,7 +7,7 @@ export const SignInMutation = graphql(`
   mutation SignInMutation($input: SignInInput!) {
     signIn(input: $input) {
       viewer {
-        role
+        sessionExpiresAt
       }
       userErrors {
         message

@@ -15,8 +15,16 @@ const AddCaseNoteMutation = graphql(`
   }
 `);
 
-/** Adds a note to the case's timeline, restricted to the safeguarding lead when ticked. */
-export function CaseNoteForm({ caseId, report }: { caseId: string; report: CaseMutationReport }) {
+/** Adds a note to the case's timeline, restricted to the safeguarding lead when ticked (for those who may). */
+export function CaseNoteForm({
+  caseId,
+  mayRestrict,
+  report,
+}: {
+  caseId: string;
+  mayRestrict: boolean;
+  report: CaseMutationReport;
+}) {
   const [addNote, noting] = useCaseMutation(AddCaseNoteMutation, (data) => data.addCaseNote, report);
   const [note, setNote] = useState('');
   const [restricted, setRestricted] = useState(false);
@@ -41,10 +49,12 @@ export function CaseNoteForm({ caseId, report }: { caseId: string; report: CaseM
         maxLength={10000}
         required
       />
-      <label className="check">
-        <input type="checkbox" checked={restricted} onChange={(event) => setRestricted(event.target.checked)} />{' '}
-        Restricted (safeguarding lead only)
-      </label>
+      {mayRestrict ? (
+        <label className="check">
+          <input type="checkbox" checked={restricted} onChange={(event) => setRestricted(event.target.checked)} />{' '}
+          Restricted (safeguarding lead only)
+        </label>
+      ) : null}
       <button type="submit" disabled={noting || note.trim() === ''}>
         {noting ? 'Saving…' : 'Save note'}
       </button>

@@ -9,8 +9,11 @@ import { ChangeCaseStatusMutation } from './CaseStatusPanel.tsx';
 
 const id = 'SW50ZXJ2ZW50aW9uQ2FzZTox';
 
-/** The case page's query answered for a case in `status`, every fragment's fields filled in. */
-function caseQuery(status: CaseStatus, version = 3): MockLink.MockedResponse {
+/**
+ * The case page's query answered for a case in `status` whose viewer may make `moves` (the API decides them),
+ * every fragment's fields filled in.
+ */
+function caseQuery(status: CaseStatus, moves: CaseStatus[], version = 3): MockLink.MockedResponse {
   const snapshot = { __typename: 'IndicatorSnapshot', level: 'AT_RISK', attendanceRate: 0.84 };
   return {
     request: { query: CasePageQuery, variables: { id } },
@@ -29,6 +32,14 @@ function caseQuery(status: CaseStatus, version = 3): MockLink.MockedResponse {
           goal: null,
           nextReviewAt: null,
           isOverdue: false,
+          allowedStatusMoves: moves,
+          viewerCan: {
+            __typename: 'CaseViewerCan',
+            update: true,
+            reassign: false,
+            addNote: true,
+            addRestrictedNote: false,
+          },
           student: { __typename: 'Student', id: 'U3R1ZGVudDox', fullName: 'Ada Byron' },
           assignedTo: null,
           didItWork: { __typename: 'DidItWork', atOpening: snapshot, now: snapshot },
@@ -57,10 +68,10 @@ function closingAnswers(userErrors: { code: string; message: string }[]): MockLi
 }
 
 function renderCase(mocks: MockLink.MockedResponse[]) {
-  // A form master: no owner panel, so no staff query to answer.
+  // A viewer who may not reassign cases: no owner panel, so no staff query to answer.
   renderWithApp(<CasePage />, {
     mocks,
-    viewer: buildViewer({ role: 'FORM_MASTER' }),
+    viewer: buildViewer({ viewerCan: { administer: false, reassignCases: false } }),
     path: `/cases/${id}`,
     route: '/cases/:id',
   });
@@ -68,7 +79,7 @@ function renderCase(mocks: MockLink.MockedResponse[]) {
 
 describe('CasePage', () => {
   it('offers the moves the case may make next, and the outcome to record when one closes it', async () => {
-    renderCase([caseQuery('MONITORING')]);
+    renderCase([caseQuery('MONITORING', ['CLOSED'])]);
     await screen.findByRole('heading', { name: 'Attendance below 85%' });
     const moves = screen.getAllByRole('button').filter((button) => button.className === 'primary');
     expect(moves.map((button) => button.textContent)).toEqual(['Move to closed']);
@@ -88,7 +99,7 @@ describe('CasePage', () => {
         },
       },
     };
-    renderCase([caseQuery('MONITORING'), done, caseQuery('CLOSED', 4)]);
+    renderCase([caseQuery('MONITORING', ['CLOSED']), done, caseQuery('CLOSED', ['OPEN'], 4)]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
     await screen.findByRole('button', { name: 'Reopen' });
     expect(screen.queryByRole('alert')).toBeNull();
@@ -96,7 +107,7 @@ describe('CasePage', () => {
 
   it("shows the API's reason when it refuses the change", async () => {
     renderCase([
-      caseQuery('MONITORING'),
+      caseQuery('MONITORING', ['CLOSED']),
       closingAnswers([{ code: 'INVALID_TRANSITION', message: 'Only the case owner can close it.' }]),
     ]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
@@ -105,7 +116,7 @@ describe('CasePage', () => {
 
   it('says someone else changed the case first, and offers to reload it', async () => {
     renderCase([
-      caseQuery('MONITORING'),
+      caseQuery('MONITORING', ['CLOSED']),
       closingAnswers([{ code: 'STALE_VERSION', message: 'The case has changed.' }]),
     ]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
@@ -123,7 +134,7 @@ describe('CasePage', () => {
         return { errors: [{ message: 'Sign in first.', extensions: { code: 'UNAUTHENTICATED' } }] };
       },
     };
-    renderCase([caseQuery('MONITORING'), expired]);
+    renderCase([caseQuery('MONITORING', ['CLOSED']), expired]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
     await vi.waitFor(() => expect(answered).toBe(true));
     await expect(screen.findByRole('alert', {}, { timeout: 500 })).rejects.toThrow();
@@ -134,7 +145,7 @@ describe('CasePage', () => {
       request: { query: ChangeCaseStatusMutation, variables: closing },
       error: new Error('offline'),
     };
-    renderCase([caseQuery('MONITORING'), unreachable]);
+    renderCase([caseQuery('MONITORING', ['CLOSED']), unreachable]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/^Pastoral cannot be reached just now/);
   });

@@ -3,7 +3,6 @@ import { useState } from 'react';
 import { useParams } from 'react-router';
 import { useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
-import type { CaseStatus } from '../../gql/graphql.ts';
 import { CaseNoteForm } from './CaseNoteForm.tsx';
 import { CaseOwnerPanel } from './CaseOwnerPanel.tsx';
 import { CaseReviewPanel } from './CaseReviewPanel.tsx';
@@ -25,6 +24,12 @@ export const CasePageQuery = graphql(`
         ...CaseStatusPanel_CaseFragment
         ...CaseOwnerPanel_CaseFragment
         ...CaseReviewPanel_CaseFragment
+        viewerCan {
+          update
+          reassign
+          addNote
+          addRestrictedNote
+        }
         ...CaseTimeline_CaseFragment
       }
     }
@@ -45,14 +50,6 @@ const CaseStaffQuery = graphql(`
   }
 `);
 
-/** The moves the lifecycle allows, as the API enforces them. */
-const NEXT: Record<CaseStatus, CaseStatus[]> = {
-  OPEN: ['IN_PROGRESS'],
-  IN_PROGRESS: ['MONITORING'],
-  MONITORING: ['CLOSED'],
-  CLOSED: ['OPEN'],
-};
-
 export function CasePage() {
   const { id = '' } = useParams();
   const viewer = useViewer();
@@ -60,9 +57,8 @@ export function CasePage() {
     variables: { id },
     fetchPolicy: 'cache-and-network',
   });
-  // Only pastoral leads and admins give cases to someone else.
-  const mayReassign = viewer.role !== 'FORM_MASTER';
-  const staff = useQuery(CaseStaffQuery, { skip: !mayReassign });
+  // The staff list is fetched beside the case for those who may give cases to someone else.
+  const staff = useQuery(CaseStaffQuery, { skip: !viewer.viewerCan.reassignCases });
   const [problem, setProblem] = useState<CaseProblem | null>(null);
   // Every change on the page reports here: its problem shows under the status, and a change reloads the case.
   const report = { onProblem: setProblem, onDone: () => void refetch() };
@@ -79,22 +75,23 @@ export function CasePage() {
       <DidItWorkPanel case={item} />
       <CaseStatusPanel
         case={item}
-        moves={NEXT[item.status as CaseStatus]}
         problem={problem}
         report={report}
         onReload={() => (setProblem(null), void refetch())}
       />
 
-      {mayReassign && item.status !== 'CLOSED' && staff.data?.viewer?.school ? (
+      {item.viewerCan.reassign && item.status !== 'CLOSED' && staff.data?.viewer?.school ? (
         <CaseOwnerPanel case={item} staff={staff.data.viewer.school.staff} report={report} />
       ) : null}
 
-      {item.status !== 'CLOSED' ? <CaseReviewPanel case={item} report={report} /> : null}
+      {item.viewerCan.update && item.status !== 'CLOSED' ? <CaseReviewPanel case={item} report={report} /> : null}
 
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>
         <CaseTimeline case={item} />
-        <CaseNoteForm caseId={item.id} report={report} />
+        {item.viewerCan.addNote ? (
+          <CaseNoteForm caseId={item.id} mayRestrict={item.viewerCan.addRestrictedNote} report={report} />
+        ) : null}
       </section>
     </>
   );

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { lowerWords } from '../../components/words.ts';
 import { type FragmentType, getFragmentData, graphql } from '../../gql/index.ts';
-import type { CaseOutcome, CaseStatus } from '../../gql/graphql.ts';
+import type { CaseOutcome } from '../../gql/graphql.ts';
 import { STATUS_LABEL } from './labels.ts';
 import { type CaseMutationReport, type CaseProblem, useCaseMutation } from './useCaseMutation.ts';
 
@@ -9,6 +9,7 @@ export const CaseStatusPanel_CaseFragment = graphql(`
   fragment CaseStatusPanel_CaseFragment on InterventionCase {
     id
     version
+    allowedStatusMoves
   }
 `);
 
@@ -31,12 +32,11 @@ export const ChangeCaseStatusMutation = graphql(`
 const OUTCOMES: CaseOutcome[] = ['IMPROVED', 'NO_CHANGE', 'WORSENED', 'TRANSFERRED'];
 
 /**
- * The moves the case may make next, a button each (with the outcome to record when one closes it), and the
+ * The moves the API says this viewer may make next, a button each (with the outcome to record when one closes it), and the
  * problem the last change on the page ran into.
  */
 export function CaseStatusPanel(props: {
   case: FragmentType<typeof CaseStatusPanel_CaseFragment>;
-  moves: CaseStatus[];
   problem: CaseProblem | null;
   report: CaseMutationReport;
   onReload: () => void;
@@ -53,7 +53,7 @@ export function CaseStatusPanel(props: {
   return (
     <section className="panel" aria-labelledby="status-title">
       <h2 id="status-title">Status</h2>
-      {props.moves.includes('CLOSED') ? (
+      {item.allowedStatusMoves.includes('CLOSED') ? (
         <p>
           <label htmlFor={outcomeId}>Outcome </label>
           <select id={outcomeId} value={outcome} onChange={(event) => setOutcome(event.target.value as CaseOutcome)}>
@@ -65,8 +65,11 @@ export function CaseStatusPanel(props: {
           </select>
         </p>
       ) : null}
+      {item.allowedStatusMoves.length === 0 ? (
+        <p className="muted">Only the case's owner, a pastoral lead or an admin moves this case along.</p>
+      ) : null}
       <div className="actions">
-        {props.moves.map((to) => (
+        {item.allowedStatusMoves.map((to) => (
           <button
             key={to}
             className="primary"

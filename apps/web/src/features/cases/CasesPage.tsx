@@ -51,7 +51,7 @@ export function CasesPage() {
   );
   const [sort, setSort] = useState(0);
   const sortId = useId();
-  const filter = VIEWS[view]!.filter(viewer.role === 'FORM_MASTER');
+  const filter = VIEWS[view]!.filter(viewer.defaultsToOwnWork);
   const { data, loading, error, fetchMore } = useQuery(CasesPageQuery, {
     variables: { filter, orderBy: SORTS[sort]!.orderBy },
     fetchPolicy: 'cache-and-network',

@@ -1,6 +1,5 @@
 import { useQuery } from '@apollo/client/react';
 import { Link, useParams } from 'react-router';
-import { useViewer } from '../../app/session.tsx';
 import { graphql } from '../../gql/index.ts';
 import { AlertsAndCasesPanel } from './AlertsAndCasesPanel.tsx';
 import { AttendancePanel } from './AttendancePanel.tsx';
@@ -27,6 +26,10 @@ const StudentPageQuery = graphql(`
         ...BehaviourPanel_StudentFragment
         ...CourseworkPanel_StudentFragment
         ...AlertsAndCasesPanel_StudentFragment
+        viewerCan {
+          readViewedBy
+          readDisclosures
+        }
       }
     }
   }
@@ -34,7 +37,6 @@ const StudentPageQuery = graphql(`
 
 export function StudentPage() {
   const { id = '' } = useParams();
-  const viewer = useViewer();
   const { data, loading, error } = useQuery(StudentPageQuery, { variables: { id }, fetchPolicy: 'cache-and-network' });
   if (loading && !data) return <p role="status">Loading the student…</p>;
   if (error && !data) return <p role="alert">The student cannot be loaded just now. Try again in a moment.</p>;
@@ -53,12 +55,8 @@ export function StudentPage() {
       <BehaviourPanel student={student} />
       <CourseworkPanel student={student} />
       <AlertsAndCasesPanel student={student} />
-      {viewer.role === 'SCHOOL_ADMIN' || viewer.role === 'DISTRICT_ADMIN' ? (
-        <>
-          <ViewedByPanel studentId={student.id} />
-          <DisclosuresPanel studentId={student.id} />
-        </>
-      ) : null}
+      {student.viewerCan.readViewedBy ? <ViewedByPanel studentId={student.id} /> : null}
+      {student.viewerCan.readDisclosures ? <DisclosuresPanel studentId={student.id} /> : null}
     </>
   );
 }

@@ -5,8 +5,8 @@
 import { useQuery } from '@apollo/client/react';
 import { LoadMore } from '../../components/LoadMore.tsx';
 import { formatDate, useViewer } from '../../app/session.tsx';
+import { lowerWords } from '../../components/words.ts';
 import { graphql } from '../../gql/index.ts';
-import { ROLE_LABEL } from './labels.ts';
 
 const StudentViewedByQuery = graphql(`
   query StudentViewedByQuery($id: ID!, $after: String) {
@@ -68,7 +68,7 @@ export function ViewedByPanel({ studentId }: { studentId: string }) {
           <li key={cursor}>
             {formatDate(viewer, view.viewedOn)}: {view.viewer?.fullName ?? 'a member of staff'}
             <span className="muted">
-              {view.viewer ? ` (${ROLE_LABEL[view.viewer.role ?? ''] ?? 'staff'})` : ''}, first at{' '}
+              {view.viewer ? ` (${view.viewer.role ? lowerWords(view.viewer.role) : 'staff'})` : ''}, first at{' '}
               {time(view.firstViewedAt)}
             </span>
           </li>

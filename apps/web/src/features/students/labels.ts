@@ -12,11 +12,3 @@ export const ATTENDANCE_LABEL: Record<string, string> = {
   ABSENT_AUTHORISED: 'absent (authorised)',
   ABSENT_UNAUTHORISED: 'absent (unauthorised)',
 };
-
-/** A member of staff's role as the "Viewed by" record names it. */
-export const ROLE_LABEL: Record<string, string> = {
-  FORM_MASTER: 'form master',
-  PASTORAL_LEAD: 'pastoral lead',
-  SCHOOL_ADMIN: 'school admin',
-  DISTRICT_ADMIN: 'district admin',
-};
