@@ -13,7 +13,12 @@ const id = 'SW50ZXJ2ZW50aW9uQ2FzZTox';
  * The case page's query answered for a case in `status` whose viewer may make `moves` (the API decides them),
  * every fragment's fields filled in.
  */
-function caseQuery(status: CaseStatus, moves: CaseStatus[], version = 3): MockLink.MockedResponse {
+function caseQuery(
+  status: CaseStatus,
+  moves: CaseStatus[],
+  version = 3,
+  can: Partial<Record<'update' | 'addNote' | 'addRestrictedNote', boolean>> = {},
+): MockLink.MockedResponse {
   const snapshot = { __typename: 'IndicatorSnapshot', level: 'AT_RISK', attendanceRate: 0.84 };
   return {
     request: { query: CasePageQuery, variables: { id } },
@@ -39,6 +44,7 @@ function caseQuery(status: CaseStatus, moves: CaseStatus[], version = 3): MockLi
             reassign: false,
             addNote: true,
             addRestrictedNote: false,
+            ...can,
           },
           student: { __typename: 'Student', id: 'U3R1ZGVudDox', fullName: 'Ada Byron' },
           assignedTo: null,
@@ -148,5 +154,21 @@ describe('CasePage', () => {
     renderCase([caseQuery('MONITORING', ['CLOSED']), unreachable]);
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Move to closed' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/^Pastoral cannot be reached just now/);
+  });
+
+  it('offers only what the API says this viewer may do: no moves, no review date, no restricted notes', async () => {
+    renderCase([caseQuery('IN_PROGRESS', [], 3, { update: false })]);
+    await screen.findByRole('heading', { name: 'Attendance below 85%' });
+    expect(screen.getAllByRole('button').filter((button) => button.className === 'primary')).toEqual([]);
+    expect(screen.getByText(/^Only the case's owner, a pastoral lead or an admin moves this case along/)).toBeDefined();
+    expect(screen.queryByRole('button', { name: 'Set review date' })).toBeNull();
+    expect(screen.getByLabelText('Add a note')).toBeDefined();
+    expect(screen.queryByLabelText(/Restricted/)).toBeNull();
+  });
+
+  it('offers a restricted note to a viewer the API lets add one', async () => {
+    renderCase([caseQuery('IN_PROGRESS', ['MONITORING'], 3, { addRestrictedNote: true })]);
+    expect(await screen.findByLabelText(/Restricted/)).toBeDefined();
+    expect(screen.getByRole('button', { name: 'Set review date' })).toBeDefined();
   });
 });
