@@ -15,8 +15,9 @@ import {
   type SqlBool,
   sql,
 } from 'kysely';
-import { MAX_BATCH_SIZE, nestedConnectionLoader } from './graphql/nested-connections.ts';
-import { type SchoolKey, schoolKeyOf, schoolKeyString, type SortKey } from './graphql/relay.ts';
+import { MAX_BATCH_SIZE, nestedConnectionLoader } from './paging/nested.ts';
+import { bySchoolKeys, NOTHING, type SchoolKey, schoolKeyOf, schoolKeyString } from './school-scope.ts';
+import type { SortKey } from './paging/cursor.ts';
 import { visibleAlertsById } from './modules/alerts/alert.repository.ts';
 import { visibleApiTokens } from './modules/api-tokens/api-token.policy.ts';
 import { disclosuresOf, recordViewsOf, visibleAuditEntriesById } from './modules/audit-log/audit-log.repository.ts';
@@ -43,7 +44,6 @@ import {
 } from './modules/students/student.repository.ts';
 import { usersById, visibleUsersById } from './modules/users/user.repository.ts';
 import type { ReferenceCache } from './reference-cache.ts';
-import { bySchoolKeys, NOTHING } from './school-scope.ts';
 
 /** How loaders batch: `batch: false` is the N+1 shape, kept only as the benchmark's naive baseline. */
 export interface LoaderOptions {

@@ -29,8 +29,8 @@ import {
   type ValidationRule,
   valueFromASTUntyped,
 } from 'graphql';
-import { badInput } from './errors.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './relay.ts';
+import { badInput } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging/cursor.ts';
 
 export const LIMITS = {
   /**

@@ -20,7 +20,7 @@ import type {
   Session as SessionModel,
 } from '@pastoral/db';
 import type { DashboardModel as DashboardModelModel } from '../modules/dashboard/dashboard.resolvers.ts';
-import type { ConnectionModel as ConnectionModelModel, EdgeModel as EdgeModelModel } from '../graphql/relay.ts';
+import type { ConnectionModel as ConnectionModelModel, EdgeModel as EdgeModelModel } from '../paging/connection.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;

@@ -1,7 +1,8 @@
 import { mutationContext, requireReader } from '../../context.ts';
 import { acknowledgeAlerts, dismissAlert, escalateAlerts, raiseConcern } from './alert.mutations.ts';
 import { priorityCode, severityCode, severityName } from '../../graphql/enums.ts';
-import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
+import { schoolKeyOf } from '../../school-scope.ts';
 import type { AlertSeverity, AlertStatus, AlertType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAlerts } from './alert.repository.ts';
 

@@ -1,7 +1,9 @@
 import type { ApiToken } from '@pastoral/db';
 import { sql } from 'kysely';
 import { mutationContext, requireViewer } from '../../context.ts';
-import { countCapped, idOfType, paginate, type SortKey, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { SortKey } from '../../paging/cursor.ts';
 import type { ApiTokenScope, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { scopeFromName, scopeName } from './api-token.ts';
 import { createApiToken, revokeApiToken } from './api-token.mutations.ts';

@@ -1,15 +1,9 @@
 import { type AuditEntry, type Database, TABLE_COLUMNS } from '@pastoral/db';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import {
-  type ConnectionModel,
-  COUNT_CAP,
-  countCapped,
-  type PageArgs,
-  paginateMerged,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+import { type ConnectionModel, COUNT_CAP } from '../../paging/connection.ts';
+import { countCapped, paginateMerged } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAuditEntries, visibleRecordViews } from './audit-log.policy.ts';
 

@@ -1,5 +1,6 @@
 import { requireReader } from '../../context.ts';
-import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { schoolKeyOf } from '../../school-scope.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listStudents } from '../students/student.repository.ts';
 import { staffOfSchool } from '../users/user.repository.ts';

@@ -1,14 +1,9 @@
 import type { Classroom, Database, School } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
-import {
-  type ConnectionModel,
-  countCapped,
-  type PageArgs,
-  paginate,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys, NOTHING } from '../../school-scope.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, NOTHING, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleClassrooms } from '../classrooms/classroom.policy.ts';
 import { visibleSchools } from './school.policy.ts';

@@ -1,15 +1,10 @@
 import type { Database, Student } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
-import { badInput } from '../../graphql/errors.ts';
-import {
-  type ConnectionModel,
-  countCapped,
-  type PageArgs,
-  paginate,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+import { badInput } from '../../errors.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { countsWithFirstPage, profileOfStudent, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
