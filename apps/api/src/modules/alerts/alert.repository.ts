@@ -1,5 +1,5 @@
-import type { Alert, Database } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
+import type { Alert, AlertTable, Database } from '@pastoral/db';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { badInput } from '../../errors.ts';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import { countCapped, paginate } from '../../paging/keyset.ts';
@@ -72,4 +72,49 @@ export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, ke
     .where(bySchoolKeys('alerts', keys))
     .where(visibleStudentRecordsPerRow('alerts', viewer))
     .execute();
+}
+
+/** What tells one new alert from another: the rest of a new alert's row is the same for every alert. */
+export type NewAlert = Pick<
+  Insertable<AlertTable>,
+  | 'school_id'
+  | 'student_id'
+  | 'type'
+  | 'severity'
+  | 'alert_date'
+  | 'reason'
+  | 'facts'
+  | 'assigned_to'
+  | 'raised_by'
+  | 'open_indicator'
+>;
+
+/**
+ * Inserts a NEW alert, raised by the risk engine (open_indicator set) or by hand (raised_by set), and returns its
+ * id. One statement, naming its school.
+ */
+export async function insertAlert(db: Kysely<Database>, alert: NewAlert, timestamp: string): Promise<number> {
+  const inserted = await db
+    .insertInto('alerts')
+    .values({
+      school_id: alert.school_id,
+      student_id: alert.student_id,
+      type: alert.type,
+      severity: alert.severity,
+      status: 'NEW',
+      alert_date: alert.alert_date,
+      reason: alert.reason,
+      facts: alert.facts,
+      assigned_to: alert.assigned_to,
+      raised_by: alert.raised_by,
+      open_indicator: alert.open_indicator,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      dismissed_reason: null,
+      closed_at: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+    })
+    .executeTakeFirstOrThrow();
+  return Number(inserted.insertId);
 }
