@@ -74,6 +74,24 @@ export async function visibleAlertsById(db: Kysely<Database>, viewer: Viewer, ke
     .execute();
 }
 
+/**
+ * Some cases' alerts, by the cases' keys, through the alerts' own scope: a form master sees a case assigned to
+ * them whose alerts went to another classroom's form master, and those stay hidden.
+ */
+export async function visibleAlertsOfCases(db: Kysely<Database>, viewer: Viewer, cases: readonly SchoolKey[]) {
+  return db
+    .selectFrom('case_alerts')
+    .innerJoin('alerts', (join) =>
+      join.onRef('alerts.school_id', '=', 'case_alerts.school_id').onRef('alerts.id', '=', 'case_alerts.alert_id'),
+    )
+    .selectAll('alerts')
+    .select('case_alerts.case_id')
+    .where(bySchoolKeys('case_alerts', cases, 'case_id'))
+    .where(visibleStudentRecordsPerRow('alerts', viewer))
+    .orderBy('alerts.id')
+    .execute();
+}
+
 /** What tells one new alert from another: the rest of a new alert's row is the same for every alert. */
 export type NewAlert = Pick<
   Insertable<AlertTable>,

@@ -132,6 +132,34 @@ export function recordViewsOf(db: Kysely<Database>, viewer: Viewer, students: re
     .where(visibleRecordViews(viewer));
 }
 
+/** disclosuresOf counted per student, for nested totalCount. */
+export async function countDisclosures(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  students: readonly SchoolKey[],
+): Promise<Map<number, number>> {
+  const rows = (await db
+    .selectFrom(disclosuresOf(db, viewer, students).as('counted'))
+    .select([sql<number>`counted.student_id`.as('parent'), sql<number>`count(*)`.as('count')])
+    .groupBy(sql.ref('counted.student_id'))
+    .execute()) as { parent: number; count: number | string }[];
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
+}
+
+/** recordViewsOf counted per student, for nested totalCount. */
+export async function countRecordViews(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  students: readonly SchoolKey[],
+): Promise<Map<number, number>> {
+  const rows = await recordViewsOf(db, viewer, students)
+    .clearSelect()
+    .select(['student_record_views.student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy('student_record_views.student_id')
+    .execute();
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
+}
+
 /**
  * The archive under the live log's name: it has every column of the live log (and archived_at), so the same
  * scope, filters and sort keys apply to it unchanged.

@@ -123,3 +123,22 @@ export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer
     .where(visibleCases(viewer))
     .execute();
 }
+
+/** Some cases' timelines, by the cases' keys, for their nested connections. */
+export function timelinesOf(db: Kysely<Database>, cases: readonly SchoolKey[]) {
+  return db
+    .selectFrom('case_events')
+    .selectAll()
+    .where(bySchoolKeys('case_events', cases, 'case_id'));
+}
+
+/** The length of some cases' timelines, by case id, for nested totalCount. */
+export async function countTimelines(db: Kysely<Database>, cases: readonly SchoolKey[]): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('case_events')
+    .select(['case_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .where(bySchoolKeys('case_events', cases, 'case_id'))
+    .groupBy('case_id')
+    .execute();
+  return new Map(rows.map((row) => [row.case_id, Number(row.count)]));
+}
