@@ -61,3 +61,8 @@ export async function formMastersOf(db: Kysely<Database>, classrooms: readonly S
     .orderBy('users.full_name')
     .execute();
 }
+
+/** A school's classrooms, for naming them in a roster (a school has tens: a bounded list). */
+export async function classroomsOfSchool(db: Kysely<Database>, schoolId: number) {
+  return db.selectFrom('classrooms').select(['id', 'name', 'year_group']).where('school_id', '=', schoolId).execute();
+}

@@ -22,3 +22,18 @@ export async function visibleSchoolsById(db: Kysely<Database>, viewer: Viewer, i
 export async function schoolsById(db: Kysely<Database>, ids: readonly number[]) {
   return db.selectFrom('schools').selectAll().where('id', 'in', ids).execute();
 }
+
+/** Whether a school of this id exists. */
+export async function schoolExists(db: Kysely<Database>, id: number): Promise<boolean> {
+  return (await db.selectFrom('schools').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+/** A school's id by its code (how an integrator names a school). */
+export async function schoolByCode(db: Kysely<Database>, code: string) {
+  return db.selectFrom('schools').select('id').where('code', '=', code).executeTakeFirst();
+}
+
+/** A school's code by its id. */
+export async function schoolCodeOf(db: Kysely<Database>, id: number) {
+  return db.selectFrom('schools').select('code').where('id', '=', id).executeTakeFirst();
+}

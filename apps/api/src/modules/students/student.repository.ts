@@ -207,3 +207,23 @@ export function historyOf<Table extends 'attendance_records' | 'behaviour_incide
     .selectAll()
     .where(bySchoolKeys(table, students, 'student_id'));
 }
+
+/** A school's students by their external ids (the integrator's names for them). */
+export async function studentsByExternalId(db: Kysely<Database>, schoolId: number, externalIds: readonly string[]) {
+  return db
+    .selectFrom('students')
+    .select(['id', 'school_id', 'classroom_id', 'external_id'])
+    .where('school_id', '=', schoolId)
+    .where('external_id', 'in', externalIds)
+    .execute();
+}
+
+/** Whether each of a school's students, by external id, is still enrolled, and since when they left. */
+export async function enrolmentsByExternalId(db: Kysely<Database>, schoolId: number, externalIds: readonly string[]) {
+  return db
+    .selectFrom('students')
+    .select(['external_id', 'is_active', 'left_on'])
+    .where('school_id', '=', schoolId)
+    .where('external_id', 'in', externalIds)
+    .execute();
+}
