@@ -60,12 +60,12 @@ const outputs = [
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())
             .filter((name) => name.endsWith('Connection'))
-            .map((name) => [name, '../graphql/relay.ts#ConnectionModel']),
+            .map((name) => [name, '../paging/connection.ts#ConnectionModel']),
         ),
         ...Object.fromEntries(
           Object.keys(schema.getTypeMap())
             .filter((name) => name.endsWith('Edge'))
-            .map((name) => [name, '../graphql/relay.ts#EdgeModel']),
+            .map((name) => [name, '../paging/connection.ts#EdgeModel']),
         ),
       },
     },

@@ -5,7 +5,6 @@
  * database's logs and the query-capture check (school-predicates.ts) both see.
  */
 import { type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { SchoolKey } from './graphql/relay.ts';
 
 /**
  * The reviewed district-wide reads. Each is a read a district must make across its schools, and goes to every
@@ -47,4 +46,23 @@ export function bySchoolKeys(table: string, keys: readonly SchoolKey[], idColumn
   const ids = [...new Set(keys.map((key) => key.id))];
   if (schools.includes(null)) throw new Error(`bySchoolKeys(${table}): a key without a school`);
   return sql<SqlBool>`(${sql.ref(`${table}.school_id`)} in (${sql.join(schools)}) and ${sql.ref(`${table}.${idColumn}`)} in (${sql.join(ids)}))`;
+}
+
+/**
+ * A row of a school's table by its school and id: how loaders and mutations name the rows they read. The
+ * school is null only for the audit log's district entries.
+ */
+export interface SchoolKey {
+  schoolId: number | null;
+  id: number;
+}
+
+/** The key of a row that carries its school. */
+export function schoolKeyOf(row: { id: number; school_id: number | null }): SchoolKey {
+  return { schoolId: row.school_id, id: row.id };
+}
+
+/** The string a key is cached and matched by: two keys of the same row are the same string. */
+export function schoolKeyString(key: SchoolKey): string {
+  return `${key.schoolId ?? '-'}:${key.id}`;
 }

@@ -1,15 +1,9 @@
 /**
  * Errors the API throws on purpose. Expected failures of mutations are `userErrors` in the payload; these are
- * for requests that cannot be answered as asked. Each carries the HTTP status Apollo answers with.
+ * for requests that cannot be answered as asked. Each carries the HTTP status Apollo answers with. A malformed
+ * request's 400 (badInput) is thrown below the GraphQL layer too, and lives in ../errors.ts.
  */
 import { GraphQLError } from 'graphql';
-
-/** The request is malformed or out of bounds: 400, with what to send instead. */
-export function badInput(message: string, argument?: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), http: { status: 400 } },
-  });
-}
 
 /**
  * RFC 6750's challenge for a 401: the scheme alone for a request that sent no credential, and the

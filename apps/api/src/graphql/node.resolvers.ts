@@ -3,15 +3,9 @@
  * and tokens alike (a token finds only the kinds its scopes read; see loaders.ts).
  */
 import type { GraphQLContext } from '../context.ts';
-import { badInput } from './errors.ts';
-import {
-  type DistrictNodeType,
-  fromGlobalId,
-  isSchoolNodeType,
-  type NodeType,
-  type SchoolKey,
-  type SchoolNodeType,
-} from './relay.ts';
+import { badInput } from '../errors.ts';
+import { type DistrictNodeType, fromGlobalId, isSchoolNodeType, type NodeType, type SchoolNodeType } from './relay.ts';
+import type { SchoolKey } from '../school-scope.ts';
 import type { Resolvers } from './resolvers-types.generated.ts';
 
 export const MAX_NODES = 100;

@@ -17,7 +17,7 @@ import type { AlertModel } from '../modules/alerts/alerts.mappers.ts';
 import type { AuditLogEntryModel, StudentRecordViewModel } from '../modules/audit-log/audit-log.mappers.ts';
 import type { ApiTokenModel } from '../modules/api-tokens/api-tokens.mappers.ts';
 import type { DashboardModel } from '../modules/dashboard/dashboard.mappers.ts';
-import type { ConnectionModel, EdgeModel } from '../graphql/relay.ts';
+import type { ConnectionModel, EdgeModel } from '../paging/connection.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;

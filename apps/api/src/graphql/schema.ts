@@ -10,6 +10,7 @@ import { auditLogResolvers } from '../modules/audit-log/resolvers.ts';
 import { authResolvers } from '../modules/auth/resolvers.ts';
 import { ingestResolvers } from '../modules/ingest/resolvers.ts';
 import { caseResolvers } from '../modules/cases/resolvers.ts';
+import { classroomResolvers } from '../modules/classrooms/resolvers.ts';
 import { dashboardResolvers } from '../modules/dashboard/dashboard.resolvers.ts';
 import { schoolResolvers } from '../modules/schools/resolvers.ts';
 import { studentResolvers } from '../modules/students/resolvers.ts';
@@ -27,6 +28,7 @@ const resolvers: Resolvers[] = [
   authResolvers,
   userResolvers,
   schoolResolvers,
+  classroomResolvers,
   studentResolvers,
   caseResolvers,
   alertResolvers,

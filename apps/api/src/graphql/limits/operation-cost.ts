@@ -15,8 +15,8 @@ import {
   type SelectionSetNode,
   valueFromASTUntyped,
 } from 'graphql';
-import { badInput } from '../errors.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../relay.ts';
+import { badInput } from '../../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../paging/cursor.ts';
 import { measuredFragments } from './fragment-measures.ts';
 import { LIMITS } from './limit-values.ts';
 import { namedType, type TypeWithFields, withFields } from './schema-types.ts';

@@ -11,6 +11,7 @@ import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
 import { visibleStudents } from '../students/student.policy.ts';
 import { mayRaiseConcern, triageRefusalFor, visibleAlerts } from './alert.policy.ts';
 import { statusAfter, type TriageAction } from './alert.workflow.ts';
+import { insertAlert } from './alert.repository.ts';
 
 export const MAX_ALERTS_PER_CALL = 100;
 
@@ -313,14 +314,13 @@ async function raiseInTransaction(
     .orderBy('id')
     .executeTakeFirst();
   const timestamp = toTimestamp(context.now);
-  const inserted = await trx
-    .insertInto('alerts')
-    .values({
+  const alertId = await insertAlert(
+    trx,
+    {
       school_id: student.school_id,
       student_id: student.id,
       type: 'WELLBEING',
       severity: fields.severity ?? 1,
-      status: 'NEW',
       alert_date: timestamp.slice(0, 10),
       reason: reason.value,
       facts: JSON.stringify({ raisedBy: 'staff' }),
@@ -328,15 +328,9 @@ async function raiseInTransaction(
       raised_by: context.viewer.user.id,
       // A concern raised by hand never blocks or is blocked by the risk engine's alerts.
       open_indicator: null,
-      acknowledged_at: null,
-      acknowledged_by: null,
-      dismissed_reason: null,
-      closed_at: null,
-      created_at: timestamp,
-      updated_at: timestamp,
-    })
-    .executeTakeFirstOrThrow();
-  const alertId = Number(inserted.insertId);
+    },
+    timestamp,
+  );
   const raised = (await reread(trx, [{ schoolId: student.school_id, id: alertId }]))[0]!;
   await appendAuditEntry(
     trx,

@@ -4,14 +4,11 @@ import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { MutationContext } from '../../context.ts';
 import { hashApiToken, newApiToken, TOKEN_PREFIX } from './api-token.ts';
 import { managesApiTokens, mayRevokeApiToken, schoolOfNewToken } from './api-token.policy.ts';
+import { apiTokenById } from './api-token.repository.ts';
 
 const YEAR_MS = 365 * 86_400_000;
 
-type ApiTokenRow = Awaited<ReturnType<typeof readToken>>;
-
-function readToken(trx: Parameters<Parameters<typeof inTransaction>[1]>[0], id: number) {
-  return trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-}
+type ApiTokenRow = Awaited<ReturnType<typeof apiTokenById>>;
 
 export async function createApiToken(
   context: MutationContext,
@@ -74,7 +71,7 @@ export async function createApiToken(
       },
       now,
     );
-    return success({ token, apiToken: await readToken(trx, id) });
+    return success({ token, apiToken: await apiTokenById(trx, id) });
   });
 }
 
@@ -103,6 +100,6 @@ export async function revokeApiToken(context: MutationContext, id: number): Prom
         now,
       );
     }
-    return success(await readToken(trx, id));
+    return success(await apiTokenById(trx, id));
   });
 }

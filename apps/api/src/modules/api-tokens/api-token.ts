@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type ApiTokenScope, type Database, fromTimestamp, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
+import { apiTokenByHash, recordApiTokenUse } from './api-token.repository.ts';
 
 export const TOKEN_PREFIX = 'pst_';
 
@@ -40,16 +41,12 @@ export async function authenticateToken(
   now: Date,
 ): Promise<TokenPrincipal | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length !== TOKEN_PREFIX.length + 43) return null;
-  const row = await db
-    .selectFrom('api_tokens')
-    .select(['id', 'school_id', 'scopes', 'expires_at', 'revoked_at', 'last_used_at'])
-    .where('token_hash', '=', hashApiToken(token))
-    .executeTakeFirst();
+  const row = await apiTokenByHash(db, hashApiToken(token));
   const timestamp = toTimestamp(now);
   if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= timestamp)) return null;
   // Last use is recorded to the minute: a busy integrator costs one write a minute, not one per request.
   if (row.last_used_at === null || now.getTime() - fromTimestamp(row.last_used_at).getTime() >= 60_000) {
-    await db.updateTable('api_tokens').set({ last_used_at: timestamp }).where('id', '=', row.id).execute();
+    await recordApiTokenUse(db, row.id, timestamp);
   }
   return { tokenId: row.id, schoolId: row.school_id, scopes: row.scopes.split(' ').filter(Boolean) as ApiTokenScope[] };
 }

@@ -1,29 +1,15 @@
-import type { ApiToken } from '@pastoral/db';
-import { sql } from 'kysely';
 import { mutationContext, requireViewer } from '../../context.ts';
 import { payload } from '../../graphql/mutations.ts';
-import { countCapped, idOfType, paginate, type SortKey, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
 import type { ApiTokenScope, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { scopeFromName, scopeName } from './api-token.ts';
 import { createApiToken, revokeApiToken } from './api-token.mutations.ts';
-import { mayRevokeApiToken, visibleApiTokens } from './api-token.policy.ts';
+import { mayRevokeApiToken } from './api-token.policy.ts';
+import { listApiTokens } from './api-token.repository.ts';
 
 export const apiTokenResolvers: Resolvers = {
   Query: {
-    apiTokens: (_parent, args, context) => {
-      const viewer = requireViewer(context);
-      const query = context.db.selectFrom('api_tokens').where(visibleApiTokens(viewer));
-      const keys: SortKey<ApiToken>[] = [
-        { expression: sql.ref('api_tokens.created_at'), direction: 'desc', value: (row) => row.created_at },
-        { expression: sql.ref('api_tokens.id'), direction: 'desc', value: (row) => row.id },
-      ];
-      return paginate({
-        query: query.selectAll('api_tokens'),
-        keys,
-        args,
-        count: () => countCapped(context.db, query),
-      });
-    },
+    apiTokens: (_parent, args, context) => listApiTokens(context.db, requireViewer(context), args),
   },
   Mutation: {
     createApiToken: async (_parent, { input }, context) => {

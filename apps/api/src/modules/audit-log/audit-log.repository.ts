@@ -1,15 +1,9 @@
 import { type AuditEntry, type Database, TABLE_COLUMNS } from '@pastoral/db';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import {
-  type ConnectionModel,
-  COUNT_CAP,
-  countCapped,
-  type PageArgs,
-  paginateMerged,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+import { type ConnectionModel, COUNT_CAP } from '../../paging/connection.ts';
+import { countCapped, paginateMerged } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAuditEntries, visibleRecordViews } from './audit-log.policy.ts';
 
@@ -136,6 +130,34 @@ export function recordViewsOf(db: Kysely<Database>, viewer: Viewer, students: re
     .selectAll()
     .where(bySchoolKeys('student_record_views', students, 'student_id'))
     .where(visibleRecordViews(viewer));
+}
+
+/** disclosuresOf counted per student, for nested totalCount. */
+export async function countDisclosures(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  students: readonly SchoolKey[],
+): Promise<Map<number, number>> {
+  const rows = (await db
+    .selectFrom(disclosuresOf(db, viewer, students).as('counted'))
+    .select([sql<number>`counted.student_id`.as('parent'), sql<number>`count(*)`.as('count')])
+    .groupBy(sql.ref('counted.student_id'))
+    .execute()) as { parent: number; count: number | string }[];
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
+}
+
+/** recordViewsOf counted per student, for nested totalCount. */
+export async function countRecordViews(
+  db: Kysely<Database>,
+  viewer: Viewer,
+  students: readonly SchoolKey[],
+): Promise<Map<number, number>> {
+  const rows = await recordViewsOf(db, viewer, students)
+    .clearSelect()
+    .select(['student_record_views.student_id as parent', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy('student_record_views.student_id')
+    .execute();
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { toTimestamp } from '@pastoral/db';
 import { requireReader } from '../../context.ts';
-import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, toGlobalId } from '../../graphql/relay.ts';
+import { schoolKeyOf } from '../../school-scope.ts';
 import type { ActorType, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { listAuditEntries } from './audit-log.repository.ts';
 

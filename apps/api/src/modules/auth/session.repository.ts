@@ -112,3 +112,13 @@ export async function deleteSessionsOfUser(db: Kysely<Database>, userId: number,
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** liveSessions among some ids: the sessions `node` may find. */
+export async function liveSessionsById(
+  db: Kysely<Database>,
+  scope: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,
+  live: { now: string; idleSince: string },
+  ids: readonly number[],
+) {
+  return liveSessions(db, scope, live).where('id', 'in', ids).execute();
+}

@@ -9,6 +9,7 @@ import { recordSummarisedEvent } from '../audit-log/audit-summary.ts';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { endSessionsBeyondLimit } from './session.mutations.ts';
+import { accountSigningIn, recordSignInTime, rememberSignInAddress } from './sign-in.repository.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
 import {
@@ -80,23 +81,7 @@ export async function signIn(
   };
 
   // The account, and whether it signed in from this address lately: one statement, whether or not it exists.
-  const user = await db
-    .selectFrom('users')
-    .leftJoin('sign_in_addresses', (join) =>
-      join
-        .onRef('sign_in_addresses.user_id', '=', 'users.id')
-        .on('sign_in_addresses.address', '=', network)
-        .on('sign_in_addresses.last_signed_in_at', '>', toTimestamp(new Date(now.getTime() - KNOWN_ADDRESS_MS))),
-    )
-    .select([
-      'users.id',
-      'users.school_id',
-      'users.password_hash',
-      'users.is_active',
-      'sign_in_addresses.last_signed_in_at as known_since',
-    ])
-    .where('users.email', '=', email)
-    .executeTakeFirst();
+  const user = await accountSigningIn(db, email, network, toTimestamp(new Date(now.getTime() - KNOWN_ADDRESS_MS)));
   const known = Boolean(user?.known_since);
 
   // Each attempt is claimed under every rule it answers to before the password is checked, so concurrent guesses
@@ -166,11 +151,7 @@ export async function signIn(
     .transaction()
     .execute(async (trx) => {
       // First, so that concurrent sign-ins of one user queue here and each sees the others' sessions.
-      await trx
-        .updateTable('users')
-        .set({ last_sign_in_at: toTimestamp(now) })
-        .where('id', '=', user.id)
-        .execute();
+      await recordSignInTime(trx, user.id, toTimestamp(now));
       await sessions.create(
         {
           idHash,
@@ -182,15 +163,7 @@ export async function signIn(
         },
         trx,
       );
-      await dialect.upsert(
-        trx,
-        'sign_in_addresses',
-        [{ user_id: user.id, address: network, last_signed_in_at: toTimestamp(now) }],
-        {
-          conflict: ['user_id', 'address'],
-          update: ['last_signed_in_at'],
-        },
-      );
+      await rememberSignInAddress(trx, dialect, user.id, network, toTimestamp(now));
       await appendAuditEntry(trx, dialect, actor, { action: 'session.signed_in', ...owner }, now);
       return endSessionsBeyondLimit(trx, dialect, actor, owner, settings.maxSessionsPerUser, now);
     })

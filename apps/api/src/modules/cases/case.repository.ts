@@ -7,16 +7,11 @@ import {
   toTimestamp,
 } from '@pastoral/db';
 import { type Insertable, type Kysely, sql } from 'kysely';
-import { badInput } from '../../graphql/errors.ts';
-import {
-  type ConnectionModel,
-  countCapped,
-  type PageArgs,
-  paginate,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+import { badInput } from '../../errors.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from './case.policy.ts';
 import { countsWithFirstPage, visibleStudentRecordsPerRow, visibleStudents } from '../students/student.policy.ts';
@@ -134,6 +129,25 @@ export async function visibleCaseEventsById(db: Kysely<Database>, viewer: Viewer
     .where(bySchoolKeys('case_events', keys))
     .where(visibleCases(viewer))
     .execute();
+}
+
+/** Some cases' timelines, by the cases' keys, for their nested connections. */
+export function timelinesOf(db: Kysely<Database>, cases: readonly SchoolKey[]) {
+  return db
+    .selectFrom('case_events')
+    .selectAll()
+    .where(bySchoolKeys('case_events', cases, 'case_id'));
+}
+
+/** The length of some cases' timelines, by case id, for nested totalCount. */
+export async function countTimelines(db: Kysely<Database>, cases: readonly SchoolKey[]): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('case_events')
+    .select(['case_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .where(bySchoolKeys('case_events', cases, 'case_id'))
+    .groupBy('case_id')
+    .execute();
+  return new Map(rows.map((row) => [row.case_id, Number(row.count)]));
 }
 
 // ---- What the case mutations read and write, inside the transaction the mutation holds ----------------------

@@ -1,7 +1,9 @@
 /** The dashboard's figures, each one GROUP BY or COUNT in SQL over an index; no rows are loaded to count them. */
 import type { Database, Student } from '@pastoral/db';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
-import { type ConnectionModel, countCapped, type PageArgs, paginate, type SortKey } from '../../graphql/relay.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
 import { visibleAlerts } from '../alerts/alert.policy.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleCases } from '../cases/case.policy.ts';

@@ -1,6 +1,6 @@
 import { CASE_STATUSES, RISK_LEVELS, toTimestamp } from '@pastoral/db';
 import { type GraphQLContext, requireViewer } from '../../context.ts';
-import type { ConnectionModel } from '../../graphql/relay.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import type { DashboardFigures } from './dashboard.mappers.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Database, type EngineDialect, isUniqueViolation, toTimestamp } from '@pastoral/db';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { failure, type Outcome, userError } from '../../graphql/mutations.ts';
 
 /** Keys are kept at least this long (and swept after). */
@@ -90,13 +90,16 @@ export async function claimIdempotencyKey<R>(
   return { kind: 'replay', response: JSON.parse(existing.response) as R };
 }
 
-/** Records the first result, for retries to return. */
+/**
+ * Records the first result, for retries to return: in the transaction that claimed the key, or after it
+ * (ingest's result includes the recomputation that follows its transaction).
+ */
 export async function completeIdempotencyKey(
-  trx: Transaction<Database>,
+  db: Kysely<Database>,
   request: Pick<IdempotencyRequest, 'principal' | 'key'>,
   response: unknown,
 ): Promise<void> {
-  await trx
+  await db
     .updateTable('idempotency_keys')
     .set({ response: JSON.stringify(response) })
     .where('principal', '=', request.principal)

@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import type { AuditActor } from '../audit-log/audit.writer.ts';
 import { recomputeStudents, type StudentRef, RECOMPUTE_BATCH_SIZE } from '../risk/risk.engine.ts';
 import type { RiskRules } from '../risk/risk.rules.ts';
+import { schoolCodeOf } from '../schools/school.repository.ts';
 import type { Outcome } from '../../graphql/mutations.ts';
 import { upsertStudents } from './roster.ts';
 import {
@@ -182,11 +183,7 @@ export async function importCsv(
   report: { rejected: (line: RejectedLine) => void; progress: (lines: number) => void },
 ): Promise<ImportSummary> {
   const mapping = MAPPINGS[options.kind];
-  const school = await options.db
-    .selectFrom('schools')
-    .select('code')
-    .where('id', '=', options.schoolId)
-    .executeTakeFirst();
+  const school = await schoolCodeOf(options.db, options.schoolId);
   if (!school) throw new ImportFileError(`No school has the id ${options.schoolId}.`);
   const actor: AuditActor = { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null };
   const context: IngestContext = {

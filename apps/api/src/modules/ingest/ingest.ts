@@ -11,6 +11,8 @@ import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts'
 import { claimIdempotencyKey, completeIdempotencyKey } from '../idempotency/idempotency.ts';
 import { recomputeStudents, type StudentRef } from '../risk/risk.engine.ts';
 import type { RiskRules } from '../risk/risk.rules.ts';
+import { schoolByCode } from '../schools/school.repository.ts';
+import { studentsByExternalId } from '../students/student.repository.ts';
 
 export const MAX_RECORDS_PER_CALL = 1_000;
 
@@ -59,7 +61,7 @@ export async function resolveSchool(
       userError('INVALID', 'A district-wide token must name the school: pass schoolCode.', ['input', 'schoolCode']),
     );
   }
-  const school = await db.selectFrom('schools').select('id').where('code', '=', schoolCode).executeTakeFirst();
+  const school = await schoolByCode(db, schoolCode);
   return school
     ? success(school.id)
     : failure(
@@ -102,12 +104,7 @@ export async function ingest<Input, Table extends TableName>(
   const externalIds = [...new Set(records.map(kind.studentOf))];
   const students = new Map<string, StudentRef>();
   for (let start = 0; start < externalIds.length; start += 500) {
-    const rows = await db
-      .selectFrom('students')
-      .select(['id', 'school_id', 'classroom_id', 'external_id'])
-      .where('school_id', '=', school.value)
-      .where('external_id', 'in', externalIds.slice(start, start + 500))
-      .execute();
+    const rows = await studentsByExternalId(db, school.value, externalIds.slice(start, start + 500));
     for (const row of rows) students.set(row.external_id, row);
   }
 
@@ -198,12 +195,7 @@ export async function ingest<Input, Table extends TableName>(
   };
   if (idempotencyKey != null) {
     // A retry returns the whole first result, recomputation included.
-    await db
-      .updateTable('idempotency_keys')
-      .set({ response: JSON.stringify(result) })
-      .where('principal', '=', `token:${token.tokenId}`)
-      .where('idempotency_key', '=', idempotencyKey)
-      .execute();
+    await completeIdempotencyKey(db, { principal: `token:${token.tokenId}`, key: idempotencyKey }, result);
   }
   return success(result);
 }

@@ -10,7 +10,9 @@ import {
   userError,
 } from '../../graphql/mutations.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
+import { classroomsOfSchool } from '../classrooms/classroom.repository.ts';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../idempotency/idempotency.ts';
+import { enrolmentsByExternalId } from '../students/student.repository.ts';
 import { type IngestContext, MAX_RECORDS_PER_CALL, resolveSchool } from './ingest.ts';
 
 export interface StudentRecord {
@@ -41,13 +43,7 @@ export async function upsertStudents(
   const school = await resolveSchool(db, token, input.schoolCode);
   if (!school.ok) return school;
   const classrooms = new Map(
-    (
-      await db
-        .selectFrom('classrooms')
-        .select(['id', 'name', 'year_group'])
-        .where('school_id', '=', school.value)
-        .execute()
-    ).map((classroom) => [classroom.name, classroom]),
+    (await classroomsOfSchool(db, school.value)).map((classroom) => [classroom.name, classroom]),
   );
   const today = toDateOnly(now);
   const errors: UserError[] = [];
@@ -108,16 +104,11 @@ export async function upsertStudents(
       if (claim.kind === 'refused') return claim.outcome;
       if (claim.kind === 'replay') return success(claim.response);
     }
-    const existing = await trx
-      .selectFrom('students')
-      .select(['external_id', 'is_active', 'left_on'])
-      .where('school_id', '=', school.value)
-      .where(
-        'external_id',
-        'in',
-        rows.map((row) => row.external_id),
-      )
-      .execute();
+    const existing = await enrolmentsByExternalId(
+      trx,
+      school.value,
+      rows.map((row) => row.external_id),
+    );
     const known = new Map(existing.map((row) => [row.external_id, row]));
     // A student who left keeps the day they left; one who returns is active again.
     const prepared = rows.map((row) => {

@@ -18,6 +18,7 @@ import {
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { schoolKeyOf } from '../../graphql/relay.ts';
 import { bySchoolKeys } from '../../school-scope.ts';
+import { insertAlert } from '../alerts/alert.repository.ts';
 import { type AuditActor, appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { currentTermCode } from '../students/student.repository.ts';
 import {
@@ -244,28 +245,22 @@ async function applyAlertChanges(
         continue;
       }
       const assignee = formMasterOf.get(student.classroom_id) ?? null;
-      const inserted = await trx
-        .insertInto('alerts')
-        .values({
+      const alertId = await insertAlert(
+        trx,
+        {
           school_id: student.school_id,
           student_id: student.id,
           type: indicator,
           severity: band,
-          status: 'NEW',
           alert_date: toDateOnly(now),
           reason,
           facts,
           assigned_to: assignee,
           raised_by: null,
           open_indicator: indicator,
-          acknowledged_at: null,
-          acknowledged_by: null,
-          dismissed_reason: null,
-          closed_at: null,
-          created_at: timestamp,
-          updated_at: timestamp,
-        })
-        .executeTakeFirstOrThrow();
+        },
+        timestamp,
+      );
       summary.alertsRaised++;
       await appendAuditEntry(
         trx,
@@ -274,7 +269,7 @@ async function applyAlertChanges(
         {
           action: 'alert.raised',
           schoolId: student.school_id,
-          alertId: Number(inserted.insertId),
+          alertId,
           studentId: student.id,
           severity: band,
           assignees: [assignee],

@@ -1,8 +1,7 @@
 /** The facts the risk rules need, read set-based for a batch of students: three statements per batch. */
 import type { Database, RiskProfile } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
-import type { SchoolKey } from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 
 export interface AttendanceFacts {
   attended: number;

@@ -1,24 +1,13 @@
 import { requireReader } from '../../context.ts';
-import { idOfType, schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
-import { listStudents } from '../students/student.repository.ts';
 import { staffOfSchool } from '../users/user.repository.ts';
-import { listClassrooms, listSchools } from './school.repository.ts';
+import { listClassrooms } from '../classrooms/classroom.repository.ts';
+import { listSchools } from './school.repository.ts';
 
 export const schoolResolvers: Resolvers = {
   Query: {
     schools: (_parent, args, context) => listSchools(context.db, requireReader(context, 'reference'), args),
-    classrooms: (_parent, { filter, ...page }, context) =>
-      listClassrooms(
-        context.db,
-        requireReader(context, 'reference'),
-        {
-          schoolId: filter?.schoolId == null ? undefined : idOfType(filter.schoolId, 'School', 'filter.schoolId'),
-          yearGroup: filter?.yearGroup ?? undefined,
-          mine: filter?.mine ?? undefined,
-        },
-        page,
-      ),
   },
   School: {
     id: (school) => toGlobalId('School', school.id),
@@ -26,19 +15,5 @@ export const schoolResolvers: Resolvers = {
     classrooms: (school, args, context) =>
       listClassrooms(context.db, requireReader(context, 'reference'), { schoolId: school.id }, args),
     staff: (school, _args, context) => staffOfSchool(context.db, requireReader(context, 'reference'), school.id),
-  },
-  Classroom: {
-    id: (classroom) => toGlobalId('Classroom', schoolKeyOf(classroom)),
-    yearGroup: (classroom) => classroom.year_group,
-    school: async (classroom, _args, context) => (await context.loaders.schoolById.load(classroom.school_id))!,
-    formMasters: (classroom, _args, context) => context.loaders.formMastersByClassroomId.load(schoolKeyOf(classroom)),
-    students: (classroom, { includeInactive, ...page }, context) =>
-      listStudents(
-        context.db,
-        requireReader(context, 'student'),
-        { classroom: schoolKeyOf(classroom), active: includeInactive ? null : true },
-        { field: 'NAME', direction: 'ASC' },
-        page,
-      ),
   },
 };

@@ -1,16 +1,9 @@
-import type { Classroom, Database, School } from '@pastoral/db';
+import type { Database, School } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
-import {
-  type ConnectionModel,
-  countCapped,
-  type PageArgs,
-  paginate,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys, NOTHING } from '../../school-scope.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { visibleClassrooms } from '../classrooms/classroom.policy.ts';
 import { visibleSchools } from './school.policy.ts';
 
 export async function listSchools(db: Kysely<Database>, viewer: Viewer, args: PageArgs): Promise<ConnectionModel> {
@@ -30,56 +23,17 @@ export async function schoolsById(db: Kysely<Database>, ids: readonly number[]) 
   return db.selectFrom('schools').selectAll().where('id', 'in', ids).execute();
 }
 
-export interface ClassroomFilterValues {
-  schoolId?: number;
-  yearGroup?: number;
-  mine?: boolean;
+/** Whether a school of this id exists. */
+export async function schoolExists(db: Kysely<Database>, id: number): Promise<boolean> {
+  return (await db.selectFrom('schools').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
-export async function listClassrooms(
-  db: Kysely<Database>,
-  viewer: Viewer,
-  filter: ClassroomFilterValues,
-  args: PageArgs,
-): Promise<ConnectionModel> {
-  let query = db.selectFrom('classrooms').where(visibleClassrooms(viewer));
-  if (filter.schoolId !== undefined) query = query.where('classrooms.school_id', '=', filter.schoolId);
-  if (filter.yearGroup !== undefined) query = query.where('classrooms.year_group', '=', filter.yearGroup);
-  if (filter.mine) {
-    query =
-      viewer.classroomIds.length > 0 ? query.where('classrooms.id', 'in', viewer.classroomIds) : query.where(NOTHING);
-  }
-  const keys: SortKey<Classroom>[] = [
-    { expression: sql.ref('classrooms.school_id'), direction: 'asc', value: (r) => r.school_id },
-    { expression: sql.ref('classrooms.year_group'), direction: 'asc', value: (r) => r.year_group },
-    { expression: sql.ref('classrooms.name'), direction: 'asc', value: (r) => r.name },
-    { expression: sql.ref('classrooms.id'), direction: 'asc', value: (r) => r.id },
-  ];
-  return paginate({ query: query.selectAll('classrooms'), keys, args, count: () => countCapped(db, query) });
+/** A school's id by its code (how an integrator names a school). */
+export async function schoolByCode(db: Kysely<Database>, code: string) {
+  return db.selectFrom('schools').select('id').where('code', '=', code).executeTakeFirst();
 }
 
-export async function visibleClassroomsById(db: Kysely<Database>, viewer: Viewer, keys: readonly SchoolKey[]) {
-  return db
-    .selectFrom('classrooms')
-    .selectAll()
-    .where(bySchoolKeys('classrooms', keys))
-    .where(visibleClassrooms(viewer))
-    .execute();
-}
-
-export async function classroomsById(db: Kysely<Database>, keys: readonly SchoolKey[]) {
-  return db.selectFrom('classrooms').selectAll().where(bySchoolKeys('classrooms', keys)).execute();
-}
-
-/** The form masters (and assistants) of classrooms, by the classrooms' keys. */
-export async function formMastersOf(db: Kysely<Database>, classrooms: readonly SchoolKey[]) {
-  return db
-    .selectFrom('classroom_assignments')
-    .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-    .selectAll('users')
-    .select(['classroom_assignments.classroom_id', 'classroom_assignments.school_id as classroom_school_id'])
-    .where(bySchoolKeys('classroom_assignments', classrooms, 'classroom_id'))
-    .orderBy('classroom_assignments.kind', 'desc')
-    .orderBy('users.full_name')
-    .execute();
+/** A school's code by its id. */
+export async function schoolCodeOf(db: Kysely<Database>, id: number) {
+  return db.selectFrom('schools').select('code').where('id', '=', id).executeTakeFirst();
 }

@@ -1,6 +1,7 @@
 import { requireReader } from '../../context.ts';
 import { riskLevelCode, riskLevelName } from '../../graphql/enums.ts';
-import { idOfType, schoolKeyOf, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
+import { idOfType, schoolKeyOfType, toGlobalId } from '../../graphql/relay.ts';
+import { schoolKeyOf } from '../../school-scope.ts';
 import type { AttendanceStatus, IncidentSeverity, Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import { readerOf } from '../../principal.ts';
 import { mayRaiseConcern } from '../alerts/alert.policy.ts';

@@ -1,15 +1,17 @@
 import type { Database, Student } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
-import { badInput } from '../../graphql/errors.ts';
 import {
-  type ConnectionModel,
-  countCapped,
-  type PageArgs,
-  paginate,
-  type SchoolKey,
-  type SortKey,
-} from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
+import { badInput } from '../../errors.ts';
+import type { ConnectionModel } from '../../paging/connection.ts';
+import { countCapped, paginate } from '../../paging/keyset.ts';
+import type { PageArgs, SortKey } from '../../paging/cursor.ts';
+import { bySchoolKeys, NOTHING, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { countsWithFirstPage, profileOfStudent, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
@@ -161,4 +163,67 @@ export async function countByStudent(
     .groupBy('student_id')
     .execute();
   return new Map(rows.map((row) => [row.student_id, Number(row.count)]));
+}
+
+/** The tables whose rows a student's record lists through their own scope (Student.alerts, Student.cases). */
+export type StudentRecordTable = 'alerts' | 'intervention_cases';
+export type StudentRecordScope<Table extends StudentRecordTable> =
+  ((eb: ExpressionBuilder<Database, Table>) => Expression<SqlBool>) | null;
+
+/** Some students' alerts or cases through `scope`; a null scope (a reader who may see none) reads none. */
+export function studentRecordsOf<Table extends StudentRecordTable>(
+  db: Kysely<Database>,
+  table: Table,
+  students: readonly SchoolKey[],
+  scope: StudentRecordScope<Table>,
+) {
+  return (db.selectFrom(table) as unknown as SelectQueryBuilder<Database, Table, object>)
+    .where(bySchoolKeys(table, students, 'student_id'))
+    .where(scope ?? NOTHING);
+}
+
+/** studentRecordsOf counted per student, for nested totalCount. */
+export async function countStudentRecords<Table extends StudentRecordTable>(
+  db: Kysely<Database>,
+  table: Table,
+  students: readonly SchoolKey[],
+  scope: StudentRecordScope<Table>,
+): Promise<Map<number, number>> {
+  const rows = (await studentRecordsOf(db, table, students, scope)
+    .select([sql<number>`${sql.ref(`${table}.student_id`)}`.as('parent'), sql<number>`count(*)`.as('count')])
+    .groupBy(sql.ref(`${table}.student_id`))
+    .execute()) as { parent: number; count: number | string }[];
+  return new Map(rows.map((row) => [row.parent, Number(row.count)]));
+}
+
+/** Some students' rows of a history table (attendance, incidents), for their nested connections. */
+export function historyOf<Table extends 'attendance_records' | 'behaviour_incidents'>(
+  db: Kysely<Database>,
+  table: Table,
+  students: readonly SchoolKey[],
+) {
+  return db
+    .selectFrom(table as 'attendance_records')
+    .selectAll()
+    .where(bySchoolKeys(table, students, 'student_id'));
+}
+
+/** A school's students by their external ids (the integrator's names for them). */
+export async function studentsByExternalId(db: Kysely<Database>, schoolId: number, externalIds: readonly string[]) {
+  return db
+    .selectFrom('students')
+    .select(['id', 'school_id', 'classroom_id', 'external_id'])
+    .where('school_id', '=', schoolId)
+    .where('external_id', 'in', externalIds)
+    .execute();
+}
+
+/** Whether each of a school's students, by external id, is still enrolled, and since when they left. */
+export async function enrolmentsByExternalId(db: Kysely<Database>, schoolId: number, externalIds: readonly string[]) {
+  return db
+    .selectFrom('students')
+    .select(['external_id', 'is_active', 'left_on'])
+    .where('school_id', '=', schoolId)
+    .where('external_id', 'in', externalIds)
+    .execute();
 }

@@ -9,6 +9,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { type AuditActor, appendAuditEntry, operatingSystemUser } from '../audit-log/audit.writer.ts';
 import { hashPassword } from '../auth/password.ts';
 import { endSessionsOfUser } from '../auth/session.mutations.ts';
+import { schoolExists } from '../schools/school.repository.ts';
+import { accountByEmail, setPasswordHash, setRole } from './user.repository.ts';
 
 /** A mistake in what the operator asked for: one line that says what to change. */
 export class AccountChangeError extends Error {
@@ -33,11 +35,7 @@ export const PASSWORD_LENGTH = { min: 8, max: 256 } as const;
 const SYSTEM: AuditActor = { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null };
 
 async function accountOf(trx: Transaction<Database>, email: string) {
-  const user = await trx
-    .selectFrom('users')
-    .select(['id', 'school_id', 'role'])
-    .where('email', '=', email.trim().toLowerCase())
-    .executeTakeFirst();
+  const user = await accountByEmail(trx, email.trim().toLowerCase());
   if (!user) throw new AccountChangeError(`No member of staff has the e-mail address ${email.trim()}: check it.`);
   return user;
 }
@@ -56,11 +54,7 @@ export async function changePassword(
   const passwordHash = await hashPassword(password);
   return context.db.transaction().execute(async (trx) => {
     const user = await accountOf(trx, email);
-    await trx
-      .updateTable('users')
-      .set({ password_hash: passwordHash, updated_at: toTimestamp(context.now) })
-      .where('id', '=', user.id)
-      .execute();
+    await setPasswordHash(trx, user.id, passwordHash, toTimestamp(context.now));
     const owner = { userId: user.id, schoolId: user.school_id };
     await appendAuditEntry(
       trx,
@@ -105,17 +99,10 @@ export async function changeRole(
         `This member of staff is at school ${user.school_id}; moving staff between schools is not done here: leave out --school.`,
       );
     }
-    if (
-      school !== null &&
-      !(await trx.selectFrom('schools').select('id').where('id', '=', school).executeTakeFirst())
-    ) {
+    if (school !== null && !(await schoolExists(trx, school))) {
       throw new AccountChangeError(`There is no school ${school}: give the id of one (its database id).`);
     }
-    await trx
-      .updateTable('users')
-      .set({ role: to, school_id: school, updated_at: toTimestamp(context.now) })
-      .where('id', '=', user.id)
-      .execute();
+    await setRole(trx, user.id, { role: to, schoolId: school }, toTimestamp(context.now));
     const owner = { userId: user.id, schoolId: school };
     await appendAuditEntry(
       trx,

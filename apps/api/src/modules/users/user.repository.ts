@@ -1,4 +1,4 @@
-import type { Database } from '@pastoral/db';
+import type { Database, Role } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleUsers } from './user.policy.ts';
@@ -23,5 +23,31 @@ export async function staffOfSchool(db: Kysely<Database>, viewer: Viewer, school
     .orderBy('full_name')
     .orderBy('id')
     .limit(500)
+    .execute();
+}
+
+/** The account an operator changes from the command line, by e-mail address (as stored: trimmed, lower case). */
+export async function accountByEmail(db: Kysely<Database>, email: string) {
+  return db.selectFrom('users').select(['id', 'school_id', 'role']).where('email', '=', email).executeTakeFirst();
+}
+
+export async function setPasswordHash(db: Kysely<Database>, userId: number, passwordHash: string, timestamp: string) {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: timestamp })
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function setRole(
+  db: Kysely<Database>,
+  userId: number,
+  change: { role: Role; schoolId: number | null },
+  timestamp: string,
+) {
+  await db
+    .updateTable('users')
+    .set({ role: change.role, school_id: change.schoolId, updated_at: timestamp })
+    .where('id', '=', userId)
     .execute();
 }

@@ -7,16 +7,10 @@
 import type { Database } from '@pastoral/db';
 import DataLoader from 'dataloader';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import {
-  type ConnectionModel,
-  connectionFromRows,
-  type PageArgs,
-  paginate,
-  readPageArgs,
-  type SchoolKey,
-  schoolKeyString,
-  type SortKey,
-} from './relay.ts';
+import { type SchoolKey, schoolKeyString } from '../school-scope.ts';
+import { type ConnectionModel, connectionFromRows } from './connection.ts';
+import { type PageArgs, readPageArgs, type SortKey } from './cursor.ts';
+import { paginate } from './keyset.ts';
 
 /** IN lists stay bounded: a batch reads at most this many parents. */
 export const MAX_BATCH_SIZE = 500;
