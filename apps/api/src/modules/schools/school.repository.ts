@@ -83,3 +83,12 @@ export async function formMastersOf(db: Kysely<Database>, classrooms: readonly S
     .orderBy('users.full_name')
     .execute();
 }
+
+/** Every school in the database, whoever may see them: an empty database has none. */
+export async function countSchools(db: Kysely<Database>): Promise<number> {
+  const { count } = await db
+    .selectFrom('schools')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
