@@ -16,5 +16,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The API's bundle, for the tests that run it as a process of its own (testing/processes.ts).
+    globalSetup: ['apps/api/src/testing/built-api.global-setup.ts'],
   },
 });
