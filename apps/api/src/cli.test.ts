@@ -76,7 +76,8 @@ for (const engine of testEngines()) {
     });
     afterAll(() => database.drop());
 
-    it('refuses to seed before migrating, migrates, seeds, then refuses to seed again', async () => {
+    // Three steps on one database, each its own test so that each has the whole timeout on a loaded machine.
+    it('refuses to seed before migrating, then migrates', async () => {
       const env = { DATABASE_URL: database.url };
       const early = await pastoral(['seed', '--profile', 'demo'], env);
       expect(early.code).toBe(1);
@@ -86,7 +87,10 @@ for (const engine of testEngines()) {
       expect(migrate.code).toBe(0);
       expect(migrate.stdout).toContain('applied  20261130100000_tenancy');
       expect((await pastoral(['migrate'], env)).stdout.trim()).toBe('The schema is up to date.');
+    });
 
+    it('seeds, then refuses to seed again', async () => {
+      const env = { DATABASE_URL: database.url };
       const seed = await pastoral(['seed', '--profile', 'demo', '--seed', '5', '--as-of', '2026-11-30'], env);
       expect(seed.code).toBe(0);
       expect(seed.stdout).toMatch(/schools\s+2 rows/);
@@ -100,8 +104,10 @@ for (const engine of testEngines()) {
       expect(again.stderr.trim()).toBe(
         'error: The database already holds data (2 schools): seed into an empty database, or add --reset to drop and recreate every table first.',
       );
+    });
 
-      const reset = await pastoral(['seed', '--profile', 'demo', '--reset'], env);
+    it('seeds over its data with --reset', async () => {
+      const reset = await pastoral(['seed', '--profile', 'demo', '--reset'], { DATABASE_URL: database.url });
       expect(reset.code).toBe(0);
     });
 
