@@ -16,6 +16,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The API's bundle, for the tests that run it as a process of its own (testing/processes.ts).
+    globalSetup: ['apps/api/src/testing/built-api.global-setup.ts'],
     // The settings above make the node project (API, packages); the web app's components run in jsdom by
     // apps/web/vitest.config.ts.
     projects: [{ extends: true, test: { name: 'node' } }, 'apps/web/vitest.config.ts'],

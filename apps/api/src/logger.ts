@@ -3,9 +3,13 @@ import type { Config } from './config.ts';
 
 /**
  * JSON logs, one line per event, to stdout (the server) or stderr (the CLI, whose stdout carries its output:
- * a slow-query warning must never land inside an NDJSON export); secrets are redacted wherever they appear.
+ * a slow-query warning must never land inside an NDJSON export; a command run in-process writes to its own), and
+ * secrets are redacted wherever they appear.
  */
-export function createLogger(config: Pick<Config, 'logLevel'>, to: 'stdout' | 'stderr' = 'stdout'): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  to: 'stdout' | 'stderr' | { write(line: string): void } = 'stdout',
+): Logger {
   return pino(
     {
       level: config.logLevel,
@@ -15,6 +19,6 @@ export function createLogger(config: Pick<Config, 'logLevel'>, to: 'stdout' | 's
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }),
+    typeof to === 'string' ? pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }) : to,
   );
 }

@@ -5,19 +5,15 @@
  * the other had cached; failed sign-ins count across both; the audit chain stays one chain; and a scheduled
  * archival run is run by one of them, once.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './testing/free-port.ts';
 import { type ServeCommand, startServeCommand, waitFor } from './testing/processes.ts';
+import { runCommand } from './testing/run-command.ts';
 import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
 
 const mysql = testEngines().find((engine) => engine.name === 'mysql');
 const redisUrl = process.env.TEST_REDIS_URL;
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const SIGN_IN = 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }';
 
 describe.runIf(mysql && redisUrl)('two API hosts sharing MySQL and Redis', () => {
@@ -139,9 +135,7 @@ describe.runIf(mysql && redisUrl)('two API hosts sharing MySQL and Redis', () =>
         ),
       ),
     );
-    const { stdout } = await promisify(execFile)(TSX, [CLI, 'audit', 'verify'], {
-      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
-    });
+    const { stdout } = await runCommand(['audit', 'verify'], { DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
     expect(stdout).toMatch(/^The audit chain verifies: [\d,]+ entries/);
   });
 

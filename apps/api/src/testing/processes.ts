@@ -1,16 +1,17 @@
-/** Helpers for tests that run the API as a real command, in processes of its own. */
+/**
+ * Helpers for tests that run the API as a real command, in processes of its own: the bundle the suite's global
+ * setup builds (built-api.global-setup.ts), which starts in a fraction of a second, not the TypeScript through tsx.
+ */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { planWorkers } from '../cluster.ts';
 import { loadConfig } from '../config.ts';
 import { TEST_RATE_LIMITS } from './api-harness.ts';
+import { BUILT_CLI } from './built-api.global-setup.ts';
 
-const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
-
-/** The pids of a process's worker children (tsx may have an esbuild service child as well). */
+/** The pids of a process's worker children. */
 export function workerPidsOf(parent: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(parent), '-f', 'cli.ts'], { encoding: 'utf8' })
+    return execFileSync('pgrep', ['-P', String(parent), '-f', 'cli.js'], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
       .map(Number);
@@ -44,7 +45,7 @@ export interface ServeCommand {
  */
 export async function startServeCommand(databaseUrl: string, environment: Record<string, string>) {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+  const child = spawn(process.execPath, [BUILT_CLI, 'serve'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -1,19 +1,15 @@
 /** `pastoral doctor` finds what is wrong with a deployment, says how to fix it, and fails the command. */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { migrationsFolder } from '../../database.ts';
+import { runCommand as pastoral } from '../../testing/run-command.ts';
 import { createSeededDatabase, SEED_AS_OF } from '../../testing/seeded-database.ts';
 import { archiveOlderThan } from '../audit-log/audit.maintenance.ts';
 import { type Check, runDoctor } from './doctor.ts';
 
 const DAY_MS = 86_400_000;
-const TSX = fileURLToPath(new URL('../../../../../node_modules/.bin/tsx', import.meta.url));
-const CLI = fileURLToPath(new URL('../../cli.ts', import.meta.url));
 
 describe.each(testEngines())('pastoral doctor on $name', (engine) => {
   let database: TestDatabase;
@@ -119,25 +115,20 @@ describe.each(testEngines())('pastoral doctor on $name', (engine) => {
     // The command judges by today's date: partitions for this year and next, and entries older than a
     // retention that the seed's dates cannot outgrow.
     const env = {
-      ...process.env,
       DATABASE_URL: database.url,
       AUDIT_ARCHIVE_SCHEDULE: '0 2 * * *',
       AUDIT_ARCHIVE_AFTER_DAYS: '36500',
       LOG_LEVEL: 'silent',
     };
-    await promisify(execFile)(TSX, [CLI, 'audit', 'partitions'], { env });
-    const passed = await promisify(execFile)(TSX, [CLI, 'doctor'], { env });
+    expect((await pastoral(['audit', 'partitions'], env)).code).toBe(0);
+    const passed = await pastoral(['doctor'], env);
+    expect(passed.code).toBe(0);
     expect(passed.stdout).toMatch(/^PASS +expected indexes/m);
     expect(passed.stdout).toMatch(/, 0 failed\.$/m);
 
-    const failed = await promisify(execFile)(TSX, [CLI, 'doctor'], {
-      env: { ...env, AUDIT_ARCHIVE_AFTER_DAYS: '1' },
-    }).then(
-      () => null,
-      (error: { code: number; stdout: string }) => error,
-    );
-    expect(failed?.code).toBe(1);
-    expect(failed?.stdout).toMatch(/^FAIL +audit archival running +the live log's oldest entry is \d+ days old/m);
-    expect(failed?.stdout).toMatch(/^ +fix: Set AUDIT_ARCHIVE_SCHEDULE/m);
+    const failed = await pastoral(['doctor'], { ...env, AUDIT_ARCHIVE_AFTER_DAYS: '1' });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^FAIL +audit archival running +the live log's oldest entry is \d+ days old/m);
+    expect(failed.stdout).toMatch(/^ +fix: Set AUDIT_ARCHIVE_SCHEDULE/m);
   });
 });

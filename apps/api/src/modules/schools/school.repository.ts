@@ -37,3 +37,12 @@ export async function schoolByCode(db: Kysely<Database>, code: string) {
 export async function schoolCodeOf(db: Kysely<Database>, id: number) {
   return db.selectFrom('schools').select('code').where('id', '=', id).executeTakeFirst();
 }
+
+/** Every school in the database, whoever may see them: an empty database has none. */
+export async function countSchools(db: Kysely<Database>): Promise<number> {
+  const { count } = await db
+    .selectFrom('schools')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}

@@ -1,35 +1,16 @@
 /**
- * Password and role changes, made as an operator makes them (`pastoral user set-password` and `set-role`, a
- * process of its own) while the API runs with its session cache on: each ends every session of the user, in the
+ * Password and role changes, made as an operator makes them (`pastoral user set-password` and `set-role`, run
+ * in-process: they share nothing with the API but the database and Redis) while the API runs with its session cache on: each ends every session of the user, in the
  * transaction of the change, and with REDIS_URL every API process refuses them from the next request.
  *
  * Before: nothing changed a password or role but the seed, and no change ended a session.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
+import { runCommand as pastoral } from '../../testing/run-command.ts';
 
-const TSX = fileURLToPath(new URL('../../../../../node_modules/.bin/tsx', import.meta.url));
-const CLI = fileURLToPath(new URL('../../cli.ts', import.meta.url));
 const redisUrl = process.env.TEST_REDIS_URL;
-
-/** Runs the command line with `input` on its standard input. */
-function pastoral(args: string[], env: Record<string, string>, input = '') {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe.each(testEngines())('password and role changes on $name', (engine) => {
   let api: ApiHarness;
