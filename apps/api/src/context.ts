@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { forbidden, insufficientScope, unauthenticated } from './graphql/errors.ts';
-import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
+import type { TokenPrincipal } from './modules/api-tokens/token-principal.ts';
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.ts';
 import type { AuditActor } from './modules/audit-log/audit.writer.ts';
 import { readerOf } from './principal.ts';

@@ -3,7 +3,7 @@
  * role's scopes; an integrator's token reads a kind only with the kind's scope (graphql/type-access.ts), as its
  * school's admin would; nobody reads nothing.
  */
-import type { TokenPrincipal } from './modules/api-tokens/api-token.ts';
+import type { TokenPrincipal } from './modules/api-tokens/token-principal.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { type RecordKind, TOKEN_SCOPE_OF_KIND } from './graphql/type-access.ts';
 

@@ -7,15 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type ApiTokenScope, type Database, fromTimestamp, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import { apiTokenByHash, recordApiTokenUse } from './api-token.repository.ts';
+import type { TokenPrincipal } from './token-principal.ts';
 
 export const TOKEN_PREFIX = 'pst_';
-
-export interface TokenPrincipal {
-  tokenId: number;
-  /** Null for a district-wide token. */
-  schoolId: number | null;
-  scopes: ApiTokenScope[];
-}
 
 export function newApiToken(): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;

@@ -10,7 +10,7 @@ import type { Database, EngineDialect } from '@pastoral/db';
 import { type DocumentNode, Kind, visit } from 'graphql';
 import type { Kysely } from 'kysely';
 import { fromGlobalId } from '../../graphql/relay.ts';
-import type { TokenPrincipal } from '../api-tokens/api-token.ts';
+import type { TokenPrincipal } from '../api-tokens/token-principal.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { recordSummarisedEvent } from './audit-summary.ts';
 import type { AuditActor } from './audit.writer.ts';

@@ -1,5 +1,5 @@
 import type { Role, User } from '@pastoral/db';
-import type { TokenPrincipal } from '../api-tokens/api-token.ts';
+import type { TokenPrincipal } from '../api-tokens/token-principal.ts';
 
 /** The signed-in staff member a request acts for: who they are and what they may see. */
 export interface Viewer {

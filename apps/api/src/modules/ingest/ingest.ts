@@ -6,7 +6,7 @@
 import { type Database, type EngineDialect, type TableName, toDateOnly, toTimestamp } from '@pastoral/db';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, success, type UserError, userError } from '../../graphql/mutations.ts';
-import type { TokenPrincipal } from '../api-tokens/api-token.ts';
+import type { TokenPrincipal } from '../api-tokens/token-principal.ts';
 import { appendAuditEntry, type AuditActor } from '../audit-log/audit.writer.ts';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../idempotency/idempotency.ts';
 import { recomputeStudents, type StudentRef } from '../risk/risk.engine.ts';
