@@ -9,12 +9,12 @@ import { auditServer } from 'graphql-http';
 import { sql } from 'kysely';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
-import { DeadlinePlugin, RequestDeadlineError } from './request-deadline.ts';
-import { buildServer } from './server.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
-import { connectAsAnotherSession } from './testing/other-session.ts';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../logger.ts';
+import { DeadlinePlugin, RequestDeadlineError } from '../../request-deadline.ts';
+import { buildServer } from '../../server.ts';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
+import { connectAsAnotherSession } from '../../testing/other-session.ts';
 
 const engine = testEngines()[0]!;
 

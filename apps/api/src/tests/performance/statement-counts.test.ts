@@ -5,8 +5,8 @@
  */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from './graphql/relay.ts';
-import { type ApiHarness, seedClock, startApiHarness } from './testing/api-harness.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
+import { type ApiHarness, seedClock, startApiHarness } from '../../testing/api-harness.ts';
 
 interface Operation {
   name: string;

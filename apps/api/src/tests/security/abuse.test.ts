@@ -12,7 +12,7 @@ import {
   type GraphQLResponse,
   type RawResponse,
   startApiHarness,
-} from './testing/api-harness.ts';
+} from '../../testing/api-harness.ts';
 
 /**
  * A valid query exactly `depth` fields deep, `cases(first: 1) { nodes { student { cases(first: 1) { ... } } } }`,

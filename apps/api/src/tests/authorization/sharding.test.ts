@@ -10,17 +10,17 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGlobalId, toGlobalId } from './graphql/relay.ts';
-import { DISTRICT_WIDE_REASONS } from './school-scope.ts';
-import { archiveOlderThan, exportEntries, verifyChain } from './modules/audit-log/audit.maintenance.ts';
-import { purgeBefore } from './modules/audit-log/audit.retention.ts';
-import { importCsv } from './modules/ingest/csv-import.ts';
-import { sweepExpired } from './modules/maintenance/sweep.ts';
-import { recomputeAll } from './modules/risk/risk.engine.ts';
-import { DEFAULT_RISK_RULES } from './modules/risk/risk.rules.ts';
-import { SEED_PROFILES } from './seed/profiles.ts';
-import { seedDatabase } from './seed/seed.ts';
-import { AS_OF, type ApiHarness, DEMO_PASSWORD, shardingProblems, startApiHarness } from './testing/api-harness.ts';
+import { fromGlobalId, toGlobalId } from '../../graphql/relay.ts';
+import { DISTRICT_WIDE_REASONS } from '../../school-scope.ts';
+import { archiveOlderThan, exportEntries, verifyChain } from '../../modules/audit-log/audit.maintenance.ts';
+import { purgeBefore } from '../../modules/audit-log/audit.retention.ts';
+import { importCsv } from '../../modules/ingest/csv-import.ts';
+import { sweepExpired } from '../../modules/maintenance/sweep.ts';
+import { recomputeAll } from '../../modules/risk/risk.engine.ts';
+import { DEFAULT_RISK_RULES } from '../../modules/risk/risk.rules.ts';
+import { SEED_PROFILES } from '../../seed/profiles.ts';
+import { seedDatabase } from '../../seed/seed.ts';
+import { AS_OF, type ApiHarness, DEMO_PASSWORD, shardingProblems, startApiHarness } from '../../testing/api-harness.ts';
 
 const DISTRICT_WIDE_MARK = /\/\* district-wide: ([a-z-]+) \*\//g;
 const marksIn = (statements: string[]) =>

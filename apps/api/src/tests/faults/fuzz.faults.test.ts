@@ -16,12 +16,12 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
-import { buildSchema } from './graphql/schema.ts';
-import { sessionCookieName } from './modules/auth/session.ts';
-import { buildServer } from './server.ts';
-import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from './testing/api-harness.ts';
-import { type FuzzRequest, fuzzRequests, type SeededValues, valuesSent } from './testing/fuzz-operations.ts';
+import { loadConfig } from '../../config.ts';
+import { buildSchema } from '../../graphql/schema.ts';
+import { sessionCookieName } from '../../modules/auth/session.ts';
+import { buildServer } from '../../server.ts';
+import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from '../../testing/api-harness.ts';
+import { type FuzzRequest, fuzzRequests, type SeededValues, valuesSent } from '../../testing/fuzz-operations.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);

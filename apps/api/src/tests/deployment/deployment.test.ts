@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { buildCli } from './cli.ts';
-import { CONFIG_VARIABLES, loadConfig } from './config.ts';
+import { buildCli } from '../../cli.ts';
+import { CONFIG_VARIABLES, loadConfig } from '../../config.ts';
 
-const root = new URL('../../../', import.meta.url);
+const root = new URL('../../../../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), { merge: true }) as {
   services: Record<
     string,

@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './testing/free-port.ts';
-import { type ServeCommand, startServeCommand, waitFor } from './testing/processes.ts';
-import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
+import { freePort } from '../../testing/free-port.ts';
+import { type ServeCommand, startServeCommand, waitFor } from '../../testing/processes.ts';
+import { createSeededDatabase, DEMO_PASSWORD } from '../../testing/seeded-database.ts';
 
 const mysql = testEngines().find((engine) => engine.name === 'mysql');
 const redisUrl = process.env.TEST_REDIS_URL;
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../../../../node_modules/.bin/tsx', import.meta.url));
 const SIGN_IN = 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }';
 
 describe.runIf(mysql && redisUrl)('two API hosts sharing MySQL and Redis', () => {

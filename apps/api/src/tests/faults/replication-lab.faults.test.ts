@@ -5,7 +5,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplicationLab, startReplicationLab } from './testing/replication-lab.ts';
+import { type ReplicationLab, startReplicationLab } from '../../testing/replication-lab.ts';
 
 describe('the replication lab', () => {
   let lab: ReplicationLab;

@@ -5,8 +5,8 @@
  */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from './graphql/relay.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
 
 type Target = 'own' | 'otherClassroom' | 'otherSchool';
 const ROLES = {

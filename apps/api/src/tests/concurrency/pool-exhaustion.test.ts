@@ -7,11 +7,11 @@
 import { createDb } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
-import { buildServer } from './server.ts';
-import { startApiHarness } from './testing/api-harness.ts';
-import { connectAsAnotherSession } from './testing/other-session.ts';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../logger.ts';
+import { buildServer } from '../../server.ts';
+import { startApiHarness } from '../../testing/api-harness.ts';
+import { connectAsAnotherSession } from '../../testing/other-session.ts';
 
 const mysql = testEngines().find((candidate) => candidate.name === 'mysql');
 const POOL = { size: 4, overflow: 0, maxWaiting: 16, acquireTimeoutMs: 300 };

@@ -8,10 +8,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './testing/free-port.ts';
-import { type ServeCommand, startServeCommand, waitFor, workerPidsOf } from './testing/processes.ts';
-import { connectAsAnotherSession } from './testing/other-session.ts';
-import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
+import { freePort } from '../../testing/free-port.ts';
+import { type ServeCommand, startServeCommand, waitFor, workerPidsOf } from '../../testing/processes.ts';
+import { connectAsAnotherSession } from '../../testing/other-session.ts';
+import { createSeededDatabase, DEMO_PASSWORD } from '../../testing/seeded-database.ts';
 
 const mysql = testEngines().find((engine) => engine.name === 'mysql');
 const CLIENTS = 12;

@@ -7,11 +7,11 @@ import { createDb, type DatabaseHandle } from '@pastoral/db';
 import { mysqlTestEngine } from '@pastoral/db/testing';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
-import { buildServer } from './server.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
-import { type ReplicationLab, startReplicationLab } from './testing/replication-lab.ts';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../logger.ts';
+import { buildServer } from '../../server.ts';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
+import { type ReplicationLab, startReplicationLab } from '../../testing/replication-lab.ts';
 
 const MAX_LAG_S = 2;
 const READ_CASE = 'query ($id: ID!) { node(id: $id) { ... on InterventionCase { title version } } }';

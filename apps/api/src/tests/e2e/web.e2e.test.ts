@@ -4,21 +4,25 @@
  * sessions, and what a teacher would notice (no serious accessibility violation, no horizontal scrolling at
  * 360 px, no request leaving this machine). Screenshots for the README are taken on the way.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schoolKeyOf, toGlobalId } from './graphql/relay.ts';
-import { archiveOlderThan } from './modules/audit-log/audit.maintenance.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
+import { archiveOlderThan } from '../../modules/audit-log/audit.maintenance.ts';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
+/**
+ * The README's screenshots are refreshed only on request (`pnpm screenshots` sets SCREENSHOTS_DIR to
+ * docs/screenshots); an ordinary test run writes them to the system's temporary folder, leaving the tree clean.
+ */
+const SCREENSHOTS = `${resolve(process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'pastoral-readme-screens-')))}/`;
 /** Shots of screens for a person to look at, not for the README: left in the system's temporary folder. */
 const SCREENSHOTS_DRAFTS = `${tmpdir()}/pastoral-screens-`;
 // CI installs Chromium and builds the app first; on a machine without them the suite says so instead of failing.

@@ -19,10 +19,10 @@ import { type ApiTokenScope, type Database, fitKey, type Role, toTimestamp } fro
 import { testEngines } from '@pastoral/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGlobalId, toGlobalId } from './graphql/relay.ts';
-import { buildSchema } from './graphql/schema.ts';
-import { scopeName } from './modules/api-tokens/api-token.ts';
-import { type ApiHarness, type GraphQLResponse, startApiHarness } from './testing/api-harness.ts';
+import { fromGlobalId, toGlobalId } from '../../graphql/relay.ts';
+import { buildSchema } from '../../graphql/schema.ts';
+import { scopeName } from '../../modules/api-tokens/api-token.ts';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
 import {
   type AuthorizationFixture,
   expectNothingUnseen,
@@ -37,7 +37,7 @@ import {
   type Target,
   type TargetRecords,
   TARGETS,
-} from './testing/authorization-fixture.ts';
+} from '../../testing/authorization-fixture.ts';
 
 // ---- What each cell expects -------------------------------------------------------------------------------
 

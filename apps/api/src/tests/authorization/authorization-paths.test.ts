@@ -23,9 +23,9 @@
 import type { ApiTokenScope } from '@pastoral/db';
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGlobalId } from './graphql/relay.ts';
-import { buildSchema } from './graphql/schema.ts';
-import { type ApiHarness, type GraphQLResponse, startApiHarness } from './testing/api-harness.ts';
+import { fromGlobalId } from '../../graphql/relay.ts';
+import { buildSchema } from '../../graphql/schema.ts';
+import { type ApiHarness, type GraphQLResponse, startApiHarness } from '../../testing/api-harness.ts';
 import {
   type AuthorizationFixture,
   expectNothingUnseen,
@@ -37,7 +37,7 @@ import {
   sender,
   type Target,
   TARGETS,
-} from './testing/authorization-fixture.ts';
+} from '../../testing/authorization-fixture.ts';
 
 // ---- The schema's object fields -----------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@
  */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGlobalId } from './graphql/relay.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
+import { fromGlobalId } from '../../graphql/relay.ts';
+import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
 
 const UPDATE = `mutation ($input: UpdateCaseInput!) { updateCase(input: $input) {
   case { id version title } userErrors { code message } } }`;

@@ -9,9 +9,9 @@
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './testing/free-port.ts';
-import { type ServeCommand, startServeCommand } from './testing/processes.ts';
-import { createSeededDatabase, DEMO_PASSWORD } from './testing/seeded-database.ts';
+import { freePort } from '../../testing/free-port.ts';
+import { type ServeCommand, startServeCommand } from '../../testing/processes.ts';
+import { createSeededDatabase, DEMO_PASSWORD } from '../../testing/seeded-database.ts';
 
 const SIGN_IN = 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }';
 /** Passwords tried and refused, each distinctive enough that finding it anywhere is a leak. */

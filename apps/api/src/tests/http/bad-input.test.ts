@@ -7,7 +7,7 @@
 import { testEngines } from '@pastoral/db/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, type RawResponse, startApiHarness } from './testing/api-harness.ts';
+import { type ApiHarness, type RawResponse, startApiHarness } from '../../testing/api-harness.ts';
 
 interface UserError {
   field: string[];
