@@ -1,7 +1,7 @@
 /**
  * Abuse through the real API (issue #8, item 5): each hostile request is refused with a 4xx and a message that
  * says what to change, before a single SQL statement is sent. The rules themselves are tested one by one in
- * graphql/limits.test.ts and tests/http/; this proves that the server applies every one of them, in front of
+ * graphql/limits.*.test.ts and tests/http/; this proves that the server applies every one of them, in front of
  * the database, to a signed-in caller whose session is already known.
  */
 import { testEngines } from '@pastoral/db/testing';
