@@ -4,118 +4,21 @@
  * sessions, and what a teacher would notice (no serious accessibility violation, no horizontal scrolling at
  * 360 px, no request leaving this machine). Screenshots for the README are taken on the way.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { testEngines } from '@pastoral/db/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schoolKeyOf, toGlobalId } from '../../graphql/relay.ts';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { toGlobalId } from '../../graphql/relay.ts';
 import { archiveOlderThan } from '../../modules/audit-log/audit.maintenance.ts';
-import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
-/**
- * The README's screenshots are refreshed only on request (`pnpm screenshots` sets SCREENSHOTS_DIR to
- * docs/screenshots); an ordinary test run writes them to the system's temporary folder, leaving the tree clean.
- */
-const SCREENSHOTS = `${resolve(process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'pastoral-readme-screens-')))}/`;
-/** Shots of screens for a person to look at, not for the README: left in the system's temporary folder. */
-const SCREENSHOTS_DRAFTS = `${tmpdir()}/pastoral-screens-`;
-// CI installs Chromium and builds the app first; on a machine without them the suite says so instead of failing.
-const available = existsSync(CHROMIUM) && existsSync(`${WEB_DIST}/index.html`);
-if (process.env.CI === 'true' && !available) throw new Error(`CI needs ${CHROMIUM} and a built web app (${WEB_DIST})`);
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { available, SCREENSHOTS, SCREENSHOTS_DRAFTS, useWebApp } from '../../testing/web-app.ts';
 
 describe.runIf(available)('the web app in Chromium', () => {
-  let api: ApiHarness;
-  let browser: Browser;
-  let origin: string;
-  const foreignRequests: string[] = [];
-  /** What broke the Content-Security-Policy, on any page: the class of fault stays caught as pages change. */
-  const policyViolations: string[] = [];
-
-  beforeAll(async () => {
-    api = await startApiHarness(testEngines()[0]!, { environment: { WEB_DIST_DIR: WEB_DIST } });
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.app.server.address();
-    if (!address || typeof address === 'string') throw new Error('no address');
-    origin = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-  });
-
-  async function newPage(width = 1280): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.protocol.startsWith('http') && url.hostname !== '127.0.0.1') foreignRequests.push(request.url());
-    });
-    // Chromium reports each violation in the console; the event says which directive, to name in a failure.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-        policyViolations.push(`${page.url()}: ${message.text().slice(0, 300)}`);
-      }
-    });
-    await page.addInitScript(
-      `document.addEventListener('securitypolicyviolation', (event) => console.error('Content Security Policy violated: ' + event.effectiveDirective + ' ' + event.blockedURI + ' ' + event.sourceFile + ':' + event.lineNumber))`,
-    );
-    return page;
-  }
-
-  async function signIn(page: Page, email: string) {
-    await page.goto(origin);
-    await page.getByLabel('E-mail address').fill(email);
-    await page.getByLabel('Password').fill('pastoral-demo');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
-
-  /** The page of a student of the demo form master's classroom: the first by id, or the last. */
-  async function formMastersStudentPage(order: 'asc' | 'desc'): Promise<string> {
-    const own = await api.database.handle.db
-      .selectFrom('students')
-      .innerJoin('classroom_assignments', 'classroom_assignments.classroom_id', 'students.classroom_id')
-      .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-      .select(['students.id', 'students.school_id'])
-      .where('users.email', '=', 'form.master@s01.pastoral.example')
-      .orderBy('students.id', order)
-      .executeTakeFirstOrThrow();
-    return `${origin}/students/${toGlobalId('Student', schoolKeyOf(own))}`;
-  }
-
-  async function seriousViolations(page: Page): Promise<string[]> {
-    // Evaluated through the browser's DevTools protocol, which the page's CSP does not govern: a <script> tag of
-    // inline axe would be refused, as any inline script is.
-    await page.evaluate(axeSource);
-    // A string, evaluated in the page: this file is compiled without the DOM's types.
-    return page.evaluate<string[]>(
-      `axe.run().then((result) => result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`,
-    );
-  }
+  const web = useWebApp();
 
   it('signs a form master in to their dashboard, and out again', async () => {
-    const page = await newPage();
-    await page.goto(origin);
-    expect(await seriousViolations(page)).toEqual([]);
+    const page = await web.newPage();
+    await page.goto(web.origin);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await page.getByLabel('E-mail address').fill('form.master@s01.pastoral.example');
     await page.getByLabel('Password').fill('wrong-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -123,10 +26,10 @@ describe.runIf(available)('the web app in Chromium', () => {
       'The e-mail address or password is not right',
     );
 
-    await signIn(page, 'form.master@s01.pastoral.example');
+    await web.signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
     expect(await page.getByText('new alerts').count()).toBe(1);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
 
     await page.getByRole('link', { name: /overdue reviews/ }).click();
@@ -137,7 +40,7 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('sends its operations as persisted-query hashes, with their text only when the server asks', async () => {
-    const page = await newPage();
+    const page = await web.newPage();
     const bodies: {
       operationName?: string;
       query?: string;
@@ -148,7 +51,7 @@ describe.runIf(available)('the web app in Chromium', () => {
         bodies.push(JSON.parse(request.postData() ?? '{}'));
       }
     });
-    await signIn(page, 'form.master@s01.pastoral.example');
+    await web.signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
@@ -161,8 +64,8 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('triages alerts: acknowledges one, escalates one into a case, and pages with Load more', async () => {
-    const page = await newPage();
-    await signIn(page, 'pastoral.lead@s01.pastoral.example');
+    const page = await web.newPage();
+    await web.signIn(page, 'pastoral.lead@s01.pastoral.example');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
     const cards = page.locator('.card');
@@ -176,7 +79,7 @@ describe.runIf(available)('the web app in Chromium', () => {
     const acknowledgeable = page.getByRole('button', { name: 'Acknowledge', exact: true }).first();
     await acknowledgeable.click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('1 alert acknowledged.');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
 
     // A pastoral lead gives the new case to a colleague.
     await page.getByRole('link', { name: 'Go to the new case' }).click();
@@ -191,8 +94,8 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('lets a form master escalate an alert into a case, add a note and close it with an outcome', async () => {
-    const page = await newPage();
-    await signIn(page, 'form.master@s01.pastoral.example');
+    const page = await web.newPage();
+    await web.signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
     // Their closed alerts run to several pages.
     await page.getByRole('button', { name: 'Closed' }).click();
@@ -222,26 +125,26 @@ describe.runIf(available)('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Reopen' }).waitFor();
     // The status comes back with the mutation; the timeline entry that names the outcome may arrive a moment later.
     await expect.poll(() => page.getByText('outcome improved').count()).toBe(1);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOTS}case.png`, fullPage: true });
     await page.close();
   });
 
   it("answers a form master who opens another school's student by address with 'not found'", async () => {
-    const other = await api.database.handle.db
+    const other = await web.api.database.handle.db
       .selectFrom('students')
       .select('id')
       .where('school_id', '=', 2)
       .executeTakeFirstOrThrow();
-    const page = await newPage();
-    await signIn(page, 'form.master@s01.pastoral.example');
-    await page.goto(`${origin}/students/${toGlobalId('Student', { schoolId: 2, id: other.id })}`);
+    const page = await web.newPage();
+    await web.signIn(page, 'form.master@s01.pastoral.example');
+    await page.goto(`${web.origin}/students/${toGlobalId('Student', { schoolId: 2, id: other.id })}`);
     await page.getByText('Not found: no student at this address, or not one you can see.').waitFor();
     await page.close();
   });
 
   it("shows a school admin a student's reads by integrators, archived ones included, and hides them from a form master", async () => {
-    const { db } = api.database.handle;
+    const { db } = web.api.database.handle;
     const disclosed = await db
       .selectFrom('audit_log')
       .innerJoin('students', 'students.id', 'audit_log.student_id')
@@ -253,15 +156,15 @@ describe.runIf(available)('the web app in Chromium', () => {
       .orderBy('students.id')
       .executeTakeFirstOrThrow();
     // An integrator reads the student eight times more, so that the list runs past its first page.
-    const admin = await api.signIn('school.admin@s01.pastoral.example');
-    const created = await api.graphql<{ createApiToken: { token: string } }>(
+    const admin = await web.api.signIn('school.admin@s01.pastoral.example');
+    const created = await web.api.graphql<{ createApiToken: { token: string } }>(
       'mutation { createApiToken(input: { name: "Analytics", scopes: [STUDENTS_READ] }) { token } }',
       {},
       admin,
     );
     const studentId = toGlobalId('Student', { schoolId: 1, id: disclosed.id });
     for (let read = 0; read < 8; read++) {
-      await api.graphqlWithToken(
+      await web.api.graphqlWithToken(
         'query ($id: ID!) { node(id: $id) { id } }',
         { id: studentId },
         created.body.data!.createApiToken.token,
@@ -284,9 +187,9 @@ describe.runIf(available)('the web app in Chromium', () => {
       now: new Date(),
     });
 
-    const page = await newPage();
-    await signIn(page, 'school.admin@s01.pastoral.example');
-    await page.goto(`${origin}/students/${studentId}`);
+    const page = await web.newPage();
+    await web.signIn(page, 'school.admin@s01.pastoral.example');
+    await page.goto(`${web.origin}/students/${studentId}`);
     const panel = page.getByRole('region', { name: 'Shared with integrators' });
     await panel.getByText(`${reads} reads in all`).waitFor();
     const list = panel.getByRole('list', { name: "Reads of this student's data by integrators" });
@@ -297,23 +200,23 @@ describe.runIf(available)('the web app in Chromium', () => {
       .nth(Math.min(reads, 20) - 1)
       .waitFor();
     expect(await list.getByRole('listitem').count()).toBe(Math.min(reads, 20));
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await page.close();
 
-    const formMaster = await newPage();
-    await signIn(formMaster, 'form.master@s01.pastoral.example');
-    await formMaster.goto(await formMastersStudentPage('asc'));
+    const formMaster = await web.newPage();
+    await web.signIn(formMaster, 'form.master@s01.pastoral.example');
+    await formMaster.goto(await web.formMastersStudentPage('asc'));
     await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
     expect(await formMaster.getByRole('heading', { name: 'Shared with integrators' }).count()).toBe(0);
     await formMaster.close();
   });
 
   it("shows a school admin who on the staff viewed a student's record, and not the form master", async () => {
-    const { db } = api.database.handle;
+    const { db } = web.api.database.handle;
     // Another of the form master's students than the test above opens.
-    const studentPage = await formMastersStudentPage('desc');
-    const formMaster = await newPage();
-    await signIn(formMaster, 'form.master@s01.pastoral.example');
+    const studentPage = await web.formMastersStudentPage('desc');
+    const formMaster = await web.newPage();
+    await web.signIn(formMaster, 'form.master@s01.pastoral.example');
     await formMaster.goto(studentPage);
     await formMaster.getByRole('heading', { name: 'Alerts and cases' }).waitFor();
     expect(await formMaster.getByRole('heading', { name: 'Viewed by' }).count()).toBe(0);
@@ -324,8 +227,8 @@ describe.runIf(available)('the web app in Chromium', () => {
       .executeTakeFirstOrThrow();
     await formMaster.close();
 
-    const page = await newPage();
-    await signIn(page, 'school.admin@s01.pastoral.example');
+    const page = await web.newPage();
+    await web.signIn(page, 'school.admin@s01.pastoral.example');
     await page.goto(studentPage);
     const panel = page.getByRole('region', { name: 'Viewed by' });
     const list = panel.getByRole('list', { name: "Staff who viewed this student's record" });
@@ -333,14 +236,14 @@ describe.runIf(available)('the web app in Chromium', () => {
     await formMasterLine.first().waitFor();
     // Once, though the form master's page read the student through several fields and queries.
     expect(await formMasterLine.allTextContents()).toHaveLength(1);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await panel.screenshot({ path: `${SCREENSHOTS_DRAFTS}viewed-by.png` });
     await page.close();
   });
 
   it('lets a school admin create an API token, shown once, and revoke it', async () => {
-    const page = await newPage();
-    await signIn(page, 'school.admin@s01.pastoral.example');
+    const page = await web.newPage();
+    await web.signIn(page, 'school.admin@s01.pastoral.example');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
     await page.getByLabel('What the token is for').fill('Timetabling sync');
     await page.getByLabel('attendance:write').check();
@@ -349,30 +252,30 @@ describe.runIf(available)('the web app in Chromium', () => {
     expect(secret).toMatch(/^pst_[A-Za-z0-9_-]{43}$/);
     await page.getByRole('button', { name: 'Revoke Timetabling sync' }).click();
     await page.locator('li', { hasText: 'Timetabling sync' }).getByText('revoked').waitFor();
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     await page.close();
   });
 
   it("lists a user's sessions, signs another browser out, whose cookie is refused, and then every other one", async () => {
     const email = 'district.admin@pastoral.example';
     const cookieOf = async (page: Page) => {
-      const [session] = await page.context().cookies(origin);
+      const [session] = await page.context().cookies(web.origin);
       return `${session!.name}=${session!.value}`;
     };
     const signedIn = async (cookie: string) =>
-      (await api.graphql<{ viewer: unknown }>('{ viewer { role } }', {}, cookie)).body.data?.viewer != null;
+      (await web.api.graphql<{ viewer: unknown }>('{ viewer { role } }', {}, cookie)).body.data?.viewer != null;
     // Two browsers signed in as one user: a laptop left signed in, and the one in hand.
-    const laptop = await newPage();
-    await signIn(laptop, email);
+    const laptop = await web.newPage();
+    await web.signIn(laptop, email);
     const laptopCookie = await cookieOf(laptop);
-    const page = await newPage();
-    await signIn(page, email);
+    const page = await web.newPage();
+    await web.signIn(page, email);
     await page.getByRole('link', { name: 'Your sessions' }).click();
     await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
     const sessions = page.getByRole('list', { name: 'Sessions' }).getByRole('listitem');
     await expect.poll(() => sessions.count()).toBe(2);
     expect(await sessions.first().textContent()).toMatch(/^Headless Chrome on Linux This session/);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await web.seriousViolations(page)).toEqual([]);
     // Not among the README's: the times it shows would change it at every run.
     await page.screenshot({ path: join(tmpdir(), 'pastoral-sessions.png'), fullPage: true });
 
@@ -391,8 +294,8 @@ describe.runIf(available)('the web app in Chromium', () => {
     await laptop.getByRole('heading', { name: 'Sign in to Pastoral' }).waitFor();
 
     // Two more browsers, then "everywhere else": only this one is left.
-    const phones = [await newPage(), await newPage()];
-    for (const phone of phones) await signIn(phone, email);
+    const phones = [await web.newPage(), await web.newPage()];
+    for (const phone of phones) await web.signIn(phone, email);
     const phoneCookies = await Promise.all(phones.map(cookieOf));
     await page.reload();
     await expect.poll(() => sessions.count()).toBe(3);
@@ -405,14 +308,18 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('asks for the password again when the session ends, keeping the note being written', async () => {
-    const page = await newPage();
-    await signIn(page, 'form.master@s01.pastoral.example');
+    const page = await web.newPage();
+    await web.signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cases' }).click();
     await page.locator('.card a').first().click();
     await page.getByLabel('Add a note').fill('Written before the session ended.');
     // The session ends while the note is being written: signed out from another tab.
-    const [session] = await page.context().cookies(origin);
-    const signedOut = await api.graphql('mutation { signOut { signedOut } }', {}, `${session!.name}=${session!.value}`);
+    const [session] = await page.context().cookies(web.origin);
+    const signedOut = await web.api.graphql(
+      'mutation { signOut { signedOut } }',
+      {},
+      `${session!.name}=${session!.value}`,
+    );
     expect(signedOut.body).toEqual({ data: { signOut: { signedOut: true } } });
     await page.getByRole('button', { name: 'Save note' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
@@ -428,9 +335,9 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('serves the bundled GraphQL playground at /graphql to a browser, running queries with the session', async () => {
-    const page = await newPage();
-    await signIn(page, 'form.master@s01.pastoral.example');
-    await page.goto(`${origin}/graphql`);
+    const page = await web.newPage();
+    await web.signIn(page, 'form.master@s01.pastoral.example');
+    await page.goto(`${web.origin}/graphql`);
     await page.locator('.graphiql-container').waitFor();
     // The editor loads its default query a moment after the page: run it once it is there.
     await page.locator('.graphiql-query-editor', { hasText: 'viewer' }).waitFor();
@@ -442,8 +349,8 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('fits a 360 px phone screen without scrolling sideways', async () => {
-    const page = await newPage(360);
-    await signIn(page, 'form.master@s01.pastoral.example');
+    const page = await web.newPage(360);
+    await web.signIn(page, 'form.master@s01.pastoral.example');
     await page.getByRole('heading', { name: 'Students by risk level' }).waitFor();
     const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(await overflow()).toBeLessThanOrEqual(0);
@@ -454,10 +361,10 @@ describe.runIf(available)('the web app in Chromium', () => {
   });
 
   it('sent no request beyond this machine', () => {
-    expect(foreignRequests).toEqual([]);
+    expect(web.foreignRequests).toEqual([]);
   });
 
   it('broke no rule of the Content-Security-Policy on any page, the playground included', () => {
-    expect(policyViolations).toEqual([]);
+    expect(web.policyViolations).toEqual([]);
   });
 });
