@@ -21,7 +21,9 @@ import { buildSchema } from '../../graphql/schema.ts';
 import { sessionCookieName } from '../../modules/auth/session.ts';
 import { buildServer } from '../../server.ts';
 import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from '../../testing/api-harness.ts';
-import { type FuzzRequest, fuzzRequests, type SeededValues, valuesSent } from '../../testing/fuzz-operations.ts';
+import { fuzzRequests } from '../../testing/fuzz-operations.ts';
+import { type FuzzRequest, valuesSent } from '../../testing/fuzz-requests.ts';
+import type { SeededValues } from '../../testing/fuzz-values.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
