@@ -2,11 +2,11 @@
  * What a cell of the authorization matrix expects, and the helpers its entries share: deciding a cell from who
  * asks and about which target, reading a target's rows and putting them back as they were made.
  */
-import { randomBytes } from 'node:crypto';
-import { type ApiTokenScope, type Database, type Role, toTimestamp } from '@pastoral/db';
+import { type ApiTokenScope, type Database, type Role } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import { fromGlobalId, toGlobalId } from '../../graphql/relay.ts';
 import type { GraphQLResponse } from '../../testing/api-harness.ts';
+import { buildSession } from '../../testing/factories.ts';
 import {
   type ObjectKind,
   type Principal,
@@ -153,18 +153,9 @@ export const targetSessions = new Map<string, string>();
 export async function freshTargetSession(db: Db, target: TargetRecords): Promise<void> {
   const previous = targetSessions.get(target.formMasterEmail);
   if (previous) await db.deleteFrom('sessions').where('id', '=', fromGlobalId(previous)!.key.id).execute();
-  const now = Date.now();
-  const inserted = await db
-    .insertInto('sessions')
-    .values({
-      id_hash: randomBytes(32).toString('hex'),
-      user_id: fromGlobalId(target.formMaster)!.key.id,
-      created_at: toTimestamp(new Date(now)),
-      last_seen_at: toTimestamp(new Date(now)),
-      expires_at: toTimestamp(new Date(now + 3_600_000)),
-      ip: null,
-      user_agent: 'Authorization matrix',
-    })
-    .executeTakeFirstOrThrow();
-  targetSessions.set(target.formMasterEmail, toGlobalId('Session', Number(inserted.insertId)));
+  const { row } = await buildSession(db, {
+    user_id: fromGlobalId(target.formMaster)!.key.id,
+    user_agent: 'Authorization matrix',
+  });
+  targetSessions.set(target.formMasterEmail, toGlobalId('Session', row.id));
 }
