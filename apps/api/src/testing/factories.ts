@@ -14,35 +14,16 @@ import {
   type ClassroomAssignmentTable,
   type InterventionCaseTable,
 } from '@pastoral/db';
-import { buildClassroom, buildSchool, buildStudent, buildUser } from '@pastoral/db/testing';
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { buildClassroom, buildSchool, buildStudent, buildUser, insertReturning } from '@pastoral/db/testing';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { hashApiToken, newApiToken, TOKEN_PREFIX } from '../modules/api-tokens/api-token.ts';
 import { hashSessionId, newSessionId } from '../modules/auth/session.ts';
 
 export { buildClassroom, buildSchool, buildStudent, buildUser };
 
 type Db = Kysely<Database>;
-type FactoryTable =
-  'classroom_assignments' | 'alerts' | 'intervention_cases' | 'case_events' | 'api_tokens' | 'sessions';
 
 const CREATED_AT = '2026-09-01 08:00:00.000';
-
-/** INSERT, then read the row back by its new id (MySQL has no RETURNING). */
-async function insertReturning<T extends FactoryTable>(
-  db: Db,
-  table: T,
-  values: Insertable<Database[T]>,
-): Promise<Selectable<Database[T]>> {
-  const { insertId } = await db
-    .insertInto(table)
-    .values(values as never)
-    .executeTakeFirstOrThrow();
-  const { rows } = await sql<
-    Selectable<Database[T]>
-  >`select * from ${sql.table(table)} where id = ${Number(insertId)}`.execute(db);
-  if (!rows[0]) throw new Error(`The new ${table} row ${String(insertId)} cannot be read back`);
-  return rows[0];
-}
 
 /** The student a row is about: the one named, or a new one (in a new school unless `school_id` is given). */
 async function studentFor(db: Db, overrides: { student_id?: number; school_id?: number }) {
