@@ -25,7 +25,8 @@ import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
 import { auditMarkdown, benchAudit } from './audit.ts';
 import { benchDocumentLimits, documentLimitsMarkdown } from './document-limits.ts';
 import { openRawConnection } from './measure.ts';
-import { benchOperations, operationsMarkdown } from './operations.ts';
+import { benchOperations } from './operations.ts';
+import { operationsMarkdown } from './operations.report.ts';
 import { recomputeAll } from '../src/modules/risk/risk.engine.ts';
 import { loadRiskRules } from '../src/modules/risk/risk.rules-file.ts';
 

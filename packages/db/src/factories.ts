@@ -10,7 +10,7 @@ let sequence = 0;
 const next = () => ++sequence;
 
 /** INSERT, then read the row back (MySQL has no RETURNING; Kysely reports the new id on both engines). */
-async function insertReturning<T extends 'schools' | 'classrooms' | 'students' | 'users'>(
+export async function insertReturning<T extends keyof Database>(
   db: Kysely<Database>,
   table: T,
   values: Insertable<Database[T]>,

@@ -17,142 +17,38 @@
  * `/* district-wide: <reason> *\/`, and the reason must be on the reviewed list the caller passes: such a
  * statement goes to every shard, on purpose.
  */
+import {
+  carriesAnchoredSchool,
+  derivedSource,
+  type QueryResult,
+  resolve,
+  schoolColumnsOf,
+  type Scope,
+  type Source,
+} from './school-predicates.scopes.ts';
+import {
+  type ColumnRef,
+  columnRef,
+  conjuncts,
+  endOfWhere,
+  type Group,
+  isContradiction,
+  isGroup,
+  isKeyword,
+  isPunct,
+  isQuery,
+  isValueList,
+  isWord,
+  type Item,
+  JOIN_WORDS,
+  nameOf,
+  parse,
+  splitClauses,
+  withoutComments,
+} from './school-predicates.sql-syntax.ts';
 import { SCHOOL_COLUMN } from './shard-key.ts';
 
-type Token =
-  /** A keyword or an unquoted identifier. */
-  | { kind: 'word'; text: string }
-  /** A quoted identifier: `name` or "name". */
-  | { kind: 'name'; text: string }
-  /** A parameter, a string or a number (with its digits, to tell the contradiction `1 = 0`). */
-  | { kind: 'value'; number?: string }
-  | { kind: 'comment'; text: string }
-  | { kind: 'punct'; text: string };
-
-interface Group {
-  kind: 'group';
-  items: Item[];
-}
-type Item = Token | Group;
-
 const DISTRICT_WIDE = /^district-wide:\s*([a-z0-9-]+)\s*$/;
-
-/** Splits SQL into tokens, with each parenthesised part as a group of its own. */
-function parse(text: string): Item[] {
-  const root: Group = { kind: 'group', items: [] };
-  const stack: Group[] = [root];
-  let i = 0;
-  const push = (item: Item) => stack.at(-1)!.items.push(item);
-  while (i < text.length) {
-    const char = text[i]!;
-    if (/\s/.test(char)) {
-      i += 1;
-    } else if (text.startsWith('/*', i)) {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end === -1 ? text.length : end;
-      push({ kind: 'comment', text: text.slice(i + 2, stop).trim() });
-      i = stop + 2;
-    } else if (text.startsWith('--', i)) {
-      const end = text.indexOf('\n', i);
-      i = end === -1 ? text.length : end + 1;
-    } else if (char === "'") {
-      i += 1;
-      while (i < text.length) {
-        if (text[i] === '\\') i += 2;
-        else if (text[i] === "'" && text[i + 1] === "'") i += 2;
-        else if (text[i] === "'") break;
-        else i += 1;
-      }
-      i += 1;
-      push({ kind: 'value' });
-    } else if (char === '`' || char === '"') {
-      let end = text.indexOf(char, i + 1);
-      while (end !== -1 && text[end + 1] === char) end = text.indexOf(char, end + 2);
-      const stop = end === -1 ? text.length : end;
-      push({
-        kind: 'name',
-        text: text
-          .slice(i + 1, stop)
-          .split(char + char)
-          .join(char)
-          .toLowerCase(),
-      });
-      i = stop + 1;
-    } else if (char === '?' || /\d/.test(char)) {
-      const match = /^(\?|\d+(\.\d+)?(e[+-]?\d+)?)/i.exec(text.slice(i))!;
-      push(match[0] === '?' ? { kind: 'value' } : { kind: 'value', number: match[0] });
-      i += match[0].length;
-    } else if (/[A-Za-z_$]/.test(char)) {
-      const match = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(text.slice(i))!;
-      push({ kind: 'word', text: match[0].toLowerCase() });
-      i += match[0].length;
-    } else if (char === '(') {
-      const group: Group = { kind: 'group', items: [] };
-      push(group);
-      stack.push(group);
-      i += 1;
-    } else if (char === ')') {
-      if (stack.length > 1) stack.pop();
-      i += 1;
-    } else {
-      const match = /^(<=>|<=|>=|<>|!=|\|\||::|.)/.exec(text.slice(i))!;
-      push({ kind: 'punct', text: match[0] });
-      i += match[0].length;
-    }
-  }
-  return root.items;
-}
-
-const isWord = (item: Item | undefined, ...words: string[]): boolean =>
-  item !== undefined && item.kind === 'word' && words.includes(item.text);
-const isPunct = (item: Item | undefined, text: string): boolean =>
-  item !== undefined && item.kind === 'punct' && item.text === text;
-const isGroup = (item: Item | undefined): item is Group => item !== undefined && item.kind === 'group';
-/** A group that holds a query of its own: a subquery or a derived table. */
-const isQuery = (item: Item | undefined): boolean => {
-  if (!isGroup(item)) return false;
-  const first = item.items.find((inner) => inner.kind !== 'comment');
-  return isWord(first, 'select', 'with') || (isGroup(first) && isQuery(first));
-};
-const withoutComments = (items: Item[]) => items.filter((item) => item.kind !== 'comment');
-
-/** A table or derived table in a FROM clause, an UPDATE or a DELETE. */
-interface Source {
-  alias: string;
-  /** The table's name, or null for a derived table. */
-  table: string | null;
-  /** The column that names the school (`school_id`); null for the district's own tables. */
-  schoolColumn: string | null;
-  /** A derived table: the names of its columns that carry an anchored school. */
-  derivedSchoolColumns: Set<string> | null;
-  anchored: boolean;
-}
-
-interface Scope {
-  sources: Source[];
-  outer: Scope | null;
-}
-
-interface ColumnRef {
-  qualifier: string | null;
-  column: string;
-}
-
-/** What a query yields to the query around it: whether it is anchored, and which columns carry the school. */
-interface QueryResult {
-  anchored: boolean;
-  schoolColumns: Set<string>;
-}
-
-const CLAUSE_WORDS = ['from', 'where', 'group', 'having', 'order', 'limit', 'window', 'for', 'lock', 'into', 'offset'];
-const JOIN_WORDS = ['join', 'inner', 'left', 'right', 'cross', 'natural', 'outer', 'straight_join', 'full'];
-
-function nameOf(item: Item | undefined): string | null {
-  if (item === undefined) return null;
-  if (item.kind === 'name') return item.text;
-  if (item.kind === 'word') return item.text;
-  return null;
-}
 
 class Checker {
   readonly problems: string[] = [];
@@ -422,161 +318,6 @@ class Checker {
     visit(items);
     return exempt;
   }
-}
-
-function isKeyword(word: string): boolean {
-  return ['on', 'where', 'using', 'set', 'values', ...CLAUSE_WORDS, ...JOIN_WORDS].includes(word);
-}
-
-function derivedSource(alias: string, result: QueryResult): Source {
-  return {
-    alias,
-    table: null,
-    schoolColumn: null,
-    derivedSchoolColumns: result.anchored ? result.schoolColumns : new Set(),
-    anchored: result.anchored,
-  };
-}
-
-/** The clauses of a SELECT, by their first word, at its top level. */
-function splitClauses(items: Item[]): Map<string, Item[]> {
-  const clauses = new Map<string, Item[]>();
-  let current: Item[] = [];
-  clauses.set('select', current);
-  let started = false;
-  for (const item of items) {
-    if (!started && isWord(item, 'select')) {
-      started = true;
-    } else if (item.kind === 'word' && CLAUSE_WORDS.includes(item.text)) {
-      current = [];
-      if (!clauses.has(item.text)) clauses.set(item.text, current);
-    } else {
-      current.push(item);
-    }
-  }
-  return clauses;
-}
-
-function endOfWhere(items: Item[]): Item[] {
-  const end = items.findIndex((item) => isWord(item, 'order', 'limit', 'returning'));
-  return end === -1 ? items : items.slice(0, end);
-}
-
-/** The conjuncts of a condition: what must each hold for a row to be kept (none, where an OR is at the top). */
-function conjuncts(items: Item[]): Item[][] {
-  const parts: Item[][] = [[]];
-  let between = false;
-  for (const item of items) {
-    if (isWord(item, 'or')) return [];
-    if (isWord(item, 'between')) between = true;
-    if (isWord(item, 'and') && !between) {
-      parts.push([]);
-      continue;
-    }
-    if (isWord(item, 'and')) between = false;
-    parts.at(-1)!.push(item);
-  }
-  return parts.flatMap((part) => {
-    const meaningful = withoutComments(part);
-    return meaningful.length === 1 && isGroup(meaningful[0]) && !isQuery(meaningful[0])
-      ? conjuncts(meaningful[0].items)
-      : [part];
-  });
-}
-
-/** A column reference at `start`: `name` or `qualifier.name`, and where it ends. */
-function columnRef(items: Item[], start: number): { ref: ColumnRef; end: number } | null {
-  const first = items[start];
-  if (!first || (first.kind !== 'name' && first.kind !== 'word') || isGroup(items[start + 1])) return null;
-  if (isPunct(items[start + 1], '.')) {
-    const column = nameOf(items[start + 2]);
-    return column === null ? null : { ref: { qualifier: nameOf(first), column }, end: start + 3 };
-  }
-  if (first.kind === 'word' && ['null', 'not', 'exists', 'true', 'false'].includes(first.text)) return null;
-  return { ref: { qualifier: null, column: nameOf(first)! }, end: start + 1 };
-}
-
-function isContradiction(parts: Item[]): boolean {
-  const [left, operator, right] = parts;
-  return (
-    parts.length === 3 &&
-    left?.kind === 'value' &&
-    right?.kind === 'value' &&
-    isPunct(operator, '=') &&
-    left.number !== undefined &&
-    right.number !== undefined &&
-    Number(left.number) !== Number(right.number)
-  );
-}
-
-function isValueList(item: Item | undefined): boolean {
-  if (!isGroup(item) || item.items.length === 0) return false;
-  return withoutComments(item.items).every((inner) => inner.kind === 'value' || isPunct(inner, ','));
-}
-
-/** The sources a column reference may name: by qualifier, in this scope or those around it; unqualified, here. */
-function resolve(scope: Scope, ref: ColumnRef, outward: boolean): Source[] {
-  if (ref.qualifier === null) {
-    const here = scope.sources.filter((source) => source.schoolColumn === ref.column);
-    return here.length > 0 || !outward || !scope.outer ? here : resolve(scope.outer, ref, true);
-  }
-  const here = scope.sources.filter((source) => source.alias === ref.qualifier);
-  if (here.length > 0 || !scope.outer) return here;
-  return resolve(scope.outer, ref, true);
-}
-
-/**
- * Whether a column holds a school the statement already knows: the school column of an anchored source, here or
- * around; a column of an anchored derived table that carries one; or the `school_id` of a district table's row
- * (a member of staff's school), which Vitess binds as a value when it joins across keyspaces.
- */
-function carriesAnchoredSchool(scope: Scope, ref: ColumnRef): boolean {
-  return resolveQualified(scope, ref).some(
-    (source) =>
-      (source.anchored &&
-        (source.schoolColumn === ref.column || (source.derivedSchoolColumns?.has(ref.column) ?? false))) ||
-      (source.table !== null && source.schoolColumn === null && ref.column === 'school_id'),
-  );
-}
-
-/** resolve, where an unqualified column may also name a column of a derived or district table. */
-function resolveQualified(scope: Scope, ref: ColumnRef): Source[] {
-  if (ref.qualifier !== null) return resolve(scope, ref, true);
-  const here = scope.sources.filter(
-    (source) =>
-      source.schoolColumn === ref.column ||
-      source.derivedSchoolColumns?.has(ref.column) ||
-      (source.table !== null && source.schoolColumn === null),
-  );
-  return here.length > 0 || !scope.outer ? here : resolveQualified(scope.outer, ref);
-}
-
-/** The output columns of a select list that carry the school of an anchored source. */
-function schoolColumnsOf(selectList: Item[], scope: Scope): Set<string> {
-  const columns = new Set<string>();
-  const items: Item[][] = [[]];
-  for (const item of withoutComments(selectList)) {
-    if (isPunct(item, ',')) items.push([]);
-    else items.at(-1)!.push(item);
-  }
-  for (const item of items) {
-    if (isWord(item[0], 'distinct')) item.shift();
-    if (item.length === 1 && isPunct(item[0], '*')) {
-      for (const source of scope.sources) if (source.anchored && source.schoolColumn) columns.add(source.schoolColumn);
-      continue;
-    }
-    if (item.length === 3 && isPunct(item[1], '.') && isPunct(item[2], '*')) {
-      const source = scope.sources.find((candidate) => candidate.alias === nameOf(item[0]));
-      if (source?.anchored && source.schoolColumn) columns.add(source.schoolColumn);
-      continue;
-    }
-    const ref = columnRef(item, 0);
-    if (!ref) continue;
-    const alias = isWord(item[ref.end], 'as') ? nameOf(item[ref.end + 1]) : nameOf(item[ref.end]);
-    if (ref.end !== item.length && alias === null) continue;
-    if (carriesAnchoredSchool(scope, ref.ref)) columns.add(alias ?? ref.ref.column);
-  }
-  return columns;
 }
 
 /**

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DatabaseHandle, toDateOnly } from '@pastoral/db';
-import { buildStudent, buildUser, type TestDatabase, testEngines } from '@pastoral/db/testing';
+import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineContext, recomputeAll, recomputeStudents, type StudentRef } from './risk.engine.ts';
 import { DEFAULT_RISK_RULES, type RiskRules } from './risk.rules.ts';
 import { loadRiskRules, RiskRulesError } from './risk.rules-file.ts';
+import { buildClassroomAssignment, buildStudent, buildUser } from '../../testing/factories.ts';
 import { createSeededDatabase } from '../../testing/seeded-database.ts';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
@@ -68,16 +69,7 @@ for (const engine of testEngines()) {
       student = { id: row.id, school_id: row.school_id, classroom_id: row.classroom_id };
       const formMaster = await buildUser(handle.db, { school_id: row.school_id });
       formMasterId = formMaster.id;
-      await handle.db
-        .insertInto('classroom_assignments')
-        .values({
-          school_id: row.school_id,
-          classroom_id: row.classroom_id,
-          user_id: formMaster.id,
-          kind: 'FORM_MASTER',
-          created_at: '2026-09-01 08:00:00.000',
-        })
-        .execute();
+      await buildClassroomAssignment(handle.db, { classroom_id: row.classroom_id, user_id: formMaster.id });
     });
     afterAll(() => database.drop());
 

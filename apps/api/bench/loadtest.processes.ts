@@ -1,0 +1,168 @@
+/**
+ * The processes a load test runs and watches: the API (`pastoral serve`) started and stopped, the CPU and memory
+ * of it and of MariaDB, and the database's connections, sampled each second.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { RowDataPacket } from 'mysql2';
+import { fetch } from 'undici';
+import { freePort } from '../src/testing/free-port.ts';
+import { cpuSecondsOf, type openRawConnection } from './measure.ts';
+import { CORES, databaseUrl } from './loadtest.settings.ts';
+
+export interface CpuByProcess {
+  api: number;
+  database: number | null;
+  generator: number;
+}
+
+export function cpuSeconds(apiPid: number): CpuByProcess {
+  const database = pidsNamed('mariadbd').concat(pidsNamed('mysqld'));
+  const own = process.cpuUsage();
+  return {
+    api: cpuSecondsOf([apiPid, ...childrenOf(apiPid)]),
+    database: database.length === 0 ? null : cpuSecondsOf(database),
+    generator: (own.user + own.system) / 1e6,
+  };
+}
+
+export function cpuMsPerRequest(before: CpuByProcess, after: CpuByProcess, requests: number): CpuByProcess {
+  const perRequest = (from: number, to: number) => ((to - from) * 1000) / Math.max(1, requests);
+  return {
+    api: perRequest(before.api, after.api),
+    database: before.database === null || after.database === null ? null : perRequest(before.database, after.database),
+    generator: perRequest(before.generator, after.generator),
+  };
+}
+
+export interface Peaks {
+  connections: number;
+  rssMiB: number;
+}
+
+/** Samples MariaDB's connections and the API processes' memory each second. */
+export function startMonitor(raw: ReturnType<typeof openRawConnection>, apiPid: number) {
+  const peaks: Peaks = { connections: 0, rssMiB: 0 };
+  const timer = setInterval(() => {
+    raw
+      .promise()
+      .query<RowDataPacket[]>("show global status like 'Threads_connected'")
+      .then(([rows]) => {
+        peaks.connections = Math.max(peaks.connections, Number(rows[0]?.Value ?? 0) - 1);
+      })
+      .catch(() => {});
+    peaks.rssMiB = Math.max(peaks.rssMiB, residentMiB([apiPid, ...childrenOf(apiPid)]));
+  }, 1_000);
+  return { peaks: () => ({ ...peaks }), stop: () => clearInterval(timer) };
+}
+
+export const childrenOf = (pid: number) => pgrep(['-P', String(pid)]);
+export const pidsNamed = (name: string) => pgrep(['-x', name]);
+
+/** The pids pgrep finds; none when it finds none (it then exits 1). */
+export function pgrep(args: string[]): number[] {
+  try {
+    return execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function residentMiB(pids: number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(match?.[1] ?? 0);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return kib / 1024;
+}
+
+export async function startApi(workers: string): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
+  const child = spawn(
+    'taskset',
+    ['-c', `0-${CORES - 1}`, process.execPath, ...apiNodeFlags(), '--import', 'tsx', cli, 'serve'],
+    {
+      env: {
+        ...process.env,
+        LOADTEST_PINNED: '',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        WEB_CONCURRENCY: workers,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (attempt > 300) throw new Error('the API did not start within 30 s');
+    await sleep(100);
+  }
+  // Every worker listens before the load starts.
+  await sleep(2_000);
+  return { url, process: child };
+}
+
+/** Extra Node flags for the API (such as --cpu-prof to profile it under load), from LOADTEST_API_NODE_FLAGS. */
+export function apiNodeFlags(): string[] {
+  return (process.env.LOADTEST_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
+export async function stopApi(api: { process: ChildProcess }): Promise<void> {
+  // taskset execs node: the pid is the API's primary.
+  const exited = new Promise((resolve) => api.process.once('exit', resolve));
+  api.process.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Sleeps that can be cut short all at once. Not an AbortSignal: with 5,000 users listening, adding and removing
+ * each sleep's listener walked the signal's whole list of listeners, twice per request, in the generator that
+ * shares the machine with what it measures.
+ */
+export class Alarm {
+  readonly #sleepers = new Set<() => void>();
+
+  /** Resolves true after `ms`, or false as soon as the alarm rings. */
+  sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(
+        () => {
+          this.#sleepers.delete(wake);
+          resolve(true);
+        },
+        Math.max(0, ms),
+      );
+      this.#sleepers.add(wake);
+    });
+  }
+
+  ring(): void {
+    const sleepers = [...this.#sleepers];
+    this.#sleepers.clear();
+    for (const wake of sleepers) wake();
+  }
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
