@@ -48,7 +48,7 @@ describe('measureDocumentShape', () => {
       const shape = shapeOf(document);
       expect(shape.fields).toBeLessThanOrEqual(LIMITS.maxFields / 2);
       expect(shape.widestSelection).toBeLessThanOrEqual(LIMITS.maxFieldsPerSelection / 4);
-      expect(shape.repeatedFields).toBeLessThanOrEqual(LIMITS.maxRepeatedFields / 10);
+      expect(shape.repeatedFields).toBeLessThanOrEqual(LIMITS.maxRepeatedFields / 5);
     }
   });
 

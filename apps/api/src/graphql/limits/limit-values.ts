@@ -48,9 +48,9 @@ export const LIMITS = {
    * Fields that repeat a response name already asked for in their selection set (fragments included), each
    * counted with every field under it. GraphQL merges them, so they add nothing to the answer, but validation
    * compares every pair of them, and of the fields under them, to prove they can merge: 300 copies of
-   * `user { email }` under `viewer` cost 0.1 s of CPU, as much as a few hundred ordinary requests. Fragments
-   * that components share repeat `id` and the like (the web app 2 at most); 50 leaves room for that, and keeps
-   * validation's comparisons to about 50 x 50.
+   * `user { email }` under `viewer` cost 0.1 s of CPU, as much as a few hundred ordinary requests. Each web
+   * component's fragment names the fields it shows, so a page's fragments repeat `id` and the like (the case
+   * page 9, the most); 50 leaves room for that, and keeps validation's comparisons to about 50 x 50.
    */
   maxRepeatedFields: 50,
 } as const;
