@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { prepareDemoDatabase } from './commands/start.ts';
 import { createLogger } from './logger.ts';
+import { buildJobLease } from './testing/factories.ts';
 import { bufferedIo, runCommand as pastoral } from './testing/run-command.ts';
 
 /** A stack trace shows as indented `at …` lines. */
@@ -123,15 +124,7 @@ for (const engine of testEngines()) {
       const expiresAt = toTimestamp(new Date(Date.now() + 60_000));
       // The seed's own archival left its lease behind, ended.
       await db.deleteFrom('job_leases').execute();
-      await db
-        .insertInto('job_leases')
-        .values({
-          job: 'audit.archive',
-          holder: 'api-2:4242',
-          acquired_at: toTimestamp(new Date()),
-          expires_at: expiresAt,
-        })
-        .execute();
+      await buildJobLease(db, { job: 'audit.archive', holder: 'api-2:4242', expires_at: expiresAt });
       const busy = await pastoral(['audit', 'archive'], env);
       expect(busy.code).toBe(1);
       expect(busy.stderr.trim()).toBe(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_COLUMNS } from './columns.ts';
-import { buildStudent, type TestDatabase, testEngines } from './testing.ts';
+import { buildClassroom, buildSchool, buildStudent, type TestDatabase, testEngines } from './testing.ts';
 
 const AWKWARD_TEXT = [
   'tab\there',
@@ -62,14 +62,8 @@ for (const engine of testEngines()) {
     it('loads more rows than one batch holds', async () => {
       const { db, dialect } = database.handle;
       const now = '2026-11-30 10:00:00.000';
-      await db
-        .insertInto('schools')
-        .values({ id: 100, code: 'BIG', name: 'Big', created_at: now, updated_at: now })
-        .execute();
-      await db
-        .insertInto('classrooms')
-        .values({ id: 1, school_id: 100, name: '7A', year_group: 7, created_at: now, updated_at: now })
-        .execute();
+      await buildSchool(db, { id: 100 });
+      await buildClassroom(db, { id: 1, school_id: 100 });
       const students = function* () {
         for (let id = 1; id <= 25_001; id++) {
           yield [id, 100, 1, `X${id}`, 'Given', 'Family', 'Given Family', null, 7, 1, '2026-09-01', null, now, now];

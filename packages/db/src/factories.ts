@@ -1,9 +1,10 @@
 /**
  * Test factories: each builds a valid row with sensible defaults, takes overrides, and builds the parents it
- * needs when they are not given (a student without a classroom gets one, in a new school).
+ * needs when they are not given (a student without a classroom gets one, in a new school). Alerts are here
+ * rather than in the API's factories because this package's own tests (the alerts' unique key) build them.
  */
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
-import type { ClassroomTable, Database, SchoolTable, StudentTable, UserTable } from './schema.ts';
+import type { AlertTable, ClassroomTable, Database, SchoolTable, StudentTable, UserTable } from './schema.ts';
 
 const CREATED_AT = '2026-09-01 08:00:00.000';
 let sequence = 0;
@@ -84,5 +85,41 @@ export async function buildUser(db: Kysely<Database>, overrides: Partial<Inserta
     updated_at: CREATED_AT,
     ...overrides,
     school_id: schoolId,
+  });
+}
+
+/** The student a row is about: the one named, or a new one (in a new school unless `school_id` is given). */
+export async function studentFor(db: Kysely<Database>, overrides: { student_id?: number; school_id?: number }) {
+  if (overrides.student_id !== undefined) {
+    return db.selectFrom('students').selectAll().where('id', '=', overrides.student_id).executeTakeFirstOrThrow();
+  }
+  return buildStudent(db, overrides.school_id === undefined ? {} : { school_id: overrides.school_id });
+}
+
+/** A new attendance alert about a student. */
+export async function buildAlert(
+  db: Kysely<Database>,
+  overrides: Partial<Insertable<AlertTable>> = {},
+): Promise<Selectable<AlertTable>> {
+  const student = await studentFor(db, overrides);
+  return insertReturning(db, 'alerts', {
+    type: 'ATTENDANCE',
+    severity: 2,
+    status: 'NEW',
+    alert_date: '2026-09-15',
+    reason: 'Attendance fell below 90%',
+    facts: '{}',
+    assigned_to: null,
+    raised_by: null,
+    open_indicator: null,
+    acknowledged_at: null,
+    acknowledged_by: null,
+    dismissed_reason: null,
+    closed_at: null,
+    created_at: CREATED_AT,
+    updated_at: CREATED_AT,
+    ...overrides,
+    school_id: student.school_id,
+    student_id: student.id,
   });
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TABLE_COLUMNS } from './columns.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
 import type { Database } from './schema.ts';
-import { buildStudent, buildUser, MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
+import { buildAlert, buildStudent, buildUser, MIGRATIONS_FOLDER, type TestDatabase, testEngines } from './testing.ts';
 
 const ALL_TABLES = Object.keys(TABLE_COLUMNS);
 
@@ -155,30 +155,12 @@ for (const engine of testEngines()) {
     it('refuses a second open alert for the same student and indicator, but not a closed one', async () => {
       database = await engine.createDatabase();
       const { db } = database.handle;
-      const now = '2026-11-30 10:00:00.000';
       const student = await buildStudent(db);
-      const alert = (status: string, openIndicator: string | null) => ({
-        school_id: student.school_id,
-        student_id: student.id,
-        type: 'ATTENDANCE',
-        severity: 1,
-        status,
-        alert_date: '2026-11-30',
-        reason: 'attendance 92.0% over the last 30 school days',
-        facts: '{}',
-        assigned_to: null,
-        raised_by: null,
-        open_indicator: openIndicator,
-        acknowledged_at: null,
-        acknowledged_by: null,
-        dismissed_reason: null,
-        closed_at: null,
-        created_at: now,
-        updated_at: now,
-      });
-      await db.insertInto('alerts').values(alert('RESOLVED', null)).execute();
-      await db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute();
-      await expect(db.insertInto('alerts').values(alert('NEW', 'ATTENDANCE')).execute()).rejects.toThrow();
+      const alert = (status: string, openIndicator: string | null) =>
+        buildAlert(db, { student_id: student.id, status, open_indicator: openIndicator });
+      await alert('RESOLVED', null);
+      await alert('NEW', 'ATTENDANCE');
+      await expect(alert('NEW', 'ATTENDANCE')).rejects.toThrow();
       const count = await db
         .selectFrom('alerts')
         .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -1,6 +1,7 @@
 import { toTimestamp } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStudentRecordView } from '../../testing/factories.ts';
 import { createSeededDatabase } from '../../testing/seeded-database.ts';
 import { archiveOlderThan, chainAnchor, verifyChain } from './audit.maintenance.ts';
 import { PurgeRefusedError, purgeBefore } from './audit.retention.ts';
@@ -166,18 +167,14 @@ for (const engine of testEngines()) {
       const days = ['2026-02-26', '2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'];
       for (const schoolId of [1, 2]) {
         const student = await studentOf(schoolId);
-        await db
-          .insertInto('student_record_views')
-          .values(
-            days.map((day) => ({
-              school_id: schoolId,
-              student_id: student.id,
-              viewed_on: day,
-              user_id: user.id,
-              first_viewed_at: `${day} 09:00:00.000`,
-            })),
-          )
-          .execute();
+        for (const day of days) {
+          await buildStudentRecordView(db, {
+            student_id: student.id,
+            user_id: user.id,
+            viewed_on: day,
+            first_viewed_at: `${day} 09:00:00.000`,
+          });
+        }
       }
       // The chain has nothing left to purge before the cut; the views are purged all the same.
       const outcome = await purge(PURGE_BEFORE);

@@ -1,4 +1,12 @@
-import { buildUser, type TestDatabase, testEngines } from '@pastoral/db/testing';
+import { type TestDatabase, testEngines } from '@pastoral/db/testing';
+import {
+  buildAuditSummary,
+  buildIdempotencyKey,
+  buildRateLimitWindow,
+  buildSession,
+  buildSignInAddress,
+  buildUser,
+} from '../../testing/factories.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpired } from './sweep.ts';
 
@@ -13,64 +21,40 @@ for (const engine of testEngines()) {
     it('removes expired sessions, keys, old throttling windows and unused addresses, closes ended audit summaries, and keeps everything still in force', async () => {
       const { db } = database.handle;
       const user = await buildUser(db);
-      const session = (id: string, expires: string) => ({
-        id_hash: id.repeat(64),
+      // Each pair straddles its cut: the first is swept, the second still in force at noon on 30 November.
+      for (const [letter, expires] of [
+        ['a', '2026-11-30 11:00:00.000'],
+        ['b', '2026-11-30 13:00:00.000'],
+      ] as const) {
+        await buildSession(db, { user_id: user.id, id_hash: letter.repeat(64), expires_at: expires });
+      }
+      await buildIdempotencyKey(db, { idempotency_key: 'old', expires_at: '2026-11-30 00:00:00.000' });
+      await buildIdempotencyKey(db, { idempotency_key: 'new', expires_at: '2026-12-01 00:00:00.000' });
+      await buildRateLimitWindow(db, { rate_key: 'signin:ip:1', window_started_at: '2026-11-28 00:00:00.000' });
+      await buildRateLimitWindow(db, { rate_key: 'signin:ip:2', window_started_at: '2026-11-30 11:50:00.000' });
+      await buildSignInAddress(db, {
         user_id: user.id,
-        created_at: '2026-11-29 00:00:00.000',
-        last_seen_at: '2026-11-29 00:00:00.000',
-        expires_at: expires,
-        ip: null,
-        user_agent: null,
+        address: '10.0.0.1',
+        last_signed_in_at: '2026-10-31 11:59:00.000',
       });
-      await db
-        .insertInto('sessions')
-        .values([session('a', '2026-11-30 11:00:00.000'), session('b', '2026-11-30 13:00:00.000')])
-        .execute();
-      const key = (k: string, expires: string) => ({
-        principal: 'user:1',
-        idempotency_key: k,
-        operation: 'openCase',
-        request_hash: 'x'.repeat(64),
-        response: '{}',
-        school_id: null,
-        created_at: '2026-11-28 00:00:00.000',
-        expires_at: expires,
+      await buildSignInAddress(db, {
+        user_id: user.id,
+        address: '10.0.0.2',
+        last_signed_in_at: '2026-10-31 12:01:00.000',
       });
-      await db
-        .insertInto('idempotency_keys')
-        .values([key('old', '2026-11-30 00:00:00.000'), key('new', '2026-12-01 00:00:00.000')])
-        .execute();
-      await db
-        .insertInto('rate_limits')
-        .values([
-          { rate_key: 'signin:ip:1', window_started_at: '2026-11-28 00:00:00.000', hits: 3 },
-          { rate_key: 'signin:ip:2', window_started_at: '2026-11-30 11:50:00.000', hits: 3 },
-        ])
-        .execute();
-      await db
-        .insertInto('sign_in_addresses')
-        .values([
-          { user_id: user.id, address: '10.0.0.1', last_signed_in_at: '2026-10-31 11:59:00.000' },
-          { user_id: user.id, address: '10.0.0.2', last_signed_in_at: '2026-10-31 12:01:00.000' },
-        ])
-        .execute();
       // Two summarised audit windows: one ended (closed by the sweep, with its count), one still open.
-      const throttled = (key: string, from: string, until: string) => ({
-        summary_key: key,
-        window_started_at: from,
-        window_ends_at: until,
-        occurrences: 7,
-        last_occurred_at: from,
-        event: JSON.stringify({ action: 'session.sign_in_throttled', schoolId: null, userId: null, rule: 'address' }),
-        actor: JSON.stringify({ type: 'ANONYMOUS', userId: null, apiTokenId: null, ip: '10.0.0.9' }),
-      });
-      await db
-        .insertInto('audit_summaries')
-        .values([
-          throttled('ended', '2026-11-30 11:30:00.000', '2026-11-30 11:45:00.000'),
-          throttled('open', '2026-11-30 11:45:00.000', '2026-11-30 12:00:00.001'),
-        ])
-        .execute();
+      const throttled = (key: string, from: string, until: string) =>
+        buildAuditSummary(db, {
+          summary_key: key,
+          window_started_at: from,
+          window_ends_at: until,
+          occurrences: 7,
+          last_occurred_at: from,
+          event: JSON.stringify({ action: 'session.sign_in_throttled', schoolId: null, userId: null, rule: 'address' }),
+          actor: JSON.stringify({ type: 'ANONYMOUS', userId: null, apiTokenId: null, ip: '10.0.0.9' }),
+        });
+      await throttled('ended', '2026-11-30 11:30:00.000', '2026-11-30 11:45:00.000');
+      await throttled('open', '2026-11-30 11:45:00.000', '2026-11-30 12:00:00.001');
       const summary = await sweepExpired(database.handle, new Date('2026-11-30T12:00:00Z'));
       expect(summary).toEqual({
         sessions: 1,
