@@ -3,21 +3,31 @@ import { type Alert, type Database, type InterventionCase, toTimestamp } from '@
 import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
 import { type SchoolKey, schoolKeyOf, schoolKeyString } from '../../graphql/relay.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { MutationContext } from '../../context.ts';
 import { createCase } from '../cases/case.mutations.ts';
+import { rereadCase } from '../cases/case.repository.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';
-import { visibleStudents } from '../students/student.policy.ts';
-import { mayRaiseConcern, triageRefusalFor, visibleAlerts } from './alert.policy.ts';
-import { statusAfter, type TriageAction } from './alert.workflow.ts';
-import { insertAlert } from './alert.repository.ts';
+import { mayRaiseConcern, triageRefusalFor } from './alert.policy.ts';
+import type { TriageAction } from './alert.workflow.ts';
+import {
+  activeFormMasterOfStudent,
+  findVisibleAlerts,
+  findVisibleStudentWithClassroom,
+  firstFormMasterOfClassroom,
+  insertAlert,
+  linkAlertsToCase,
+  markAlertDismissed,
+  markAlertsAcknowledged,
+  markAlertsEscalated,
+  rereadAlerts,
+} from './alert.repository.ts';
 
 export const MAX_ALERTS_PER_CALL = 100;
 
 /** Loads and locks the visible alerts among `keys`; every key that is not one is a userError naming its index. */
 async function lockAlerts(
-  trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  trx: Transaction<Database>,
   context: MutationContext,
   keys: SchoolKey[],
   action: TriageAction,
@@ -33,13 +43,7 @@ async function lockAlerts(
       ),
     );
   }
-  const rows = await trx
-    .selectFrom('alerts')
-    .selectAll()
-    .where(bySchoolKeys('alerts', keys))
-    .where(visibleAlerts(context.viewer))
-    .$if(context.dialect.rowLocks, (query) => query.forUpdate())
-    .execute();
+  const rows = await findVisibleAlerts(trx, context.viewer, keys, context.dialect);
   const byKey = new Map(rows.map((row) => [schoolKeyString(schoolKeyOf(row)), row]));
   const errors = keys.flatMap((key, index) => {
     const alert = byKey.get(schoolKeyString(key));
@@ -50,13 +54,6 @@ async function lockAlerts(
   });
   if (errors.length > 0) return failure(...errors);
   return success(keys.map((key) => byKey.get(schoolKeyString(key))!));
-}
-
-/** Alerts as they stand now, inside the transaction that changed them, in the order of `keys`. */
-async function reread(trx: Parameters<Parameters<typeof inTransaction>[1]>[0], keys: SchoolKey[]): Promise<Alert[]> {
-  const rows = await trx.selectFrom('alerts').selectAll().where(bySchoolKeys('alerts', keys)).execute();
-  const byKey = new Map(rows.map((row) => [schoolKeyString(schoolKeyOf(row)), row]));
-  return keys.map((key) => byKey.get(schoolKeyString(key))!);
 }
 
 /** The alerts of a lock, as the keys that name them in a statement. */
@@ -73,19 +70,10 @@ export async function acknowledgeAlerts(
     if (!alerts.ok) return alerts;
     const timestamp = toTimestamp(context.now);
     const fresh = alerts.value.filter((alert) => alert.status === 'NEW');
-    if (fresh.length === 0) return success(await reread(trx, keysOf(alerts.value)));
-    await trx
-      .updateTable('alerts')
-      .set({
-        status: 'ACKNOWLEDGED',
-        acknowledged_at: timestamp,
-        acknowledged_by: context.viewer.user.id,
-        updated_at: timestamp,
-      })
-      .where(bySchoolKeys('alerts', keysOf(fresh)))
-      .execute();
+    if (fresh.length === 0) return success(await rereadAlerts(trx, keysOf(alerts.value)));
+    await markAlertsAcknowledged(trx, keysOf(fresh), context.viewer.user.id, timestamp);
     // Read back before the audit entries: appending locks the chain head until the commit.
-    const acknowledged = await reread(trx, keysOf(alerts.value));
+    const acknowledged = await rereadAlerts(trx, keysOf(alerts.value));
     for (const alert of fresh) {
       await appendAuditEntry(
         trx,
@@ -113,20 +101,12 @@ export async function dismissAlert(context: MutationContext, key: SchoolKey, rea
     if (!alerts.ok) return failure(...alerts.userErrors.map((error) => ({ ...error, field: ['input', 'alertId'] })));
     const alert = alerts.value[0]!;
     const timestamp = toTimestamp(context.now);
-    await trx
-      .updateTable('alerts')
-      .set({
-        status: statusAfter('dismiss'),
-        dismissed_reason: text.value,
-        open_indicator: null,
-        closed_at: timestamp,
-        updated_at: timestamp,
-        acknowledged_at: alert.acknowledged_at ?? timestamp,
-        acknowledged_by: alert.acknowledged_by ?? context.viewer.user.id,
-      })
-      .where(bySchoolKeys('alerts', [key]))
-      .execute();
-    const dismissed = (await reread(trx, [key]))[0]!;
+    const acknowledged = {
+      at: alert.acknowledged_at ?? timestamp,
+      by: alert.acknowledged_by ?? context.viewer.user.id,
+    };
+    await markAlertDismissed(trx, key, text.value, acknowledged, timestamp);
+    const dismissed = (await rereadAlerts(trx, [key]))[0]!;
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -170,19 +150,15 @@ export async function escalateAlerts(
       work: () => escalateInTransaction(trx, context, fields),
       remember: (result) => ({ caseKey: schoolKeyOf(result.case), alertKeys: keysOf(result.alerts) }),
       replay: async ({ caseKey, alertKeys }: { caseKey: SchoolKey; alertKeys: SchoolKey[] }) => ({
-        case: await trx
-          .selectFrom('intervention_cases')
-          .selectAll()
-          .where(bySchoolKeys('intervention_cases', [caseKey]))
-          .executeTakeFirstOrThrow(),
-        alerts: await reread(trx, alertKeys),
+        case: await rereadCase(trx, caseKey),
+        alerts: await rereadAlerts(trx, alertKeys),
       }),
     }),
   );
 }
 
 async function escalateInTransaction(
-  trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  trx: Transaction<Database>,
   context: MutationContext,
   fields: { alertIds: SchoolKey[]; title?: string | null; priority?: number | null; assignedToId?: number | null },
 ): Promise<Outcome<{ case: InterventionCase; alerts: Alert[] }>> {
@@ -210,24 +186,9 @@ async function escalateInTransaction(
   if (!created.ok) return created;
   const timestamp = toTimestamp(context.now);
   const keys = keysOf(alerts.value);
-  await trx
-    .updateTable('alerts')
-    .set({ status: 'ESCALATED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
-    .where(bySchoolKeys('alerts', keys))
-    .execute();
-  await trx
-    .updateTable('alerts')
-    .set({ acknowledged_at: timestamp, acknowledged_by: context.viewer.user.id })
-    .where(bySchoolKeys('alerts', keys))
-    .where('acknowledged_at', 'is', null)
-    .execute();
-  await trx
-    .insertInto('case_alerts')
-    .values(
-      alerts.value.map((alert) => ({ case_id: created.value.id, alert_id: alert.id, school_id: alert.school_id })),
-    )
-    .execute();
-  const escalated = { case: created.value, alerts: await reread(trx, keys) };
+  await markAlertsEscalated(trx, keys, context.viewer.user.id, timestamp);
+  await linkAlertsToCase(trx, created.value.id, alerts.value);
+  const escalated = { case: created.value, alerts: await rereadAlerts(trx, keys) };
   for (const alert of alerts.value) {
     await appendAuditEntry(
       trx,
@@ -253,22 +214,7 @@ async function escalateInTransaction(
  */
 async function ownerInSchool(trx: Transaction<Database>, alert: Alert): Promise<number | null> {
   if (alert.assigned_to !== null) return alert.assigned_to;
-  const formMaster = await trx
-    .selectFrom('classroom_assignments')
-    .innerJoin('students', (join) =>
-      join
-        .onRef('students.school_id', '=', 'classroom_assignments.school_id')
-        .onRef('students.classroom_id', '=', 'classroom_assignments.classroom_id'),
-    )
-    .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
-    .select('classroom_assignments.user_id')
-    .where(bySchoolKeys('students', [{ schoolId: alert.school_id, id: alert.student_id }]))
-    .where('classroom_assignments.kind', '=', 'FORM_MASTER')
-    .where('users.is_active', '=', 1)
-    .orderBy('classroom_assignments.user_id')
-    .limit(1)
-    .executeTakeFirst();
-  return formMaster?.user_id ?? null;
+  return activeFormMasterOfStudent(trx, { schoolId: alert.school_id, id: alert.student_id });
 }
 
 export async function raiseConcern(
@@ -280,39 +226,22 @@ export async function raiseConcern(
     onceForKey(trx, context.dialect, userRequest(context, 'raiseConcern', idempotencyKey, fields), {
       work: () => raiseInTransaction(trx, context, fields),
       remember: (alert) => ({ alertKey: schoolKeyOf(alert) }),
-      replay: async ({ alertKey }: { alertKey: SchoolKey }) => (await reread(trx, [alertKey]))[0]!,
+      replay: async ({ alertKey }: { alertKey: SchoolKey }) => (await rereadAlerts(trx, [alertKey]))[0]!,
     }),
   );
 }
 
 async function raiseInTransaction(
-  trx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  trx: Transaction<Database>,
   context: MutationContext,
   fields: { student: SchoolKey; reason: string; severity?: number | null },
 ): Promise<Outcome<Alert>> {
   const reason = requireText(fields.reason, ['input', 'reason'], 500);
   if (!reason.ok) return reason;
-  const student = await trx
-    .selectFrom('students')
-    .select(['id', 'school_id', 'classroom_id'])
-    .where(bySchoolKeys('students', [fields.student]))
-    .where(visibleStudents(context.viewer))
-    .executeTakeFirst();
+  const student = await findVisibleStudentWithClassroom(trx, context.viewer, fields.student);
   if (!student || !mayRaiseConcern(context.viewer))
     return failure(userError('NOT_FOUND', 'No such student, or not one visible to you.', ['input', 'studentId']));
-  const formMaster = await trx
-    .selectFrom('classroom_assignments')
-    .select('user_id')
-    .where(
-      bySchoolKeys(
-        'classroom_assignments',
-        [{ schoolId: student.school_id, id: student.classroom_id }],
-        'classroom_id',
-      ),
-    )
-    .where('kind', '=', 'FORM_MASTER')
-    .orderBy('id')
-    .executeTakeFirst();
+  const formMaster = await firstFormMasterOfClassroom(trx, { schoolId: student.school_id, id: student.classroom_id });
   const timestamp = toTimestamp(context.now);
   const alertId = await insertAlert(
     trx,
@@ -324,14 +253,14 @@ async function raiseInTransaction(
       alert_date: timestamp.slice(0, 10),
       reason: reason.value,
       facts: JSON.stringify({ raisedBy: 'staff' }),
-      assigned_to: formMaster?.user_id ?? context.viewer.user.id,
+      assigned_to: formMaster ?? context.viewer.user.id,
       raised_by: context.viewer.user.id,
       // A concern raised by hand never blocks or is blocked by the risk engine's alerts.
       open_indicator: null,
     },
     timestamp,
   );
-  const raised = (await reread(trx, [{ schoolId: student.school_id, id: alertId }]))[0]!;
+  const raised = (await rereadAlerts(trx, [{ schoolId: student.school_id, id: alertId }]))[0]!;
   await appendAuditEntry(
     trx,
     context.dialect,
@@ -342,7 +271,7 @@ async function raiseInTransaction(
       alertId,
       studentId: student.id,
       changes: { severity: fields.severity ?? 1 },
-      assignees: [formMaster?.user_id ?? context.viewer.user.id],
+      assignees: [formMaster ?? context.viewer.user.id],
     },
     context.now,
   );

@@ -4,10 +4,10 @@ import { badInput } from '../../errors.ts';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import { countCapped, paginate } from '../../paging/keyset.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
-import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
+import { bySchoolKeys, type SchoolKey, schoolKeyOf, schoolKeyString } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleAlerts } from './alert.policy.ts';
-import { countsWithFirstPage, visibleStudentRecordsPerRow } from '../students/student.policy.ts';
+import { countsWithFirstPage, visibleStudentRecordsPerRow, visibleStudents } from '../students/student.policy.ts';
 
 export interface AlertFilterValues {
   status?: string[];
@@ -135,4 +135,138 @@ export async function insertAlert(db: Kysely<Database>, alert: NewAlert, timesta
     })
     .executeTakeFirstOrThrow();
   return Number(inserted.insertId);
+}
+
+// ---- What the triage mutations read and write, inside the transaction the mutation holds ---------------------
+
+/** The alerts the viewer sees among `keys`, in no order; locked for the change to come where the engine locks rows. */
+export function findVisibleAlerts(
+  trx: Kysely<Database>,
+  viewer: Viewer,
+  keys: readonly SchoolKey[],
+  lock: { rowLocks: boolean },
+): Promise<Alert[]> {
+  return trx
+    .selectFrom('alerts')
+    .selectAll()
+    .where(bySchoolKeys('alerts', keys))
+    .where(visibleAlerts(viewer))
+    .$if(lock.rowLocks, (query) => query.forUpdate())
+    .execute();
+}
+
+/** Alerts as they stand now, inside the transaction that changed them, in the order of `keys`. */
+export async function rereadAlerts(trx: Kysely<Database>, keys: readonly SchoolKey[]): Promise<Alert[]> {
+  const rows = await trx.selectFrom('alerts').selectAll().where(bySchoolKeys('alerts', keys)).execute();
+  const byKey = new Map(rows.map((row) => [schoolKeyString(schoolKeyOf(row)), row]));
+  return keys.map((key) => byKey.get(schoolKeyString(key))!);
+}
+
+export async function markAlertsAcknowledged(
+  trx: Kysely<Database>,
+  keys: readonly SchoolKey[],
+  userId: number,
+  timestamp: string,
+): Promise<void> {
+  await trx
+    .updateTable('alerts')
+    .set({ status: 'ACKNOWLEDGED', acknowledged_at: timestamp, acknowledged_by: userId, updated_at: timestamp })
+    .where(bySchoolKeys('alerts', keys))
+    .execute();
+}
+
+/** Dismisses and closes an alert, freeing its indicator's slot; `acknowledged` is kept when it was set before. */
+export async function markAlertDismissed(
+  trx: Kysely<Database>,
+  key: SchoolKey,
+  reason: string,
+  acknowledged: { at: string; by: number },
+  timestamp: string,
+): Promise<void> {
+  await trx
+    .updateTable('alerts')
+    .set({
+      status: 'DISMISSED',
+      dismissed_reason: reason,
+      open_indicator: null,
+      closed_at: timestamp,
+      updated_at: timestamp,
+      acknowledged_at: acknowledged.at,
+      acknowledged_by: acknowledged.by,
+    })
+    .where(bySchoolKeys('alerts', [key]))
+    .execute();
+}
+
+/**
+ * Escalates and closes alerts, freeing their indicators' slots; those nobody had acknowledged count as
+ * acknowledged by `userId`, who escalated them. Two statements.
+ */
+export async function markAlertsEscalated(
+  trx: Kysely<Database>,
+  keys: readonly SchoolKey[],
+  userId: number,
+  timestamp: string,
+): Promise<void> {
+  await trx
+    .updateTable('alerts')
+    .set({ status: 'ESCALATED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
+    .where(bySchoolKeys('alerts', keys))
+    .execute();
+  await trx
+    .updateTable('alerts')
+    .set({ acknowledged_at: timestamp, acknowledged_by: userId })
+    .where(bySchoolKeys('alerts', keys))
+    .where('acknowledged_at', 'is', null)
+    .execute();
+}
+
+/** Links alerts to the case they were escalated into, each link in the alert's school. */
+export async function linkAlertsToCase(trx: Kysely<Database>, caseId: number, alerts: readonly Alert[]): Promise<void> {
+  await trx
+    .insertInto('case_alerts')
+    .values(alerts.map((alert) => ({ case_id: caseId, alert_id: alert.id, school_id: alert.school_id })))
+    .execute();
+}
+
+/** The lowest user id among the active form masters of a student's classroom, or null when it has none. */
+export async function activeFormMasterOfStudent(trx: Kysely<Database>, student: SchoolKey): Promise<number | null> {
+  const formMaster = await trx
+    .selectFrom('classroom_assignments')
+    .innerJoin('students', (join) =>
+      join
+        .onRef('students.school_id', '=', 'classroom_assignments.school_id')
+        .onRef('students.classroom_id', '=', 'classroom_assignments.classroom_id'),
+    )
+    .innerJoin('users', 'users.id', 'classroom_assignments.user_id')
+    .select('classroom_assignments.user_id')
+    .where(bySchoolKeys('students', [student]))
+    .where('classroom_assignments.kind', '=', 'FORM_MASTER')
+    .where('users.is_active', '=', 1)
+    .orderBy('classroom_assignments.user_id')
+    .limit(1)
+    .executeTakeFirst();
+  return formMaster?.user_id ?? null;
+}
+
+/** A student the viewer sees, by key, with their classroom: whom a concern may be raised about. */
+export function findVisibleStudentWithClassroom(trx: Kysely<Database>, viewer: Viewer, key: SchoolKey) {
+  return trx
+    .selectFrom('students')
+    .select(['id', 'school_id', 'classroom_id'])
+    .where(bySchoolKeys('students', [key]))
+    .where(visibleStudents(viewer))
+    .executeTakeFirst();
+}
+
+/** The classroom's first form master by assignment, active or not, or null when it has none. */
+export async function firstFormMasterOfClassroom(trx: Kysely<Database>, classroom: SchoolKey): Promise<number | null> {
+  const formMaster = await trx
+    .selectFrom('classroom_assignments')
+    .select('user_id')
+    .where(bySchoolKeys('classroom_assignments', [classroom], 'classroom_id'))
+    .where('kind', '=', 'FORM_MASTER')
+    .orderBy('id')
+    .executeTakeFirst();
+  return formMaster?.user_id ?? null;
 }

@@ -21,10 +21,6 @@ export function triageRefusal(action: TriageAction, status: AlertStatus): string
   return `This alert is ${status}, so it cannot be ${TO[action].toLowerCase()}; only NEW or ACKNOWLEDGED alerts can.`;
 }
 
-export function statusAfter(action: TriageAction): AlertStatus {
-  return TO[action];
-}
-
 /** An open alert's status keeps its indicator's slot; every other status frees it for a new alert. */
 export function isOpen(status: AlertStatus): boolean {
   return status === 'NEW' || status === 'ACKNOWLEDGED';

@@ -4,7 +4,8 @@ import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { MutationContext } from '../../context.ts';
 import { hashApiToken, newApiToken, TOKEN_PREFIX } from './api-token.ts';
 import { managesApiTokens, mayRevokeApiToken, schoolOfNewToken } from './api-token.policy.ts';
-import { apiTokenById } from './api-token.repository.ts';
+import { schoolExists } from '../schools/school.repository.ts';
+import { apiTokenById, findApiToken, insertApiToken, markApiTokenRevoked } from './api-token.repository.ts';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -38,27 +39,19 @@ export async function createApiToken(
     );
   }
   return inTransaction(context.db, async (trx) => {
-    if (schoolId !== null) {
-      const school = await trx.selectFrom('schools').select('id').where('id', '=', schoolId).executeTakeFirst();
-      if (!school) return failure(userError('NOT_FOUND', 'No such school.', ['input', 'schoolId']));
-    }
+    if (schoolId !== null && !(await schoolExists(trx, schoolId)))
+      return failure(userError('NOT_FOUND', 'No such school.', ['input', 'schoolId']));
     const token = newApiToken();
-    const inserted = await trx
-      .insertInto('api_tokens')
-      .values({
-        school_id: schoolId,
-        name: name.value,
-        token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-        token_hash: hashApiToken(token),
-        scopes: scopes.join(' '),
-        created_by: viewer.user.id,
-        created_at: toTimestamp(now),
-        expires_at: expiresAt,
-        revoked_at: null,
-        last_used_at: null,
-      })
-      .executeTakeFirstOrThrow();
-    const id = Number(inserted.insertId);
+    const id = await insertApiToken(trx, {
+      school_id: schoolId,
+      name: name.value,
+      token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+      token_hash: hashApiToken(token),
+      scopes: scopes.join(' '),
+      created_by: viewer.user.id,
+      created_at: toTimestamp(now),
+      expires_at: expiresAt,
+    });
     await appendAuditEntry(
       trx,
       context.dialect,
@@ -78,15 +71,11 @@ export async function createApiToken(
 export async function revokeApiToken(context: MutationContext, id: number): Promise<Outcome<ApiTokenRow>> {
   const { viewer, now } = context;
   return inTransaction(context.db, async (trx) => {
-    const token = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const token = await findApiToken(trx, id);
     if (!token || !mayRevokeApiToken(viewer, token))
       return failure(userError('NOT_FOUND', 'No such API token, or not one you manage.', ['input', 'id']));
     if (token.revoked_at === null) {
-      await trx
-        .updateTable('api_tokens')
-        .set({ revoked_at: toTimestamp(now) })
-        .where('id', '=', id)
-        .execute();
+      await markApiTokenRevoked(trx, id, toTimestamp(now));
       await appendAuditEntry(
         trx,
         context.dialect,

@@ -1,6 +1,6 @@
 /** API tokens' rows: plain Kysely reads and writes; who may see a token is api-token.policy.ts's. */
-import type { ApiToken, Database } from '@pastoral/db';
-import { type Kysely, sql } from 'kysely';
+import type { ApiToken, ApiTokenTable, Database } from '@pastoral/db';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
 import { countCapped, paginate } from '../../paging/keyset.ts';
@@ -43,4 +43,39 @@ export async function apiTokenByHash(db: Kysely<Database>, tokenHash: string) {
 
 export async function recordApiTokenUse(db: Kysely<Database>, id: number, timestamp: string): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: timestamp }).where('id', '=', id).execute();
+}
+
+/** A token's row by id, if there is one, whoever manages it: the policy decides who may change it. */
+export async function findApiToken(trx: Kysely<Database>, id: number) {
+  return trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** What tells one new token from another: a new token is never revoked nor used yet. */
+export type NewApiToken = Pick<
+  Insertable<ApiTokenTable>,
+  'school_id' | 'name' | 'token_prefix' | 'token_hash' | 'scopes' | 'created_by' | 'created_at' | 'expires_at'
+>;
+
+/** Inserts a new token's row and returns its id. */
+export async function insertApiToken(trx: Kysely<Database>, token: NewApiToken): Promise<number> {
+  const inserted = await trx
+    .insertInto('api_tokens')
+    .values({
+      school_id: token.school_id,
+      name: token.name,
+      token_prefix: token.token_prefix,
+      token_hash: token.token_hash,
+      scopes: token.scopes,
+      created_by: token.created_by,
+      created_at: token.created_at,
+      expires_at: token.expires_at,
+      revoked_at: null,
+      last_used_at: null,
+    })
+    .executeTakeFirstOrThrow();
+  return Number(inserted.insertId);
+}
+
+export async function markApiTokenRevoked(trx: Kysely<Database>, id: number, timestamp: string): Promise<void> {
+  await trx.updateTable('api_tokens').set({ revoked_at: timestamp }).where('id', '=', id).execute();
 }
