@@ -241,11 +241,23 @@ describe.each(testEngines())('abuse of a production server on $name', (engine) =
     const messages = answers.map((answer) => answer.body.data?.signIn.userErrors[0]?.message ?? `${answer.status}`);
     const wrong = messages.filter((message) => message.startsWith('The e-mail address or password is not right'));
     const throttled = messages.filter((message) => message.startsWith('Too many failed sign-ins'));
+    // On a machine busy with other work the pool sheds some of the burst: a 503 with Retry-After that tested no
+    // password. Anything else (a 500, a session, a silent drop) fails the test.
+    const shed = answers.filter(
+      (answer) =>
+        answer.status === 503 &&
+        answer.headers['retry-after'] !== undefined &&
+        (answer.body as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code ===
+          'DATABASE_UNAVAILABLE',
+    );
     // Every guess is answered, none with a session, and the throttle refused all but the first few unverified.
     expect({
-      answered: wrong.length + throttled.length,
+      answered: wrong.length + throttled.length + shed.length,
       cookies: answers.filter((a) => a.headers['set-cookie']),
-    }).toEqual({ answered: 1000, cookies: [] });
+      unexpected: [...new Set(messages)].filter(
+        (message) => !/^(The e-mail address or password is not right|Too many failed sign-ins|503)/.test(message),
+      ),
+    }).toEqual({ answered: 1000, cookies: [], unexpected: [] });
     expect(wrong.length).toBeLessThanOrEqual(5);
     // One entry per password checked, and the throttled attempts summarised: an entry per rule that held them.
     const written = await db
@@ -268,7 +280,7 @@ describe.each(testEngines())('abuse of a production server on $name', (engine) =
       body: { data: { signIn: { userErrors: [] } } },
     });
     console.info(
-      `1,000 concurrent wrong passwords on ${engine.name}: ${wrong.length} verified, ${throttled.length} throttled, ${written.length} audit entries, ${Math.round(elapsedMs)} ms`,
+      `1,000 concurrent wrong passwords on ${engine.name}: ${wrong.length} verified, ${throttled.length} throttled, ${shed.length} shed, ${written.length} audit entries, ${Math.round(elapsedMs)} ms`,
     );
   });
 });
