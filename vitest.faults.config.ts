@@ -11,5 +11,7 @@ export default defineConfig({
     ...everyday.test,
     include: ['apps/*/src/**/*.faults.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    // The API's project alone: the web app's component tests are everyday tests, already run by `pnpm test`.
+    projects: [{ extends: true, test: { name: 'faults' } }],
   },
 });
