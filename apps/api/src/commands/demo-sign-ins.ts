@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { WELL_KNOWN_ACCOUNTS } from '../seed/generate.ts';
+import { WELL_KNOWN_ACCOUNTS } from '../seed/well-known-accounts.ts';
 import type { CommandIo } from './command-io.ts';
 
 /** The seeded accounts to sign in with, and the password they share. */

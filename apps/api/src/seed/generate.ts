@@ -21,7 +21,6 @@ import { seedTables, type TableData } from './tables.ts';
 import { assignWellKnownAccounts, passwordHashOf, type WellKnownAccount } from './well-known-accounts.ts';
 
 // cli.ts reads the well-known accounts from here, for the start-up banner.
-export { WELL_KNOWN_ACCOUNTS } from './well-known-accounts.ts';
 
 export interface GenerateOptions {
   profile: SeedProfile;
