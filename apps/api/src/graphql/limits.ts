@@ -36,3 +36,4 @@ export {
   type OperationAnalysis,
 } from './limits/operation-cost.ts';
 export { namedType, withFields } from './limits/schema-types.ts';
+export { nestingDepth, variableNestingRefusal } from './limits/variable-nesting.ts';

@@ -8,6 +8,8 @@ import { type ReadState, withReadState } from '@pastoral/db';
 import type { Config } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
 import { readCookie, serverCookie } from '../modules/auth/session.ts';
+import { variableNestingRefusal } from '../graphql/limits.ts';
+import { refusalBody } from '../http-conventions.ts';
 import { withRequestDeadline } from '../request-deadline.ts';
 import type { ServerApp } from './fastify-app.ts';
 import { sendPlayground, type WebAppFiles } from './web-app.ts';
@@ -39,6 +41,9 @@ export function registerGraphqlRoute(
       const wantsPage =
         request.method === 'GET' && !query.query && (request.headers.accept ?? '').includes('text/html');
       if (wantsPage && webApp.playground) return sendPlayground(reply, webApp);
+      const body = request.body as Record<string, unknown> | null | undefined;
+      const nesting = variableNestingRefusal(request.method === 'GET' ? query.variables : body?.variables);
+      if (nesting) return reply.code(400).send(refusalBody(nesting, 'BAD_USER_INPUT'));
       // The handler's types expect Fastify's default logger type; ours is pino's, the same at run time.
       const handle = () =>
         withRequestDeadline(config.requestTimeoutMs, () =>

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { parse, visit } from 'graphql';
+import { toGlobalId } from '../graphql/relay.ts';
 import { type WrittenRequest } from './fuzz-documents.ts';
 import { sometimes } from './fuzz-values.ts';
 
@@ -25,10 +26,16 @@ export interface FuzzRequest {
  */
 export function valuesSent(request: FuzzRequest): string[] {
   const values: string[] = [];
-  const collect = (value: unknown): void => {
-    if (typeof value === 'string') values.push(value);
-    else if (Array.isArray(value)) value.forEach(collect);
-    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  // Without recursion, as the server reads them: a variable may nest 200,000 lists deep.
+  const collect = (sent: unknown): void => {
+    const pending = [sent];
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (typeof value === 'string') values.push(value);
+      else if (value && typeof value === 'object') {
+        for (const item of Array.isArray(value) ? value : Object.values(value)) pending.push(item);
+      }
+    }
   };
   try {
     const variables =
@@ -116,6 +123,8 @@ export function corrupt(query: string, { how, at, text }: Corruption): string {
   return `${query.slice(0, position)}${query.slice(position + 1)}`;
 }
 
+/** A student id of school 2: the refusal audit looks for such ids in every value a request sends. */
+const SCHOOL_TWO_ID = toGlobalId('Student', { schoolId: 2, id: 1 });
 const SHA256_OF_NOTHING_WE_SENT = 'a'.repeat(64);
 /** Past the depth limit along real fields: a student's classroom's students, five times over. */
 const CLASSMATES = 'classroom { students(first: 1) { nodes { ';
@@ -156,6 +165,8 @@ export const malformedRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
         '\u0000',
         '\uFEFF{"query":"{ __typename }"}',
         `{"query":"query ($v: [[[Int]]]) { __typename }","variables":{"v":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+        `{"query":"query ($v: [ID!]) { __typename }","variables":{"v":${'['.repeat(200_000)}"${SCHOOL_TWO_ID}"${']'.repeat(200_000)}}}`,
+        `{"query":"query ($v: [ID!]) { __typename }","variables":{"v":${JSON.stringify(Array(60_000).fill(SCHOOL_TWO_ID))}}}`,
         `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
         `{"query":"{ ${'__typename '.repeat(6000)}}"}`,
         JSON.stringify({ query: TOO_DEEP }),
@@ -196,6 +207,7 @@ export const malformedRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
       '/graphql?query=%7B%20__typename%20%7D&extensions=x',
       '/graphql?query[]=a&query[]=b',
       `/graphql?query=${'%7B'.repeat(3000)}`,
+      `/graphql?query=%7B%20__typename%20%7D&variables=%7B%22v%22%3A${'%5B'.repeat(1500)}${'%5D'.repeat(1500)}%7D`,
     )
     .map((url): FuzzRequest => ({ method: 'GET', url, headers: { 'apollo-require-preflight': 'true' }, document: '' })),
 );

@@ -53,4 +53,10 @@ export const LIMITS = {
    * page 9, the most); 50 leaves room for that, and keeps validation's comparisons to about 50 x 50.
    */
   maxRepeatedFields: 50,
+  /**
+   * Levels of lists and input objects in one variable's value. The deepest argument the schema takes nests 3
+   * (limits.variable-nesting.test.ts measures it); the body limit would let a request nest a million, which only an attacker
+   * sends, and which code reading every value sent must not have to follow (variable-nesting.ts).
+   */
+  maxVariableNesting: 16,
 } as const;

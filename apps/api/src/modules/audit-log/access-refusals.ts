@@ -20,13 +20,17 @@ export const REFUSALS_SUMMARY_MS = 15 * 60_000;
 
 /** Whether a value sent (a variable, or a literal of the document) holds an id of another school's record. */
 function namesAnotherSchool(value: unknown, schoolId: number): boolean {
-  if (typeof value === 'string') {
-    const decoded = fromGlobalId(value);
-    return decoded !== null && decoded.key.schoolId !== null && decoded.key.schoolId !== schoolId;
-  }
-  if (Array.isArray(value)) return value.some((item) => namesAnotherSchool(item, schoolId));
-  if (value !== null && typeof value === 'object') {
-    return Object.values(value).some((item) => namesAnotherSchool(item, schoolId));
+  // Without recursion: the server refuses deeply nested variables, but this must not be what overflows if not.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      const decoded = fromGlobalId(next);
+      if (decoded !== null && decoded.key.schoolId !== null && decoded.key.schoolId !== schoolId) return true;
+    } else if (next !== null && typeof next === 'object') {
+      // One by one: spreading a list of 100,000 items into push's arguments would overflow the stack itself.
+      for (const item of Array.isArray(next) ? next : Object.values(next)) pending.push(item);
+    }
   }
   return false;
 }

@@ -7,6 +7,8 @@
 import { testEngines } from '@pastoral/db/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../graphql/limits.ts';
+import { toGlobalId } from '../../graphql/relay.ts';
 import { type ApiHarness, type RawResponse, startApiHarness } from '../../testing/api-harness.ts';
 
 interface UserError {
@@ -117,6 +119,58 @@ describe.each(testEngines())('bad input on $name', (engine) => {
           },
         ],
       });
+    });
+
+    it('refuses variables nested deeper than any argument, by POST or GET, saying so and quoting none of them', async () => {
+      // School 2's student id in school 1's request: what the refusal audit reads every value sent to find.
+      const otherSchoolsId = toGlobalId('Student', { schoolId: 2, id: 1 });
+      const deep = (levels: number) => `${'['.repeat(levels)}"${otherSchoolsId}"${']'.repeat(levels)}`;
+      const refused = {
+        errors: [
+          {
+            message: `Variables nest more than ${LIMITS.maxVariableNesting} levels of lists and input objects deep; no argument takes more. Send each variable as its type is declared.`,
+            extensions: { code: 'BAD_USER_INPUT' },
+          },
+        ],
+      };
+      for (const levels of [LIMITS.maxVariableNesting + 1, 5_000, 200_000]) {
+        const response = await raw(
+          'application/json',
+          `{"query": "query ($v: [ID!]) { __typename }", "variables": {"v": ${deep(levels)}}}`,
+        );
+        expect(response.status).toBe(400);
+        expect(JSON.parse(messageOf(response))).toEqual(refused);
+      }
+      const byGet = await changingNothing(() =>
+        api.request({
+          method: 'GET',
+          url: `/graphql?query=${encodeURIComponent('query ($v: [ID!]) { __typename }')}&variables=${encodeURIComponent(`{"v": ${deep(2_000)}}`)}`,
+          headers: { cookie: lead, 'apollo-require-preflight': 'true' },
+        }),
+      );
+      expect(byGet.status).toBe(400);
+      expect(JSON.parse(messageOf(byGet))).toEqual(refused);
+      // At the limit, GraphQL itself answers: the list of lists is not an ID, and it says so.
+      const atLimit = await raw(
+        'application/json',
+        `{"query": "query ($v: [ID!]!) { nodes(ids: $v) { id } }", "variables": {"v": ${'['.repeat(LIMITS.maxVariableNesting - 1)}"x"${']'.repeat(LIMITS.maxVariableNesting - 1)}}}`,
+      );
+      expect(atLimit.status).toBe(400);
+      expect(JSON.parse(messageOf(atLimit)).errors[0].message).toBe(
+        'Variable "$v" at "v[0]" is not valid: ID cannot represent value.',
+      );
+    });
+
+    it('reads 60,000 ids in one list variable without running out of stack', async () => {
+      const response = await raw(
+        'application/json',
+        JSON.stringify({
+          query: 'query ($v: [ID!]!) { nodes(ids: $v) { id } }',
+          variables: { v: Array(60_000).fill('x') },
+        }),
+      );
+      expect(response.status).toBe(400);
+      expect(messageOf(response)).toMatch(/100/);
     });
 
     it.each([
