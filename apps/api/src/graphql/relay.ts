@@ -5,9 +5,6 @@
 import { badInput } from '../errors.ts';
 import type { SchoolKey } from '../school-scope.ts';
 
-// A global id is built from a school key; callers that hold one find both here.
-export { type SchoolKey, schoolKeyOf, schoolKeyString } from '../school-scope.ts';
-
 /**
  * The types whose rows live in one school's tables (SCHOOL_COLUMN): their global ids carry the school beside
  * the row's id, so that a lookup by id names the school as every tenant query must.

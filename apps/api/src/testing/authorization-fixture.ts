@@ -29,7 +29,8 @@ import {
   toTimestamp,
 } from '@pastoral/db';
 import type { Kysely } from 'kysely';
-import { fromGlobalId, schoolKeyOf, toGlobalId } from '../graphql/relay.ts';
+import { fromGlobalId, toGlobalId } from '../graphql/relay.ts';
+import { schoolKeyOf } from '../school-scope.ts';
 import { scopeName } from '../modules/api-tokens/api-token.ts';
 import { expect } from 'vitest';
 import type { ApiHarness, GraphQLResponse } from './api-harness.ts';

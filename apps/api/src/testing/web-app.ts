@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { testEngines } from '@pastoral/db/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { schoolKeyOf, toGlobalId } from '../graphql/relay.ts';
+import { toGlobalId } from '../graphql/relay.ts';
+import { schoolKeyOf } from '../school-scope.ts';
 import { type ApiHarness, startApiHarness } from './api-harness.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -2,7 +2,7 @@
 import { type Alert, type Database, type InterventionCase, toTimestamp } from '@pastoral/db';
 import type { Transaction } from 'kysely';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
-import { type SchoolKey, schoolKeyOf, schoolKeyString } from '../../graphql/relay.ts';
+import { type SchoolKey, schoolKeyOf, schoolKeyString } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { MutationContext } from '../../context.ts';
 import { createCase } from '../cases/case.mutations.ts';

@@ -23,7 +23,7 @@ import {
   Kind,
 } from 'graphql';
 import type { Kysely } from 'kysely';
-import type { SchoolKey } from '../../graphql/relay.ts';
+import type { SchoolKey } from '../../school-scope.ts';
 import { accessOf, type RecordKind } from '../../graphql/type-access.ts';
 import { type AuditActor, appendAuditEntries } from './audit.writer.ts';
 

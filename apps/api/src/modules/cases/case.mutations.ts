@@ -15,7 +15,7 @@ import {
 import type { Transaction } from 'kysely';
 import type { MutationContext } from '../../context.ts';
 import { failure, inTransaction, type Outcome, requireText, success, userError } from '../../graphql/mutations.ts';
-import type { SchoolKey } from '../../graphql/relay.ts';
+import type { SchoolKey } from '../../school-scope.ts';
 import { appendAuditEntry } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { onceForKey, userRequest } from '../idempotency/idempotency.ts';

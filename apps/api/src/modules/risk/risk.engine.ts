@@ -16,7 +16,7 @@ import {
   toTimestamp,
 } from '@pastoral/db';
 import type { Insertable, Kysely, Transaction } from 'kysely';
-import { schoolKeyOf } from '../../graphql/relay.ts';
+import { schoolKeyOf } from '../../school-scope.ts';
 import { bySchoolKeys } from '../../school-scope.ts';
 import { insertAlert } from '../alerts/alert.repository.ts';
 import { type AuditActor, appendAuditEntry } from '../audit-log/audit.writer.ts';
