@@ -1,11 +1,11 @@
 /**
- * `pnpm bench:ratelimit`: what the rate limit (src/rate-limit.ts) costs a request. A cheap query, `{ viewer { role
- * } }` (the session is in the process's cache, so it sends no SQL), one request at a time over HTTP, as a signed-in
- * member of staff and anonymously, against four API processes: without the limit and with it counting in the
- * process, and the same two with REDIS_URL set, so that between each pair only the limit differs. The four are
- * asked in turn, in rounds, so that the machine's drift falls on all of them alike. Beside them, the ceiling of
- * a shared counter: one INCR round trip to the same Redis from this process, the least any count shared between
- * hosts can cost, and the limiter's own script sent from here.
+ * `pnpm bench:ratelimit`: what the rate limit (src/server/rate-limit.ts) costs a request. A cheap query, `{ viewer {
+ * role } }` (the session is in the process's cache, so it sends no SQL), one request at a time over HTTP, as a
+ * signed-in member of staff and anonymously, against four API processes: without the limit and with it counting in the
+ * process, and the same two with REDIS_URL set, so that between each pair only the limit differs. The four are asked in
+ * turn, in rounds, so that the machine's drift falls on all of them alike. Beside them, the ceiling of a shared
+ * counter: one INCR round trip to the same Redis from this process, the least any count shared between hosts can cost,
+ * and the limiter's own script sent from here.
  *
  * Also the API's CPU per request, from /proc. On a demo-seeded SQLite file of its own; Redis at BENCH_REDIS_URL
  * (default redis://127.0.0.1:6379). Results go to bench/rate-limit.md and bench/rate-limit.json.
@@ -17,7 +17,7 @@ import { createDb, migrateToLatest } from '@pastoral/db';
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { migrationsFolder } from '../src/database.ts';
-import { memoryCounters, redisCounters } from '../src/rate-limit.store.ts';
+import { memoryCounters, redisCounters } from '../src/server/rate-limit.store.ts';
 import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase } from '../src/seed/seed.ts';
 import {

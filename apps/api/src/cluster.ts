@@ -18,7 +18,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { CachePeers } from './modules/dashboard/dashboard.cache.ts';
-import { type Metrics, metricsListener } from './metrics.ts';
+import { type Metrics, metricsListener } from './server/metrics.ts';
 
 /** How long the primary waits for its workers to finish their requests after SIGTERM. */
 export const SHUTDOWN_GRACE_MS = 10_000;

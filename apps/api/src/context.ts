@@ -15,7 +15,7 @@ import type { RiskRules } from './modules/risk/risk.rules.ts';
 import { currentTermCode } from './modules/students/student.repository.ts';
 import { dashboardScopesChangedBy, type DashboardCache } from './modules/dashboard/dashboard.cache.ts';
 import type { ReferenceCache } from './reference-cache.ts';
-import type { StatementBudget } from './request-deadline.ts';
+import type { StatementBudget } from './server/request-deadline.ts';
 import { type RecordedViews, RequestReads } from './modules/audit-log/request-reads.ts';
 
 export interface RequestInfo {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { Metrics } from './metrics.ts';
-import { timeLeftInRequest } from './request-deadline.ts';
+import type { Metrics } from './server/metrics.ts';
+import { timeLeftInRequest } from './server/request-deadline.ts';
 
 /**
  * Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL, and

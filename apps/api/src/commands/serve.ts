@@ -5,7 +5,7 @@ import { planWorkers, runPrimary, workerMetrics } from '../cluster.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { openDatabase } from '../database.ts';
 import { createLogger } from '../logger.ts';
-import { createMetrics } from '../metrics.ts';
+import { createMetrics } from '../server/metrics.ts';
 import { startServer } from '../server.ts';
 import type { CommandIo } from './command-io.ts';
 

@@ -3,8 +3,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { readFromPrimaryOnly } from '@pastoral/db';
 import { getOperationAST } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
-import type { Metrics } from '../metrics.ts';
-import { RequestDeadlineError } from '../request-deadline.ts';
+import type { Metrics } from './metrics.ts';
+import { RequestDeadlineError } from './request-deadline.ts';
 import { isDatabaseUnavailable } from './database-errors.ts';
 
 /** Each GraphQL request's latency, by its operation's name, and whether it answered with errors. */

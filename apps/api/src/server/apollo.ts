@@ -25,7 +25,7 @@ import {
 } from '../graphql/limits.ts';
 import { PERSISTED_QUERY_TTL_SECONDS, RedisKeyValueCache } from '../graphql/persisted-queries.ts';
 import { typeAccessPlugin } from '../graphql/type-access.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { accessRefusalsPlugin } from '../modules/audit-log/access-refusals.ts';
 import { readsRecordingPlugin } from '../modules/audit-log/request-reads.ts';
 import {

@@ -7,7 +7,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { isStatementTimeout } from '@pastoral/db';
 import type { Config } from '../config.ts';
 import { withoutQuotedValue, withoutVariableValue } from '../graphql/errors.ts';
-import { RequestDeadlineError, StatementBudgetError } from '../request-deadline.ts';
+import { RequestDeadlineError, StatementBudgetError } from './request-deadline.ts';
 import { isDatabaseUnavailable } from './database-errors.ts';
 
 /** Apollo's `formatError` for this configuration. */

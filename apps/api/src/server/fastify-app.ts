@@ -4,8 +4,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { registerHttpRefusals } from '../http-conventions.ts';
-import { registerSecurityHeaders } from '../security-headers.ts';
+import { registerHttpRefusals } from './http-conventions.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 
 /** The server's Fastify instance, logging through pino. */
 export type ServerApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;

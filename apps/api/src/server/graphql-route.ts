@@ -9,8 +9,8 @@ import type { Config } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
 import { readCookie, serverCookie } from '../modules/auth/session.ts';
 import { variableNestingRefusal } from '../graphql/limits.ts';
-import { refusalBody } from '../http-conventions.ts';
-import { withRequestDeadline } from '../request-deadline.ts';
+import { refusalBody } from './http-conventions.ts';
+import { withRequestDeadline } from './request-deadline.ts';
 import type { ServerApp } from './fastify-app.ts';
 import { sendPlayground, type WebAppFiles } from './web-app.ts';
 

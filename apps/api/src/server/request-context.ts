@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { invalidCredential } from '../graphql/errors.ts';
-import { bearerToken } from '../http-conventions.ts';
+import { bearerToken } from './http-conventions.ts';
 import type { LoaderOptions } from '../loaders.ts';
 import { authenticateToken } from '../modules/api-tokens/api-token.ts';
 import type { RecordedViews } from '../modules/audit-log/request-reads.ts';
@@ -16,9 +16,9 @@ import { readCookie, sessionCookieName, viewerForSession } from '../modules/auth
 import type { SessionStore } from '../modules/auth/session-store.ts';
 import type { DashboardCache } from '../modules/dashboard/dashboard.cache.ts';
 import type { RiskRules } from '../modules/risk/risk.rules.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { ReferenceCache } from '../reference-cache.ts';
-import { DeadlinePlugin, requestDeadline, StatementBudget } from '../request-deadline.ts';
+import { DeadlinePlugin, requestDeadline, StatementBudget } from './request-deadline.ts';
 import { isDatabaseUnavailable, serviceUnavailable } from './database-errors.ts';
 
 /** What every request's context is built from: the process's configuration, stores and caches. */

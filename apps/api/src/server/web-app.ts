@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { withPlaygroundPolicy } from '../security-headers.ts';
+import { withPlaygroundPolicy } from './security-headers.ts';
 import type { ServerApp } from './fastify-app.ts';
 
 /** Where the web build puts the GraphQL playground (apps/web/vite.playground.config.ts), below its root. */

@@ -122,3 +122,9 @@ export async function liveSessionsById(
 ) {
   return liveSessions(db, scope, live).where('id', 'in', ids).execute();
 }
+
+/** Deletes the sessions that ended by `now`: the sweep's. */
+export async function deleteExpiredSessions(db: Kysely<Database>, now: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -43,3 +43,9 @@ export async function rememberSignInAddress(
     update: ['last_signed_in_at'],
   });
 }
+
+/** Forgets the addresses last signed in from before `before`: they are no longer known (throttle.ts). */
+export async function forgetSignInAddressesUnusedSince(db: Kysely<Database>, before: string): Promise<number> {
+  const result = await db.deleteFrom('sign_in_addresses').where('last_signed_in_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

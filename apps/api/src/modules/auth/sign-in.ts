@@ -12,13 +12,12 @@ import { endSessionsBeyondLimit } from './session.mutations.ts';
 import { accountSigningIn, recordSignInTime, rememberSignInAddress } from './sign-in.repository.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
+import { clearFailures, releaseAttempt } from './sign-in-throttle.repository.ts';
 import {
   claimAttempt,
-  clearFailures,
   firstHeldBack,
   KNOWN_ADDRESS_MS,
   networkOf,
-  releaseAttempt,
   SIGN_IN_RULES,
   type SignInRuleName,
   signInKeys,

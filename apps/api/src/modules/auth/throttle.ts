@@ -21,7 +21,14 @@
  */
 import { type Database, fitKey, fromTimestamp, isUniqueViolation, toTimestamp } from '@pastoral/db';
 import { isIPv4, isIPv6 } from 'node:net';
-import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import {
+  type BackoffSchedule,
+  claimOnExistingRow,
+  insertFirstFailure,
+  rowsHoldingBack,
+  type ThrottleWindow,
+} from './sign-in-throttle.repository.ts';
 
 export interface ThrottleRule {
   /** Failures allowed in one window; the next attempt waits (to the window's end, or by the back-off). */
@@ -80,36 +87,25 @@ function nextAttemptAfter(rule: ThrottleRule, failures: number, now: Date): stri
   return toTimestamp(new Date(now.getTime() + wait));
 }
 
-/**
- * next_attempt_at for the claim that makes `failures` (an SQL expression) failures: spelled out as a CASE over the
- * few steps of the back-off, with each step's time computed here, which both engines compare as text.
- */
-function nextAttemptExpression(rule: ThrottleRule, failures: RawBuilder<number>, now: Date): RawBuilder<string | null> {
-  if (!rule.backoff) return sql<null>`null`;
-  const steps: RawBuilder<unknown>[] = [];
+/** The back-off's times for an attempt at `now`, each step until the wait stops growing; null without a back-off. */
+function backoffSchedule(rule: ThrottleRule, now: Date): BackoffSchedule | null {
+  if (!rule.backoff) return null;
+  const steps: BackoffSchedule['steps'] = [];
   for (let count = rule.limit; ; count++) {
     const at = nextAttemptAfter(rule, count, now)!;
-    if (at === nextAttemptAfter(rule, count + 1, now)) {
-      return sql<
-        string | null
-      >`case when ${failures} < ${rule.limit} then null ${sql.join(steps, sql` `)} else ${at} end`;
-    }
-    steps.push(sql`when ${failures} = ${count} then ${at}`);
+    if (at === nextAttemptAfter(rule, count + 1, now)) return { steps, last: at };
+    steps.push({ failures: count, at });
   }
 }
 
-/**
- * Whether `key`'s row lets an attempt through at `now`: its window is over, it has room, or its wait is over. Never
- * NULL (a NULL next_attempt_at is compared apart), so that its negation holds exactly the rows it refuses.
- */
-function letsThrough(rule: ThrottleRule, now: Date) {
-  const windowStart = toTimestamp(new Date(now.getTime() - rule.windowMs));
-  return (eb: ExpressionBuilder<Database, 'rate_limits'>) =>
-    eb.or([
-      eb('window_started_at', '<=', windowStart),
-      eb('hits', '<', rule.limit),
-      eb.and([eb('next_attempt_at', 'is not', null), eb('next_attempt_at', '<=', toTimestamp(now))]),
-    ]);
+/** `key`'s window under `rule` for an attempt at `now`, in the terms the counters' statements compare. */
+function windowOf(key: string, rule: ThrottleRule, now: Date): ThrottleWindow {
+  return {
+    key,
+    limit: rule.limit,
+    windowStart: toTimestamp(new Date(now.getTime() - rule.windowMs)),
+    now: toTimestamp(now),
+  };
 }
 
 /** When a row that holds attempts back lets the next one through. */
@@ -129,13 +125,10 @@ export async function firstHeldBack<Name extends string>(
   now: Date,
 ): Promise<{ name: Name; until: Date } | null> {
   if (claims.length === 0) return null;
-  const rows = await db
-    .selectFrom('rate_limits')
-    .select(['rate_key', 'window_started_at', 'next_attempt_at'])
-    .where((eb) =>
-      eb.or(claims.map(({ key, rule }) => eb.and([eb('rate_key', '=', key), eb.not(letsThrough(rule, now)(eb))]))),
-    )
-    .execute();
+  const rows = await rowsHoldingBack(
+    db,
+    claims.map(({ key, rule }) => windowOf(key, rule, now)),
+  );
   for (const claim of claims) {
     const row = rows.find((candidate) => candidate.rate_key === claim.key);
     if (row) return { name: claim.name, until: reopensAt(row, claim.rule) };
@@ -156,33 +149,14 @@ export async function claimAttempt(
   rule: ThrottleRule,
   now: Date,
 ): Promise<Date | null> {
-  const windowStart = toTimestamp(new Date(now.getTime() - rule.windowMs));
-  const at = toTimestamp(now);
-  const claimExisting = async () => {
-    const windowEnded = sql<boolean>`window_started_at <= ${windowStart}`;
-    const failures = sql<number>`case when ${windowEnded} then 1 else hits + 1 end`;
-    const result = await db
-      .updateTable('rate_limits')
-      // MySQL assigns left to right and reads the new value of a column already assigned: hits and the window
-      // go last, so that every expression reads them as they were.
-      .set({
-        next_attempt_at: nextAttemptExpression(rule, failures, now),
-        hits: failures,
-        window_started_at: sql<string>`case when ${windowEnded} then ${at} else window_started_at end`,
-      })
-      .where('rate_key', '=', key)
-      .where(letsThrough(rule, now))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  };
+  const window = windowOf(key, rule, now);
+  const backoff = backoffSchedule(rule, now);
+  const claimExisting = () => claimOnExistingRow(db, window, backoff);
   if (await claimExisting()) return null;
   const heldBack = await firstHeldBack(db, [{ name: 'key', key, rule }], now);
   if (heldBack) return heldBack.until;
   try {
-    await db
-      .insertInto('rate_limits')
-      .values({ rate_key: key, window_started_at: at, hits: 1, next_attempt_at: nextAttemptAfter(rule, 1, now) })
-      .execute();
+    await insertFirstFailure(db, key, window.now, nextAttemptAfter(rule, 1, now));
     return null;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -190,18 +164,4 @@ export async function claimAttempt(
   // Another request created the row first; it may still have room.
   if (await claimExisting()) return null;
   return (await firstHeldBack(db, [{ name: 'key', key, rule }], now))?.until ?? now;
-}
-
-/** Gives back an attempt claimed for `key` that turned out not to count (it succeeded, or went no further). */
-export async function releaseAttempt(db: Kysely<Database>, key: string): Promise<void> {
-  await db
-    .updateTable('rate_limits')
-    .set({ hits: sql<number>`hits - 1` })
-    .where('rate_key', '=', key)
-    .where('hits', '>', 0)
-    .execute();
-}
-
-export async function clearFailures(db: Kysely<Database>, key: string): Promise<void> {
-  await db.deleteFrom('rate_limits').where('rate_key', '=', key).execute();
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { type Database, type EngineDialect, isUniqueViolation, toTimestamp } from '@pastoral/db';
 import type { Kysely, Transaction } from 'kysely';
 import { failure, type Outcome, userError } from '../../graphql/mutations.ts';
+import { idempotencyKeyOf, insertIdempotencyKey, recordIdempotentResponse } from './idempotency.repository.ts';
 
 /** Keys are kept at least this long (and swept after). */
 export const IDEMPOTENCY_TTL_MS = 48 * 60 * 60_000;
@@ -50,31 +51,20 @@ export async function claimIdempotencyKey<R>(
   }
   const requestHash = createHash('sha256').update(canonical(request.input)).digest('hex');
   try {
-    await trx
-      .insertInto('idempotency_keys')
-      .values({
-        principal: request.principal,
-        idempotency_key: request.key,
-        operation: request.operation,
-        request_hash: requestHash,
-        response: null,
-        school_id: request.schoolId,
-        created_at: toTimestamp(request.now),
-        expires_at: toTimestamp(new Date(request.now.getTime() + IDEMPOTENCY_TTL_MS)),
-      })
-      .execute();
+    await insertIdempotencyKey(trx, {
+      principal: request.principal,
+      key: request.key,
+      operation: request.operation,
+      requestHash,
+      schoolId: request.schoolId,
+      createdAt: toTimestamp(request.now),
+      expiresAt: toTimestamp(new Date(request.now.getTime() + IDEMPOTENCY_TTL_MS)),
+    });
     return { kind: 'first' };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
   }
-  const existing = await trx
-    .selectFrom('idempotency_keys')
-    .select(['operation', 'request_hash', 'response'])
-    .where('principal', '=', request.principal)
-    .where('idempotency_key', '=', request.key)
-    // A plain read: the duplicate was reported only once the first request committed its row, and concurrent
-    // retries that all asked for a write lock on it would deadlock one another.
-    .executeTakeFirstOrThrow();
+  const existing = await idempotencyKeyOf(trx, request.principal, request.key);
   if (existing.operation !== request.operation || existing.request_hash !== requestHash || existing.response === null) {
     return {
       kind: 'refused',
@@ -99,12 +89,7 @@ export async function completeIdempotencyKey(
   request: Pick<IdempotencyRequest, 'principal' | 'key'>,
   response: unknown,
 ): Promise<void> {
-  await db
-    .updateTable('idempotency_keys')
-    .set({ response: JSON.stringify(response) })
-    .where('principal', '=', request.principal)
-    .where('idempotency_key', '=', request.key)
-    .execute();
+  await recordIdempotentResponse(db, request.principal, request.key, JSON.stringify(response));
 }
 
 /**

@@ -13,8 +13,8 @@ import {
   TABLE_COLUMNS,
   type TableName,
 } from '@pastoral/db';
-import { sql } from 'kysely';
 import type { Config } from '../../config.ts';
+import { databaseVersion, maxConnections, oldestAuditEntryTime, slowQueryLogSettings } from './health.repository.ts';
 import { HOT_QUERIES } from './hot-queries.ts';
 
 export type CheckResult = 'pass' | 'warn' | 'fail';
@@ -56,10 +56,7 @@ export async function runDoctor(
   };
 
   await attempt('database answers', async () => {
-    const version =
-      handle.engine === 'mysql'
-        ? (await sql<{ version: string }>`select version() as version`.execute(handle.db)).rows[0]?.version
-        : (await sql<{ version: string }>`select sqlite_version() as version`.execute(handle.db)).rows[0]?.version;
+    const version = await databaseVersion(handle.db, handle.engine);
     return {
       result: 'pass',
       detail: `${handle.description}, ${handle.engine === 'mysql' ? '' : 'SQLite '}${version}`,
@@ -112,8 +109,7 @@ export async function runDoctor(
   await attempt('pool against max_connections', async () => {
     const perHost = config.database.poolSize + config.database.poolOverflow;
     if (handle.engine !== 'mysql') return { result: 'pass', detail: 'SQLite: one connection', fix: null };
-    const { rows } = await sql<{ Value: string }>`show variables like 'max_connections'`.execute(handle.db);
-    const max = Number(rows[0]?.Value ?? 0);
+    const max = await maxConnections(handle.db);
     const detail = `this host opens at most ${perHost} (DB_POOL_SIZE ${config.database.poolSize} + DB_POOL_OVERFLOW ${config.database.poolOverflow}, shared by all its workers); the server allows ${max}`;
     if (perHost > max - RESERVED_CONNECTIONS) {
       return {
@@ -147,13 +143,10 @@ export async function runDoctor(
   });
 
   await attempt('audit archival running', async () => {
-    const oldest = await handle.db
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.min('occurred_at').as('oldest'))
-      .executeTakeFirst();
+    const oldest = await oldestAuditEntryTime(handle.db);
     const limitDays = config.auditArchive.olderThanDays + ARCHIVAL_SLACK_DAYS;
-    const ageDays = oldest?.oldest
-      ? Math.floor((now.getTime() - Date.parse(`${String(oldest.oldest).replace(' ', 'T')}Z`)) / DAY_MS)
+    const ageDays = oldest
+      ? Math.floor((now.getTime() - Date.parse(`${String(oldest).replace(' ', 'T')}Z`)) / DAY_MS)
       : 0;
     const scheduled = config.auditArchive.schedule
       ? `AUDIT_ARCHIVE_SCHEDULE is "${config.auditArchive.schedule}"`
@@ -177,9 +170,7 @@ export async function runDoctor(
   await attempt('slow-query logging', async () => {
     const app = `statements slower than ${config.database.slowQueryMs} ms are logged by the API (SLOW_QUERY_MS)`;
     if (handle.engine !== 'mysql') return { result: 'pass', detail: app, fix: null };
-    const { rows } = await sql<{ Variable_name: string; Value: string }>`
-      show variables where Variable_name in ('slow_query_log', 'long_query_time')`.execute(handle.db);
-    const setting = Object.fromEntries(rows.map((row) => [row.Variable_name, row.Value]));
+    const setting = await slowQueryLogSettings(handle.db);
     if (setting.slow_query_log !== 'ON') {
       return {
         result: 'warn',

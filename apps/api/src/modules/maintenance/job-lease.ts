@@ -4,8 +4,9 @@
  * open for the job's length, and a process that dies simply lets it expire. The holder renews it as the job
  * goes; a renewal that finds the lease taken by another process tells the job to stop.
  */
-import { type Database, isUniqueViolation, toTimestamp } from '@pastoral/db';
+import { type Database, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
+import { createJobLeaseRow, jobLeaseOf, setJobLeaseEnd, takeJobLease } from './job-lease.repository.ts';
 
 export interface JobLease {
   job: string;
@@ -41,44 +42,24 @@ export async function acquireJobLease(
   { holder, durationMs, now = new Date(), scheduledFor }: LeaseOptions,
 ): Promise<JobLease | null> {
   const expiresAt = (from: Date) => toTimestamp(new Date(from.getTime() + durationMs));
-  try {
-    // The first run ever creates the row, already expired and never taken, so that the UPDATE below is the one
-    // way to take it.
-    await db
-      .insertInto('job_leases')
-      .values({ job, holder: '', acquired_at: toTimestamp(new Date(0)), expires_at: toTimestamp(new Date(0)) })
-      .execute();
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-  }
-  const taken = await db
-    .updateTable('job_leases')
-    .set({ holder, acquired_at: toTimestamp(now), expires_at: expiresAt(now) })
-    .where('job', '=', job)
-    .where((eb) => eb.or([eb('expires_at', '<=', toTimestamp(now)), eb('holder', '=', holder)]))
-    .$if(scheduledFor !== undefined, (query) => query.where('acquired_at', '<', toTimestamp(scheduledFor!)))
-    .executeTakeFirst();
-  if (Number(taken.numUpdatedRows) !== 1) return null;
+  const epoch = toTimestamp(new Date(0));
+  await createJobLeaseRow(db, job, epoch);
+  const taken = await takeJobLease(db, job, {
+    holder,
+    now: toTimestamp(now),
+    expiresAt: expiresAt(now),
+    takenBefore: scheduledFor && toTimestamp(scheduledFor),
+  });
+  if (!taken) return null;
 
   return {
     job,
     holder,
     async renew(at = new Date()) {
-      const renewed = await db
-        .updateTable('job_leases')
-        .set({ expires_at: expiresAt(at) })
-        .where('job', '=', job)
-        .where('holder', '=', holder)
-        .executeTakeFirst();
-      return Number(renewed.numUpdatedRows) === 1;
+      return setJobLeaseEnd(db, job, holder, expiresAt(at));
     },
     async release() {
-      await db
-        .updateTable('job_leases')
-        .set({ expires_at: toTimestamp(new Date(0)) })
-        .where('job', '=', job)
-        .where('holder', '=', holder)
-        .execute();
+      await setJobLeaseEnd(db, job, holder, epoch);
     },
   };
 }
@@ -88,10 +69,6 @@ export async function currentJobLease(
   db: Kysely<Database>,
   job: string,
 ): Promise<{ holder: string; expiresAt: string } | null> {
-  const row = await db
-    .selectFrom('job_leases')
-    .select(['holder', 'expires_at'])
-    .where('job', '=', job)
-    .executeTakeFirst();
+  const row = await jobLeaseOf(db, job);
   return row ? { holder: row.holder, expiresAt: row.expires_at } : null;
 }

@@ -7,7 +7,11 @@
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import { closeEndedSummaries } from '../audit-log/audit-summary.ts';
+import { deleteExpiredSessions } from '../auth/session.repository.ts';
+import { deleteWindowsStartedBefore } from '../auth/sign-in-throttle.repository.ts';
+import { forgetSignInAddressesUnusedSince } from '../auth/sign-in.repository.ts';
 import { KNOWN_ADDRESS_MS } from '../auth/throttle.ts';
+import { deleteExpiredIdempotencyKeys } from '../idempotency/idempotency.repository.ts';
 
 export interface SweepSummary {
   sessions: number;
@@ -24,21 +28,14 @@ export async function sweepExpired(
   now: Date,
 ): Promise<SweepSummary> {
   const timestamp = toTimestamp(now);
-  const sessions = await db.deleteFrom('sessions').where('expires_at', '<=', timestamp).executeTakeFirst();
-  const keys = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', timestamp).executeTakeFirst();
-  const limits = await db
-    .deleteFrom('rate_limits')
-    .where('window_started_at', '<', toTimestamp(new Date(now.getTime() - DAY_MS)))
-    .executeTakeFirst();
-  const addresses = await db
-    .deleteFrom('sign_in_addresses')
-    .where('last_signed_in_at', '<', toTimestamp(new Date(now.getTime() - KNOWN_ADDRESS_MS)))
-    .executeTakeFirst();
   return {
-    sessions: Number(sessions.numDeletedRows),
-    idempotencyKeys: Number(keys.numDeletedRows),
-    rateLimits: Number(limits.numDeletedRows),
-    signInAddresses: Number(addresses.numDeletedRows),
+    sessions: await deleteExpiredSessions(db, timestamp),
+    idempotencyKeys: await deleteExpiredIdempotencyKeys(db, timestamp),
+    rateLimits: await deleteWindowsStartedBefore(db, toTimestamp(new Date(now.getTime() - DAY_MS))),
+    signInAddresses: await forgetSignInAddressesUnusedSince(
+      db,
+      toTimestamp(new Date(now.getTime() - KNOWN_ADDRESS_MS)),
+    ),
     auditSummaries: await closeEndedSummaries(db, dialect, now),
   };
 }

@@ -17,16 +17,20 @@ import {
 } from '@pastoral/db';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { schoolKeyOf } from '../../school-scope.ts';
-import { bySchoolKeys } from '../../school-scope.ts';
 import { insertAlert } from '../alerts/alert.repository.ts';
 import { type AuditActor, appendAuditEntry } from '../audit-log/audit.writer.ts';
 import { currentTermCode } from '../students/student.repository.ts';
 import {
   activeStudentBatch,
+  allSchoolIds,
   attendanceFacts,
   behaviourFacts,
   currentProfiles,
   failingSubjects,
+  formMasterAssignments,
+  openIndicatorAlerts,
+  raiseAlertBand,
+  resolveIndicatorAlert,
 } from './risk.repository.ts';
 import { assessRisk, type Indicator, type RiskAssessment, type RiskIndicators, type RiskRules } from './risk.rules.ts';
 
@@ -168,21 +172,10 @@ async function applyAlertChanges(
 ): Promise<void> {
   const { dialect, actor, now } = context;
   const students = assessed.map(({ student }) => ({ schoolId: student.school_id, id: student.id }));
-  const open = await trx
-    .selectFrom('alerts')
-    .select(['id', 'school_id', 'student_id', 'open_indicator', 'severity', 'assigned_to'])
-    .where(bySchoolKeys('alerts', students, 'student_id'))
-    .where('open_indicator', 'is not', null)
-    .execute();
+  const open = await openIndicatorAlerts(trx, students);
   const openByKey = new Map(open.map((alert) => [`${alert.student_id}:${alert.open_indicator}`, alert]));
   const classrooms = assessed.map(({ student }) => ({ schoolId: student.school_id, id: student.classroom_id }));
-  const formMasters = await trx
-    .selectFrom('classroom_assignments')
-    .select(['classroom_id', 'user_id'])
-    .where(bySchoolKeys('classroom_assignments', classrooms, 'classroom_id'))
-    .where('kind', '=', 'FORM_MASTER')
-    .orderBy('id')
-    .execute();
+  const formMasters = await formMasterAssignments(trx, classrooms);
   const formMasterOf = new Map<number, number>();
   for (const row of formMasters)
     if (!formMasterOf.has(row.classroom_id)) formMasterOf.set(row.classroom_id, row.user_id);
@@ -197,11 +190,7 @@ async function applyAlertChanges(
       const facts = JSON.stringify(factsOf(indicator, indicators));
       if (band === 0) {
         if (!existing) continue;
-        await trx
-          .updateTable('alerts')
-          .set({ status: 'RESOLVED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
-          .where(bySchoolKeys('alerts', [schoolKeyOf(existing)]))
-          .execute();
+        await resolveIndicatorAlert(trx, schoolKeyOf(existing), timestamp);
         summary.alertsResolved++;
         await appendAuditEntry(
           trx,
@@ -222,11 +211,7 @@ async function applyAlertChanges(
       if (band <= previousBand) continue;
       if (existing) {
         if (band <= existing.severity) continue;
-        await trx
-          .updateTable('alerts')
-          .set({ severity: band, reason, facts, updated_at: timestamp })
-          .where(bySchoolKeys('alerts', [schoolKeyOf(existing)]))
-          .execute();
+        await raiseAlertBand(trx, schoolKeyOf(existing), { severity: band, reason, facts }, timestamp);
         summary.alertsRaisedInBand++;
         await appendAuditEntry(
           trx,
@@ -307,10 +292,7 @@ export async function recomputeAll(
   context: EngineContext,
   options: { schoolId?: number; onBatch?: (done: number, summary: RecomputeSummary) => void } = {},
 ): Promise<RecomputeSummary> {
-  const schoolIds =
-    options.schoolId !== undefined
-      ? [options.schoolId]
-      : (await context.db.selectFrom('schools').select('id').orderBy('id').execute()).map((school) => school.id);
+  const schoolIds = options.schoolId !== undefined ? [options.schoolId] : await allSchoolIds(context.db);
   let total = emptySummary();
   for (const schoolId of schoolIds) {
     let afterId = 0;

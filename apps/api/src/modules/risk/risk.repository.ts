@@ -1,4 +1,7 @@
-/** The facts the risk rules need, read set-based for a batch of students: three statements per batch. */
+/**
+ * The facts the risk rules need, read set-based for a batch of students (three statements per batch), and the
+ * engine's side of the alerts: those it holds open per indicator, who gets a new one, a band raised, one resolved.
+ */
 import type { Database, RiskProfile } from '@pastoral/db';
 import { type Kysely, sql } from 'kysely';
 import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
@@ -118,5 +121,54 @@ export async function activeStudentBatch(
     .where('id', '>', options.afterId)
     .orderBy('id')
     .limit(options.limit)
+    .execute();
+}
+
+/** Every school's id, in order: the district's recomputation goes school by school. */
+export async function allSchoolIds(db: Kysely<Database>): Promise<number[]> {
+  return (await db.selectFrom('schools').select('id').orderBy('id').execute()).map((school) => school.id);
+}
+
+/** The students' alerts the engine keeps (at most one open alert per student and indicator). */
+export async function openIndicatorAlerts(db: Kysely<Database>, students: readonly SchoolKey[]) {
+  return db
+    .selectFrom('alerts')
+    .select(['id', 'school_id', 'student_id', 'open_indicator', 'severity', 'assigned_to'])
+    .where(bySchoolKeys('alerts', students, 'student_id'))
+    .where('open_indicator', 'is not', null)
+    .execute();
+}
+
+/** The form masters of classrooms, by assignment (the first assigned first): whom a raised alert goes to. */
+export async function formMasterAssignments(db: Kysely<Database>, classrooms: readonly SchoolKey[]) {
+  return db
+    .selectFrom('classroom_assignments')
+    .select(['classroom_id', 'user_id'])
+    .where(bySchoolKeys('classroom_assignments', classrooms, 'classroom_id'))
+    .where('kind', '=', 'FORM_MASTER')
+    .orderBy('id')
+    .execute();
+}
+
+/** Resolves an alert whose indicator is back on track; it no longer holds its indicator open. */
+export async function resolveIndicatorAlert(db: Kysely<Database>, alert: SchoolKey, timestamp: string): Promise<void> {
+  await db
+    .updateTable('alerts')
+    .set({ status: 'RESOLVED', open_indicator: null, closed_at: timestamp, updated_at: timestamp })
+    .where(bySchoolKeys('alerts', [alert]))
+    .execute();
+}
+
+/** Raises an open alert into a worse band, with the reason and facts of the band. */
+export async function raiseAlertBand(
+  db: Kysely<Database>,
+  alert: SchoolKey,
+  band: { severity: number; reason: string; facts: string },
+  timestamp: string,
+): Promise<void> {
+  await db
+    .updateTable('alerts')
+    .set({ severity: band.severity, reason: band.reason, facts: band.facts, updated_at: timestamp })
+    .where(bySchoolKeys('alerts', [alert]))
     .execute();
 }

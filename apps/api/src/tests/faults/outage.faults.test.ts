@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
-import { timeLeftInRequest } from '../../request-deadline.ts';
+import { timeLeftInRequest } from '../../server/request-deadline.ts';
 import { buildServer } from '../../server.ts';
 import { dashboardCacheNamespace } from '../../modules/dashboard/dashboard.cache.ts';
 import { type ApiHarness, DEMO_PASSWORD, startApiHarness, TEST_RATE_LIMITS } from '../../testing/api-harness.ts';

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
-import { DeadlinePlugin, RequestDeadlineError } from '../../request-deadline.ts';
+import { DeadlinePlugin, RequestDeadlineError } from '../../server/request-deadline.ts';
 import { buildServer } from '../../server.ts';
 import { startApiHarness } from '../../testing/api-harness.ts';
 import { connectAsAnotherSession } from '../../testing/other-session.ts';

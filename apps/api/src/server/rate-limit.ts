@@ -16,10 +16,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 import type { Metrics } from './metrics.ts';
-import { hashApiToken, TOKEN_PREFIX } from './modules/api-tokens/api-token.ts';
-import { hashSessionId, readCookie, SESSION_IDLE_MS, sessionCookieName } from './modules/auth/session.ts';
+import { hashApiToken, TOKEN_PREFIX } from '../modules/api-tokens/api-token.ts';
+import { hashSessionId, readCookie, SESSION_IDLE_MS, sessionCookieName } from '../modules/auth/session.ts';
 import {
   type AddressCharge,
   memoryCounters,

@@ -1,13 +1,13 @@
 /** /metrics: Prometheus text for the operator, behind a token or on a port of its own, and nothing for anyone else. */
 import { testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
-import { openDatabase } from './database.ts';
-import { createLogger } from './logger.ts';
+import { loadConfig } from '../config.ts';
+import { openDatabase } from '../database.ts';
+import { createLogger } from '../logger.ts';
 import { createMetrics, MAX_OPERATION_LABELS } from './metrics.ts';
-import { buildServer } from './server.ts';
-import { type ApiHarness, startApiHarness } from './testing/api-harness.ts';
-import { freePort } from './testing/free-port.ts';
+import { buildServer } from '../server.ts';
+import { type ApiHarness, startApiHarness } from '../testing/api-harness.ts';
+import { freePort } from '../testing/free-port.ts';
 
 const TOKEN = 'metrics-secret-0123456789';
 
