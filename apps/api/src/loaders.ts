@@ -20,8 +20,6 @@ import { studentLoaders } from './modules/students/student.loaders.ts';
 import { userLoaders } from './modules/users/user.loaders.ts';
 import type { Principal } from './principal.ts';
 
-export type { LoaderOptions } from './keyed-loaders.ts';
-
 /**
  * An object whose properties are made on first use and kept: a request uses a few of the two dozen loaders,
  * and making all of them was 4% of the API's CPU profile for a cached dashboard.

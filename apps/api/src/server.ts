@@ -9,7 +9,7 @@ import { SHUTDOWN_GRACE_MS } from './cluster.ts';
 import type { Config } from './config.ts';
 import { compiledExecutor } from './graphql/compiled-executor.ts';
 import { buildSchema } from './graphql/schema.ts';
-import type { LoaderOptions } from './loaders.ts';
+import type { LoaderOptions } from './keyed-loaders.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { scheduleAuditArchive } from './modules/audit-log/audit-archive.job.ts';
 import { RecordedViews } from './modules/audit-log/request-reads.ts';

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { invalidCredential } from '../graphql/errors.ts';
 import { bearerToken } from './http-conventions.ts';
-import type { LoaderOptions } from '../loaders.ts';
+import type { LoaderOptions } from '../keyed-loaders.ts';
 import { authenticateToken } from '../modules/api-tokens/api-token.ts';
 import type { RecordedViews } from '../modules/audit-log/request-reads.ts';
 import { readCookie, sessionCookieName, viewerForSession } from '../modules/auth/session.ts';
