@@ -1,12 +1,61 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 // `pnpm dev` starts the API here beside the Vite dev server. Forwarding the API's routes lets the app
 // fetch same-origin paths in development, so it needs neither CORS nor a configurable API address.
 const API_ORIGIN = 'http://127.0.0.1:4000';
 
+/** Files whose text compresses: everything the app's build emits but images other than SVG. */
+const COMPRESSIBLE = /\.(?:html|js|mjs|css|svg|json|txt|webmanifest)$/;
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+
+/**
+ * A brotli and a gzip copy beside each compressible file of the build (index-1a2b3c.js.br, .gz), which the API
+ * sends as they are to a browser that accepts them (@fastify/static's preCompressed): compressed once here at
+ * the highest levels, which would cost too much time on every request. The app's scripts come to a quarter of their
+ * size as brotli. A copy no smaller than its file is not written, and the file itself is sent instead.
+ */
+function precompress(): Plugin {
+  let outDir = '';
+  return {
+    name: 'pastoral:precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    // After the bundle and the public folder's files are written: the favicon is compressed too.
+    async closeBundle() {
+      const files = (await readdir(outDir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile() && COMPRESSIBLE.test(entry.name))
+        .map((entry) => join(entry.parentPath, entry.name));
+      await Promise.all(
+        files.map(async (file) => {
+          const content = await readFile(file);
+          const [br, gz] = await Promise.all([
+            brotli(content, {
+              params: {
+                [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+                [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+                [constants.BROTLI_PARAM_SIZE_HINT]: content.length,
+              },
+            }),
+            gzipped(content, { level: constants.Z_BEST_COMPRESSION }),
+          ]);
+          if (br.length < content.length) await writeFile(`${file}.br`, br);
+          if (gz.length < content.length) await writeFile(`${file}.gz`, gz);
+        }),
+      );
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   server: {
     proxy: {
       '/graphql': API_ORIGIN,

@@ -12,6 +12,8 @@ import type { ServerApp } from './fastify-app.ts';
 
 /** Where the web build puts the GraphQL playground (apps/web/vite.playground.config.ts), below its root. */
 const PLAYGROUND_DIRECTORY = 'playground';
+/** The endings of the compressed copies the web build writes beside its files, as @fastify/static looks for them. */
+const PRECOMPRESSED_EXTENSIONS = ['.br', '.gz'];
 
 export interface WebAppFiles {
   root: string;
@@ -42,16 +44,35 @@ export async function registerWebApp(app: ServerApp, files: WebAppFiles, logger:
     logger.warn({ webRoot: files.root }, 'web app not built: run `pnpm build` to serve it');
     return;
   }
+  // The responses that are files of the web root, marked as they are sent (setHeaders below), so that their Vary
+  // can be completed once the reply's own headers are set.
+  const filesSent = new WeakSet<object>();
+  // Which copy was sent depends on Accept-Encoding: a cache between us and the browser must not give a brotli
+  // copy to a browser that did not ask for it. Set on the reply, after the CORS hook's Vary: Origin, not on the
+  // raw response, whose headers the reply's would replace.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!filesSent.has(reply.raw)) return;
+    const vary = reply.getHeader('vary');
+    reply.header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
+  });
   await app.register(fastifyStatic, {
     root: files.root,
     // A route for each file found now, none for a path that names no file; none for the playground's when it
-    // is off, which leaves their paths to the not-found handler below.
+    // is off, which leaves their paths to the not-found handler below. The compressed copies get none: they are
+    // sent for their file's own path.
     wildcard: false,
-    globIgnore: files.playground ? [] : [`${PLAYGROUND_DIRECTORY}/**`],
+    globIgnore: [
+      ...(files.playground ? [] : [`${PLAYGROUND_DIRECTORY}/**`]),
+      ...PRECOMPRESSED_EXTENSIONS.map((extension) => `**/*${extension}`),
+    ],
+    // The web build writes a brotli and a gzip copy beside each file that compresses (apps/web/vite.config.ts):
+    // the copy the browser accepts is sent (br first), the file itself to one that accepts neither.
+    preCompressed: true,
     // Our own cache policy below, not send's default max-age=0.
     cacheControl: false,
     // Vite fingerprints everything under assets/: cache it for a year; index.html is always revalidated.
     setHeaders: (response, path) => {
+      filesSent.add(response);
       response.setHeader(
         'cache-control',
         path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',

@@ -1,19 +1,26 @@
 import { ApolloProvider } from '@apollo/client/react';
 import { useMutation } from '@apollo/client/react';
-import { type ReactNode, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useMemo, useState } from 'react';
 import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
-import { AdminPage } from '../features/admin/AdminPage.tsx';
-import { AlertsPage } from '../features/alerts/AlertsPage.tsx';
-import { CasePage } from '../features/cases/CasePage.tsx';
-import { CasesPage } from '../features/cases/CasesPage.tsx';
-import { StudentPage } from '../features/students/StudentPage.tsx';
-import { StudentsPage } from '../features/students/StudentsPage.tsx';
-import { SessionsPage } from '../features/auth/SessionsPage.tsx';
 import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
 import { graphql } from '../gql/index.ts';
 import { createApolloClient } from './apollo.ts';
 import { staffViewer, useViewerQuery, ViewerContext } from './session.tsx';
+
+// The sign-in page and the dashboard, where everyone lands, come with the app; every other page is a chunk of its
+// own, fetched when first opened, so that a first visit neither downloads nor runs their code.
+const AdminPage = lazy(() => import('../features/admin/AdminPage.tsx').then((m) => ({ default: m.AdminPage })));
+const AlertsPage = lazy(() => import('../features/alerts/AlertsPage.tsx').then((m) => ({ default: m.AlertsPage })));
+const CasePage = lazy(() => import('../features/cases/CasePage.tsx').then((m) => ({ default: m.CasePage })));
+const CasesPage = lazy(() => import('../features/cases/CasesPage.tsx').then((m) => ({ default: m.CasesPage })));
+const StudentPage = lazy(() =>
+  import('../features/students/StudentPage.tsx').then((m) => ({ default: m.StudentPage })),
+);
+const StudentsPage = lazy(() =>
+  import('../features/students/StudentsPage.tsx').then((m) => ({ default: m.StudentsPage })),
+);
+const SessionsPage = lazy(() => import('../features/auth/SessionsPage.tsx').then((m) => ({ default: m.SessionsPage })));
 
 const SignOutMutation = graphql(`
   mutation SignOutMutation {
@@ -97,7 +104,15 @@ function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => vo
           </p>
         </header>
         <main className="content">
-          <Outlet />
+          <Suspense
+            fallback={
+              <p className="page-status" role="status">
+                Loading…
+              </p>
+            }
+          >
+            <Outlet />
+          </Suspense>
         </main>
       </div>
       {expired ? (

@@ -20,13 +20,27 @@ const DashboardPageQuery = graphql(`
 export function DashboardPage() {
   const viewer = useViewer();
   const { data, loading, error } = useQuery(DashboardPageQuery, { fetchPolicy: 'cache-and-network' });
-  if (loading && !data) return <p role="status">Loading your dashboard…</p>;
-  if (error && !data) return <p role="alert">The dashboard cannot be loaded just now. Try again in a moment.</p>;
+  // The greeting needs only the viewer, known already: it is on the screen while the figures are on their way.
+  const greeting = <h1>Good to see you, {viewer.user.fullName.split(' ')[0]}</h1>;
+  if (loading && !data)
+    return (
+      <>
+        {greeting}
+        <p role="status">Loading your dashboard…</p>
+      </>
+    );
+  if (error && !data)
+    return (
+      <>
+        {greeting}
+        <p role="alert">The dashboard cannot be loaded just now. Try again in a moment.</p>
+      </>
+    );
   const dashboard = data!.dashboard;
 
   return (
     <>
-      <h1>Good to see you, {viewer.user.fullName.split(' ')[0]}</h1>
+      {greeting}
       <TodayFigures dashboard={dashboard} />
       <RiskLevelBars dashboard={dashboard} />
       <NewlyAtRiskPanel dashboard={dashboard} />
