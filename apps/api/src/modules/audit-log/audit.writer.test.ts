@@ -188,9 +188,18 @@ for (const engine of testEngines()) {
             new Promise((resolve) => setTimeout(() => resolve('waiting'), ms)),
           ]);
         const otherSchool = recordAuditEvent(db, dialect, ACTOR, signIn(2, 2));
+        // A batch of reads (the stored procedure) in school 2 and the district's own entry, likewise.
+        const otherBatch = appendAuditEntries(
+          db,
+          dialect,
+          ACTOR,
+          [signIn(2, 4), { action: 'session.signed_out', schoolId: null, userId: 5 }],
+          new Date(),
+        );
         const sameSchool = recordAuditEvent(db, dialect, ACTOR, signIn(1, 3));
         try {
           expect(await settledWithin(otherSchool, 3_000)).toBe('committed');
+          expect(await settledWithin(otherBatch, 3_000)).toBe('committed');
           expect(await settledWithin(sameSchool, 500)).toBe('waiting');
         } finally {
           release();
