@@ -156,6 +156,8 @@ for (const engine of testEngines()) {
               occurred_at: to.occurred_at,
               user_id: to.user_id,
               entity_id: to.entity_id,
+              // Entries the writer processes wrote in the same millisecond differ only by their request.
+              request_id: to.request_id,
             })
             .where('id', '=', from.id)
             .execute();

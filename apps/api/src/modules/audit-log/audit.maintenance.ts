@@ -217,34 +217,100 @@ export async function walkChain(
   return { ok: true, entries, last: previous };
 }
 
-/** One chain from its anchor through the archive and the live log to its head, which must be its last entry. */
-export async function verifyOneChain(db: Kysely<Database>, chain: number): Promise<ChainReport> {
-  const anchor = await chainAnchor(db, chain);
-  const walk = await walkChain(db, chain, anchor);
-  if (!walk.ok) return { chain, ...walk };
-  // A deleted tail would otherwise go unnoticed. A chain with nothing past its anchor may have no head.
-  const head = (await chainHead(db, chain)) ?? (chain === LEGACY_CHAIN ? undefined : anchor);
-  if (head?.seq !== walk.last.seq || head.hash !== walk.last.hash) {
-    return { chain, ok: false, entries: walk.entries, brokenAt: walk.last.seq + 1 };
+/** Every entry of one table in `seq` order, a batch at a time: the order each chain's entries were written in. */
+async function* entriesBySeq(
+  db: Kysely<Database>,
+  table: 'audit_log' | 'audit_log_archive',
+): AsyncGenerator<Selectable<AuditLogTable>> {
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom(table)
+      .selectAll()
+      .where(districtWide('audit-chain'))
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(VERIFY_BATCH)
+      .execute();
+    yield* rows;
+    if (rows.length < VERIFY_BATCH) return;
+    after = Number(rows[rows.length - 1]!.seq);
   }
-  return { chain, ok: true, entries: walk.entries };
+}
+
+interface ChainState {
+  previous: { seq: number; hash: string };
+  anchorSeq: number;
+  entries: number;
+  brokenAt: number | null;
 }
 
 /**
  * Verifies every chain: each from its anchor (its genesis, or its last purged entry) through the archive and the
  * live log to its head. A chain's first edited, deleted, inserted or reordered entry is reported by its
  * position in the chain; the other chains are verified all the same, so the report says which chains hold.
+ *
+ * One pass over each table in `seq` order feeds every chain at once: within a chain, `seq` follows the chain's
+ * order (both are taken under the chain's head lock). Walking the chains one by one read the district log's
+ * pages fifty times over, one entry in fifty each time (48 s against 8 s for the single chain). An entry on no
+ * known chain (a school without a head, a legacy-looking entry after the legacy head) breaks its chain too.
  */
-export async function verifyChain(
-  db: Kysely<Database>,
-  onChainVerified?: (report: ChainReport) => void,
-): Promise<VerifyResult> {
-  const chains: ChainReport[] = [];
-  for (const chain of await listChains(db)) {
-    const report = await verifyOneChain(db, chain);
-    chains.push(report);
-    onChainVerified?.(report);
+export async function verifyChain(db: Kysely<Database>): Promise<VerifyResult> {
+  const heads = new Map(
+    (await db.selectFrom('audit_chain_head').select(['id', 'seq', 'hash']).execute()).map((head) => [
+      Number(head.id),
+      { seq: Number(head.seq), hash: head.hash },
+    ]),
+  );
+  const anchors = new Map(
+    (await db.selectFrom('audit_chain_anchor').select(['id', 'seq', 'hash']).execute()).map((anchor) => [
+      Number(anchor.id),
+      { seq: Number(anchor.seq), hash: anchor.hash },
+    ]),
+  );
+  const genesis = (chain: number) =>
+    anchors.get(chain) ??
+    (chain === LEGACY_CHAIN
+      ? { seq: 0, hash: GENESIS_HASH }
+      : { seq: 0, hash: heads.get(LEGACY_CHAIN)?.hash ?? GENESIS_HASH });
+  const states = new Map<number, ChainState>();
+  const stateOf = (chain: number): ChainState => {
+    let state = states.get(chain);
+    if (state === undefined) {
+      const from = genesis(chain);
+      state = { previous: from, anchorSeq: from.seq, entries: 0, brokenAt: null };
+      states.set(chain, state);
+    }
+    return state;
+  };
+  for (const chain of [LEGACY_CHAIN, ...heads.keys(), ...anchors.keys()]) stateOf(chain);
+
+  for (const table of ['audit_log_archive', 'audit_log'] as const) {
+    for await (const row of entriesBySeq(db, table)) {
+      const chain = row.chain_seq === null ? LEGACY_CHAIN : chainOf(row.school_id);
+      const position = Number(row[positionColumn(chain)]);
+      const state = stateOf(chain);
+      // Below the anchor: purged, but for the disclosures kept.
+      if (position <= state.anchorSeq || state.brokenAt !== null) continue;
+      state.entries++;
+      const broken = firstBrokenLink([{ ...row, seq: position }], state.previous);
+      if (broken === null) state.previous = { seq: position, hash: row.hash };
+      else state.brokenAt = broken;
+    }
   }
+
+  const chains = [...states]
+    .sort(([a], [b]) => a - b)
+    .map(([chain, state]): ChainReport => {
+      if (state.brokenAt !== null) return { chain, ok: false, entries: state.entries, brokenAt: state.brokenAt };
+      // The head must be the last entry: a deleted tail would otherwise go unnoticed. A chain with nothing past
+      // its anchor may have no head; the legacy chain always has one.
+      const head = heads.get(chain) ?? (chain === LEGACY_CHAIN ? undefined : genesis(chain));
+      if (head?.seq !== state.previous.seq || head.hash !== state.previous.hash) {
+        return { chain, ok: false, entries: state.entries, brokenAt: state.previous.seq + 1 };
+      }
+      return { chain, ok: true, entries: state.entries };
+    });
   const entries = chains.reduce((sum, report) => sum + report.entries, 0);
   const broken = chains.find((report) => !report.ok);
   if (broken && !broken.ok) return { ok: false, entries, chain: broken.chain, brokenAt: broken.brokenAt, chains };
