@@ -170,9 +170,13 @@ for (const engine of testEngines()) {
       const purge = await pastoral(['audit', 'purge', '--before', day(60), '--batch', '500'], env);
       expect(purge.code).toBe(0);
       const purged = purge.stdout.match(
-        /^Purged ([\d,]+) entries before .* The chain now verifies from entry [\d,]+\.$/m,
+        /^Purged ([\d,]+) entries before .* from [\d,]+ chains in .*; kept [\d,]+ disclosure entries of students still on record\.$/m,
       );
       expect(purged).not.toBeNull();
+      // A line per chain cut, saying where it now verifies from.
+      expect(purge.stdout).toMatch(
+        /^ {2}School 1's chain: entries 1 to [\d,]+ purged; it now verifies from entry [\d,]+\.$/m,
+      );
       expect(purge.stdout).toMatch(/^Deleted [\d,]+ views of students' records of days before \d{4}-\d{2}-\d{2}\.$/m);
       const remaining = await pastoral(['audit', 'verify'], env);
       expect(remaining.code).toBe(0);

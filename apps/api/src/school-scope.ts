@@ -16,8 +16,9 @@ export const DISTRICT_WIDE_REASONS = {
   /** A district admin's audit log: every school's entries and the district's own, by time. */
   'district-audit-log': 'a district admin reads the whole audit log',
   /**
-   * The audit log as one hash chain for the district: archival, retention and `audit verify` walk it in order,
-   * and a district-wide export reads it whole. Per-school chains would end this (docs/SCALING.md, section 4).
+   * The audit log's maintenance across its chains (one a school, one the district's): archival by age, listing
+   * the chains that `audit verify` and retention walk, the legacy chain of entries written before per-school
+   * chains, the district-wide `seq`, and a district-wide export. One school's chain is read by its school.
    */
   'audit-chain': "the district's audit chain is walked as a whole",
 } as const;

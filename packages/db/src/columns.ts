@@ -8,6 +8,7 @@ const AUDIT_COLUMNS = [
   'id',
   'occurred_at',
   'seq',
+  'chain_seq',
   'hash',
   'school_id',
   'actor_type',

@@ -9,7 +9,8 @@ const ALL_TABLES = Object.keys(TABLE_COLUMNS);
 
 async function tableNames(database: TestDatabase): Promise<string[]> {
   const tables = await database.handle.db.introspection.getTables();
-  return tables.map((table) => table.name).filter((name) => !name.startsWith('kysely_'));
+  // audit_log_seq is MariaDB's SEQUENCE for the audit log's order, which Kysely lists as a table.
+  return tables.map((table) => table.name).filter((name) => !name.startsWith('kysely_') && name !== 'audit_log_seq');
 }
 
 /** The stored procedures of the database (MySQL; SQLite has none). */
@@ -121,7 +122,7 @@ for (const engine of testEngines()) {
       expect(rerun.results.length).toBeGreaterThanOrEqual(5);
       expect(rerun.results.every((r) => r.status === 'Success')).toBe(true);
       const head = await database.handle.db.selectFrom('audit_chain_head').selectAll().execute();
-      expect(head).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
+      expect(head).toEqual([{ id: -1, seq: 0, hash: '0'.repeat(64) }]);
     });
 
     it("has the source document's four composite indexes, read back from the engine's catalog", async () => {

@@ -16,7 +16,8 @@ for (const engine of testEngines()) {
       const tables = await database.handle.db.introspection.getTables();
       const actual = Object.fromEntries(
         tables
-          .filter((table) => !table.name.startsWith('kysely_'))
+          // audit_log_seq is MariaDB's SEQUENCE for the audit log's order, which Kysely lists as a table.
+          .filter((table) => !table.name.startsWith('kysely_') && table.name !== 'audit_log_seq')
           .map((table) => [table.name, table.columns.map((column) => column.name).sort()]),
       );
       const expected = Object.fromEntries(

@@ -243,9 +243,14 @@ export interface CaseEventTable {
 export interface AuditEntryColumns {
   id: Generated<number>;
   occurred_at: Timestamp;
-  /** Position in the hash chain, 1, 2, 3, ... with no gaps. */
+  /**
+   * The district-wide order of entries, increasing, with gaps (MariaDB draws it from a sequence). Entries written
+   * before the per-school chains (chain_seq null) are the legacy chain, whose links it still is: 1, 2, 3, ...
+   */
   seq: number;
-  /** SHA-256 (hex) of the previous entry's hash and this entry's canonical encoding. */
+  /** Position in its school's chain (or the district's), 1, 2, 3, ... with no gaps; null on the legacy chain. */
+  chain_seq: number | null;
+  /** SHA-256 (hex) of the previous entry's hash in the same chain and this entry's canonical encoding. */
   hash: string;
   school_id: number | null;
   /** USER, TOKEN, SYSTEM or ANONYMOUS */
@@ -271,14 +276,20 @@ export interface AuditLogArchiveTable extends Omit<AuditEntryColumns, 'id'> {
   archived_at: Timestamp;
 }
 
-/** One row: the newest entry of the chain, locked by each writer to append the next. */
+/**
+ * A row per chain: the newest entry's position and hash, locked by each writer of the chain to append the next.
+ * `id` is the chain: a school's id, 0 for the district's own entries, -1 for the legacy chain (no longer moves).
+ */
 export interface AuditChainHeadTable {
   id: number;
   seq: number;
   hash: string;
 }
 
-/** Where the verifiable chain starts: the genesis, or the last entry purged for retention. */
+/**
+ * Where a chain's verifiable part starts: the last entry purged for retention. `id` is the chain, as in
+ * audit_chain_head; a chain without a row starts at its genesis (position 0, the legacy head's hash).
+ */
 export interface AuditChainAnchorTable {
   id: number;
   seq: number;

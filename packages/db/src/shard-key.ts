@@ -42,6 +42,8 @@ export const SCHOOL_COLUMN: Record<TableName, 'school_id' | null> = {
   // Counters of summarised audit entries, keyed by what they count; the entries themselves go to audit_log.
   audit_summaries: null,
   job_leases: null,
+  // A row per chain, keyed by the chain (a school's id, 0 for the district's): each shard's writers lock only
+  // their schools' rows. Small and district-wide to read (verification walks every chain), so it stays here.
   audit_chain_head: null,
   audit_chain_anchor: null,
   // Read by student ("viewed by") and purged by school and day.

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { describeChain } from '../modules/audit-log/audit-chains.ts';
 import { purgeBefore } from '../modules/audit-log/audit.retention.ts';
 import { isoDate, positiveInteger } from './argument-parsers.ts';
 import type { CommandIo } from './command-io.ts';
@@ -24,16 +25,21 @@ export function auditPurgeCommand(io: CommandIo): Command {
         });
         if (io.isTerminal) io.progress('');
         const day = options.before.toISOString().slice(0, 10);
-        if (outcome.throughSeq === null) {
-          io.out(`Nothing to purge: no entry before ${day} is left in the chain.`);
+        if (outcome.cuts.length === 0) {
+          io.out(`Nothing to purge: no entry before ${day} is left in any chain.`);
           io.out(
             `Deleted ${outcome.purgedViews.toLocaleString('en-GB')} views of students' records of days before ${day}.`,
           );
           return;
         }
         io.out(
-          `Purged ${outcome.purged.toLocaleString('en-GB')} entries before ${day} (through entry ${outcome.throughSeq.toLocaleString('en-GB')}) in ${seconds(performance.now() - started)}; kept ${outcome.keptDisclosures.toLocaleString('en-GB')} disclosure entries of students still on record. The chain now verifies from entry ${(outcome.throughSeq + 1).toLocaleString('en-GB')}.`,
+          `Purged ${outcome.purged.toLocaleString('en-GB')} entries before ${day} from ${outcome.cuts.length.toLocaleString('en-GB')} chains in ${seconds(performance.now() - started)}; kept ${outcome.keptDisclosures.toLocaleString('en-GB')} disclosure entries of students still on record.`,
         );
+        for (const cut of outcome.cuts) {
+          io.out(
+            `  ${describeChain(cut.chain, true)}: entries ${cut.fromSeq.toLocaleString('en-GB')} to ${cut.throughSeq.toLocaleString('en-GB')} purged; it now verifies from entry ${(cut.throughSeq + 1).toLocaleString('en-GB')}.`,
+          );
+        }
         io.out(
           `Deleted ${outcome.purgedViews.toLocaleString('en-GB')} views of students' records of days before ${day}.`,
         );

@@ -33,8 +33,9 @@ export interface GenerateOptions {
 
 export interface SeedData {
   tables: TableData[];
-  /** The audit chain's head after the seeded entries. */
-  chainHead: { seq: number; hash: string };
+  /** The audit chains' heads after the seeded entries, and the last district-wide `seq`. */
+  chainHeads: { id: number; seq: number; hash: string }[];
+  lastSeq: number;
   /** Where the well-known form master of school 1 teaches, for the start-up banner. */
   wellKnownClassroom: string;
 }
@@ -58,7 +59,7 @@ export function generateSeedData(options: GenerateOptions): SeedData {
     districtAdmins,
     ...alertsAndCases,
   });
-  const { auditRows, chainHead } = generateAuditHistory({
+  const { auditRows, chainHeads, lastSeq } = generateAuditHistory({
     random,
     profile,
     calendar,
@@ -82,7 +83,8 @@ export function generateSeedData(options: GenerateOptions): SeedData {
   const wellKnownSchool = byId(schools, wellKnownClassroom.schoolId);
   return {
     tables,
-    chainHead,
+    chainHeads,
+    lastSeq,
     wellKnownClassroom: `${wellKnownClassroom.name} at ${schoolName(seed, wellKnownSchool.id)}`,
   };
 }

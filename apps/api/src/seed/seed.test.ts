@@ -9,6 +9,7 @@ import {
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstBrokenLink } from '../modules/audit-log/audit-chain.ts';
+import { chainOf } from '../modules/audit-log/audit-chains.ts';
 import { verifyPassword } from '../modules/auth/password.ts';
 import { assessRisk, DEFAULT_RISK_RULES } from '../modules/risk/risk.rules.ts';
 import { WELL_KNOWN_ACCOUNTS } from './well-known-accounts.ts';
@@ -243,17 +244,31 @@ for (const engine of testEngines()) {
       expect(new Set(keys).size).toBe(keys.length);
     });
 
-    it('writes an audit log whose hash chain verifies, with the chain head at its last entry', async () => {
+    it('writes an audit log whose hash chains verify, each chain head at its last entry', async () => {
       const { db } = database.handle;
       const entries = await db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
-      expect(firstBrokenLink(entries)).toBeNull();
-      const head = await db.selectFrom('audit_chain_head').selectAll().executeTakeFirstOrThrow();
-      expect(head).toEqual({ id: 1, seq: entries.length, hash: entries.at(-1)!.hash });
-      // The check is real: an edited entry breaks the chain at that entry.
-      const tampered = entries.map((e) => (e.seq === 100 ? { ...e, action: 'case.closed' } : e));
+      // A chain per school and one for the district's entries, each linked by its own positions.
+      const chains = new Map<number, (typeof entries)[number][]>();
+      for (const entry of entries) {
+        const chain = chainOf(entry.school_id);
+        chains.set(chain, [...(chains.get(chain) ?? []), entry]);
+      }
+      expect(chains.size).toBeGreaterThan(2);
+      const linked = (chain: (typeof entries)[number][]) => chain.map((e) => ({ ...e, seq: Number(e.chain_seq) }));
+      for (const chain of chains.values()) expect(firstBrokenLink(linked(chain))).toBeNull();
+      const heads = await db.selectFrom('audit_chain_head').selectAll().where('id', '>=', 0).orderBy('id').execute();
+      expect(heads).toEqual(
+        [...chains]
+          .sort(([a], [b]) => a - b)
+          .map(([id, chain]) => ({ id, seq: chain.length, hash: chain.at(-1)!.hash })),
+      );
+      // The check is real: an edited entry breaks its chain at that entry.
+      const school1 = linked(chains.get(1)!);
+      const tampered = school1.map((e) => (e.seq === 100 ? { ...e, action: 'case.closed' } : e));
       expect(firstBrokenLink(tampered)).toBe(100);
       const timesInOrder = entries.every((e, i) => i === 0 || entries[i - 1]!.occurred_at <= e.occurred_at);
       expect(timesInOrder).toBe(true);
+      expect(entries.map((e) => Number(e.seq))).toEqual(entries.map((_, i) => i + 1));
     });
 
     it('refuses to seed a database that already holds data', async () => {

@@ -60,7 +60,7 @@ for (const engine of testEngines()) {
 
       expect(await count('audit_log_archive')).toBe(due);
       expect((await count('audit_log')) + (await count('audit_log_archive'))).toBe(total);
-      expect(await verifyChain(database.handle.db)).toEqual({ ok: true, entries: total });
+      expect(await verifyChain(database.handle.db)).toMatchObject({ ok: true, entries: total });
       // Released at the end: the next scheduled run anywhere may take it at once.
       const next = await acquireJobLease(database.handle.db, 'audit.archive', { holder: 'api-2', durationMs: 60_000 });
       expect(next).not.toBeNull();

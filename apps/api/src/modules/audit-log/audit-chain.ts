@@ -11,8 +11,12 @@ import type { Selectable } from 'kysely';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The fields the hash covers: everything but the row id (which archival keeps) and the hash itself. */
-export type ChainedFields = Omit<Selectable<AuditLogTable>, 'id' | 'hash'>;
+/**
+ * The fields the hash covers: everything but the row id (which archival keeps), the hash itself and the
+ * district-wide order, with `seq` the entry's position in its chain: `chain_seq`, or `seq` on the legacy chain
+ * (audit-chains.ts). The chain itself is covered by school_id.
+ */
+export type ChainedFields = Omit<Selectable<AuditLogTable>, 'id' | 'hash' | 'chain_seq'>;
 
 export function canonicalEncoding(entry: ChainedFields): string {
   return `[${entry.seq}${encodingAfterSeq(entry)}`;
@@ -50,7 +54,7 @@ export interface StoredChainEntry extends ChainedFields {
 }
 
 /**
- * Walks entries in sequence order from a known previous hash. Returns the sequence number of the first entry
+ * Walks one chain's entries in position order from a known previous hash. Returns the position of the first entry
  * whose number or hash does not follow (an edit, deletion, insertion or swap), or null when all verify.
  */
 export function firstBrokenLink(

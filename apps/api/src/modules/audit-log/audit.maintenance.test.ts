@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PROFILES } from '../../seed/profiles.ts';
 import { addYearPartitions, archiveOlderThan, exportEntries, verifyChain } from './audit.maintenance.ts';
 import { createSeededDatabase } from '../../testing/seeded-database.ts';
+import { DISTRICT_CHAIN, describeChain, onChain } from './audit-chains.ts';
 
 const run = promisify(execFile);
 /** Another API process, bundled by the suite's global setup: it starts at once, where tsx took seconds. */
@@ -51,7 +52,7 @@ for (const engine of testEngines()) {
         .select((eb) => eb.fn.min('occurred_at').as('min'))
         .executeTakeFirstOrThrow();
       expect(String(oldestLive.min) >= '2026-09-01').toBe(true);
-      expect(await verifyChain(db)).toEqual({ ok: true, entries: total });
+      expect(await verifyChain(db)).toMatchObject({ ok: true, entries: total });
     });
 
     it('exports a date range from archive and live log, oldest first, each entry once', async () => {
@@ -119,38 +120,79 @@ for (const engine of testEngines()) {
         .where('request_id', 'like', 'writer-%')
         .executeTakeFirstOrThrow();
       expect(Number(written.n)).toBe(writers * perWriter);
-      expect(await verifyChain(db)).toEqual({ ok: true, entries: before.entries + writers * perWriter });
+      expect(await verifyChain(db)).toMatchObject({ ok: true, entries: before.entries + writers * perWriter });
     });
 
-    it('reports an edited, a deleted and a swapped entry by its sequence number', async () => {
-      const { db } = database.handle;
-      const live = await db.selectFrom('audit_log').selectAll().orderBy('seq').limit(3).offset(10).execute();
-      const [a, b, c] = live as [(typeof live)[number], (typeof live)[number], (typeof live)[number]];
-
-      await db.updateTable('audit_log').set({ action: 'case.closed' }).where('id', '=', a.id).execute();
-      expect(await verifyChain(db)).toMatchObject({ ok: false, brokenAt: Number(a.seq) });
-      await db.updateTable('audit_log').set({ action: a.action }).where('id', '=', a.id).execute();
-
-      await db.deleteFrom('audit_log').where('id', '=', b.id).execute();
-      expect(await verifyChain(db)).toMatchObject({ ok: false, brokenAt: Number(b.seq) });
-      await db.insertInto('audit_log').values(b).execute();
-
-      // Two entries' contents swapped (their places in the chain kept).
-      const swap = (from: typeof b, to: typeof c) =>
-        db
-          .updateTable('audit_log')
-          .set({
-            action: to.action,
-            details: to.details,
-            occurred_at: to.occurred_at,
-            user_id: to.user_id,
-            entity_id: to.entity_id,
-          })
-          .where('id', '=', from.id)
+    // The district's chain, and two schools' chains: a tamper is caught on any chain, at its position there.
+    for (const chain of [DISTRICT_CHAIN, 1, 2]) {
+      it(`reports an edited, a deleted and a swapped entry of ${describeChain(chain)} by its place in it`, async () => {
+        const { db } = database.handle;
+        const live = await db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where(onChain(chain))
+          .orderBy('chain_seq')
+          .limit(3)
+          .offset(10)
           .execute();
-      await swap(b, c);
-      await swap(c, b);
-      expect(await verifyChain(db)).toMatchObject({ ok: false, brokenAt: Number(b.seq) });
+        const [a, b, c] = live as [(typeof live)[number], (typeof live)[number], (typeof live)[number]];
+        const brokenAt = (entry: typeof a) => ({ ok: false, chain, brokenAt: Number(entry.chain_seq) });
+
+        await db.updateTable('audit_log').set({ action: 'case.closed' }).where('id', '=', a.id).execute();
+        expect(await verifyChain(db)).toMatchObject(brokenAt(a));
+        await db.updateTable('audit_log').set({ action: a.action }).where('id', '=', a.id).execute();
+
+        await db.deleteFrom('audit_log').where('id', '=', b.id).execute();
+        expect(await verifyChain(db)).toMatchObject(brokenAt(b));
+        await db.insertInto('audit_log').values(b).execute();
+
+        // Two entries' contents swapped (their places in the chain kept).
+        const swap = (from: typeof b, to: typeof c) =>
+          db
+            .updateTable('audit_log')
+            .set({
+              action: to.action,
+              details: to.details,
+              occurred_at: to.occurred_at,
+              user_id: to.user_id,
+              entity_id: to.entity_id,
+              // Entries the writer processes wrote in the same millisecond differ only by their request.
+              request_id: to.request_id,
+            })
+            .where('id', '=', from.id)
+            .execute();
+        await swap(b, c);
+        await swap(c, b);
+        expect(await verifyChain(db)).toMatchObject(brokenAt(b));
+        await swap(b, b);
+        await swap(c, c);
+        expect(await verifyChain(db)).toMatchObject({ ok: true });
+      });
+    }
+
+    it("catches an entry tampered with in school 2's chain while school 1's chain verifies", async () => {
+      const { db } = database.handle;
+      const victim = await db
+        .selectFrom('audit_log')
+        .select(['id', 'chain_seq', 'details'])
+        .where(onChain(2))
+        .orderBy('chain_seq')
+        .offset(5)
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      await db.updateTable('audit_log').set({ details: '{"edited":true}' }).where('id', '=', victim.id).execute();
+      try {
+        const result = await verifyChain(db);
+        expect(result).toMatchObject({ ok: false, chain: 2, brokenAt: Number(victim.chain_seq) });
+        const reportOf = (chain: number) => result.chains.find((report) => report.chain === chain);
+        expect(reportOf(2)).toMatchObject({ ok: false });
+        expect(reportOf(1)).toMatchObject({ ok: true });
+        expect(reportOf(1)!.entries).toBeGreaterThan(0);
+        expect(result.chains.filter((report) => !report.ok)).toHaveLength(1);
+      } finally {
+        await db.updateTable('audit_log').set({ details: victim.details }).where('id', '=', victim.id).execute();
+      }
+      expect(await verifyChain(db)).toMatchObject({ ok: true });
     });
 
     if (engine.name === 'mysql') {

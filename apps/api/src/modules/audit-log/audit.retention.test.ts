@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStudentRecordView } from '../../testing/factories.ts';
 import { createSeededDatabase } from '../../testing/seeded-database.ts';
 import { archiveOlderThan, chainAnchor, verifyChain } from './audit.maintenance.ts';
+import { chainOf, DISTRICT_CHAIN, describeChain, LEGACY_CHAIN } from './audit-chains.ts';
 import { PurgeRefusedError, purgeBefore } from './audit.retention.ts';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
@@ -20,11 +21,11 @@ for (const engine of testEngines()) {
 
     const entries = async () => {
       const { db } = database.handle;
-      const columns = ['seq', 'occurred_at', 'action', 'student_id'] as const;
+      const columns = ['seq', 'chain_seq', 'school_id', 'occurred_at', 'action', 'student_id'] as const;
       return [
         ...(await db.selectFrom('audit_log').select(columns).execute()),
         ...(await db.selectFrom('audit_log_archive').select(columns).execute()),
-      ].map((row) => ({ ...row, seq: Number(row.seq) }));
+      ].map((row) => ({ ...row, seq: Number(row.seq), chain_seq: Number(row.chain_seq) }));
     };
     /** What the latest purge wrote about itself in the audit log. */
     const lastPurgeDetails = async () => {
@@ -45,7 +46,10 @@ for (const engine of testEngines()) {
       await expect(purge(PURGE_BEFORE)).rejects.toThrow(/still in the live log .* archive them first/);
       await expect(purge(new Date('2027-01-01T00:00:00Z'))).rejects.toThrow('--before is in the future');
       expect(await entries()).toEqual(before);
-      expect(await chainAnchor(database.handle.db)).toEqual({ seq: 0, hash: '0'.repeat(64) });
+      // No chain has been cut: the legacy chain's anchor is still its genesis, and no other chain has one.
+      expect(await database.handle.db.selectFrom('audit_chain_anchor').select(['id', 'seq', 'hash']).execute()).toEqual(
+        [{ id: LEGACY_CHAIN, seq: 0, hash: '0'.repeat(64) }],
+      );
     });
 
     it('refuses to purge a range whose chain does not verify', async () => {
@@ -53,7 +57,7 @@ for (const engine of testEngines()) {
       await archiveOlderThan(db, ARCHIVED_BEFORE, { batchSize: 1_000, now: NOW });
       const victim = await db
         .selectFrom('audit_log_archive')
-        .select(['id', 'seq', 'action'])
+        .select(['id', 'chain_seq', 'school_id', 'action'])
         .where('occurred_at', '<', toTimestamp(PURGE_BEFORE))
         .orderBy('seq')
         .offset(50)
@@ -61,7 +65,7 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       await db.updateTable('audit_log_archive').set({ action: 'case.closed' }).where('id', '=', victim.id).execute();
       await expect(purge(PURGE_BEFORE)).rejects.toThrow(
-        `The chain does not verify at entry ${Number(victim.seq).toLocaleString('en-GB')}, inside the range to purge`,
+        `The chain does not verify at entry ${Number(victim.chain_seq).toLocaleString('en-GB')} of ${describeChain(chainOf(victim.school_id))}, inside the range to purge`,
       );
       await db.updateTable('audit_log_archive').set({ action: victim.action }).where('id', '=', victim.id).execute();
     });
@@ -89,7 +93,18 @@ for (const engine of testEngines()) {
       ).rejects.toThrow('killed');
       expect(await verifyChain(db)).toMatchObject({ ok: true });
       const rerun = await purge(PURGE_BEFORE);
-      expect(rerun.throughSeq).toBe(Math.max(...due.map((entry) => entry.seq)));
+      // Every chain with entries before the cut is cut after its last one.
+      const lastDue = new Map<number, number>();
+      for (const entry of due) {
+        const chain = chainOf(entry.school_id);
+        lastDue.set(chain, Math.max(lastDue.get(chain) ?? 0, entry.chain_seq));
+      }
+      expect(lastDue.size).toBeGreaterThan(2);
+      // The stopped run finished the first chain it cut (the district's, whose due entries fit one batch); the rerun
+      // cut the others.
+      expect(rerun.cuts.map((cut) => [cut.chain, cut.throughSeq])).toEqual(
+        [...lastDue].filter(([chain]) => chain !== DISTRICT_CHAIN).sort(([a], [b]) => a - b),
+      );
 
       const after = await entries();
       const purgeEntries = after.filter((entry) => entry.action === 'audit.purged');
@@ -105,28 +120,32 @@ for (const engine of testEngines()) {
       ).toEqual(kept.map((entry) => entry.seq).sort());
       expect(after.length).toBe(before.length - due.length + kept.length + purgeEntries.length);
 
-      const anchor = await chainAnchor(db);
-      expect(anchor.seq).toBe(rerun.throughSeq);
-      expect(await verifyChain(db)).toEqual({ ok: true, entries: before.length - due.length + purgeEntries.length });
-      expect(await lastPurgeDetails()).toMatchObject({ before: cut, throughSeq: rerun.throughSeq, forced: false });
+      for (const [chain, throughSeq] of lastDue) expect((await chainAnchor(db, chain)).seq).toBe(throughSeq);
+      expect(await verifyChain(db)).toMatchObject({
+        ok: true,
+        entries: before.length - due.length + purgeEntries.length,
+      });
+      expect(await lastPurgeDetails()).toMatchObject({ before: cut, chains: rerun.cuts, forced: false });
 
       // Nothing is left before the cut but the kept disclosures: a third run purges nothing and audits nothing.
-      expect(await purge(PURGE_BEFORE)).toMatchObject({ throughSeq: null, purged: 0 });
+      expect(await purge(PURGE_BEFORE)).toMatchObject({ cuts: [], purged: 0 });
       expect((await entries()).filter((entry) => entry.action === 'audit.purged')).toHaveLength(2);
     });
 
     it('still reports an entry edited after the purge, counting from the anchor', async () => {
       const { db } = database.handle;
-      const anchor = await chainAnchor(db);
+      const anchor = await chainAnchor(db, 1);
+      expect(anchor.seq).toBeGreaterThan(0);
       const next = await db
         .selectFrom('audit_log_archive')
-        .select(['id', 'seq', 'action'])
-        .where('seq', '>', anchor.seq)
-        .orderBy('seq')
+        .select(['id', 'action'])
+        .where('school_id', '=', 1)
+        .where('chain_seq', '>', anchor.seq)
+        .orderBy('chain_seq')
         .limit(1)
         .executeTakeFirstOrThrow();
       await db.updateTable('audit_log_archive').set({ action: 'case.closed' }).where('id', '=', next.id).execute();
-      expect(await verifyChain(db)).toMatchObject({ ok: false, brokenAt: anchor.seq + 1 });
+      expect(await verifyChain(db)).toMatchObject({ ok: false, chain: 1, brokenAt: anchor.seq + 1 });
       await db.updateTable('audit_log_archive').set({ action: next.action }).where('id', '=', next.id).execute();
       expect(await verifyChain(db)).toMatchObject({ ok: true });
     });
@@ -136,15 +155,16 @@ for (const engine of testEngines()) {
       const later = new Date('2026-05-01T00:00:00Z');
       const victim = await db
         .selectFrom('audit_log_archive')
-        .select(['id', 'seq'])
-        .where('seq', '>', (await chainAnchor(db)).seq)
+        .select(['id', 'chain_seq'])
+        .where('school_id', '=', 1)
+        .where('chain_seq', '>', (await chainAnchor(db, 1)).seq)
         .where('occurred_at', '<', toTimestamp(later))
-        .orderBy('seq')
+        .orderBy('chain_seq')
         .limit(1)
         .executeTakeFirstOrThrow();
       await db.updateTable('audit_log_archive').set({ ip: '203.0.113.9' }).where('id', '=', victim.id).execute();
       await expect(purge(later)).rejects.toThrow(
-        `does not verify at entry ${Number(victim.seq).toLocaleString('en-GB')}`,
+        `does not verify at entry ${Number(victim.chain_seq).toLocaleString('en-GB')} of school 1's chain`,
       );
 
       const forced = await purge(later, { force: true });
@@ -178,7 +198,7 @@ for (const engine of testEngines()) {
       }
       // The chain has nothing left to purge before the cut; the views are purged all the same.
       const outcome = await purge(PURGE_BEFORE);
-      expect(outcome).toMatchObject({ throughSeq: null, purgedViews: 6 });
+      expect(outcome).toMatchObject({ cuts: [], purgedViews: 6 });
       const left = await db.selectFrom('student_record_views').select(['school_id', 'viewed_on']).execute();
       expect(left.map((view) => `${view.school_id} ${view.viewed_on}`).sort()).toEqual([
         '1 2026-03-01',

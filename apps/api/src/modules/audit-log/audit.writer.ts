@@ -1,13 +1,19 @@
 /**
  * Appends entries to the audit log inside the caller's transaction: no change without its entry, no entry
- * without its change. Each entry takes the next place in the hash chain; the chain head is locked for the rest
- * of the transaction, so writers in several processes never fork the chain. Callers append last, just before
- * their commit, so that the lock is held as briefly as their transaction allows.
+ * without its change. Each entry takes the next place in its school's hash chain (the district's, for entries
+ * without a school: audit-chains.ts); that chain's head is locked for the rest of the transaction, so writers
+ * in several processes never fork a chain, and writers in other schools do not wait. Callers append last, just
+ * before their commit, so that the lock is held as briefly as their transaction allows.
  */
 import { userInfo } from 'node:os';
 import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
-import { type Kysely, type Transaction, sql } from 'kysely';
-import { type ChainedFields, chainHash, encodingAfterSeq } from './audit-chain.ts';
+import type { Kysely, Transaction } from 'kysely';
+import {
+  appendBatchInProcedure,
+  appendHoldingChainHeadBriefly,
+  appendUnderWriteLock,
+  type UnchainedFields,
+} from './audit-chain.append.ts';
 
 /** Who acted, and through which request. */
 export interface AuditActor {
@@ -125,8 +131,8 @@ export type AuditEvent =
       schoolId: null;
       /** The cut-off: entries before it went. */
       before: string;
-      fromSeq: number;
-      throughSeq: number;
+      /** Each chain cut, by its positions (audit-chains.ts). */
+      chains: { chain: number; fromSeq: number; throughSeq: number }[];
       forced: boolean;
       /** The operating-system user who ran the command. */
       operator: string;
@@ -266,8 +272,7 @@ function entryFields(event: AuditEvent) {
         student_id: null,
         details: JSON.stringify({
           before: event.before,
-          fromSeq: event.fromSeq,
-          throughSeq: event.throughSeq,
+          chains: event.chains,
           forced: event.forced,
           operator: event.operator,
         }),
@@ -281,9 +286,6 @@ function entryFields(event: AuditEvent) {
       };
   }
 }
-
-/** An entry's columns but its place in the chain (seq and hash). */
-type UnchainedFields = Omit<ChainedFields, 'seq'>;
 
 function unchainedFields(actor: AuditActor, event: AuditEvent, now: Date): UnchainedFields {
   return {
@@ -307,7 +309,7 @@ export async function appendAuditEntry(
   now: Date = new Date(),
 ): Promise<void> {
   const fields = unchainedFields(actor, event, now);
-  if (dialect.engine === 'mysql') await appendHoldingHeadBriefly(trx, fields);
+  if (dialect.engine === 'mysql') await appendHoldingChainHeadBriefly(trx, fields);
   else await appendUnderWriteLock(trx, [fields]);
   actor.onRecorded?.(event);
 }
@@ -316,10 +318,10 @@ export async function appendAuditEntry(
 const ENTRIES_PER_BATCH = 500;
 
 /**
- * Appends many entries that record no change (a request's reads) in one hold of the chain head, outside any
+ * Appends many entries that record no change (a request's reads) in one hold of their chains' heads, outside any
  * transaction of the caller's: MySQL in one statement, the stored procedure `append_audit_entries` (see its
- * migration), which hashes each entry onto the previous one as chainHash does; SQLite in one transaction of its
- * own. Either way all of them are on the record, or none and the call fails.
+ * migration), which hashes each entry onto the previous one of its chain as chainHash does; SQLite in one
+ * transaction of its own. Either way all of them are on the record, or none and the call fails.
  */
 export async function appendAuditEntries(
   db: Kysely<Database>,
@@ -331,89 +333,13 @@ export async function appendAuditEntries(
   for (let start = 0; start < events.length; start += ENTRIES_PER_BATCH) {
     const batch = events.slice(start, start + ENTRIES_PER_BATCH).map((event) => unchainedFields(actor, event, now));
     if (dialect.engine === 'mysql') {
-      // A column left out is NULL to the procedure: nulls are left out (see the migration).
-      const entries = batch.map((fields) =>
-        Object.fromEntries(
-          Object.entries({ ...fields, encoding: encodingAfterSeq(fields) }).filter(([, value]) => value !== null),
-        ),
-      );
-      await sql`call append_audit_entries(${JSON.stringify(entries)})`.execute(db);
+      await appendBatchInProcedure(db, batch);
     } else {
       await db.transaction().execute((trx) => appendUnderWriteLock(trx, batch));
     }
   }
   for (const event of events) actor.onRecorded?.(event);
 }
-
-/**
- * MySQL: the database finishes the hash itself, so the chain head is locked by the statement that advances it
- * and held for one more round trip (the insert) and the commit. Reading the head into the API to hash it there
- * held the lock across three round trips, and every audited write in every process queues on that one row:
- * under load the queue grew to 100 ms and more, each waiter holding a pooled connection. The SQL reproduces
- * chainHash exactly (SHA-256 over the previous hash, a newline and the canonical encoding), so the same
- * verifier checks entries written either way.
- */
-async function appendHoldingHeadBriefly(trx: Transaction<Database>, fields: UnchainedFields) {
-  // Assigned left to right, so the hash reads the old seq; MariaDB's SIMULTANEOUS_ASSIGNMENT mode agrees.
-  const advanced = await sql`update audit_chain_head
-    set hash = sha2(concat(hash, ${'\n['}, seq + 1, ${encodingAfterSeq(fields)}), 256), seq = seq + 1
-    where id = 1`.execute(trx);
-  // No head, no entry: fail the whole transaction rather than commit a change the log does not record.
-  if (advanced.numAffectedRows !== 1n) throw new Error('The audit chain head is missing: nothing was recorded.');
-  await trx
-    .insertInto('audit_log')
-    .columns(['seq', 'hash', ...AUDIT_FIELD_NAMES])
-    .expression((eb) =>
-      eb
-        .selectFrom('audit_chain_head')
-        .select(['seq', 'hash', ...AUDIT_FIELD_NAMES.map((name) => eb.val(fields[name]).as(name))])
-        .where('id', '=', 1),
-    )
-    .execute();
-}
-
-/**
- * SQLite: one writer at a time, so the head is read, each entry hashed here onto the one before it, and the head
- * advanced, all within the write lock.
- */
-async function appendUnderWriteLock(trx: Transaction<Database>, batch: UnchainedFields[]) {
-  // Writing first takes the database's write lock, so no other writer can read the same head.
-  await trx
-    .updateTable('audit_chain_head')
-    .set((eb) => ({ seq: eb.ref('seq') }))
-    .where('id', '=', 1)
-    .execute();
-  const head = await trx
-    .selectFrom('audit_chain_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
-  let seq = Number(head.seq);
-  let hash = head.hash;
-  const rows = batch.map((fields) => {
-    seq += 1;
-    const entry = { seq, ...fields };
-    hash = chainHash(hash, entry);
-    return { ...entry, hash };
-  });
-  await trx.insertInto('audit_log').values(rows).execute();
-  await trx.updateTable('audit_chain_head').set({ seq, hash }).where('id', '=', 1).execute();
-}
-
-const AUDIT_FIELD_NAMES = [
-  'occurred_at',
-  'school_id',
-  'actor_type',
-  'user_id',
-  'api_token_id',
-  'action',
-  'request_id',
-  'ip',
-  'entity_type',
-  'entity_id',
-  'student_id',
-  'details',
-] as const satisfies readonly (keyof UnchainedFields)[];
 
 /** Who ran a command that writes an entry (an operator's purge, a password they changed): the system's user name. */
 export function operatingSystemUser(): string {

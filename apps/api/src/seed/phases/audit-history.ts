@@ -5,6 +5,7 @@
  */
 import { type SqlValue, toTimestamp } from '@pastoral/db';
 import { chainHash, GENESIS_HASH } from '../../modules/audit-log/audit-chain.ts';
+import { chainOf } from '../../modules/audit-log/audit-chains.ts';
 import { HOUR_MS, type SeedCalendar, weekdayAt } from '../calendar.ts';
 import type { SeedProfile } from '../profiles.ts';
 import type { Random } from '../random.ts';
@@ -25,8 +26,10 @@ export interface AuditHistoryInput {
 export interface AuditHistory {
   /** Rows of `audit_log`, in column order, oldest first. */
   auditRows: SqlValue[][];
-  /** The chain's head after the last row. */
-  chainHead: { seq: number; hash: string };
+  /** Each chain's head after its last row (audit-chains.ts: a school's id, 0 for the district's). */
+  chainHeads: { id: number; seq: number; hash: string }[];
+  /** The district-wide order's last number: the next entry's `seq` follows it. */
+  lastSeq: number;
 }
 
 export function generateAuditHistory(input: AuditHistoryInput): AuditHistory {
@@ -182,11 +185,17 @@ export function generateAuditHistory(input: AuditHistoryInput): AuditHistory {
   audit.sort((a, b) => a.at - b.at);
   const auditEntries = audit.length > profile.auditEntries ? audit.slice(audit.length - profile.auditEntries) : audit;
 
-  let previousHash = GENESIS_HASH;
+  // Each school's entries on its own chain, the district's on chain 0, all starting from the genesis: a seeded
+  // database has no legacy entries, so the legacy head every chain starts from is the all-zero hash.
+  const heads = new Map<number, { id: number; seq: number; hash: string }>();
   const auditRows: SqlValue[][] = auditEntries.map((entry, index) => {
     const seq = index + 1;
+    const chain = chainOf(entry.schoolId);
+    const head = heads.get(chain) ?? { id: chain, seq: 0, hash: GENESIS_HASH };
+    heads.set(chain, head);
+    head.seq += 1;
     const fields = {
-      seq,
+      seq: head.seq,
       occurred_at: toTimestamp(new Date(entry.at)),
       school_id: entry.schoolId,
       actor_type: entry.actorType,
@@ -200,12 +209,13 @@ export function generateAuditHistory(input: AuditHistoryInput): AuditHistory {
       ip: entry.actorType === 'SYSTEM' ? null : `10.${entry.schoolId ?? 0}.${random.int(0, 255)}.${random.int(1, 254)}`,
       details: entry.details,
     };
-    previousHash = chainHash(previousHash, fields);
+    head.hash = chainHash(head.hash, fields);
     return [
       seq,
       fields.occurred_at,
       seq,
-      previousHash,
+      head.seq,
+      head.hash,
       fields.school_id,
       fields.actor_type,
       fields.user_id,
@@ -220,5 +230,5 @@ export function generateAuditHistory(input: AuditHistoryInput): AuditHistory {
     ];
   });
 
-  return { auditRows, chainHead: { seq: auditRows.length, hash: previousHash } };
+  return { auditRows, chainHeads: [...heads.values()].sort((a, b) => a.id - b.id), lastSeq: auditRows.length };
 }
