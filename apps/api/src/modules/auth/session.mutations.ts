@@ -67,24 +67,34 @@ export async function endSessionsOfUser(
 }
 
 /**
- * At sign-in, in its transaction, after the new session is in: a user with more than `limit` live sessions loses
- * the oldest (by when they began). Concurrent sign-ins of one user queue on the user's row, which the sign-in
- * updates first, so each counts the others' sessions.
+ * At sign-in, in its transaction, after the new session is in: the sessions a user with more than `limit` live
+ * sessions loses, the oldest (by when they began). Concurrent sign-ins of one user queue on the user's row, which
+ * the sign-in updates first, so each counts the others' sessions.
  */
-export async function endSessionsBeyondLimit(
+export async function sessionsBeyondLimit(
   trx: Transaction<Database>,
-  dialect: EngineDialect,
-  actor: AuditActor,
-  owner: SessionOwner,
+  userId: number,
   limit: number,
   now: Date,
-): Promise<string[]> {
-  const live = await liveSessions(trx, sessionsOfUser(owner.userId), liveAt(now)).execute();
+): Promise<Pick<Session, 'id' | 'id_hash'>[]> {
+  const live = await liveSessions(trx, sessionsOfUser(userId), liveAt(now)).execute();
   if (live.length <= limit) return [];
   const newestFirst = live.sort((a, b) =>
     a.created_at === b.created_at ? b.id - a.id : a.created_at < b.created_at ? 1 : -1,
   );
-  return endSessions(trx, dialect, actor, owner, newestFirst.slice(limit), 'session_limit', now);
+  return newestFirst.slice(limit);
+}
+
+/** Ends the sessions sessionsBeyondLimit found, each audited as ended by the limit; their hashes, as endSessions. */
+export function endSessionsBeyondLimit(
+  trx: Transaction<Database>,
+  dialect: EngineDialect,
+  actor: AuditActor,
+  owner: SessionOwner,
+  beyondLimit: Pick<Session, 'id' | 'id_hash'>[],
+  now: Date,
+): Promise<string[]> {
+  return endSessions(trx, dialect, actor, owner, beyondLimit, 'session_limit', now);
 }
 
 /**

@@ -218,6 +218,27 @@ for (const engine of testEngines()) {
       expect(reasons.filter((reason) => reason === 'session_limit').length).toBeGreaterThanOrEqual(2);
     });
 
+    it("holds its school's audit chain head for nothing but its entry: no session is read or written after it", async () => {
+      const response = await api.request({
+        method: 'POST',
+        url: '/graphql',
+        remoteAddress: '198.51.100.13',
+        headers: { 'content-type': 'application/json', 'user-agent': SAFARI },
+        payload: JSON.stringify({
+          query: 'mutation ($input: SignInInput!) { signIn(input: $input) { userErrors { message } } }',
+          variables: { input: { email: 'pastoral.lead@s01.pastoral.example', password: DEMO_PASSWORD } },
+        }),
+      });
+      expect(response.body).not.toMatch(/userErrors":\[\{/);
+      const head = response.statements.findIndex((statement) => /\baudit_chain_head\b/.test(statement));
+      expect(head, response.statements.join('\n')).toBeGreaterThan(0);
+      // The head is locked until commit: every audited write of the school waits while it is held.
+      const commit = response.statements.indexOf('commit', head);
+      expect(commit).toBeGreaterThan(head);
+      const whileHeld = response.statements.slice(head, commit);
+      expect(whileHeld.filter((statement) => !/\baudit_(log|chain_head)\b/.test(statement))).toEqual([]);
+    });
+
     it('refuses an id that is not a session id, saying what to send', async () => {
       const cookie = await signInWith('school.admin@s01.pastoral.example', '198.51.100.12', FIREFOX);
       const response = await api.graphql(SIGN_OUT_SESSION, { id: 'U3R1ZGVudDox' }, cookie);

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { recordSummarisedEvent } from '../audit-log/audit-summary.ts';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { endSessionsBeyondLimit } from './session.mutations.ts';
+import { endSessionsBeyondLimit, sessionsBeyondLimit } from './session.mutations.ts';
 import { accountSigningIn, recordSignInTime, rememberSignInAddress } from './sign-in.repository.ts';
 import type { SessionStore } from './session-store.ts';
 import { hashSessionId, newSessionId, SESSION_ABSOLUTE_MS } from './session.ts';
@@ -163,8 +163,11 @@ export async function signIn(
         trx,
       );
       await rememberSignInAddress(trx, dialect, user.id, network, toTimestamp(now));
+      const beyondLimit = await sessionsBeyondLimit(trx, user.id, settings.maxSessionsPerUser, now);
+      // The audit entry comes last: it locks the school's chain head until commit, and every audited write in the
+      // school waits behind it, so nothing that need not be is done while it is held.
       await appendAuditEntry(trx, dialect, actor, { action: 'session.signed_in', ...owner }, now);
-      return endSessionsBeyondLimit(trx, dialect, actor, owner, settings.maxSessionsPerUser, now);
+      return endSessionsBeyondLimit(trx, dialect, actor, owner, beyondLimit, now);
     })
     .catch(async (error: unknown) => {
       // A session kept outside the database (Redis) must not outlive the sign-in that failed to be recorded.
