@@ -4,27 +4,38 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import { fetch } from 'undici';
 import { freePort } from '../src/testing/free-port.ts';
-import { cpuSecondsOf, type openRawConnection } from './measure.ts';
+import { cpuSecondsOf, machineCpuSeconds, type openRawConnection } from './measure.ts';
 import { CORES, databaseUrl } from './loadtest.settings.ts';
 
 export interface CpuByProcess {
   api: number;
   database: number | null;
   generator: number;
+  /**
+   * Every other process of the machine. A run is quiet when they used almost nothing: only a quiet run's
+   * results are committed (see QUIET_SHARE).
+   */
+  others: number;
 }
+
+/** The share of the machine's CPU other processes may use for a run to count as quiet: 5% of one core. */
+export const QUIET_SHARE = 0.05 / CORES;
 
 export function cpuSeconds(apiPid: number): CpuByProcess {
   const database = pidsNamed('mariadbd').concat(pidsNamed('mysqld'));
   const own = process.cpuUsage();
-  return {
+  const machine = machineCpuSeconds();
+  const measured = {
     api: cpuSecondsOf([apiPid, ...childrenOf(apiPid)]),
     database: database.length === 0 ? null : cpuSecondsOf(database),
     generator: (own.user + own.system) / 1e6,
   };
+  return { ...measured, others: machine - measured.api - (measured.database ?? 0) - measured.generator };
 }
 
 export function cpuMsPerRequest(before: CpuByProcess, after: CpuByProcess, requests: number): CpuByProcess {
@@ -33,7 +44,13 @@ export function cpuMsPerRequest(before: CpuByProcess, after: CpuByProcess, reque
     api: perRequest(before.api, after.api),
     database: before.database === null || after.database === null ? null : perRequest(before.database, after.database),
     generator: perRequest(before.generator, after.generator),
+    others: perRequest(before.others, after.others),
   };
+}
+
+/** The share of the machine's CPU (all cores) other processes used between two readings `seconds` apart. */
+export function othersShare(before: CpuByProcess, after: CpuByProcess, seconds: number): number {
+  return Math.max(0, after.others - before.others) / (seconds * CORES);
 }
 
 export interface Peaks {
@@ -82,7 +99,40 @@ export function residentMiB(pids: number[]): number {
   return kib / 1024;
 }
 
-export async function startApi(workers: string): Promise<{ url: string; process: ChildProcess }> {
+/** A statement the API logged as slow (over SLOW_QUERY_MS), when its line arrived (performance.now()). */
+export interface SlowStatement {
+  at: number;
+  durationMs: number;
+  sql: string;
+}
+
+export interface RunningApi {
+  url: string;
+  process: ChildProcess;
+  /** Every slow statement the API has logged so far. */
+  slowStatements: SlowStatement[];
+}
+
+/**
+ * Reads the API's log lines (pino's JSON, one a line): slow statements are kept for the report, every line is
+ * passed on to this process's output as it was.
+ */
+function watchLog(child: ChildProcess, slowStatements: SlowStatement[]): void {
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    process.stdout.write(`${line}\n`);
+    if (!line.includes('"slow query"')) return;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; sql?: string; durationMs?: number };
+      if (entry.msg === 'slow query') {
+        slowStatements.push({ at: performance.now(), durationMs: entry.durationMs ?? 0, sql: entry.sql ?? '' });
+      }
+    } catch {
+      // Not a JSON line: passed on above, nothing to count.
+    }
+  });
+}
+
+export async function startApi(workers: string): Promise<RunningApi> {
   const port = await freePort();
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
   // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
@@ -99,9 +149,11 @@ export async function startApi(workers: string): Promise<{ url: string; process:
         PORT: String(port),
         WEB_CONCURRENCY: workers,
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const slowStatements: SlowStatement[] = [];
+  watchLog(child, slowStatements);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -114,7 +166,7 @@ export async function startApi(workers: string): Promise<{ url: string; process:
   }
   // Every worker listens before the load starts.
   await sleep(2_000);
-  return { url, process: child };
+  return { url, process: child, slowStatements };
 }
 
 /** Extra Node flags for the API (such as --cpu-prof to profile it under load), from LOADTEST_API_NODE_FLAGS. */

@@ -1,5 +1,6 @@
 /** The load test's report (bench/loadtest.md): latency, rates and errors of a window of samples, as Markdown. */
 import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { withDatabase } from '@pastoral/db';
 import { openRawConnection, summarize, type LatencySummary } from './measure.ts';
 import {
@@ -19,7 +20,7 @@ import {
   LOCAL_SOCKET,
   transportName,
 } from './loadtest.settings.ts';
-import type { CpuByProcess, Peaks } from './loadtest.processes.ts';
+import { type CpuByProcess, type Peaks, QUIET_SHARE, type SlowStatement } from './loadtest.processes.ts';
 
 export interface Sample {
   operation: string;
@@ -75,7 +76,7 @@ async function roundTripsText(): Promise<string> {
 
 export function heading(workers: string): string[] {
   return [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${CORES} cores, on the district seed in MariaDB (\`pastoral_bench\`).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${CORES} cores (${cpus()[0]?.model ?? 'unknown'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}), on the district seed in MariaDB (\`pastoral_bench\`).`,
     `The API ran as \`pastoral serve\` with ${workers} workers (NODE_ENV=production), reaching MariaDB through ${transportName};`,
     `the load generator, pinned to core ${GENERATOR_CORE} with taskset, shared the machine with them and MariaDB.`,
     roundTrip,
@@ -187,3 +188,58 @@ export function findMaxMarkdown(
  * CPU by process: the API (all its processes), MariaDB (null when it is not on this machine) and this generator;
  * in seconds used so far, or in milliseconds per request over a window.
  */
+
+/** Whether other processes left the machine to the run: only a quiet run's results are committed. */
+export function quietness(othersShareOfMachine: number) {
+  return { othersShareOfMachine, quiet: othersShareOfMachine <= QUIET_SHARE };
+}
+
+export type Quietness = ReturnType<typeof quietness>;
+
+/** The statements the API logged as slow, in each phase of the run, the audit chain's apart. */
+export interface SlowStatementsInPhase {
+  auditChain: number;
+  other: number;
+  /** The slowest few, their SQL shortened. */
+  slowest: { durationMs: number; sql: string }[];
+}
+
+const isAuditChainStatement = (sql: string) => /audit_chain_head|append_audit_entr/.test(sql);
+
+export function slowStatementsByPhase(
+  statements: readonly SlowStatement[],
+  started: number,
+  measuredFrom: number,
+  end: number,
+): { rampAndSettle: SlowStatementsInPhase; window: SlowStatementsInPhase } {
+  const inPhase = (from: number, to: number): SlowStatementsInPhase => {
+    const of = statements.filter((statement) => statement.at - started >= from && statement.at - started < to);
+    return {
+      auditChain: of.filter((statement) => isAuditChainStatement(statement.sql)).length,
+      other: of.filter((statement) => !isAuditChainStatement(statement.sql)).length,
+      slowest: [...of]
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .slice(0, 5)
+        .map((statement) => ({
+          durationMs: statement.durationMs,
+          sql: statement.sql.replace(/\s+/g, ' ').slice(0, 160),
+        })),
+    };
+  };
+  return { rampAndSettle: inPhase(0, measuredFrom), window: inPhase(measuredFrom, end) };
+}
+
+export function conditionsMarkdown(quiet: Quietness, slow: ReturnType<typeof slowStatementsByPhase>): string[] {
+  const phase = (name: string, of: SlowStatementsInPhase) =>
+    `${name}: ${of.auditChain} on the audit chain, ${of.other} others` +
+    (of.slowest.length === 0
+      ? '.'
+      : `; the slowest: ${of.slowest.map((s) => `${s.durationMs} ms \`${s.sql.slice(0, 60)}…\``).join(', ')}.`);
+  return [
+    `Other processes used ${(quiet.othersShareOfMachine * 100).toFixed(1)}% of the machine during the measurement: ` +
+      (quiet.quiet
+        ? 'a quiet run.'
+        : `NOT a quiet run (more than ${(QUIET_SHARE * 100).toFixed(1)}%): do not commit these results.`),
+    `Statements the API logged as slow (over SLOW_QUERY_MS): ${phase('while signing in and settling', slow.rampAndSettle)} ${phase('In the measured window', slow.window)}`,
+  ];
+}

@@ -16,6 +16,9 @@ export const { values: options } = parseArgs({
     'find-max': { type: 'boolean', default: false },
     step: { type: 'string', default: '30' },
     workers: { type: 'string' },
+    // What a browser sends (Chromium sends "gzip, deflate, br, zstd"; the API answers br or gzip): answers over
+    // 1 KiB are compressed, as they are for staff. An empty value asks for plain answers.
+    'accept-encoding': { type: 'string', default: 'br, gzip' },
   },
 });
 export const USERS = positive(options.users, 'users');
@@ -24,6 +27,7 @@ export const RAMP_S = positive(options.ramp, 'ramp');
 export const SETTLE_S = nonNegative(options.settle, 'settle');
 export const DURATION_S = positive(options.duration, 'duration');
 export const STEP_S = positive(options.step, 'step');
+export const ACCEPT_ENCODING = options['accept-encoding'].trim();
 /** The target of the find-max mode, and of issue #7 at 5,000 users. */
 export const P99_LIMIT_MS = 250;
 /** Requests per second offered by --find-max's first step, and added at each next one. */

@@ -20,11 +20,12 @@
  * Results go to bench/loadtest.md and bench/loadtest.json.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { RowDataPacket } from 'mysql2';
 import { Agent } from 'undici';
 import { webOperation } from '../src/testing/web-operations.ts';
-import { openRawConnection, SEED_PASSWORD, summarize } from './measure.ts';
+import { describeMachine, openRawConnection, SEED_PASSWORD, summarize } from './measure.ts';
 import {
   USERS,
   THINK_S,
@@ -40,9 +41,28 @@ import {
   databaseUrl,
   resultsDir,
   options,
+  ACCEPT_ENCODING,
 } from './loadtest.settings.ts';
-import { type Sample, describe, measureRoundTrips, fixedMarkdown, findMaxMarkdown } from './loadtest.report.ts';
-import { cpuSeconds, cpuMsPerRequest, startMonitor, startApi, stopApi, Alarm, sleep } from './loadtest.processes.ts';
+import {
+  type Sample,
+  describe,
+  measureRoundTrips,
+  fixedMarkdown,
+  findMaxMarkdown,
+  conditionsMarkdown,
+  quietness,
+  slowStatementsByPhase,
+} from './loadtest.report.ts';
+import {
+  cpuSeconds,
+  cpuMsPerRequest,
+  othersShare,
+  startMonitor,
+  startApi,
+  stopApi,
+  Alarm,
+  sleep,
+} from './loadtest.processes.ts';
 
 interface VirtualUser {
   email: string;
@@ -101,10 +121,17 @@ async function main() {
         origin: api.url,
         path: '/graphql',
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(user ? { cookie: user.cookie } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(ACCEPT_ENCODING ? { 'accept-encoding': ACCEPT_ENCODING } : {}),
+          ...(user ? { cookie: user.cookie } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.body.json()) as { data?: any; errors?: { message: string }[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const body = decodedJson(response.headers, Buffer.from(await response.body.arrayBuffer())) as {
+        data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+        errors?: { message: string }[];
+      };
       if (response.statusCode !== 200 || body.errors) {
         throw new Error(`${response.statusCode} ${body.errors?.[0]?.message ?? ''}`.trim());
       }
@@ -200,6 +227,7 @@ async function main() {
     const measuredFrom = now();
     let result: object;
     let markdown: string[];
+    let quiet: boolean;
     if (!options['find-max']) {
       const end = measuredFrom + DURATION_S * 1000;
       stopAt = end;
@@ -210,20 +238,32 @@ async function main() {
       const window = samples.filter((sample) => sample.at >= measuredFrom && sample.at < end);
       const peaks = monitor.peaks();
       const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, window.length);
+      const conditions = quietness(othersShare(cpuBefore, cpuAfter, DURATION_S));
+      quiet = conditions.quiet;
+      const slow = slowStatementsByPhase(api.slowStatements, started, measuredFrom, end);
       result = {
         mode: 'fixed',
+        machine: describeMachine(await databaseVersion(raw)),
         users: USERS,
         thinkS: THINK_S,
         durationS: DURATION_S,
+        acceptEncoding: ACCEPT_ENCODING,
         ...describe(window, DURATION_S, USERS / THINK_S),
         peaks,
         cpuMsPerRequest: cpu,
+        quiet: conditions,
+        slowStatements: slow,
       };
       const settling = samples.filter(
         (sample) => sample.at >= measuredFrom - SETTLE_S * 1000 && sample.at < measuredFrom,
       );
-      markdown = fixedMarkdown(window, peaks, workers, cpu, measuredFrom, settling);
+      markdown = [
+        ...fixedMarkdown(window, peaks, workers, cpu, measuredFrom, settling),
+        '',
+        ...conditionsMarkdown(conditions, slow),
+      ];
     } else {
+      const cpuAtStart = cpuSeconds(api.process.pid!);
       const steps: { offered: number; window: Sample[] }[] = [];
       for (let offered = FIND_MAX_START_RATE; ; offered += FIND_MAX_STEP_RATE) {
         if (offered !== FIND_MAX_START_RATE) changeRate(USERS / offered);
@@ -240,26 +280,50 @@ async function main() {
       }
       stop();
       const peaks = monitor.peaks();
+      const cpuAfter = cpuSeconds(api.process.pid!);
+      const conditions = quietness(othersShare(cpuAtStart, cpuAfter, (now() - measuredFrom) / 1000));
+      quiet = conditions.quiet;
+      const slow = slowStatementsByPhase(api.slowStatements, started, measuredFrom, now());
       result = {
         mode: 'find-max',
+        machine: describeMachine(await databaseVersion(raw)),
         users: USERS,
         stepS: STEP_S,
+        acceptEncoding: ACCEPT_ENCODING,
         steps: steps.map((step) => ({ offered: step.offered, ...describe(step.window, STEP_S - 2, step.offered) })),
         peaks,
+        quiet: conditions,
+        slowStatements: slow,
       };
-      markdown = findMaxMarkdown(steps, peaks, workers);
+      markdown = [...findMaxMarkdown(steps, peaks, workers), '', ...conditionsMarkdown(conditions, slow)];
     }
     await Promise.all(everyone);
     monitor.stop();
     const name = options['find-max'] ? 'loadtest-max' : 'loadtest';
-    writeFileSync(new URL(`${name}.md`, resultsDir), `${markdown.join('\n')}\n`);
-    writeFileSync(new URL(`${name}.json`, resultsDir), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${markdown.join('\n')}\nwrote bench/${name}.md and bench/${name}.json\n`);
+    // Only a quiet run's results replace the committed ones (and so the README's figures); a busy run's go to
+    // bench/tmp/, to be read but not committed.
+    const folder = quiet ? '' : 'tmp/';
+    mkdirSync(new URL(folder || '.', resultsDir), { recursive: true });
+    writeFileSync(new URL(`${folder}${name}.md`, resultsDir), `${markdown.join('\n')}\n`);
+    writeFileSync(new URL(`${folder}${name}.json`, resultsDir), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${markdown.join('\n')}\nwrote bench/${folder}${name}.md and bench/${folder}${name}.json\n`);
   } finally {
     raw.end();
     await dispatcher.close();
     await stopApi(api);
   }
+}
+
+/** An answer's JSON, decompressed as its content-encoding says (undici's request() leaves that to its caller). */
+function decodedJson(headers: Record<string, string | string[] | undefined>, raw: Buffer): unknown {
+  const encoding = headers['content-encoding'];
+  const text = encoding === 'br' ? brotliDecompressSync(raw) : encoding === 'gzip' ? gunzipSync(raw) : raw;
+  return JSON.parse(text.toString('utf8'));
+}
+
+async function databaseVersion(raw: ReturnType<typeof openRawConnection>): Promise<string> {
+  const [rows] = await raw.promise().query<RowDataPacket[]>('select version() as version');
+  return String(rows[0]?.version ?? 'unknown');
 }
 
 async function staffAccounts(raw: ReturnType<typeof openRawConnection>): Promise<string[]> {

@@ -15,7 +15,6 @@
  * which needs no seeded database.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createDb, migrateToLatest, parseDatabaseUrl, redact, withDatabase } from '@pastoral/db';
 import { createConnection } from 'mysql2/promise';
@@ -24,7 +23,7 @@ import { SEED_PROFILES } from '../src/seed/profiles.ts';
 import { seedDatabase, type SeedSummary } from '../src/seed/seed.ts';
 import { auditMarkdown, benchAudit } from './audit.ts';
 import { benchDocumentLimits, documentLimitsMarkdown } from './document-limits.ts';
-import { openRawConnection } from './measure.ts';
+import { describeMachine, type Machine, openRawConnection } from './measure.ts';
 import { benchOperations } from './operations.ts';
 import { operationsMarkdown } from './operations.report.ts';
 import { recomputeAll } from '../src/modules/risk/risk.engine.ts';
@@ -70,7 +69,9 @@ async function dropDatabase(name: string): Promise<void> {
 
 async function seedRun(name: string, method: SeedRun['method']): Promise<SeedRun> {
   const url = await recreateDatabase(name);
-  const handle = createDb(url, { pool: { size: 4 } });
+  // A batch job, not a request: on a busy machine opening a connection can take seconds, and the seed would
+  // fail at the request path's 2 s acquire timeout.
+  const handle = createDb(url, { pool: { size: 4, acquireTimeoutMs: 120_000 } });
   try {
     const migrateStarted = performance.now();
     await migrateToLatest(handle.db, migrationsFolder());
@@ -89,18 +90,7 @@ async function seedRun(name: string, method: SeedRun['method']): Promise<SeedRun
   }
 }
 
-async function describeMachine() {
-  return {
-    date: new Date().toISOString(),
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    database: await serverVersion(),
-  };
-}
-
-function heading(machine: Awaited<ReturnType<typeof describeMachine>>): string[] {
+function heading(machine: Machine): string[] {
   return [
     '# Pastoral benchmark results',
     '',
@@ -125,7 +115,7 @@ async function benchOperationsOnly() {
   const raw = openRawConnection(url);
   try {
     const operations = await benchOperations({ url, raw });
-    const machine = await describeMachine();
+    const machine = describeMachine(await serverVersion());
     writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...operationsMarkdown(operations, machine.cores)], {
       machine,
       operations,
@@ -141,14 +131,14 @@ async function benchAuditOnly() {
     'BENCH_ONLY=audit: no seeding; using pastoral_bench as it is, with the current time as "now" (the seed\'s own is not recorded)\n',
   );
   const audit = await benchAudit({ url: withDatabase(serverUrl, 'pastoral_bench'), now: new Date() });
-  const machine = await describeMachine();
+  const machine = describeMachine(await serverVersion());
   writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...auditMarkdown(audit)], { machine, audit });
 }
 
 /** BENCH_ONLY=limits: refusing a document by its shape, which needs no seeded database, into bench/tmp/. */
 async function benchDocumentLimitsOnly() {
   const limits = await benchDocumentLimits();
-  const machine = await describeMachine();
+  const machine = describeMachine(await serverVersion());
   writeResults(new URL('tmp/', resultsDir), [...heading(machine), ...documentLimitsMarkdown(limits)], {
     machine,
     limits,
@@ -171,7 +161,9 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 /** The full risk recompute over the seeded district, as the command line runs it. */
 async function timeRiskRecompute(url: string) {
   process.stderr.write("recomputing every active student's risk…\n");
-  const handle = createDb(url, { pool: { size: 4 } });
+  // A batch job, not a request: on a busy machine opening a connection can take seconds, and the seed would
+  // fail at the request path's 2 s acquire timeout.
+  const handle = createDb(url, { pool: { size: 4, acquireTimeoutMs: 120_000 } });
   try {
     const started = performance.now();
     const summary = await recomputeAll({
@@ -207,7 +199,7 @@ async function main() {
     now: AS_OF,
   }).finally(() => dropDatabase('pastoral_bench_insert'));
 
-  const machine = await describeMachine();
+  const machine = describeMachine(await serverVersion());
   const results = {
     machine,
     seed: {

@@ -10,6 +10,9 @@ import { timeLeftInRequest } from './server/request-deadline.ts';
  * Opens the configured database, logging every statement slower than `SLOW_QUERY_MS` with its SQL, and
  * counting every statement in `metrics` when given.
  */
+/** How long admin work (migrations, seeding, imports) waits for a connection: a busy server is no reason to fail. */
+export const ADMIN_ACQUIRE_TIMEOUT_MS = 120_000;
+
 export function openDatabase(
   config: Config,
   logger: Logger,
@@ -28,7 +31,13 @@ export function openDatabase(
     replicaMaxLagMs,
   } = config.database;
   return createDb(url, {
-    pool: { size: poolSize, overflow: poolOverflow, maxWaiting: poolMaxWaiting, acquireTimeoutMs },
+    pool: {
+      size: poolSize,
+      overflow: poolOverflow,
+      maxWaiting: poolMaxWaiting,
+      // A request fails fast; admin work waits as long as a connection takes to come, like its statements.
+      acquireTimeoutMs: purpose === 'serve' ? acquireTimeoutMs : Math.max(acquireTimeoutMs, ADMIN_ACQUIRE_TIMEOUT_MS),
+    },
     connectTimeoutMs,
     // Requests have a deadline; migrations, seeding and other admin work run as long as they need.
     statementTimeoutMs: purpose === 'serve' ? config.requestTimeoutMs : undefined,
