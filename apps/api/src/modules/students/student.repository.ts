@@ -27,7 +27,6 @@ export interface StudentFilterValues {
 
 export type StudentOrderValues = { field: 'NAME' | 'RISK'; direction: 'ASC' | 'DESC' };
 
-
 /** The longest full name a student can have (the column's length), and so the longest search that can match. */
 export const MAX_SEARCH_LENGTH = 200;
 
