@@ -20,8 +20,8 @@ export interface StatementPlan {
   temporary: boolean;
   /** The index each step read (its key), `table:ALL` for a scan of a whole table. */
   indexes: string[];
-  /** Each table step: table, access type, index, rows read. */
-  steps: { table: string; access: string; index: string | null; rows: number }[];
+  /** Each table step: table, access type, index, whether the index alone answered it, rows read. */
+  steps: { table: string; access: string; index: string | null; indexOnly: boolean; rows: number }[];
 }
 
 type Node = Record<string, unknown>;
@@ -63,6 +63,7 @@ export function summarizePlan(sql: string, json: string, returned: number | null
         table: value.table_name,
         access: String(value.access_type ?? ''),
         index: typeof value.key === 'string' ? value.key : null,
+        indexOnly: value.using_index === true,
         rows: rowsOf(value),
       });
     }

@@ -5,8 +5,8 @@
  * must not sort the list in a temporary B-tree. Before students.risk_level a school's roster read its 150
  * students and, through the wrong index, 150 profiles for each (22,500 rows) and sorted them all.
  *
- * A form master's lists are not here: their scope (a classroom and their assignments, a few hundred rows) is a
- * materialised set of ids, read whole and sorted (docs/PERFORMANCE.md).
+ * A form master's lists read their scope (a classroom and their assignments, a few hundred rows) as a materialised
+ * set of ids, whole, and sort it (docs/PERFORMANCE.md); the ids of their assigned students come from indexes alone.
  */
 import { CompiledQuery, sql } from 'kysely';
 import { format } from 'mysql2';
@@ -93,6 +93,32 @@ for (const engine of testEngines()) {
       }
     });
     afterAll(() => api.close());
+
+    it("a form master's roster reads the students of their assigned cases and alerts from indexes alone", async () => {
+      const account = 'form.master@s01.pastoral.example';
+      const response = await api.graphql(webOperation('StudentsPageQuery'), {}, await api.signIn(account));
+      expect(response.body.errors).toBeUndefined();
+      const page = pageStatement(response.queries, 'students');
+      const { db } = api.database.handle;
+      if (engine.name === 'mysql') {
+        const run = async (text: string) => (await sql.raw(text).execute(db)).rows as Record<string, unknown>[];
+        const plan = await planOf(run, format(page.sql, [...page.parameters] as never));
+        const assigned = plan.steps.filter((step) => step.table === 'alerts' || step.table === 'intervention_cases');
+        expect(assigned.map((step) => [step.table, step.index, step.indexOnly])).toEqual(
+          expect.arrayContaining([
+            ['alerts', 'alerts_assigned_student_idx', true],
+            ['intervention_cases', 'cases_assigned_student_idx', true],
+          ]),
+        );
+      } else {
+        const plan = await api.database.handle.dialect.explain({
+          compile: () => CompiledQuery.raw(page.sql, [...page.parameters]),
+        });
+        const details = plan.map((step) => step.detail).join('; ');
+        expect(details).toContain('COVERING INDEX alerts_assigned_student_idx');
+        expect(details).toContain('COVERING INDEX cases_assigned_student_idx');
+      }
+    });
 
     for (const { account, operation, variables, table, index } of HOT_LISTS) {
       it(`${operation} as ${account.split('@')[0]} reads ${table} through ${index}, a page's rows and no more`, async () => {
