@@ -1,5 +1,12 @@
 import { type Kysely, sql } from 'kysely';
-import { columnExists, columnTypes, createIndexes, dropColumns, indexExists, isMysql } from './support/ddl.ts';
+import {
+  addIndexesTogether,
+  columnExists,
+  columnTypes,
+  dropColumns,
+  dropIndexesTogether,
+  isMysql,
+} from './support/ddl.ts';
 
 /**
  * The roster in risk order reads its page from an index. It is ordered by overall risk level, highest first,
@@ -44,15 +51,14 @@ export async function up(db: Kysely<any>): Promise<void> {
         where risk_profiles.school_id = students.school_id and risk_profiles.student_id = students.id
           and risk_profiles.level <> students.risk_level)`.execute(db);
   }
-  await createIndexes(db, 'students', INDEXES);
+  await addIndexesTogether(db, 'students', INDEXES);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const { name } of INDEXES) {
-    if (!(await indexExists(db, 'students', name))) continue;
-    const drop = db.schema.dropIndex(name);
-    // MySQL names the table of the index; SQLite's index names are global and it takes no ON.
-    await (isMysql(db) ? drop.on('students') : drop).execute();
-  }
+  await dropIndexesTogether(
+    db,
+    'students',
+    INDEXES.map((index) => index.name),
+  );
   await dropColumns(db, 'students', ['risk_level']);
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { createIndexes, indexExists, isMysql } from './support/ddl.ts';
+import { addIndexesTogether, dropIndexesTogether } from './support/ddl.ts';
 
 /**
  * The case list and the alert inbox read their first page in an index's order. ANALYZE on the district seed
@@ -18,14 +18,21 @@ const INDEXES: { table: string; name: string; columns: string[] }[] = [
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {
-  for (const { table, name, columns } of INDEXES) await createIndexes(db, table, [{ name, columns }]);
+  for (const table of new Set(INDEXES.map((index) => index.table))) {
+    await addIndexesTogether(
+      db,
+      table,
+      INDEXES.filter((index) => index.table === table),
+    );
+  }
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const { table, name } of INDEXES) {
-    if (!(await indexExists(db, table, name))) continue;
-    const drop = db.schema.dropIndex(name);
-    // MySQL names the table of the index; SQLite's index names are global and it takes no ON.
-    await (isMysql(db) ? drop.on(table) : drop).execute();
+  for (const table of new Set(INDEXES.map((index) => index.table))) {
+    await dropIndexesTogether(
+      db,
+      table,
+      INDEXES.filter((index) => index.table === table).map((index) => index.name),
+    );
   }
 }
