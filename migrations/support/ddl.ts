@@ -143,3 +143,33 @@ export async function dropColumns(db: Kysely<any>, table: string, columns: strin
     if (await columnExists(db, table, column)) await db.schema.alterTable(table).dropColumn(column).execute();
   }
 }
+
+/**
+ * createIndexes for several indexes of one table, in one ALTER TABLE on MySQL (each ALTER costs a table rebuild's
+ * bookkeeping, and a migration of many indexes ran long on a busy machine); CREATE INDEX each on SQLite.
+ */
+export async function addIndexesTogether(db: Kysely<any>, table: string, indexes: IndexSpec[]): Promise<void> {
+  const missing: IndexSpec[] = [];
+  for (const index of indexes) if (!(await indexExists(db, table, index.name))) missing.push(index);
+  if (missing.length === 0) return;
+  if (!isMysql(db)) return createIndexes(db, table, missing);
+  const clauses = missing.map(
+    (index) =>
+      sql`add ${sql.raw(index.unique ? 'unique ' : '')}index ${sql.ref(index.name)} (${sql.raw(index.columns.join(', '))})`,
+  );
+  await sql`alter table ${sql.table(table)} ${sql.join(clauses)}`.execute(db);
+}
+
+/** Drops those of `names` the table has, in one ALTER TABLE on MySQL; DROP INDEX each on SQLite. */
+export async function dropIndexesTogether(db: Kysely<any>, table: string, names: string[]): Promise<void> {
+  const present: string[] = [];
+  for (const name of names) if (await indexExists(db, table, name)) present.push(name);
+  if (present.length === 0) return;
+  if (!isMysql(db)) {
+    for (const name of present) await db.schema.dropIndex(name).execute();
+    return;
+  }
+  await sql`alter table ${sql.table(table)} ${sql.join(present.map((name) => sql`drop index ${sql.ref(name)}`))}`.execute(
+    db,
+  );
+}

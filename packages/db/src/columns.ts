@@ -56,6 +56,7 @@ export const TABLE_COLUMNS = {
     'left_on',
     'created_at',
     'updated_at',
+    'risk_level',
   ],
   risk_profiles: [
     'student_id',

@@ -66,7 +66,7 @@ for (const engine of testEngines()) {
       await buildClassroom(db, { id: 1, school_id: 100 });
       const students = function* () {
         for (let id = 1; id <= 25_001; id++) {
-          yield [id, 100, 1, `X${id}`, 'Given', 'Family', 'Given Family', null, 7, 1, '2026-09-01', null, now, now];
+          yield [id, 100, 1, `X${id}`, 'Given', 'Family', 'Given Family', null, 7, 1, '2026-09-01', null, now, now, 0];
         }
       };
       const count = await dialect.bulkInsert('students', TABLE_COLUMNS.students, students());

@@ -96,6 +96,8 @@ export interface StudentTable {
   left_on: DateOnly | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Their risk profile's overall level (0 before one is computed), copied for the roster's risk-order index. */
+  risk_level: Defaulted<number>;
 }
 
 export interface RiskProfileTable {

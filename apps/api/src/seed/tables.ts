@@ -36,7 +36,7 @@ export function seedTables(input: SeedTablesInput): TableData[] {
   const { seed, students, passwordHashOf, auditRows } = input;
   const { created, recordedAt, schoolDays, academicYear, terms } = input.calendar;
   const { schools, classrooms, staff, assignments } = input.schoolsAndStaff;
-  const { riskRows, incidents, assessmentRows } = input.records;
+  const { riskRows, riskByStudent, incidents, assessmentRows } = input.records;
   const { alerts, cases, caseAlerts, caseEvents } = input.alertsAndCases;
   const studentById = (id: number) => byId(students, id);
   const classroomById = (id: number) => byId(classrooms, id);
@@ -104,6 +104,8 @@ export function seedTables(input: SeedTablesInput): TableData[] {
           s.active ? null : toDateOnly(new Date(Date.UTC(academicYear, 6, 20))),
           created,
           created,
+          // The level of the student's profile below: an inactive student's is all clear.
+          riskByStudent.get(s.id)?.now.level ?? 0,
         ];
       }),
     ),

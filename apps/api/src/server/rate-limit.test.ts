@@ -67,6 +67,7 @@ function sender(app: ApiHarness | Server): Send {
       headers: response.headers,
       body: response.body,
       statements: [],
+      queries: [],
       json: response.json(),
     };
   };

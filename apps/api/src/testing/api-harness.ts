@@ -25,6 +25,13 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   body: { data?: Data | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
   /** SQL statements the request sent, in order. */
   statements: string[];
+  /** The same statements with their parameters, to be EXPLAINed as sent. */
+  queries: SentQuery[];
+}
+
+export interface SentQuery {
+  sql: string;
+  parameters: readonly unknown[];
 }
 
 export interface RawResponse {
@@ -33,6 +40,8 @@ export interface RawResponse {
   body: string;
   /** SQL statements the request sent, in order. */
   statements: string[];
+  /** The same statements with their parameters, to be EXPLAINed as sent. */
+  queries: SentQuery[];
 }
 
 export interface ApiHarness {
@@ -125,11 +134,13 @@ export async function startApiHarness(
     clock?: () => Date;
   } = {},
 ): Promise<ApiHarness> {
-  let recording: string[] | null = null;
+  let recording: SentQuery[] | null = null;
   const database = await engine.createDatabase({
     pool: options.pool,
     log: (event) => {
-      if (recording && event.level === 'query') recording.push(event.query.sql);
+      if (recording && event.level === 'query') {
+        recording.push({ sql: event.query.sql, parameters: event.query.parameters });
+      }
     },
   });
   if (options.seed !== false) {
@@ -153,19 +164,20 @@ export async function startApiHarness(
   }
 
   async function request(options: InjectOptions): Promise<RawResponse> {
-    const statements: string[] = [];
-    recording = statements;
+    const queries: SentQuery[] = [];
+    recording = queries;
     let response: Awaited<ReturnType<typeof app.inject>>;
     try {
       response = await app.inject(options);
     } finally {
       recording = null;
     }
+    const statements = queries.map((query) => query.sql);
     assertEveryStatementNamesItsSchool(
       statements,
       `${options.method ?? 'GET'} ${String(options.url)} ${summary(options)}`,
     );
-    return { status: response.statusCode, headers: response.headers, body: response.body, statements };
+    return { status: response.statusCode, headers: response.headers, body: response.body, statements, queries };
   }
 
   async function post<Data>(

@@ -47,6 +47,20 @@ export function activeStudentsOfClassroom(db: Kysely<Database>) {
     .where('is_active', '=', 1);
 }
 
+/** A school's roster, highest risk first, as its staff's first page reads it (26 rows: a page and one more). */
+export function rosterOfSchoolByRisk(db: Kysely<Database>) {
+  return db
+    .selectFrom('students')
+    .selectAll()
+    .where('school_id', '=', 1)
+    .where('is_active', '=', 1)
+    .orderBy('risk_level', 'desc')
+    .orderBy('family_name')
+    .orderBy('given_name')
+    .orderBy('id')
+    .limit(26);
+}
+
 /** As a district admin reads them: a school admin's read names the school too. */
 export function recentAuditEntriesOfUser(db: Kysely<Database>) {
   return db

@@ -13,6 +13,7 @@ import {
   newAlertsOfStudent,
   openCasesOfFormMaster,
   recentAuditEntriesOfUser,
+  rosterOfSchoolByRisk,
 } from './hot-queries.repository.ts';
 
 export interface HotQuery {
@@ -42,6 +43,11 @@ export const HOT_QUERIES: HotQuery[] = [
     name: "a classroom's active students",
     index: 'students_classroom_active_idx',
     query: activeStudentsOfClassroom,
+  },
+  {
+    name: "a school's roster, highest risk first",
+    index: 'students_school_active_risk_idx',
+    query: rosterOfSchoolByRisk,
   },
   {
     name: "a user's audit entries of the last 30 days",

@@ -174,6 +174,26 @@ for (const engine of testEngines()) {
         .executeTakeFirstOrThrow();
       expect(profile).toMatchObject({ rules_version: 'district-2027', attendance_level: 0, level: 0 });
     });
+
+    it("copies each new overall level onto the student's row, which the roster's risk order reads", async () => {
+      const levelOnRow = async () =>
+        (
+          await handle.db
+            .selectFrom('students')
+            .select('risk_level')
+            .where('id', '=', student.id)
+            .executeTakeFirstOrThrow()
+        ).risk_level;
+      for (const [absent, level] of [
+        [4, 2],
+        [0, 0],
+        [7, 3],
+      ] as const) {
+        await attendance(absent);
+        await recomputeStudents(context(), [student]);
+        expect({ absent, level: await levelOnRow() }).toEqual({ absent, level });
+      }
+    });
   });
 }
 
@@ -212,5 +232,21 @@ describe.each(district.map((e) => [e.name, e] as const))('recomputing a seeded s
     });
     expect(summary.students).toBeGreaterThan(290);
     expect(summary).toMatchObject({ levelChanged: 0, alertsRaised: 0, alertsRaisedInBand: 0, alertsResolved: 0 });
+  });
+
+  it("seeds each student's row with their profile's level, as the engine keeps it", async () => {
+    const { db } = database.handle;
+    const levels = await db
+      .selectFrom('students')
+      .innerJoin('risk_profiles', (join) =>
+        join
+          .onRef('risk_profiles.school_id', '=', 'students.school_id')
+          .onRef('risk_profiles.student_id', '=', 'students.id'),
+      )
+      .select(['students.risk_level', 'risk_profiles.level'])
+      .execute();
+    expect(levels.length).toBeGreaterThan(290);
+    expect(levels.filter((row) => row.risk_level !== row.level)).toEqual([]);
+    expect(new Set(levels.map((row) => row.level)).size).toBeGreaterThan(2);
   });
 });

@@ -31,6 +31,7 @@ import {
   openIndicatorAlerts,
   raiseAlertBand,
   resolveIndicatorAlert,
+  setStudentRiskLevels,
 } from './risk.repository.ts';
 import { assessRisk, type Indicator, type RiskAssessment, type RiskIndicators, type RiskRules } from './risk.rules.ts';
 
@@ -145,6 +146,7 @@ export async function recomputeStudents(context: EngineContext, students: Studen
         update: TABLE_COLUMNS.risk_profiles.filter((column) => column !== 'student_id'),
       });
     }
+    await setStudentRiskLevels(trx, profiles);
     await applyAlertChanges(trx, context, assessed, summary);
     const schools = new Set(students.map((student) => student.school_id));
     await appendAuditEntry(

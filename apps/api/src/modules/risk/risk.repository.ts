@@ -108,6 +108,30 @@ export async function currentProfiles(
   return new Map(rows.map((row) => [row.student_id, row]));
 }
 
+/**
+ * Copies each student's new overall level onto their row (students.risk_level), which the roster reads its risk
+ * order from: one UPDATE per level present, touching only the rows whose copy differs.
+ */
+export async function setStudentRiskLevels(
+  trx: Kysely<Database>,
+  profiles: readonly { school_id: number; student_id: number; level: number }[],
+): Promise<void> {
+  const byLevel = new Map<number, SchoolKey[]>();
+  for (const profile of profiles) {
+    const keys = byLevel.get(profile.level) ?? [];
+    keys.push({ schoolId: profile.school_id, id: profile.student_id });
+    byLevel.set(profile.level, keys);
+  }
+  for (const [level, keys] of byLevel) {
+    await trx
+      .updateTable('students')
+      .set({ risk_level: level })
+      .where(bySchoolKeys('students', keys))
+      .where('risk_level', '<>', level)
+      .execute();
+  }
+}
+
 /** A school's active students in id order, from `afterId` on: the engine's batches. */
 export async function activeStudentBatch(
   db: Kysely<Database>,
