@@ -21,8 +21,9 @@ export const DASHBOARD_HEADING = 'Your day at a glance';
 export const signInShell = `<main class="sign-in-page">${mark}<h1>Sign in to Pastoral</h1></main>`;
 
 /**
- * The header every signed-in page has, with the link to the page at `current` marked as NavLink marks it. The line with the user's name is there but not painted, so that the
- * page below it is already where it will be when the name arrives.
+ * The header every signed-in page has, with the link to the page at `current` marked as NavLink marks it. The
+ * line with the user's name and sign-out is there but not painted (nor read out): it holds the height it will
+ * have when the app fills it in, so that the heading below is already where it will stay.
  */
 function signedInPage(current: string | null, content: string): string {
   const links = [
@@ -39,7 +40,8 @@ function signedInPage(current: string | null, content: string): string {
     .join('');
   return (
     `<div class="page"><header class="site-header">${mark}<p class="site-name">Pastoral</p>` +
-    `<nav aria-label="Main">${links}</nav><p class="who static-shell-placeholder">&nbsp;</p></header>` +
+    `<nav aria-label="Main">${links}</nav><p class="who static-shell-placeholder">&nbsp;<a href="/sessions">Your sessions</a>` +
+    `<button class="link">Sign out</button></p></header>` +
     `<main class="content">${content}</main></div>`
   );
 }
