@@ -5,6 +5,7 @@ import { createDb } from '@pastoral/db';
 import { type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { sessionCookieName } from './modules/auth/session.ts';
 import { createLogger } from './logger.ts';
 import { buildServer } from './server.ts';
 
@@ -72,6 +73,44 @@ describe('serving the web app', () => {
     const missing = await app.inject({ url: '/nope', headers: { accept: 'application/json' } });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: 'Not Found', message: 'No route for GET /nope' });
+    await app.close();
+    await database.destroy();
+  });
+
+  it('sends the page whose static shell fits: the sign-in page without a session cookie, the header with one', async () => {
+    for (const page of ['dashboard', 'signed-in']) {
+      writeFileSync(join(webRoot, `${page}.html`), `<!doctype html><title>Pastoral</title><p>${page}</p>`);
+    }
+    const database = createDb('file::memory:');
+    const app = await buildServer({
+      config: loadConfig({ NODE_ENV: 'test', WEB_DIST_DIR: webRoot }),
+      database,
+      logger,
+    });
+    const cookie = `theme=dark; ${sessionCookieName({ env: 'test' })}=anything`;
+    const pageFor = async (url: string, headers: Record<string, string>) => {
+      const response = await app.inject({ url, headers: { accept: 'text/html', ...headers } });
+      return { url, status: response.statusCode, page: /<p>(.+)<\/p>/.exec(response.body)?.[1] ?? 'index' };
+    };
+    expect(
+      await Promise.all([
+        pageFor('/', {}),
+        pageFor('/cases/1', {}),
+        pageFor('/', { cookie: 'theme=dark' }),
+        pageFor('/', { cookie }),
+        pageFor('/?tab=1', { cookie }),
+        pageFor('/cases/1', { cookie }),
+      ]),
+    ).toEqual([
+      { url: '/', status: 200, page: 'index' },
+      { url: '/cases/1', status: 200, page: 'index' },
+      { url: '/', status: 200, page: 'index' },
+      { url: '/', status: 200, page: 'dashboard' },
+      { url: '/?tab=1', status: 200, page: 'dashboard' },
+      { url: '/cases/1', status: 200, page: 'signed-in' },
+    ]);
+    const response = await app.inject({ url: '/', headers: { accept: 'text/html', cookie } });
+    expect(response.headers.vary).toContain('Cookie');
     await app.close();
     await database.destroy();
   });

@@ -1,8 +1,5 @@
 import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
-// Tokens and shell first, then the shared controls; each feature's own stylesheet comes with its pages.
-import './app/app.css';
-import './components/components.css';
 import { App } from './app/App.tsx';
 
 const rootElement = document.getElementById('root');

@@ -4,9 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { readCookie, sessionCookieName } from '../modules/auth/session.ts';
 import { withPlaygroundPolicy } from './security-headers.ts';
 import type { ServerApp } from './fastify-app.ts';
 
@@ -19,14 +20,34 @@ export interface WebAppFiles {
   root: string;
   /** Whether GraphiQL is served: turned on, and built. */
   playground: boolean;
+  /** The session cookie's name: whether a request carries one decides which page of the app it is sent. */
+  sessionCookie: string;
+  /** Whether the build has the signed-in pages beside index.html (apps/web/vite.config.ts's staticShells). */
+  signedInPages: boolean;
 }
 
 export function webAppFiles(config: Config, defaultRoot: string): WebAppFiles {
   const root = config.webDistDir ?? defaultRoot;
   // The web build puts GraphiQL in a directory of its own, so that with the playground off none of it is served.
   const playground = config.graphql.playground && existsSync(`${root}/${PLAYGROUND_DIRECTORY}/playground.html`);
-  return { root, playground };
+  const signedInPages = existsSync(`${root}/dashboard.html`) && existsSync(`${root}/signed-in.html`);
+  return { root, playground, sessionCookie: sessionCookieName(config), signedInPages };
 }
+
+/**
+ * The app's page for a request: each is the same app, with what the browser paints before the app runs
+ * (apps/web/src/app/static-shells.ts). With a session cookie, the header of a signed-in page, with the
+ * dashboard's heading at `/`; without one, the sign-in page. The cookie is not looked up: a stale one shows the
+ * header until the app finds it signed out, which is rare, and costs no statement per page load.
+ */
+function appPage(request: FastifyRequest, files: WebAppFiles): string {
+  if (!files.signedInPages || readCookie(request.headers.cookie, files.sessionCookie) === undefined) {
+    return 'index.html';
+  }
+  return pathOf(request) === '/' ? 'dashboard.html' : 'signed-in.html';
+}
+
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0];
 
 /** GraphiQL's page, under its own content security policy. */
 export function sendPlayground(reply: FastifyReply, files: WebAppFiles) {
@@ -61,6 +82,8 @@ export async function registerWebApp(app: ServerApp, files: WebAppFiles, logger:
     // is off, which leaves their paths to the not-found handler below. The compressed copies get none: they are
     // sent for their file's own path.
     wildcard: false,
+    // `/` is the app's page, chosen per request below, not index.html as it is.
+    index: false,
     globIgnore: [
       ...(files.playground ? [] : [`${PLAYGROUND_DIRECTORY}/**`]),
       ...PRECOMPRESSED_EXTENSIONS.map((extension) => `**/*${extension}`),
@@ -79,14 +102,19 @@ export async function registerWebApp(app: ServerApp, files: WebAppFiles, logger:
       );
     },
   });
-  // Client-side routes (/cases/123) load the app shell; unknown API-like paths still get a JSON 404.
+  // `/` and client-side routes (/cases/123) load the app; unknown API-like paths still get a JSON 404. Which page
+  // was sent depends on the cookie, so a cache must not give a signed-in page's to a signed-out browser.
   app.setNotFoundHandler((request, reply) => {
-    const wantsHtml = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
-    if (wantsHtml)
-      return reply
-        .type('text/html')
-        .header('cache-control', 'no-cache')
-        .sendFile('index.html', { cacheControl: false });
-    return reply.code(404).send({ error: 'Not Found', message: `No route for ${request.method} ${request.url}` });
+    const wantsHtml =
+      request.method === 'GET' && ((request.headers.accept ?? '').includes('text/html') || pathOf(request) === '/');
+    if (!wantsHtml) {
+      return reply.code(404).send({ error: 'Not Found', message: `No route for ${request.method} ${request.url}` });
+    }
+    const vary = reply.getHeader('vary');
+    return reply
+      .type('text/html')
+      .header('cache-control', 'no-cache')
+      .header('vary', vary ? `${String(vary)}, Cookie` : 'Cookie')
+      .sendFile(appPage(request, files), { cacheControl: false });
   });
 }

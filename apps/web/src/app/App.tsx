@@ -1,12 +1,13 @@
 import { ApolloProvider } from '@apollo/client/react';
 import { useMutation } from '@apollo/client/react';
-import { lazy, type ReactNode, Suspense, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useLayoutEffect, useMemo, useState } from 'react';
 import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
 import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
 import { graphql } from '../gql/index.ts';
 import { createApolloClient } from './apollo.ts';
 import { staffViewer, useViewerQuery, ViewerContext } from './session.tsx';
+import { STATIC_SHELL_ID } from './static-shells.ts';
 
 // The sign-in page and the dashboard, where everyone lands, come with the app; every other page is a chunk of its
 // own, fetched when first opened, so that a first visit neither downloads nor runs their code.
@@ -40,13 +41,30 @@ function Mark() {
   );
 }
 
+/** The page the HTML came with (static-shells.ts), if the app has not yet painted over it. */
+const staticShell = () => document.getElementById(STATIC_SHELL_ID);
+
+/**
+ * The static shell goes in the same commit as the app's first page appears, before the browser paints: the page
+ * replaces the shell in one frame, and the shell's place is never empty or a loading message.
+ */
+function useStaticShellGone(pageShown: boolean) {
+  useLayoutEffect(() => {
+    if (pageShown) staticShell()?.remove();
+  }, [pageShown]);
+}
+
 /** Signed in: the navigation and the page; signed out: the sign-in page. */
 function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => void }) {
   const { data, loading, error, refetch } = useViewerQuery();
   const [signOut] = useMutation(SignOutMutation);
   const viewer = staffViewer(data?.viewer);
+  const waiting = loading && !data;
+  useStaticShellGone(!waiting);
 
-  if (loading && !data)
+  // While the HTML's shell is on the screen it stands for this page.
+  if (waiting && staticShell()) return null;
+  if (waiting)
     return (
       <p className="page-status" role="status">
         Loading Pastoral…

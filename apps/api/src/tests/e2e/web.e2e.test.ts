@@ -298,6 +298,8 @@ describe.runIf(available)('the web app in Chromium', () => {
     for (const phone of phones) await web.signIn(phone, email);
     const phoneCookies = await Promise.all(phones.map(cookieOf));
     await page.reload();
+    // The app loads again first (its scripts come after the page's first paint): the list is there, then counted.
+    await sessions.first().waitFor();
     await expect.poll(() => sessions.count()).toBe(3);
     await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
     await page.getByRole('status').filter({ hasText: 'Signed out 2 other sessions: only this one is left.' }).waitFor();

@@ -1,5 +1,6 @@
 import { useQuery } from '@apollo/client/react';
 import { formatDate, useViewer } from '../../app/session.tsx';
+import { DASHBOARD_HEADING } from '../../app/static-shells.ts';
 import { graphql } from '../../gql/index.ts';
 import { NewlyAtRiskPanel } from './NewlyAtRiskPanel.tsx';
 import { RiskLevelBars } from './RiskLevelBars.tsx';
@@ -20,8 +21,9 @@ const DashboardPageQuery = graphql(`
 export function DashboardPage() {
   const viewer = useViewer();
   const { data, loading, error } = useQuery(DashboardPageQuery, { fetchPolicy: 'cache-and-network' });
-  // The greeting needs only the viewer, known already: it is on the screen while the figures are on their way.
-  const greeting = <h1>Good to see you, {viewer.user.fullName.split(' ')[0]}</h1>;
+  // The heading is in the HTML already (static-shells.ts): the same words here, so that it stays as it was painted
+  // while the figures are on their way.
+  const greeting = <h1>{DASHBOARD_HEADING}</h1>;
   if (loading && !data)
     return (
       <>
