@@ -96,7 +96,13 @@ async function main() {
     });
   }
   const api = await startApi();
-  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  // A request unanswered for 30 s fails (and is counted) rather than holding the run up.
+  const dispatcher = new Agent({
+    connections: 64,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
   try {
     const post = async (user: User | null, query: string, variables: object) => {
       const response = await dispatcher.request({
@@ -196,6 +202,7 @@ async function main() {
       'AcknowledgeAlertsMutation',
       'AddCaseNoteMutation',
     ];
+    process.stderr.write(`request profile: ${users.length} staff signed in; counting statements\n`);
     for (const operation of operations) {
       for (const user of users) await send(operation, user);
       const before = await statements();
@@ -224,6 +231,7 @@ async function main() {
       }
       await Promise.all(inFlight);
     };
+    process.stderr.write(`request profile: warming up for ${WARM_UP_S} s, then measuring for ${DURATION_S} s\n`);
     await offer(WARM_UP_S);
     failures = 0;
     sent = 0;
