@@ -18,9 +18,6 @@ export interface LoaderOptions {
   now?: Date;
 }
 
-/** A module's loaders, each made by its factory on first use in a request (see createLoaders). */
-export type LoaderFactories<Loaders> = { [Name in keyof Loaders]: () => Loaders[Name] };
-
 export const rowId = (row: { id: number }) => row.id;
 
 /** One row per key, null for a miss; `name` tells two keys of the same row alike (a SchoolKey is an object). */
