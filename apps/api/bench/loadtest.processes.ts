@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import { fetch } from 'undici';
@@ -82,7 +83,18 @@ export function residentMiB(pids: number[]): number {
   return kib / 1024;
 }
 
-export async function startApi(workers: string): Promise<{ url: string; process: ChildProcess }> {
+/** Where the API serves from and what it is told beyond the load test's own settings. */
+export interface ApiOptions {
+  databaseUrl?: string;
+  env?: Record<string, string>;
+  /** Each line the API writes to stdout (its log), instead of passing it through. */
+  onOutputLine?: (line: string) => void;
+}
+
+export async function startApi(
+  workers: string,
+  options: ApiOptions = {},
+): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
   // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
@@ -95,13 +107,16 @@ export async function startApi(workers: string): Promise<{ url: string; process:
         LOADTEST_PINNED: '',
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
-        DATABASE_URL: databaseUrl,
+        DATABASE_URL: options.databaseUrl ?? databaseUrl,
         PORT: String(port),
         WEB_CONCURRENCY: workers,
+        ...options.env,
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', options.onOutputLine ? 'pipe' : 'inherit', 'inherit'],
     },
   );
+  const { onOutputLine } = options;
+  if (onOutputLine) createInterface({ input: child.stdout! }).on('line', onOutputLine);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {
