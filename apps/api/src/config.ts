@@ -97,7 +97,6 @@ const environmentSchema = z.object({
   SESSION_CACHE_TTL_S: wholeNumber(0, 60).default(30),
   SESSION_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
   SESSION_MAX_PER_USER: wholeNumber(1, 100).default(10),
-  PASSWORD_HASHES_AT_ONCE: wholeNumber(1, 64).default(1),
   REFERENCE_CACHE_TTL_S: wholeNumber(0, 3_600).default(60),
   REFERENCE_CACHE_ENTRIES: wholeNumber(1, 1_000_000).default(20_000),
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters (a random secret)' }).optional(),
@@ -190,11 +189,6 @@ export interface Config {
   sessionCache: { ttlSeconds: number; maxEntries: number };
   /** Live sessions a user may have at once; signing in beyond it ends their oldest. */
   maxSessionsPerUser: number;
-  /**
-   * Sign-ins hashing a password (argon2id) at once in each process; more wait their turn, a bounded few (see
-   * modules/auth/password.ts). One per worker leaves the other cores to the event loops and the database.
-   */
-  passwordHashingConcurrency: number;
   /** Classrooms and terms, which no request changes, kept per process (see reference-cache.ts); 0 s: off. */
   referenceCache: { ttlSeconds: number; maxEntries: number };
   dashboardCache: {
@@ -268,7 +262,6 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dashboardCache: { ttlSeconds: env.DASHBOARD_CACHE_TTL_S, maxEntries: env.DASHBOARD_CACHE_ENTRIES },
     sessionCache: { ttlSeconds: env.SESSION_CACHE_TTL_S, maxEntries: env.SESSION_CACHE_ENTRIES },
     maxSessionsPerUser: env.SESSION_MAX_PER_USER,
-    passwordHashingConcurrency: env.PASSWORD_HASHES_AT_ONCE,
     referenceCache: { ttlSeconds: env.REFERENCE_CACHE_TTL_S, maxEntries: env.REFERENCE_CACHE_ENTRIES },
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_S,

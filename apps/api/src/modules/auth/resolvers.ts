@@ -8,7 +8,6 @@ import { liveSessions } from './session.repository.ts';
 import { signOutEverywhere, signOutSession } from './session.mutations.ts';
 import { liveAt, sessionCookie, sessionEndsAt, SESSION_ABSOLUTE_MS, viewerForSession } from './session.ts';
 import { signIn, signOut } from './sign-in.ts';
-import { passwordHashingTurns } from './password.ts';
 import { isStaffViewer } from './viewer.ts';
 import { managesApiTokens } from '../api-tokens/api-token.policy.ts';
 import { readsAuditLog } from '../audit-log/audit-log.policy.ts';
@@ -85,10 +84,7 @@ export const authResolvers: Resolvers = {
           userAgent: context.request.userAgent,
           requestId: context.request.id,
         },
-        {
-          maxSessionsPerUser: context.config.maxSessionsPerUser,
-          passwordHashing: passwordHashingTurns(context.config.passwordHashingConcurrency),
-        },
+        { maxSessionsPerUser: context.config.maxSessionsPerUser },
         context.now,
       );
       if (!result.ok) {

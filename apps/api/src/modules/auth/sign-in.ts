@@ -7,7 +7,7 @@ import { type Database, type EngineDialect, toTimestamp } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import { recordSummarisedEvent } from '../audit-log/audit-summary.ts';
 import { type AuditActor, appendAuditEntry, recordAuditEvent } from '../audit-log/audit.writer.ts';
-import { hashPassword, type PasswordHashingTurn, type PasswordHashingTurns } from './password.ts';
+import { hashPassword, verifyPassword } from './password.ts';
 import { endSessionsBeyondLimit, sessionsBeyondLimit } from './session.mutations.ts';
 import { accountSigningIn, recordSignInTime, rememberSignInAddress } from './sign-in.repository.ts';
 import type { SessionStore } from './session-store.ts';
@@ -34,8 +34,6 @@ export interface SignInRequest {
 export interface SignInSettings {
   /** Live sessions a user may have; signing in beyond it ends the oldest (SESSION_MAX_PER_USER). */
   maxSessionsPerUser: number;
-  /** This process's turns at argon2id (password.ts): a sign-in waits for one, or is refused when none is left. */
-  passwordHashing: PasswordHashingTurns;
 }
 
 export type SignInResult =
@@ -46,10 +44,6 @@ export type SignInResult =
 const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const WRONG_CREDENTIALS = 'The e-mail address or password is not right. Check both and try again.';
-
-/** When every place at hashing is taken: a moment's wait, as the queue drains in about a second. */
-const HASHING_BUSY_RETRY_SECONDS = 2;
-const HASHING_BUSY = `Many people are signing in right now. Try again in ${HASHING_BUSY_RETRY_SECONDS} seconds.`;
 
 /** Throttled attempts of one key are audited as one summarised entry per quarter of an hour (audit-summary.ts). */
 export const THROTTLED_SUMMARY_MS = 15 * 60_000;
@@ -75,27 +69,6 @@ export async function signIn(
       field: ['input', 'email'],
     };
   }
-  // A place at hashing before anything else: a sign-in refused for want of one has claimed and written nothing.
-  const turn = settings.passwordHashing.reserve();
-  if (!turn) return { ok: false, message: HASHING_BUSY, retryAfterSeconds: HASHING_BUSY_RETRY_SECONDS };
-  try {
-    return await attemptSignIn(db, dialect, sessions, { ...request, email }, settings, turn, now);
-  } finally {
-    turn.release();
-  }
-}
-
-/** A sign-in with a well-formed (normalised) e-mail address and a place at hashing. */
-async function attemptSignIn(
-  db: Kysely<Database>,
-  dialect: EngineDialect,
-  sessions: SessionStore,
-  request: SignInRequest,
-  settings: SignInSettings,
-  turn: PasswordHashingTurn,
-  now: Date,
-): Promise<SignInResult> {
-  const { email } = request;
   const network = networkOf(request.ip);
   const keys = signInKeys(email, network);
   const anonymous: AuditActor = {
@@ -153,7 +126,7 @@ async function attemptSignIn(
   }
 
   const storedHash = user?.is_active === 1 ? user.password_hash : null;
-  const verified = await turn.verify(
+  const verified = await verifyPassword(
     storedHash ?? (await (dummyHash ??= hashPassword(newSessionId()))),
     request.password,
   );
