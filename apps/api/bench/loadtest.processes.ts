@@ -115,11 +115,15 @@ export interface RunningApi {
 
 /**
  * Reads the API's log lines (pino's JSON, one a line): slow statements are kept for the report, every line is
- * passed on to this process's output as it was.
+ * passed on to `onOutputLine`, or else to this process's output as it was.
  */
-function watchLog(child: ChildProcess, slowStatements: SlowStatement[]): void {
+function watchLog(
+  child: ChildProcess,
+  slowStatements: SlowStatement[],
+  onOutputLine: (line: string) => void = (line) => void process.stdout.write(`${line}\n`),
+): void {
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    process.stdout.write(`${line}\n`);
+    onOutputLine(line);
     if (!line.includes('"slow query"')) return;
     try {
       const entry = JSON.parse(line) as { msg?: string; sql?: string; durationMs?: number };
@@ -132,28 +136,40 @@ function watchLog(child: ChildProcess, slowStatements: SlowStatement[]): void {
   });
 }
 
-export async function startApi(workers: string): Promise<RunningApi> {
+/** Where the API serves from and what it is told beyond the load test's own settings. */
+export interface ApiOptions {
+  databaseUrl?: string;
+  env?: Record<string, string>;
+  /** The built API (dist/cli.js) instead of the source under tsx: it starts in seconds on a busy machine. */
+  cli?: string;
+  /** Each line the API writes to stdout (its log), instead of passing it through. */
+  onOutputLine?: (line: string) => void;
+}
+
+export async function startApi(workers: string, options: ApiOptions = {}): Promise<RunningApi> {
   const port = await freePort();
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  const cli = options.cli ?? fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  const loader = options.cli ? [] : ['--import', 'tsx'];
   // The API is not pinned: it, MariaDB and the generator share the cores as they would on one server.
   const child = spawn(
     'taskset',
-    ['-c', `0-${CORES - 1}`, process.execPath, ...apiNodeFlags(), '--import', 'tsx', cli, 'serve'],
+    ['-c', `0-${CORES - 1}`, process.execPath, ...apiNodeFlags(), ...loader, cli, 'serve'],
     {
       env: {
         ...process.env,
         LOADTEST_PINNED: '',
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
-        DATABASE_URL: databaseUrl,
+        DATABASE_URL: options.databaseUrl ?? databaseUrl,
         PORT: String(port),
         WEB_CONCURRENCY: workers,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
   const slowStatements: SlowStatement[] = [];
-  watchLog(child, slowStatements);
+  watchLog(child, slowStatements, options.onOutputLine);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { migrateDown, migrateToLatest, toTimestamp } from '@pastoral/db';
 import { MIGRATIONS_FOLDER, type TestDatabase, testEngines } from '@pastoral/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +8,13 @@ import { verifyChain } from './audit.maintenance.ts';
 import { type AuditActor, appendAuditEntries, recordAuditEvent } from './audit.writer.ts';
 
 const ACTOR: AuditActor = { type: 'SYSTEM', userId: null, apiTokenId: null, requestId: null, ip: null };
-/** The two migrations that moved the single chain to a chain per school. */
-const PER_SCHOOL_CHAIN_MIGRATIONS = 2;
+/**
+ * Back to before the two migrations that moved the single chain to a chain per school: them, and every migration
+ * after them (counted from the folder, so that a later migration does not stop the walk back one short).
+ */
+const PER_SCHOOL_CHAIN_MIGRATIONS = readdirSync(MIGRATIONS_FOLDER).filter(
+  (file) => /^\d{14}_.+\.ts$/.test(file) && file >= '20261216090000',
+).length;
 
 for (const engine of testEngines()) {
   describe(`moving the district's single audit chain to a chain per school on ${engine.name}`, () => {
