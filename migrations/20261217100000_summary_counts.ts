@@ -29,6 +29,12 @@ const KEY = 'school_id, scope_kind, scope_id, metric, bucket';
 
 interface Dialect {
   mysql: boolean;
+  /**
+   * A string of the table's collation. On MySQL a trigger's literals and DATE_FORMAT results take the collation
+   * of whichever session fires it; one unlike the columns' (the mysql client's default) made the UNION of
+   * contributions fail with "Illegal mix of collations".
+   */
+  str: (expression: string) => string;
   text: (expression: string) => string;
   year: (date: string) => string;
   month: (date: string) => string;
@@ -38,6 +44,7 @@ function dialectOf(db: Kysely<any>): Dialect {
   const mysql = isMysql(db);
   return {
     mysql,
+    str: (expression) => (mysql ? `convert(${expression} using utf8mb4) collate utf8mb4_unicode_520_ci` : expression),
     text: (expression) => (mysql ? `cast(${expression} as char)` : `cast(${expression} as text)`),
     year: (date) => (mysql ? `date_format(${date}, '%Y')` : `substr(${date}, 1, 4)`),
     month: (date) => (mysql ? `date_format(${date}, '%Y-%m')` : `substr(${date}, 1, 7)`),
@@ -45,13 +52,22 @@ function dialectOf(db: Kysely<any>): Dialect {
 }
 
 /** One contribution: a select of (school_id, scope_kind, scope_id, metric, bucket, delta); NULLs count nowhere. */
-const row = (school: string, kind: string, id: string, metric: string, bucket: string, delta: number, from = '') =>
-  `select ${school} as school_id, '${kind}' as scope_kind, ${id} as scope_id, '${metric}' as metric, ${bucket} as bucket, ${delta} as delta${from}`;
+const row = (
+  d: Dialect,
+  school: string,
+  kind: string,
+  id: string,
+  metric: string,
+  bucket: string,
+  delta: number,
+  from = '',
+) =>
+  `select ${school} as school_id, ${d.str(`'${kind}'`)} as scope_kind, ${id} as scope_id, ${d.str(`'${metric}'`)} as metric, ${d.str(bucket)} as bucket, ${delta} as delta${from}`;
 
-function alertRows(r: string, delta: number): string[] {
+function alertRows(d: Dialect, r: string, delta: number): string[] {
   return [
-    row(`${r}.school_id`, 'school', '0', 'alerts', `${r}.status`, delta),
-    row(`${r}.school_id`, 'assignee', `${r}.assigned_to`, 'alerts', `${r}.status`, delta),
+    row(d, `${r}.school_id`, 'school', '0', 'alerts', `${r}.status`, delta),
+    row(d, `${r}.school_id`, 'assignee', `${r}.assigned_to`, 'alerts', `${r}.status`, delta),
   ];
 }
 
@@ -64,10 +80,10 @@ function caseRows(d: Dialect, r: string, delta: number): string[] {
     ['assignee', `${r}.assigned_to`],
   ] as const) {
     rows.push(
-      row(`${r}.school_id`, kind, id, 'cases', `${r}.status`, delta),
-      row(`${r}.school_id`, kind, id, 'review_year', due(d.year(`${r}.next_review_at`)), delta),
-      row(`${r}.school_id`, kind, id, 'review_month', due(d.month(`${r}.next_review_at`)), delta),
-      row(`${r}.school_id`, kind, id, 'review_day', due(d.text(`${r}.next_review_at`)), delta),
+      row(d, `${r}.school_id`, kind, id, 'cases', `${r}.status`, delta),
+      row(d, `${r}.school_id`, kind, id, 'review_year', due(d.year(`${r}.next_review_at`)), delta),
+      row(d, `${r}.school_id`, kind, id, 'review_month', due(d.month(`${r}.next_review_at`)), delta),
+      row(d, `${r}.school_id`, kind, id, 'review_day', due(d.text(`${r}.next_review_at`)), delta),
     );
   }
   return rows;
@@ -77,8 +93,8 @@ function caseRows(d: Dialect, r: string, delta: number): string[] {
 function studentRows(d: Dialect, r: string, delta: number): string[] {
   const level = `case when ${r}.is_active = 1 then ${d.text(`coalesce((select p.level from risk_profiles p where p.student_id = ${r}.id), 0)`)} end`;
   return [
-    row(`${r}.school_id`, 'school', '0', 'students', level, delta),
-    row(`${r}.school_id`, 'classroom', `${r}.classroom_id`, 'students', level, delta),
+    row(d, `${r}.school_id`, 'school', '0', 'students', level, delta),
+    row(d, `${r}.school_id`, 'classroom', `${r}.classroom_id`, 'students', level, delta),
   ];
 }
 
@@ -86,7 +102,7 @@ function studentRows(d: Dialect, r: string, delta: number): string[] {
 function profileRows(d: Dialect, level: string, studentId: string, delta: number): string[] {
   const student = ` from students s where s.id = ${studentId} and s.is_active = 1`;
   return ['school', 'classroom'].map((kind) =>
-    row('s.school_id', kind, kind === 'school' ? '0' : 's.classroom_id', 'students', d.text(level), delta, student),
+    row(d, 's.school_id', kind, kind === 'school' ? '0' : 's.classroom_id', 'students', d.text(level), delta, student),
   );
 }
 
@@ -109,7 +125,7 @@ function triggers(d: Dialect): { name: string; table: string; event: string; row
     update: [...rowsOf('old', -1), ...rowsOf('new', 1)],
     delete: rowsOf('old', -1),
   });
-  const alerts = both(alertRows);
+  const alerts = both((r, delta) => alertRows(d, r, delta));
   const cases = both((r, delta) => caseRows(d, r, delta));
   const students = both((r, delta) => studentRows(d, r, delta));
   const profiles = {
