@@ -215,6 +215,79 @@ for (const engine of testEngines()) {
       }
     });
 
+    it('give every dashboard the figures the tables hold, overdue reviews of past years, months and days included', async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const dashboardOf = async (email: string) =>
+        (
+          await api.graphql<{ dashboard: Record<string, unknown> }>(
+            '{ dashboard { newAlerts overdueReviews openCasesByStatus { status count } studentsByRiskLevel { level count } } }',
+            {},
+            await api.signIn(email),
+          )
+        ).body.data!.dashboard;
+      const formMaster = await db
+        .selectFrom('users')
+        .select(['id', 'email'])
+        .where('email', '=', 'form.master@s01.pastoral.example')
+        .executeTakeFirstOrThrow();
+      const classrooms = (
+        await db
+          .selectFrom('classroom_assignments')
+          .select('classroom_id')
+          .where('user_id', '=', formMaster.id)
+          .execute()
+      ).map((row) => row.classroom_id);
+      const expected = async (records: { school?: number; assignee?: number }, studentClassrooms?: number[]) => {
+        const cases = db
+          .selectFrom('intervention_cases')
+          .$if(records.school !== undefined, (q) => q.where('school_id', '=', records.school!))
+          .$if(records.assignee !== undefined, (q) => q.where('assigned_to', '=', records.assignee!))
+          .where('status', '<>', 'CLOSED');
+        const newAlerts = await db
+          .selectFrom('alerts')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('status', '=', 'NEW')
+          .$if(records.school !== undefined, (q) => q.where('school_id', '=', records.school!))
+          .$if(records.assignee !== undefined, (q) => q.where('assigned_to', '=', records.assignee!))
+          .executeTakeFirstOrThrow();
+        const overdueReviews = await cases
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('next_review_at', '<', today)
+          .executeTakeFirstOrThrow();
+        const byStatus = await cases
+          .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute();
+        const byLevel = await db
+          .selectFrom('students')
+          .leftJoin('risk_profiles', 'risk_profiles.student_id', 'students.id')
+          .select([(eb) => eb.fn.coalesce('risk_profiles.level', eb.lit(0)).as('level')])
+          .where('students.is_active', '=', 1)
+          .$if(records.school !== undefined, (q) => q.where('students.school_id', '=', records.school!))
+          .$if(studentClassrooms !== undefined, (q) => q.where('students.classroom_id', 'in', studentClassrooms!))
+          .execute();
+        return {
+          newAlerts: Number(newAlerts.n),
+          overdueReviews: Number(overdueReviews.n),
+          openCasesByStatus: ['OPEN', 'IN_PROGRESS', 'MONITORING'].map((status) => ({
+            status,
+            count: Number(byStatus.find((row) => row.status === status)?.n ?? 0),
+          })),
+          studentsByRiskLevel: ['ON_TRACK', 'WATCH', 'AT_RISK', 'CRITICAL'].map((level, code) => ({
+            level,
+            count: byLevel.filter((row) => Number(row.level) === code).length,
+          })),
+        };
+      };
+      const lead = await expected({ school: schoolId });
+      expect(lead.overdueReviews).toBeGreaterThan(0);
+      expect(await dashboardOf('pastoral.lead@s01.pastoral.example')).toEqual(lead);
+      expect(await dashboardOf('district.admin@pastoral.example')).toEqual(await expected({}));
+      expect(await dashboardOf(formMaster.email)).toEqual(
+        await expected({ school: schoolId, assignee: formMaster.id }, classrooms),
+      );
+    });
+
     it('are mended by a rebuild after a row is corrupted', async () => {
       await db
         .updateTable('summary_counts')
