@@ -3,7 +3,7 @@
  * tables they summarise: counted afresh here, for `pastoral summaries rebuild` and `pastoral doctor`.
  */
 import type { Database, SummaryCount } from '@pastoral/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 type Row = Omit<SummaryCount, 'count'>;
 
@@ -155,4 +155,17 @@ export async function rebuildSchoolSummaries(db: Kysely<Database>, schoolId: num
     }
     return rows.length;
   });
+}
+
+/** The triggers that keep the summaries: one per table (alerts, cases, students, profiles) and kind of write. */
+export const SUMMARY_TRIGGERS = 12;
+
+export async function summaryTriggerCount(db: Kysely<Database>, engine: 'mysql' | 'sqlite'): Promise<number> {
+  const { rows } =
+    engine === 'mysql'
+      ? await sql<{ n: number }>`select count(*) as n from information_schema.triggers
+          where trigger_schema = database() and trigger_name like 'summary\\_%'`.execute(db)
+      : await sql<{ n: number }>`select count(*) as n from sqlite_master
+          where type = 'trigger' and name like 'summary\\_%' escape '\\'`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }
