@@ -10,3 +10,4 @@ export * from './replicas.ts';
 export * from './schema.ts';
 export * from './shard-key.ts';
 export * from './time.ts';
+export * from './summary-counts.ts';
