@@ -7,6 +7,7 @@ export * from './keys.ts';
 export * from './migrate.ts';
 export * from './mysql-pool.ts';
 export * from './replicas.ts';
+export * from './rows.ts';
 export * from './schema.ts';
 export * from './shard-key.ts';
 export * from './time.ts';
