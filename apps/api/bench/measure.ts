@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseDatabaseUrl } from '@pastoral/db';
 import { type Connection, createConnection } from 'mysql2';
@@ -111,23 +111,12 @@ export function cpuSecondsOf(pids: number[]): number {
   );
 }
 
-/** The CPU time every process of the machine has used so far (user, nice, system, irq, softirq), in seconds. */
-export function machineCpuSeconds(): number {
-  // The first line of /proc/stat: "cpu  user nice system idle iowait irq softirq steal …", in clock ticks.
-  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user! + nice! + system! + irq! + softirq!) / CLOCK_TICKS_PER_SECOND;
-}
-
 /** What a result was measured on: committed results say it, and the README's figures repeat it. */
 export function describeMachine(databaseVersion: string) {
   return {
     date: new Date().toISOString(),
-    cores: availableParallelism(),
+    // The machine's, not this process's affinity: the load generator runs pinned to one core.
+    cores: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
