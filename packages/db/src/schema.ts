@@ -1,5 +1,4 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { SummaryCountTable } from './summary-counts.ts';
 
 /**
  * The database as the application sees it, on both engines.
@@ -428,7 +427,6 @@ export interface Database {
   job_leases: JobLeaseTable;
   audit_chain_anchor: AuditChainAnchorTable;
   student_record_views: StudentRecordViewTable;
-  summary_counts: SummaryCountTable;
 }
 
 export type TableName = keyof Database;
