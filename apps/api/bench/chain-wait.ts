@@ -27,7 +27,7 @@ import { seedDatabase } from '../src/seed/seed.ts';
 import { webOperation } from '../src/testing/web-operations.ts';
 import { startApi, stopApi, sleep } from './loadtest.processes.ts';
 import { serverUrl } from './loadtest.settings.ts';
-import { BENCH_RATE_LIMITS, openRawConnection, SEED_PASSWORD, summarize } from './measure.ts';
+import { BENCH_RATE_LIMITS, openRawConnection, postGraphql, SEED_PASSWORD, summarize } from './measure.ts';
 
 const DATABASE = 'pastoral_bench_chain';
 /** Built afresh by main(), so the API measured is the code as it stands. */
@@ -112,19 +112,12 @@ async function run(index: number): Promise<RunResult> {
   const raw = openRawConnection(databaseUrl).promise();
   try {
     const post = async (cookie: string | null, query: string, variables: object, from?: string) => {
-      const response = await dispatcher.request({
-        origin: api.url,
-        path: '/graphql',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(cookie ? { cookie } : {}),
-          ...(from ? { 'x-forwarded-for': from } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
+      const answer = await postGraphql(dispatcher, api.url, {
+        query,
+        variables,
+        headers: { ...(cookie ? { cookie } : {}), ...(from ? { 'x-forwarded-for': from } : {}) },
       });
-      const text = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, body: text };
+      return { status: answer.status, headers: answer.headers, body: answer.text };
     };
     const signIn = async (email: string, from?: string) => {
       const response = await post(

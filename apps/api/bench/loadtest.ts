@@ -21,11 +21,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { RowDataPacket } from 'mysql2';
 import { Agent } from 'undici';
 import { webOperation } from '../src/testing/web-operations.ts';
-import { describeMachine, openRawConnection, SEED_PASSWORD, summarize } from './measure.ts';
+import { describeMachine, openRawConnection, postGraphql, SEED_PASSWORD, summarize } from './measure.ts';
 import {
   USERS,
   THINK_S,
@@ -114,28 +113,23 @@ async function main() {
       `loadtest: ${USERS} users signing in over ${RAMP_S} s, ${workers} API workers, generator on core ${GENERATOR_CORE}\n`,
     );
 
-    // undici's request(), not fetch(): the generator shares the machine, and fetch's WHATWG layers cost it about
-    // twice the CPU per request.
     const post = async (user: VirtualUser | null, query: string, variables: object) => {
-      const response = await dispatcher.request({
-        origin: api.url,
-        path: '/graphql',
-        method: 'POST',
+      const answer = await postGraphql(dispatcher, api.url, {
+        query,
+        variables,
         headers: {
-          'content-type': 'application/json',
           ...(ACCEPT_ENCODING ? { 'accept-encoding': ACCEPT_ENCODING } : {}),
           ...(user ? { cookie: user.cookie } : {}),
         },
-        body: JSON.stringify({ query, variables }),
       });
-      const body = decodedJson(response.headers, Buffer.from(await response.body.arrayBuffer())) as {
+      const body = JSON.parse(answer.text) as {
         data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
         errors?: { message: string }[];
       };
-      if (response.statusCode !== 200 || body.errors) {
-        throw new Error(`${response.statusCode} ${body.errors?.[0]?.message ?? ''}`.trim());
+      if (answer.status !== 200 || body.errors) {
+        throw new Error(`${answer.status} ${body.errors?.[0]?.message ?? ''}`.trim());
       }
-      return { response, data: body.data };
+      return { data: body.data };
     };
 
     const timed = async (operation: string, work: () => Promise<void>) => {
@@ -312,13 +306,6 @@ async function main() {
     await dispatcher.close();
     await stopApi(api);
   }
-}
-
-/** An answer's JSON, decompressed as its content-encoding says (undici's request() leaves that to its caller). */
-function decodedJson(headers: Record<string, string | string[] | undefined>, raw: Buffer): unknown {
-  const encoding = headers['content-encoding'];
-  const text = encoding === 'br' ? brotliDecompressSync(raw) : encoding === 'gzip' ? gunzipSync(raw) : raw;
-  return JSON.parse(text.toString('utf8'));
 }
 
 async function databaseVersion(raw: ReturnType<typeof openRawConnection>): Promise<string> {

@@ -28,7 +28,7 @@ import { withDatabase } from '@pastoral/db';
 import type { RowDataPacket } from 'mysql2';
 import { Agent } from 'undici';
 import { webOperation } from '../src/testing/web-operations.ts';
-import { BENCH_RATE_LIMITS, cpuSecondsOf, openRawConnection, SEED_PASSWORD } from './measure.ts';
+import { BENCH_RATE_LIMITS, cpuSecondsOf, openRawConnection, postGraphql, SEED_PASSWORD } from './measure.ts';
 import { categoryShares, type CpuProfile, profileMarkdown } from './request-profile.categories.ts';
 
 const { values: options } = parseArgs({
@@ -105,22 +105,18 @@ async function main() {
   });
   try {
     const post = async (user: User | null, query: string, variables: object) => {
-      const response = await dispatcher.request({
-        origin: api.url,
-        path: '/graphql',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          // Like the load test's generator, no Accept-Encoding: answers come uncompressed.
-          ...(user ? { cookie: user.cookie } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
+      // No Accept-Encoding: answers come uncompressed, so compression is not in the profile (the load test asks
+      // for it by default, as a browser does).
+      const answer = await postGraphql(dispatcher, api.url, {
+        query,
+        variables,
+        headers: user ? { cookie: user.cookie } : {},
       });
-      const body = (await response.body.json()) as { data?: unknown; errors?: { message: string }[] };
-      if (response.statusCode !== 200 || body.errors) {
-        throw new Error(`${response.statusCode} ${body.errors?.[0]?.message ?? ''}`.trim());
+      const body = JSON.parse(answer.text) as { data?: unknown; errors?: { message: string }[] };
+      if (answer.status !== 200 || body.errors) {
+        throw new Error(`${answer.status} ${body.errors?.[0]?.message ?? ''}`.trim());
       }
-      return { setCookie: response.headers['set-cookie'] };
+      return { setCookie: answer.headers['set-cookie'] };
     };
     // The users' lists are read once, so that later requests can name what they saw.
     const read = async (user: User, query: string, variables: object) => {
