@@ -43,9 +43,24 @@ export const EVERYTHING = sql<SqlBool>`1 = 1`;
  * are matched by the loader that reads the rows (rowsByKey), since ids are unique across schools.
  */
 export function bySchoolKeys(table: string, keys: readonly SchoolKey[], idColumn = 'id'): RawBuilder<SqlBool> {
+  const { schools, ids } = schoolKeyLists(table, keys);
+  return bySchoolLists(table, schools, ids, idColumn);
+}
+
+/** The distinct schools and ids of keys, as bySchoolLists (and a prepared query's list arguments) take them. */
+export function schoolKeyLists(table: string, keys: readonly SchoolKey[]): { schools: number[]; ids: number[] } {
   const schools = [...new Set(keys.map((key) => key.schoolId))];
-  const ids = [...new Set(keys.map((key) => key.id))];
   if (schools.includes(null)) throw new Error(`bySchoolKeys(${table}): a key without a school`);
+  return { schools: schools as number[], ids: [...new Set(keys.map((key) => key.id))] };
+}
+
+/** bySchoolKeys from distinct lists (schoolKeyLists), each item a statement parameter. */
+export function bySchoolLists(
+  table: string,
+  schools: readonly number[],
+  ids: readonly number[],
+  idColumn = 'id',
+): RawBuilder<SqlBool> {
   return sql<SqlBool>`(${sql.ref(`${table}.school_id`)} in (${sql.join(schools)}) and ${sql.ref(`${table}.${idColumn}`)} in (${sql.join(ids)}))`;
 }
 

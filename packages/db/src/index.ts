@@ -6,6 +6,7 @@ export * from './enums.ts';
 export * from './keys.ts';
 export * from './migrate.ts';
 export * from './mysql-pool.ts';
+export * from './prepared-query.ts';
 export * from './replicas.ts';
 export * from './rows.ts';
 export * from './schema.ts';

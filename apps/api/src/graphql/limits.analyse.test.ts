@@ -168,6 +168,41 @@ describe('limits in a real ApolloServer', () => {
     );
   });
 
+  it('counts a document once per operation and page-size values, and refuses values over the limit every time', async () => {
+    const plugin = costLimitPlugin();
+    const server = new ApolloServer({ typeDefs, resolvers, plugins: [plugin] });
+    const query = `
+      query Cases($n: Int = 10, $after: String) { cases(first: $n, after: $after) { nodes { id } } }
+      query Ping { ping }`;
+    const errorsOf = async (operationName: string, variables?: Record<string, unknown>) => {
+      const response = await server.executeOperation({ query, operationName, variables });
+      return response.body.kind === 'single' ? response.body.singleResult.errors?.map((error) => error.message) : [];
+    };
+    try {
+      const analysed: number[] = [];
+      for (const [operationName, variables] of [
+        ['Cases', { n: 5 }],
+        ['Cases', { n: 5, after: 'a' }], // a cursor is no page size: the same count
+        ['Cases', { n: 5 }],
+        ['Cases', {}], // the default
+        ['Cases', { n: null }], // not given: the default page size, not the variable's default
+        ['Ping', {}],
+        ['Ping', {}],
+        ['Cases', {}],
+      ] as const) {
+        expect(await errorsOf(operationName, variables)).toBeUndefined();
+        analysed.push(plugin.analyses());
+      }
+      expect(analysed).toEqual([1, 1, 1, 2, 3, 4, 4, 4]);
+      const tooLarge = ['first must be between 1 and 100 on cases; page through longer lists with after/before.'];
+      expect(await errorsOf('Cases', { n: 101 })).toEqual(tooLarge);
+      expect(await errorsOf('Cases', { n: 101 })).toEqual(tooLarge);
+      expect(plugin.analyses()).toBe(6);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('answers a document the depth rule refuses with a 400 of its own', async () => {
     const response = await withServer((server) => server.executeOperation({ query: queryOfDepth(13) }));
     expect(response.http.status).toBe(400);

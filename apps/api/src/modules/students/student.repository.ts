@@ -1,4 +1,4 @@
-import type { Database, Student } from '@pastoral/db';
+import { type Database, preparedQuery, type Student } from '@pastoral/db';
 import {
   type Expression,
   type ExpressionBuilder,
@@ -11,7 +11,7 @@ import { badInput } from '../../errors.ts';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import { countCapped, paginate } from '../../paging/keyset.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
-import { bySchoolKeys, NOTHING, type SchoolKey } from '../../school-scope.ts';
+import { bySchoolKeys, bySchoolLists, NOTHING, type SchoolKey, schoolKeyLists } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { countsWithFirstPage, visibleStudents, visibleStudentsPerRow } from './student.policy.ts';
 
@@ -24,6 +24,8 @@ export interface StudentFilterValues {
   active?: boolean | null;
   search?: string;
 }
+
+type SchoolLists = ReturnType<typeof schoolKeyLists>;
 
 export type StudentOrderValues = { field: 'NAME' | 'RISK'; direction: 'ASC' | 'DESC' };
 
@@ -113,28 +115,43 @@ export async function visibleStudentsById(db: Kysely<Database>, viewer: Viewer, 
     .execute();
 }
 
+// The loaders below run on most requests in the same few shapes: prepared (built and compiled once per shape).
+const studentsByIdQuery = preparedQuery((db: Kysely<Database>, { schools, ids }: SchoolLists) =>
+  db
+    .selectFrom('students')
+    .selectAll()
+    .where(bySchoolLists('students', schools, ids)),
+);
+
 /** Students by key, for relations of records the viewer can already see (a visible case's student). */
 export async function studentsById(db: Kysely<Database>, keys: readonly SchoolKey[]) {
-  return db.selectFrom('students').selectAll().where(bySchoolKeys('students', keys)).execute();
+  return studentsByIdQuery(db, schoolKeyLists('students', keys));
 }
+
+const riskProfilesQuery = preparedQuery((db: Kysely<Database>, { schools, ids }: SchoolLists) =>
+  db
+    .selectFrom('risk_profiles')
+    .selectAll()
+    .where(bySchoolLists('risk_profiles', schools, ids, 'student_id')),
+);
 
 /** Risk profiles by their students' keys. */
 export async function riskProfilesByStudentId(db: Kysely<Database>, students: readonly SchoolKey[]) {
-  return db
-    .selectFrom('risk_profiles')
-    .selectAll()
-    .where(bySchoolKeys('risk_profiles', students, 'student_id'))
-    .execute();
+  return riskProfilesQuery(db, schoolKeyLists('risk_profiles', students));
 }
 
+const assessmentResultsQuery = preparedQuery(
+  (db: Kysely<Database>, { schools, ids, termCode }: SchoolLists & { termCode: string }) =>
+    db
+      .selectFrom('assessment_results')
+      .selectAll()
+      .where(bySchoolLists('assessment_results', schools, ids, 'student_id'))
+      .where('term_code', '=', termCode)
+      .orderBy('subject'),
+);
+
 export async function assessmentResultsOf(db: Kysely<Database>, students: readonly SchoolKey[], termCode: string) {
-  return db
-    .selectFrom('assessment_results')
-    .selectAll()
-    .where(bySchoolKeys('assessment_results', students, 'student_id'))
-    .where('term_code', '=', termCode)
-    .orderBy('subject')
-    .execute();
+  return assessmentResultsQuery(db, { ...schoolKeyLists('assessment_results', students), termCode });
 }
 
 /** The term that has most recently started: "this term" for coursework. */

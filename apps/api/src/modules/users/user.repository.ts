@@ -1,4 +1,4 @@
-import type { Database, Role } from '@pastoral/db';
+import { type Database, preparedQuery, type Role } from '@pastoral/db';
 import type { Kysely } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleUsers } from './user.policy.ts';
@@ -7,9 +7,14 @@ export async function visibleUsersById(db: Kysely<Database>, viewer: Viewer, ids
   return db.selectFrom('users').selectAll().where('id', 'in', ids).where(visibleUsers(viewer)).execute();
 }
 
+// Prepared: a case's owner and an alert's acknowledger are read on most list pages (prepared-query.ts).
+const usersByIdQuery = preparedQuery((db: Kysely<Database>, { ids }: { ids: number[] }) =>
+  db.selectFrom('users').selectAll().where('id', 'in', ids),
+);
+
 /** Staff by id, for the people on records the viewer can already see (a visible case's owner). */
 export async function usersById(db: Kysely<Database>, ids: readonly number[]) {
-  return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+  return usersByIdQuery(db, { ids: [...ids] });
 }
 
 /** A school's active staff the viewer can see, by name (a school has tens of staff: a bounded list). */

@@ -8,7 +8,13 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
-import { DeadlinePlugin, RequestDeadlineError } from '../../server/request-deadline.ts';
+import { usersById } from '../../modules/users/user.repository.ts';
+import {
+  DeadlinePlugin,
+  RequestDeadlineError,
+  StatementBudget,
+  StatementBudgetError,
+} from '../../server/request-deadline.ts';
 import { buildServer } from '../../server.ts';
 import { startApiHarness } from '../../testing/api-harness.ts';
 import { connectAsAnotherSession } from '../../testing/other-session.ts';
@@ -102,8 +108,27 @@ describe('the deadline plugin', () => {
           'The request ran past its 250 ms deadline and was stopped; ask for less at once, or retry.',
         ),
       );
+      // A prepared repository query (compiled once per shape) is stopped alike, its shape already compiled.
+      await usersById(database.handle.db, [1]);
+      await expect(usersById(late, [1])).rejects.toThrow(RequestDeadlineError);
       const inTime = database.handle.db.withPlugin(new DeadlinePlugin(Date.now() + 10_000, 10_000));
       expect(await inTime.selectFrom('schools').selectAll().execute()).toEqual([]);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('counts every statement in the budget, a prepared query run as much as a built one', async () => {
+    const database = await engine.createDatabase();
+    try {
+      const budget = new StatementBudget();
+      budget.limit = 3;
+      const db = database.handle.db.withPlugin(new DeadlinePlugin(Date.now() + 10_000, 10_000, budget));
+      await usersById(db, [1]);
+      await usersById(db, [2]);
+      await db.selectFrom('schools').selectAll().execute();
+      expect(budget.used).toBe(3);
+      await expect(usersById(db, [3])).rejects.toThrow(StatementBudgetError);
     } finally {
       await database.drop();
     }
