@@ -11,3 +11,4 @@ export * from './rows.ts';
 export * from './schema.ts';
 export * from './shard-key.ts';
 export * from './time.ts';
+export * from './summary-counts.ts';
