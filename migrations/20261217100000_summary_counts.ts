@@ -119,7 +119,26 @@ function applyRows(d: Dialect, rows: string[]): string {
     : `insert into summary_counts (${KEY}, count) ${summed} on conflict (${KEY}) do update set count = summary_counts.count + excluded.count`;
 }
 
-function triggers(d: Dialect): { name: string; table: string; event: string; rows: string[] }[] {
+/**
+ * The columns each table's counts depend on. An update that changes none of them (a case's note or version, a
+ * profile's score, a student's copied risk level, most of a risk recompute's writes) skips the trigger's
+ * statement: without the guard every such update still ran it, doubling the cost of a plain write.
+ */
+const COUNTED_COLUMNS = {
+  alerts: ['school_id', 'assigned_to', 'status'],
+  intervention_cases: ['school_id', 'assigned_to', 'status', 'next_review_at'],
+  students: ['school_id', 'classroom_id', 'is_active'],
+  risk_profiles: ['student_id', 'level'],
+} as const;
+
+/** True when a counted column changed; NULL-safe on both engines. */
+function countedColumnChanged(d: Dialect, table: keyof typeof COUNTED_COLUMNS): string {
+  return COUNTED_COLUMNS[table]
+    .map((column) => (d.mysql ? `not (old.${column} <=> new.${column})` : `old.${column} is not new.${column}`))
+    .join(' or ');
+}
+
+function triggers(d: Dialect): { name: string; table: keyof typeof COUNTED_COLUMNS; event: string; rows: string[] }[] {
   const both = (rowsOf: (r: string, delta: number) => string[]) => ({
     insert: rowsOf('new', 1),
     update: [...rowsOf('old', -1), ...rowsOf('new', 1)],
@@ -198,11 +217,15 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const trigger of triggers(d)) {
     await sql.raw(`drop trigger if exists ${trigger.name}`).execute(db);
     const body = applyRows(d, trigger.rows);
+    const guard = trigger.event === 'update' ? countedColumnChanged(d, trigger.table) : null;
+    const head = `create trigger ${trigger.name} after ${trigger.event} on ${trigger.table} for each row`;
     await sql
       .raw(
         d.mysql
-          ? `create trigger ${trigger.name} after ${trigger.event} on ${trigger.table} for each row ${body}`
-          : `create trigger ${trigger.name} after ${trigger.event} on ${trigger.table} for each row begin ${body}; end`,
+          ? guard === null
+            ? `${head} ${body}`
+            : `${head} if ${guard} then ${body}; end if`
+          : `${head}${guard === null ? '' : ` when ${guard}`} begin ${body}; end`,
       )
       .execute(db);
   }
