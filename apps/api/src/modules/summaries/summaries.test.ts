@@ -4,7 +4,7 @@
  */
 import type { Database, InterventionCaseTable } from '@pastoral/db';
 import { buildAlert, buildClassroom, buildStudent, testEngines } from '@pastoral/db/testing';
-import type { Kysely, Updateable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../graphql/relay.ts';
 import { type ApiHarness, startApiHarness } from '../../testing/api-harness.ts';
@@ -313,6 +313,95 @@ for (const engine of testEngines()) {
         expect(await mismatches(db)).toEqual([]);
       },
     );
+
+    it("give whole-school and district viewers their lists' totals, read from the summary rows", async () => {
+      const district = await api.signIn('district.admin@pastoral.example');
+      const formMaster = await api.signIn('form.master@s01.pastoral.example');
+      const leadId = (
+        await db
+          .selectFrom('users')
+          .select('id')
+          .where('email', '=', 'pastoral.lead@s01.pastoral.example')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const total = async (list: 'cases' | 'alerts', filter: string, cookie: string) => {
+        const response = await api.graphql<Record<string, { totalCount: number }>>(
+          `{ ${list}(first: 1, filter: ${filter}) { totalCount } }`,
+          {},
+          cookie,
+        );
+        expect(response.body.errors).toBeUndefined();
+        return response.body.data![list]!.totalCount;
+      };
+      const counted = async (
+        table: 'intervention_cases' | 'alerts',
+        where: { school?: number; statuses?: string[]; assignee?: number },
+      ) => {
+        let query = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
+        if (where.school !== undefined) query = query.where('school_id', '=', where.school);
+        if (where.statuses) query = query.where('status', 'in', where.statuses);
+        if (where.assignee !== undefined) query = query.where('assigned_to', '=', where.assignee);
+        return Math.min(10_000, Number((await query.executeTakeFirstOrThrow()).n));
+      };
+      const lists: [string, 'cases' | 'alerts', string, string, () => Promise<number>][] = [
+        ['school cases', 'cases', '{}', lead, () => counted('intervention_cases', { school: schoolId })],
+        [
+          'school open cases',
+          'cases',
+          '{ status: [OPEN, MONITORING] }',
+          lead,
+          () => counted('intervention_cases', { school: schoolId, statuses: ['OPEN', 'MONITORING'] }),
+        ],
+        [
+          'my cases',
+          'cases',
+          '{ assignedToMe: true }',
+          lead,
+          () => counted('intervention_cases', { school: schoolId, assignee: leadId }),
+        ],
+        [
+          'school new alerts',
+          'alerts',
+          '{ status: [NEW] }',
+          lead,
+          () => counted('alerts', { school: schoolId, statuses: ['NEW'] }),
+        ],
+        [
+          'district cases',
+          'cases',
+          '{ status: [OPEN] }',
+          district,
+          () => counted('intervention_cases', { statuses: ['OPEN'] }),
+        ],
+        ['district alerts', 'alerts', '{}', district, () => counted('alerts', {})],
+      ];
+      for (const [name, list, filter, cookie, expected] of lists) {
+        expect({ name, total: await total(list, filter, cookie) }).toEqual({ name, total: await expected() });
+      }
+      // Read from the rows, not counted: a row moved by 7 moves the totals that sum it, and no other.
+      const formMastersBefore = await total('cases', '{ status: [OPEN] }', formMaster);
+      const openRow = (eb: ExpressionBuilder<Database, 'summary_counts'>) =>
+        eb.and([
+          eb('school_id', '=', schoolId),
+          eb('scope_kind', '=', 'school'),
+          eb('scope_id', '=', 0),
+          eb('metric', '=', 'cases'),
+          eb('bucket', '=', 'OPEN'),
+        ]);
+      await db
+        .updateTable('summary_counts')
+        .set((eb) => ({ count: eb('count', '+', 7) }))
+        .where(openRow)
+        .execute();
+      try {
+        expect(await total('cases', '{ status: [OPEN] }', lead)).toBe(
+          (await counted('intervention_cases', { school: schoolId, statuses: ['OPEN'] })) + 7,
+        );
+        expect(await total('cases', '{ status: [OPEN] }', formMaster)).toBe(formMastersBefore);
+      } finally {
+        await rebuildSchoolSummaries(db, schoolId);
+      }
+    });
 
     it('are mended by a rebuild after a row is corrupted', async () => {
       await db
