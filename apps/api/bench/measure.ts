@@ -230,3 +230,17 @@ export async function postGraphql(
   const body = encoding === 'br' ? brotliDecompressSync(raw) : encoding === 'gzip' ? gunzipSync(raw) : raw;
   return { status: response.statusCode, headers: response.headers, text: body.toString('utf8') };
 }
+
+/** POSTs a GraphQL request with fetch; throws on an HTTP error or a GraphQL error, with the answer's start. */
+export async function postOrThrow(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
+  const parsed = JSON.parse(text) as { errors?: { message: string }[] };
+  if (parsed.errors) throw new Error(`${url}: ${parsed.errors.map((error) => error.message).join('; ')}`);
+  return parsed;
+}

@@ -1,5 +1,11 @@
 /** The operations benchmark's report (bench/results.md): each operation beside its ceiling and baseline, and the targets it misses. */
 import {
+  SUMMARY_WRITE_TARGET,
+  SUMMARY_WRITES_TIMED,
+  SUMMARY_WRITES_WARM_UP,
+  type SummaryWriteTiming,
+} from './summary-writes.ts';
+import {
   type OperationsResult,
   type OperationTiming,
   STUDENTS_BY_ADMIN,
@@ -115,6 +121,23 @@ export function operationsMarkdown(result: OperationsResult, cores: number): str
       `${count(result.ingest.statements)} statements (target: under ${TARGETS.ingestMs} ms: ${ingestMet ? 'met' : 'not met'}).`,
     `Ceiling: one multi-row INSERT … ON DUPLICATE KEY UPDATE of the same records on a bare connection, p50 ${ms(result.ingest.ceiling.p50)} ms,`,
     `p95 ${ms(result.ingest.ceiling.p95)} ms (no validation, no risk recompute, no audit entry).`,
+    '',
+    ...summaryWritesMarkdown(result.summaryWrites),
+  ];
+}
+
+export function summaryWritesMarkdown(timings: SummaryWriteTiming[]): string[] {
+  return [
+    '**Writes that keep the summary rows** (issue 21): each write one at a time through the same API process, ' +
+      `${SUMMARY_WRITES_WARM_UP} warm-up and ${SUMMARY_WRITES_TIMED} timed, first with the summary triggers dropped (the baseline), then with them. ` +
+      `Target: p50 no more than ${Math.round((SUMMARY_WRITE_TARGET - 1) * 100)}% above the baseline's.`,
+    '',
+    '| write | with summaries p50 (ms) | p95 | without p50 | p95 | p50 ratio | statements | target |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...timings.map((timing) => {
+      const ratio = timing.withSummaries.p50 / timing.withoutSummaries.p50;
+      return `| ${timing.name} | ${ms(timing.withSummaries.p50)} | ${ms(timing.withSummaries.p95)} | ${ms(timing.withoutSummaries.p50)} | ${ms(timing.withoutSummaries.p95)} | ${ratio.toFixed(2)} | ${count(timing.statements)} | ${ratio <= SUMMARY_WRITE_TARGET ? 'met' : 'not met'} |`;
+    }),
     '',
   ];
 }

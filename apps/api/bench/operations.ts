@@ -16,6 +16,7 @@ import { createDb, toDateOnly } from '@pastoral/db';
 import type { Connection, RowDataPacket } from 'mysql2';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { rebuildSchoolSummaries } from '../src/modules/summaries/summary.repository.ts';
 import { buildServer } from '../src/server.ts';
 import { webOperation as web } from '../src/testing/web-operations.ts';
 import {
@@ -24,9 +25,11 @@ import {
   type LatencySummary,
   signIn,
   startChild,
+  postOrThrow as post,
   stopChild,
-  summarize,
 } from './measure.ts';
+import { measure } from './counters.ts';
+import { benchSummaryWrites, type SummaryWriteTiming } from './summary-writes.ts';
 import type { CapturedStatement } from './servers/ceiling.ts';
 
 export const WARM_UP = 20;
@@ -82,67 +85,7 @@ export interface IngestTiming {
 export interface OperationsResult {
   operations: OperationTiming[];
   ingest: IngestTiming;
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  const parsed = JSON.parse(text) as { errors?: { message: string }[] };
-  if (parsed.errors) throw new Error(`${url}: ${parsed.errors.map((error) => error.message).join('; ')}`);
-  return parsed;
-}
-
-const COUNTERS = [
-  'Questions',
-  'Handler_read_first',
-  'Handler_read_key',
-  'Handler_read_last',
-  'Handler_read_next',
-  'Handler_read_prev',
-  'Handler_read_rnd',
-  'Handler_read_rnd_next',
-];
-
-/** MariaDB's server-wide counters: statements received, and rows read through the storage engine's handler. */
-async function readCounters(raw: Connection): Promise<{ statements: number; rows: number }> {
-  const [rows] = await raw
-    .promise()
-    .query<RowDataPacket[]>(
-      `show global status where Variable_name in (${COUNTERS.map((name) => `'${name}'`).join(', ')})`,
-    );
-  const value = (name: string) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
-  return {
-    statements: value('Questions'),
-    rows: COUNTERS.filter((name) => name.startsWith('Handler')).reduce((sum, name) => sum + value(name), 0),
-  };
-}
-
-/**
- * Times `send` over `runs` after `warmUp`, and counts the statements and rows per call from the counters,
- * less the cost of reading them (measured right before, with nothing in between).
- */
-async function measure(raw: Connection, send: () => Promise<unknown>, warmUp: number, runs: number) {
-  for (let i = 0; i < warmUp; i++) await send();
-  const idle0 = await readCounters(raw);
-  const before = await readCounters(raw);
-  const overhead = { statements: before.statements - idle0.statements, rows: before.rows - idle0.rows };
-  const latencies: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await send();
-    latencies.push(performance.now() - started);
-  }
-  const after = await readCounters(raw);
-  return {
-    latency: summarize(latencies),
-    statements: (after.statements - before.statements - overhead.statements) / runs,
-    rows: Math.max(0, after.rows - before.rows - overhead.rows) / runs,
-  };
+  summaryWrites: SummaryWriteTiming[];
 }
 
 /** Ids and cursors the operations need, read through the API as a user would reach them. */
@@ -326,7 +269,22 @@ export async function benchOperations({ url, raw }: { url: string; raw: Connecti
 
     process.stderr.write(`operations: ingesting ${INGEST_RECORDS} attendance records…\n`);
     const ingest = await benchIngest(api, raw, cookies.get(SCHOOL_ADMIN)!);
-    return { operations: timings, ingest };
+    process.stderr.write('operations: writes with and without the summary triggers…\n');
+    const summaryWrites = await benchSummaryWrites({
+      graphqlUrl: `${api.url}/graphql`,
+      raw,
+      leadCookie: cookies.get(PASTORAL_LEAD)!,
+      schoolId: 1,
+      rebuild: async () => {
+        const database = createDb(url);
+        try {
+          await rebuildSchoolSummaries(database.db, 1);
+        } finally {
+          await database.destroy();
+        }
+      },
+    });
+    return { operations: timings, ingest, summaryWrites };
   } finally {
     for (const child of children) await stopChild(child);
   }

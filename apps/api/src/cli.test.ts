@@ -112,6 +112,23 @@ for (const engine of testEngines()) {
       expect(reset.code).toBe(0);
     });
 
+    it('rebuilds corrupted summary counts, which the doctor then finds exact', async () => {
+      const env = { DATABASE_URL: database.url };
+      await database.handle.db
+        .updateTable('summary_counts')
+        .set({ count: 999 })
+        .where('scope_kind', '=', 'school')
+        .where('metric', '=', 'alerts')
+        .execute();
+      expect((await pastoral(['doctor'], env)).stdout).toMatch(/^FAIL +summary counts exact +\d+ summary rows differ/m);
+      const rebuild = await pastoral(['summaries', 'rebuild'], env);
+      expect(rebuild.code).toBe(0);
+      expect(rebuild.stdout).toMatch(/^Rebuilt the summaries of 2 schools: [\d,]+ rows in /);
+      expect((await pastoral(['doctor'], env)).stdout).toMatch(
+        /^PASS +summary counts exact +every summary row of 2 schools/m,
+      );
+    });
+
     it('archives old audit entries and still verifies the whole chain', async () => {
       const env = { DATABASE_URL: database.url };
       const before = await pastoral(['audit', 'verify'], env);

@@ -19,6 +19,7 @@ import { recomputeRiskCommand } from './commands/recompute-risk.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
+import { summariesRebuildCommand } from './commands/summaries-rebuild.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { userSetPasswordCommand } from './commands/user-set-password.ts';
 import { userSetRoleCommand } from './commands/user-set-role.ts';
@@ -58,6 +59,10 @@ export function buildCli(io: CommandIo = processIo()): Command {
     .description("Change a member of staff's password or role; either ends every session of theirs");
   add(user, userSetPasswordCommand(io));
   add(user, userSetRoleCommand(io));
+  const summaries = program
+    .command('summaries')
+    .description("The dashboards' summary counts, which the writes keep: rebuild them from the tables");
+  add(summaries, summariesRebuildCommand(io));
   add(program, sweepCommand(io));
   add(program, doctorCommand(io));
   add(program, serveCommand(io));

@@ -200,6 +200,7 @@ export const TABLE_COLUMNS = {
   job_leases: ['job', 'holder', 'acquired_at', 'expires_at'],
   audit_chain_anchor: ['id', 'seq', 'hash', 'purged_before', 'purged_at'],
   student_record_views: ['school_id', 'student_id', 'viewed_on', 'user_id', 'first_viewed_at'],
+  summary_counts: ['school_id', 'scope_kind', 'scope_id', 'metric', 'bucket', 'count'],
 } as const satisfies { [Table in keyof Database]: readonly (keyof Database[Table])[] };
 
 // Fails to compile when a column of the types is missing from the lists above.

@@ -30,7 +30,8 @@ export interface PlanRow {
 export interface BulkInsertOptions {
   /**
    * Skip foreign-key and unique checks while loading: only for data that is known to be consistent, such as a
-   * generated seed (MySQL; SQLite checks are cheap enough to keep).
+   * generated seed (MySQL; SQLite checks are cheap enough to keep). On MySQL the summary triggers are paused
+   * too: the caller counts the summaries afresh afterwards (`rebuildSchoolSummaries`).
    */
   trusted?: boolean;
   /** MySQL: `insert` skips LOAD DATA and uses multi-row INSERT, as it does by itself where LOAD DATA is off. */
@@ -79,14 +80,22 @@ const MYSQL_BATCH_ROWS = 20_000;
 export function mysqlEngineDialect(db: Kysely<Database>, pool: BoundedPool): EngineDialect {
   let loadDataRefused = false;
 
-  async function withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on a connection of the pool. A connection whose session settings `work` could not put back
+   * (`reusable` false) is closed rather than returned: the next user would write with checks off and uncounted.
+   */
+  async function withConnection<T>(
+    work: (connection: PoolConnection) => Promise<T>,
+    reusable: () => boolean = () => true,
+  ): Promise<T> {
     const connection = await new Promise<PoolConnection>((resolve, reject) =>
       pool.getConnection((error, conn) => (error ? reject(error) : resolve(conn))),
     );
     try {
       return await work(connection);
     } finally {
-      connection.release();
+      if (reusable()) connection.release();
+      else connection.destroy();
     }
   }
 
@@ -130,25 +139,36 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: BoundedPool): Eng
     rowLocks: true,
 
     async bulkInsert(table, columns, rows, options = {}) {
-      return withConnection(async (connection) => {
-        if (options.trusted) await query(connection, 'set foreign_key_checks = 0, unique_checks = 0');
-        try {
-          let batch: string[] = [];
-          let count = 0;
-          for (const row of rows) {
-            batch.push(toTsvLine(row));
-            if (batch.length === MYSQL_BATCH_ROWS) {
-              await loadBatch(connection, table, columns, batch, options.method);
-              count += batch.length;
-              batch = [];
+      let restored = !options.trusted;
+      return withConnection(
+        async (connection) => {
+          // @pastoral_bulk_load pauses the summary triggers (migrations/20261217100000_summary_counts.ts): the
+          // loader counts the summaries afresh when it is done.
+          if (options.trusted) {
+            await query(connection, 'set foreign_key_checks = 0, unique_checks = 0, @pastoral_bulk_load = 1');
+          }
+          try {
+            let batch: string[] = [];
+            let count = 0;
+            for (const row of rows) {
+              batch.push(toTsvLine(row));
+              if (batch.length === MYSQL_BATCH_ROWS) {
+                await loadBatch(connection, table, columns, batch, options.method);
+                count += batch.length;
+                batch = [];
+              }
+            }
+            if (batch.length > 0) await loadBatch(connection, table, columns, batch, options.method);
+            return count + batch.length;
+          } finally {
+            if (options.trusted) {
+              await query(connection, 'set foreign_key_checks = 1, unique_checks = 1, @pastoral_bulk_load = null');
+              restored = true;
             }
           }
-          if (batch.length > 0) await loadBatch(connection, table, columns, batch, options.method);
-          return count + batch.length;
-        } finally {
-          if (options.trusted) await query(connection, 'set foreign_key_checks = 1, unique_checks = 1');
-        }
-      });
+        },
+        () => restored,
+      );
     },
 
     async listIndexes(table) {

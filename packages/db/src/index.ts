@@ -12,3 +12,4 @@ export * from './rows.ts';
 export * from './schema.ts';
 export * from './shard-key.ts';
 export * from './time.ts';
+export * from './summary-counts.ts';

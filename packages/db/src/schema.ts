@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { SummaryCountTable } from './summary-counts.ts';
 
 /**
  * The database as the application sees it, on both engines.
@@ -427,6 +428,7 @@ export interface Database {
   job_leases: JobLeaseTable;
   audit_chain_anchor: AuditChainAnchorTable;
   student_record_views: StudentRecordViewTable;
+  summary_counts: SummaryCountTable;
 }
 
 export type TableName = keyof Database;

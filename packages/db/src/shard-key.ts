@@ -48,4 +48,6 @@ export const SCHOOL_COLUMN: Record<TableName, 'school_id' | null> = {
   audit_chain_anchor: null,
   // Read by student ("viewed by") and purged by school and day.
   student_record_views: 'school_id',
+  // Every row is one school's, kept by that school's writes.
+  summary_counts: 'school_id',
 };

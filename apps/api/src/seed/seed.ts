@@ -2,6 +2,7 @@
 import type { DatabaseHandle, TableName } from '@pastoral/db';
 import { sql } from 'kysely';
 import { hashPassword } from '../modules/auth/password.ts';
+import { rebuildSchoolSummaries, summarisedSchoolIds } from '../modules/summaries/summary.repository.ts';
 import { generateSeedData } from './generate.ts';
 import type { TableData } from './tables.ts';
 import { WELL_KNOWN_ACCOUNTS, type WellKnownAccount } from './well-known-accounts.ts';
@@ -90,6 +91,10 @@ export async function seedDatabase(handle: DatabaseHandle, options: SeedOptions)
   if (data.chainHeads.length > 0) await handle.db.insertInto('audit_chain_head').values(data.chainHeads).execute();
   // MariaDB numbers new entries from a sequence (audit-chain.append.ts): past the seeded ones.
   if (handle.engine === 'mysql') await sql`select setval(audit_log_seq, ${data.lastSeq})`.execute(handle.db);
+  if (handle.engine === 'mysql') {
+    // The trusted load paused the summary triggers (BulkInsertOptions.trusted): count the summaries once.
+    for (const schoolId of await summarisedSchoolIds(handle.db)) await rebuildSchoolSummaries(handle.db, schoolId);
+  }
   if (handle.engine === 'mysql') {
     // Fresh statistics, so the optimizer plans the first queries against the real row counts.
     for (const table of data.tables) await sql`analyze table ${sql.table(table.table)}`.execute(handle.db);

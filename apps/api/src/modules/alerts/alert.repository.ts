@@ -6,6 +6,7 @@ import { countCapped, paginate } from '../../paging/keyset.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
 import { bySchoolKeys, type SchoolKey, schoolKeyOf, schoolKeyString } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { summedTotal } from '../summaries/summary.repository.ts';
 import { visibleAlerts } from './alert.policy.ts';
 import { countsWithFirstPage, visibleStudentRecordsPerRow, visibleStudents } from '../students/student.policy.ts';
 
@@ -38,6 +39,16 @@ export function alertsQuery(db: Kysely<Database>, viewer: Viewer, filter: AlertF
   return query;
 }
 
+/** The list's total from the summary rows, where its filter is only by status and assignee (see summedTotal). */
+function summedAlertTotal(db: Kysely<Database>, viewer: Viewer, filter: AlertFilterValues) {
+  if (filter.type || filter.severity || filter.student !== undefined) return null;
+  return summedTotal(db, viewer, {
+    metric: 'alerts',
+    ...(filter.status ? { statuses: filter.status } : {}),
+    ...(filter.assignedToMe ? { assigneeId: viewer.user.id } : {}),
+  });
+}
+
 export async function listAlerts(
   db: Kysely<Database>,
   viewer: Viewer,
@@ -59,7 +70,7 @@ export async function listAlerts(
     query: query.selectAll('alerts'),
     keys,
     args,
-    count: () => countCapped(db, query),
+    count: summedAlertTotal(db, viewer, filter) ?? (() => countCapped(db, query)),
     countWithFirstPage: countsWithFirstPage(viewer),
     deferredJoin: { db, table: 'alerts' },
   });

@@ -13,6 +13,7 @@ import { countCapped, paginate } from '../../paging/keyset.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
 import { bySchoolKeys, type SchoolKey } from '../../school-scope.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { summedTotal } from '../summaries/summary.repository.ts';
 import { visibleCases } from './case.policy.ts';
 import { countsWithFirstPage, visibleStudentRecordsPerRow, visibleStudents } from '../students/student.policy.ts';
 
@@ -68,6 +69,22 @@ export function casesQuery(db: Kysely<Database>, viewer: Viewer, filter: CaseFil
   return query;
 }
 
+/** The list's total from the summary rows, where its filter is only by status and assignee (see summedTotal). */
+function summedCaseTotal(db: Kysely<Database>, viewer: Viewer, filter: CaseFilterValues) {
+  if (filter.priority || filter.student !== undefined || filter.overdue !== undefined) return null;
+  const assignees = new Set([
+    ...(filter.assignedToMe ? [viewer.user.id] : []),
+    ...(filter.assignedToId === undefined ? [] : [filter.assignedToId]),
+  ]);
+  if (assignees.size > 1) return null;
+  const [assigneeId] = assignees;
+  return summedTotal(db, viewer, {
+    metric: 'cases',
+    ...(filter.status ? { statuses: filter.status } : {}),
+    ...(assigneeId === undefined ? {} : { assigneeId }),
+  });
+}
+
 export async function listCases(
   db: Kysely<Database>,
   viewer: Viewer,
@@ -100,7 +117,7 @@ export async function listCases(
     query: query.selectAll('intervention_cases'),
     keys: keys[order.field],
     args,
-    count: () => countCapped(db, query),
+    count: summedCaseTotal(db, viewer, filter) ?? (() => countCapped(db, query)),
     countWithFirstPage: countsWithFirstPage(viewer),
     deferredJoin: { db, table: 'intervention_cases' },
   });

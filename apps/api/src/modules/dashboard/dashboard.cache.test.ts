@@ -25,7 +25,9 @@ const ACKNOWLEDGE = `mutation ($ids: [ID!]!) { acknowledgeAlerts(input: { alertI
 type Dashboard = { dashboard: { newAlerts: number; computedAt: string } };
 
 /** Statements that count something: what the cache saves. */
-const counting = (response: GraphQLResponse) => response.statements.filter((sql) => /count\(/i.test(sql));
+/** The statements that count: the figures' read of the summary rows, and the newly-at-risk list's COUNT. */
+const counting = (response: GraphQLResponse) =>
+  response.statements.filter((sql) => /count\(|summary_counts/i.test(sql));
 
 describe.each(testEngines())('the dashboard cache on $name', (engine) => {
   let api: ApiHarness;
@@ -55,7 +57,7 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
   it("serves a viewer's second look from the cache, without counting again", async () => {
     const first = await dashboardOf('district.admin@pastoral.example');
     const second = await dashboardOf('district.admin@pastoral.example');
-    expect(counting(first).length).toBeGreaterThanOrEqual(5);
+    expect(counting(first).length).toBeGreaterThanOrEqual(2);
     expect(counting(second)).toEqual([]);
     expect(second.body).toEqual(first.body);
   });

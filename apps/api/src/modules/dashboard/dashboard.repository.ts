@@ -1,21 +1,18 @@
-/** The dashboard's figures, each one GROUP BY or COUNT in SQL over an index; no rows are loaded to count them. */
+/** The dashboard's figures, read from the summary rows the writes keep; and its list of the newly at risk. */
 import type { Database, Student } from '@pastoral/db';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import { countCapped, paginate } from '../../paging/keyset.ts';
 import type { PageArgs, SortKey } from '../../paging/cursor.ts';
-import { visibleAlerts } from '../alerts/alert.policy.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { visibleCases } from '../cases/case.policy.ts';
 import { NOTHING } from '../../school-scope.ts';
 import { countsWithFirstPage, profileOfStudent, visibleStudents } from '../students/student.policy.ts';
 
 /**
- * What a dashboard counts over. A form master's is about their own work and classes. Everyone else's covers
- * whole schools, and names them: for district staff, every school. With `school_id IN (1, …, 50)` MariaDB
- * reads the (school_id, …) indexes one school's range at a time; without it a district-wide count read every
- * row of the table (200,000 alerts, 100,000 cases, 50,000 students with their risk profiles: 66 ms for the
- * district's dashboard, measured on the district seed). The visibility scopes still apply on top.
+ * What a dashboard counts over. A form master's is about their own work and classes: their assignee rows and
+ * their classrooms' rows of their school. Everyone else's covers whole schools (a pastoral lead or school admin
+ * sees all of their school, a district admin every school: student.policy.ts), and names them, so it is those
+ * schools' `school` rows; the district's figures are its 50 schools' rows summed, a few hundred rows.
  */
 export type DashboardScope = { viewer: Viewer; schoolIds: number[] | null };
 
@@ -33,23 +30,6 @@ const inSchools = (column: string, schoolIds: number[]): Expression<SqlBool> =>
 const ofOwnSchool = (column: string, viewer: Viewer): Expression<SqlBool> =>
   viewer.schoolId === null ? NOTHING : sql<SqlBool>`${sql.ref(column)} = ${viewer.schoolId}`;
 
-const ownAlerts =
-  ({ viewer, schoolIds }: DashboardScope) =>
-  (eb: ExpressionBuilder<Database, 'alerts'>) =>
-    schoolIds === null
-      ? eb.and([ofOwnSchool('alerts.school_id', viewer), eb('alerts.assigned_to', '=', viewer.user.id)])
-      : eb.and([visibleAlerts(viewer)(eb), inSchools('alerts.school_id', schoolIds)]);
-
-const ownCases =
-  ({ viewer, schoolIds }: DashboardScope) =>
-  (eb: ExpressionBuilder<Database, 'intervention_cases'>) =>
-    schoolIds === null
-      ? eb.and([
-          ofOwnSchool('intervention_cases.school_id', viewer),
-          eb('intervention_cases.assigned_to', '=', viewer.user.id),
-        ])
-      : eb.and([visibleCases(viewer)(eb), inSchools('intervention_cases.school_id', schoolIds)]);
-
 /** A form master's classes; everyone else's visible students of the scope's schools. */
 const ownStudents =
   ({ viewer, schoolIds }: DashboardScope) =>
@@ -59,95 +39,80 @@ const ownStudents =
     return eb.and([ofOwnSchool('students.school_id', viewer), eb('students.classroom_id', 'in', viewer.classroomIds)]);
   };
 
-/** The open statuses, named: `IN (…)` reads the (school_id, status, …) indexes as ranges, `!= 'CLOSED'` did not. */
+/** The open statuses, named. */
 const OPEN_STATUSES = ['OPEN', 'IN_PROGRESS', 'MONITORING'] as const;
 
-export async function countNewAlerts(db: Kysely<Database>, scope: DashboardScope): Promise<number> {
-  const row = await db
-    .selectFrom('alerts')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('alerts.status', '=', 'NEW')
-    .where(ownAlerts(scope))
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+export interface DashboardCounts {
+  newAlerts: number;
+  openCasesByStatus: Map<string, number>;
+  overdueReviews: number;
+  /** Active students by risk level code; 0 for those without a profile. */
+  studentsByRiskLevel: Map<number, number>;
 }
 
-export async function countOpenCasesByStatus(
-  db: Kysely<Database>,
-  scope: DashboardScope,
-): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('intervention_cases')
-    .select(['intervention_cases.status', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('intervention_cases.status', 'in', OPEN_STATUSES)
-    .where(ownCases(scope))
-    .groupBy('intervention_cases.status')
-    .execute();
-  return new Map(rows.map((row) => [row.status, Number(row.count)]));
-}
-
-export async function countOverdueReviews(db: Kysely<Database>, scope: DashboardScope, today: string): Promise<number> {
-  const row = await db
-    .selectFrom('intervention_cases')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('intervention_cases.status', 'in', OPEN_STATUSES)
-    .where('intervention_cases.next_review_at', '<', today)
-    .where(ownCases(scope))
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
+type SummaryWhere = (eb: ExpressionBuilder<Database, 'summary_counts'>) => Expression<SqlBool>;
 
 /**
- * Active students by risk level (0 for a student without a profile). For a form master's classes, one join.
- * For whole schools the join read every student and profile (39 ms for the district), so it is three counts,
- * each from an index alone: profiles by level, the inactive students' profiles by level (few), and active
- * students; level k ≥ 1 is the first less the second, level 0 what is left of the active students.
+ * The summary rows a dashboard reads (summary_counts, kept by the writes themselves): the new alerts, the open
+ * cases by status, the students by level, and the review buckets before `today` as years before its year,
+ * months of its year before its month, and days of its month before it, so a school contributes a few dozen
+ * rows at most. A form master's alerts and cases are their assignee rows, their students their classrooms'.
  */
-export async function countStudentsByRiskLevel(
+function countedRows(scope: DashboardScope, today: string): SummaryWhere {
+  const [year, month] = [today.slice(0, 4), today.slice(0, 7)];
+  const records = (eb: ExpressionBuilder<Database, 'summary_counts'>) =>
+    eb.or([
+      eb.and([eb('metric', '=', 'alerts'), eb('bucket', '=', 'NEW')]),
+      eb.and([eb('metric', '=', 'cases'), eb('bucket', 'in', OPEN_STATUSES)]),
+      eb.and([eb('metric', '=', 'review_year'), eb('bucket', '<', year)]),
+      eb.and([eb('metric', '=', 'review_month'), eb('bucket', '>=', `${year}-01`), eb('bucket', '<', month)]),
+      eb.and([eb('metric', '=', 'review_day'), eb('bucket', '>=', `${month}-01`), eb('bucket', '<', today)]),
+    ]);
+  const students = (eb: ExpressionBuilder<Database, 'summary_counts'>) => eb('metric', '=', 'students');
+  const { viewer, schoolIds } = scope;
+  return (eb) => {
+    if (schoolIds !== null) {
+      return eb.and([
+        inSchools('summary_counts.school_id', schoolIds),
+        eb('scope_kind', '=', 'school'),
+        eb('scope_id', '=', 0),
+        eb.or([records(eb), students(eb)]),
+      ]);
+    }
+    const own = eb.and([eb('scope_kind', '=', 'assignee'), eb('scope_id', '=', viewer.user.id), records(eb)]);
+    const classes =
+      viewer.classroomIds.length === 0
+        ? null
+        : eb.and([eb('scope_kind', '=', 'classroom'), eb('scope_id', 'in', viewer.classroomIds), students(eb)]);
+    return eb.and([ofOwnSchool('summary_counts.school_id', viewer), classes ? eb.or([own, classes]) : own]);
+  };
+}
+
+/** Every figure of the dashboard, in one statement over the scope's summary rows. */
+export async function countDashboard(
   db: Kysely<Database>,
   scope: DashboardScope,
-): Promise<Map<number, number>> {
-  const byLevel = (rows: { level: number | string; count: number | string | bigint }[]) =>
-    new Map(rows.map((row) => [Number(row.level), Number(row.count)]));
-  if (scope.schoolIds === null) {
-    const level = sql<number>`coalesce(risk_profiles.level, 0)`;
-    const rows = await db
-      .selectFrom('students')
-      .leftJoin('risk_profiles', profileOfStudent)
-      .select([level.as('level'), (eb) => eb.fn.countAll<number>().as('count')])
-      .where('students.is_active', '=', 1)
-      .where(ownStudents(scope))
-      .groupBy(level)
-      .execute();
-    return byLevel(rows);
+  today: string,
+): Promise<DashboardCounts> {
+  const rows = await db
+    .selectFrom('summary_counts')
+    .select(['metric', 'bucket', (eb) => eb.fn.sum<number | string>('count').as('count')])
+    .where(countedRows(scope, today))
+    .groupBy(['metric', 'bucket'])
+    .execute();
+  const counts: DashboardCounts = {
+    newAlerts: 0,
+    openCasesByStatus: new Map(),
+    overdueReviews: 0,
+    studentsByRiskLevel: new Map(),
+  };
+  for (const row of rows) {
+    const count = Number(row.count);
+    if (row.metric === 'alerts') counts.newAlerts += count;
+    else if (row.metric === 'cases') counts.openCasesByStatus.set(row.bucket, count);
+    else if (row.metric === 'students') counts.studentsByRiskLevel.set(Number(row.bucket), count);
+    else counts.overdueReviews += count;
   }
-  const [profiles, inactive, active] = await Promise.all([
-    db
-      .selectFrom('risk_profiles')
-      .select(['risk_profiles.level', (eb) => eb.fn.countAll<number>().as('count')])
-      .where(inSchools('risk_profiles.school_id', scope.schoolIds))
-      .groupBy('risk_profiles.level')
-      .execute(),
-    db
-      .selectFrom('students')
-      .innerJoin('risk_profiles', profileOfStudent)
-      .select(['risk_profiles.level', (eb) => eb.fn.countAll<number>().as('count')])
-      .where('students.is_active', '=', 0)
-      .where(ownStudents(scope))
-      .groupBy('risk_profiles.level')
-      .execute(),
-    db
-      .selectFrom('students')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('students.is_active', '=', 1)
-      .where(ownStudents(scope))
-      .executeTakeFirstOrThrow(),
-  ]);
-  const counts = byLevel(profiles);
-  for (const [level, count] of byLevel(inactive)) counts.set(level, (counts.get(level) ?? 0) - count);
-  let leveled = 0;
-  for (const [level, count] of counts) if (level !== 0) leveled += count;
-  counts.set(0, Number(active.count) - leveled);
   return counts;
 }
 

@@ -3,15 +3,7 @@ import { type GraphQLContext, requireViewer } from '../../context.ts';
 import type { ConnectionModel } from '../../paging/connection.ts';
 import type { Resolvers } from '../../graphql/resolvers-types.generated.ts';
 import type { DashboardFigures } from './dashboard.mappers.ts';
-import {
-  countNewAlerts,
-  countOpenCasesByStatus,
-  countOverdueReviews,
-  countStudentsByRiskLevel,
-  type DashboardScope,
-  dashboardScope,
-  listNewlyAtRisk,
-} from './dashboard.repository.ts';
+import { countDashboard, type DashboardScope, dashboardScope, listNewlyAtRisk } from './dashboard.repository.ts';
 
 /** A page of newlyAtRisk with its count, as plain data the cache can hold. */
 interface CachedConnection extends Omit<ConnectionModel, 'totalCount' | 'totalCountIsCapped'> {
@@ -22,21 +14,19 @@ interface CachedConnection extends Omit<ConnectionModel, 'totalCount' | 'totalCo
 const WEEK_MS = 7 * 86_400_000;
 
 async function countFigures(context: GraphQLContext, scope: DashboardScope): Promise<DashboardFigures> {
-  const [newAlerts, casesByStatus, overdueReviews, studentsByLevel] = await Promise.all([
-    countNewAlerts(context.db, scope),
-    countOpenCasesByStatus(context.db, scope),
-    countOverdueReviews(context.db, scope, context.today),
-    countStudentsByRiskLevel(context.db, scope),
-  ]);
+  const counts = await countDashboard(context.db, scope, context.today);
   return {
     computedAt: toTimestamp(context.now),
-    newAlerts,
+    newAlerts: counts.newAlerts,
     openCasesByStatus: CASE_STATUSES.filter((status) => status !== 'CLOSED').map((status) => ({
       status,
-      count: casesByStatus.get(status) ?? 0,
+      count: counts.openCasesByStatus.get(status) ?? 0,
     })),
-    overdueReviews,
-    studentsByRiskLevel: RISK_LEVELS.map((level, code) => ({ level, count: studentsByLevel.get(code) ?? 0 })),
+    overdueReviews: counts.overdueReviews,
+    studentsByRiskLevel: RISK_LEVELS.map((level, code) => ({
+      level,
+      count: counts.studentsByRiskLevel.get(code) ?? 0,
+    })),
   };
 }
 

@@ -77,6 +77,30 @@ describe.each(testEngines())('pastoral doctor on $name', (engine) => {
     }
   });
 
+  it('names a summary row that differs from its full count', async () => {
+    expect(check(await doctor(), 'summary counts exact')).toMatchObject({ result: 'pass' });
+    const corrupt = (delta: number) =>
+      database.handle.db
+        .updateTable('summary_counts')
+        .set((eb) => ({ count: eb('count', '+', delta) }))
+        .where('scope_kind', '=', 'school')
+        .where('metric', '=', 'students')
+        .where('bucket', '=', '0')
+        .execute();
+    await corrupt(3);
+    try {
+      expect(check(await doctor(), 'summary counts exact')).toMatchObject({
+        result: 'fail',
+        detail: expect.stringMatching(
+          /^2 summary rows differ from their full counts \(school \d+ school 0 students 0: /,
+        ),
+        fix: expect.stringContaining('pnpm pastoral summaries rebuild'),
+      });
+    } finally {
+      await corrupt(-3);
+    }
+  });
+
   it('names a migration that has not run', async () => {
     const last = await database.handle.db
       .selectFrom('kysely_migration' as never)

@@ -16,6 +16,12 @@ import {
 import type { Config } from '../../config.ts';
 import { databaseVersion, maxConnections, oldestAuditEntryTime, slowQueryLogSettings } from './health.repository.ts';
 import { HOT_QUERIES } from './hot-queries.ts';
+import {
+  SUMMARY_TRIGGERS,
+  schoolSummaryMismatches,
+  summarisedSchoolIds,
+  summaryTriggerCount,
+} from '../summaries/summary.repository.ts';
 
 export type CheckResult = 'pass' | 'warn' | 'fail';
 
@@ -105,6 +111,38 @@ export async function runDoctor(
       };
     });
   }
+
+  await attempt('summary counts exact', async () => {
+    const triggers = await summaryTriggerCount(handle.db, handle.engine);
+    if (triggers !== SUMMARY_TRIGGERS) {
+      return {
+        result: 'fail',
+        detail: `${triggers} of the ${SUMMARY_TRIGGERS} triggers that keep the dashboards' summary counts exist`,
+        fix: 'Recreate them from migration 20261217100000_summary_counts (its down, then up), then run `pnpm pastoral summaries rebuild`.',
+      };
+    }
+    const schools = await summarisedSchoolIds(handle.db);
+    const wrong: string[] = [];
+    for (const schoolId of schools) {
+      for (const { row, stored, counted } of await schoolSummaryMismatches(handle.db, schoolId)) {
+        wrong.push(
+          `school ${schoolId} ${row.scope_kind} ${row.scope_id} ${row.metric} ${row.bucket}: ${stored}, counted ${counted}`,
+        );
+      }
+    }
+    if (wrong.length === 0) {
+      return {
+        result: 'pass',
+        detail: `every summary row of ${schools.length} schools equals its full count`,
+        fix: null,
+      };
+    }
+    return {
+      result: 'fail',
+      detail: `${wrong.length} summary rows differ from their full counts (${wrong.slice(0, 3).join('; ')}${wrong.length > 3 ? '; …' : ''})`,
+      fix: 'Run `pnpm pastoral summaries rebuild` (safe while the API runs); a student deleted with their alerts and cases leaves them counted.',
+    };
+  });
 
   await attempt('pool against max_connections', async () => {
     const perHost = config.database.poolSize + config.database.poolOverflow;

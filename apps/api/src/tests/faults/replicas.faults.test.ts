@@ -108,6 +108,34 @@ describe('the API on a primary and a read replica', () => {
     expect(ready.replicas).toEqual([expect.objectContaining({ health: 'in rotation' })]);
   });
 
+  it('copies the summary rows, as the seed counted them and as the triggers keep them', async () => {
+    const alerts = await ask<{ alerts: { nodes: { id: string }[] } }>(
+      '{ alerts(first: 2, filter: { status: [NEW] }) { nodes { id } } }',
+      {},
+      lead,
+    );
+    const alertIds = alerts.body.data.alerts.nodes.map((node) => node.id);
+    expect(alertIds).toHaveLength(2);
+    const acknowledged = await ask<{ acknowledgeAlert: { userErrors: unknown[] } }>(
+      'mutation ($input: AcknowledgeAlertInput!) { acknowledgeAlert(input: $input) { userErrors { message } } }',
+      { input: { alertId: alertIds[0] } },
+      lead,
+    );
+    expect(acknowledged.body.data.acknowledgeAlert.userErrors).toEqual([]);
+    await lab.waitForReplica();
+    const database = new URL(api.database.url).pathname.slice(1);
+    const rowsOf = async (connection: Connection) =>
+      (await connection.query(`SELECT * FROM \`${database}\`.summary_counts ORDER BY 1, 2, 3, 4, 5`))[0];
+    const primary = await lab.primary.connect();
+    try {
+      const onPrimary = await rowsOf(primary);
+      expect((onPrimary as unknown[]).length).toBeGreaterThan(0);
+      expect(await rowsOf(replicaAdmin)).toEqual(onPrimary);
+    } finally {
+      await primary.end();
+    }
+  });
+
   it("shows a viewer their own write at once while the replica lags, and the others the replica's copy", async () => {
     // The replica receives the primary's changes but applies none of them.
     await replicaAdmin.query('STOP SLAVE SQL_THREAD');
