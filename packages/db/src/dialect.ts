@@ -142,7 +142,7 @@ export function mysqlEngineDialect(db: Kysely<Database>, pool: BoundedPool): Eng
       let restored = !options.trusted;
       return withConnection(
         async (connection) => {
-          // @pastoral_bulk_load pauses the summary triggers (migrations/20261217100000_summary_counts.ts): the
+          // @pastoral_bulk_load pauses the summary triggers (migrations/20261218100000_summary_counts.ts): the
           // loader counts the summaries afresh when it is done.
           if (options.trusted) {
             await query(connection, 'set foreign_key_checks = 0, unique_checks = 0, @pastoral_bulk_load = 1');

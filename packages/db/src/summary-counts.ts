@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 
 /**
  * What the dashboards count, kept by triggers in the writes' own transactions (migration
- * 20261217100000_summary_counts.ts): one row per school, scope (`school` with scope_id 0, `assignee`,
+ * 20261218100000_summary_counts.ts): one row per school, scope (`school` with scope_id 0, `assignee`,
  * `classroom`), metric (`alerts`, `cases` by status; `review_year`, `review_month`, `review_day` of open cases;
  * `students` by risk level) and bucket.
  */

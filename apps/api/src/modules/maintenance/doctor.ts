@@ -118,7 +118,7 @@ export async function runDoctor(
       return {
         result: 'fail',
         detail: `${triggers} of the ${SUMMARY_TRIGGERS} triggers that keep the dashboards' summary counts exist`,
-        fix: 'Recreate them from migration 20261217100000_summary_counts (its down, then up), then run `pnpm pastoral summaries rebuild`.',
+        fix: 'Recreate them from migration 20261218100000_summary_counts (its down, then up), then run `pnpm pastoral summaries rebuild`.',
       };
     }
     const schools = await summarisedSchoolIds(handle.db);

@@ -1,5 +1,5 @@
 /**
- * The summary rows (`summary_counts`, kept by triggers: migrations/20261217100000_summary_counts.ts) against the
+ * The summary rows (`summary_counts`, kept by triggers: migrations/20261218100000_summary_counts.ts) against the
  * tables they summarise: counted afresh here, for `pastoral summaries rebuild` and `pastoral doctor`; and the
  * lists' totals read from them.
  */
