@@ -5,6 +5,7 @@ import { brotliCompress, constants, gzip } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { SHELL_PAGES, STATIC_SHELL_ID } from './src/app/static-shells.ts';
+import { graphqlDocumentsApart } from './vite-graphql-documents.ts';
 
 // `pnpm dev` starts the API here beside the Vite dev server. Forwarding the API's routes lets the app
 // fetch same-origin paths in development, so it needs neither CORS nor a configurable API address.
@@ -89,7 +90,7 @@ function staticShells(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), staticShells(), precompress()],
+  plugins: [react(), graphqlDocumentsApart(), staticShells(), precompress()],
   server: {
     proxy: {
       '/graphql': API_ORIGIN,

@@ -24,6 +24,18 @@ describe.runIf(available)('the web app’s first load in Chromium', () => {
     return { name: cookie!.name, value: cookie!.value, url: web.origin };
   }
 
+  /**
+   * The names of the GraphQL operations and fragments whose documents a script holds, as the build writes them
+   * (`kind:"OperationDefinition",operation:"query",name:{kind:"Name",value:"ViewerQuery"}`, in any quotes).
+   */
+  const documentNames = (script: string) =>
+    Array.from(
+      script.matchAll(
+        /kind:\s*["'`](?:OperationDefinition|FragmentDefinition)["'`][^{}]*?name:\s*\{\s*kind:\s*["'`]Name["'`],\s*value:\s*["'`](\w+)["'`]/g,
+      ),
+      (match) => match[1]!,
+    );
+
   /** The layout shifts a page has had, summed as the browser scores them (CLS). */
   const layoutShift = (page: Page) =>
     page.evaluate<number>(`new Promise((resolve) => {
@@ -85,6 +97,39 @@ describe.runIf(available)('the web app’s first load in Chromium', () => {
         });
         await page.close();
       }
+    }
+  });
+
+  it('brings the GraphQL documents of the sign-in page and the dashboard, and no other page’s', async () => {
+    const cookie = await sessionCookie();
+    for (const signedIn of [false, true]) {
+      const page = await web.newPage();
+      if (signedIn) await page.context().addCookies([cookie]);
+      const scripts: Promise<string>[] = [];
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname.endsWith('.js')) scripts.push(response.text());
+      });
+      await page.goto(web.origin);
+      await (
+        signedIn ? page.getByRole('heading', { name: 'Students by risk level' }) : page.getByLabel('E-mail address')
+      ).waitFor();
+      await page.waitForLoadState('networkidle');
+      const names = (await Promise.all(scripts)).flatMap(documentNames);
+      // Codegen's map of every document (src/gql/gql.ts) came whole with the first load: the build now puts each
+      // document in the chunk of the page that uses it (apps/web/vite-graphql-documents.ts).
+      expect({ signedIn, names: [...new Set(names)].sort() }).toEqual({
+        signedIn,
+        names: [
+          'DashboardPageQuery',
+          'NewlyAtRiskPanel_DashboardFragment',
+          'RiskLevelBars_DashboardFragment',
+          'SignInMutation',
+          'SignOutMutation',
+          'TodayFigures_DashboardFragment',
+          'ViewerQuery',
+        ],
+      });
+      await page.close();
     }
   });
 
