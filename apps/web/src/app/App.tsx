@@ -162,24 +162,31 @@ function Root({ children }: { children?: ReactNode }) {
   );
 }
 
-const router = createBrowserRouter([
-  {
-    path: '/',
-    element: <Root />,
-    children: [
-      { index: true, element: <DashboardPage /> },
-      { path: 'alerts', element: <AlertsPage /> },
-      { path: 'cases', element: <CasesPage /> },
-      { path: 'cases/:id', element: <CasePage /> },
-      { path: 'students', element: <StudentsPage /> },
-      { path: 'students/:id', element: <StudentPage /> },
-      { path: 'admin', element: <AdminPage /> },
-      { path: 'sessions', element: <SessionsPage /> },
-      { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
-    ],
-  },
-]);
+/**
+ * The app's routes. Made when the app starts (main.tsx), in a task of its own, not as this module is evaluated:
+ * matching the address and setting up the history is work the first page waits on, and in the module evaluation
+ * task it would lengthen the longest task of a first visit.
+ */
+export function createAppRouter() {
+  return createBrowserRouter([
+    {
+      path: '/',
+      element: <Root />,
+      children: [
+        { index: true, element: <DashboardPage /> },
+        { path: 'alerts', element: <AlertsPage /> },
+        { path: 'cases', element: <CasesPage /> },
+        { path: 'cases/:id', element: <CasePage /> },
+        { path: 'students', element: <StudentsPage /> },
+        { path: 'students/:id', element: <StudentPage /> },
+        { path: 'admin', element: <AdminPage /> },
+        { path: 'sessions', element: <SessionsPage /> },
+        { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
+      ],
+    },
+  ]);
+}
 
-export function App() {
+export function App({ router }: { router: ReturnType<typeof createAppRouter> }) {
   return <RouterProvider router={router} />;
 }

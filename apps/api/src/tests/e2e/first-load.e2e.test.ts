@@ -133,6 +133,29 @@ describe.runIf(available)('the web app’s first load in Chromium', () => {
     }
   });
 
+  it('requests all of the app’s scripts at once, though it evaluates them in steps', async () => {
+    const page = await web.newPage();
+    const events: string[] = [];
+    const script = (url: string) => (new URL(url).pathname.endsWith('.js') ? new URL(url).pathname : null);
+    page.on('request', (request) => events.push(`request ${script(request.url())}`));
+    page.on('response', (response) => events.push(`response ${script(response.url())}`));
+    await page.goto(web.origin);
+    await page.getByLabel('E-mail address').waitFor();
+    await page.waitForLoadState('networkidle');
+    const scripts = events.filter((event) => !event.endsWith(' null'));
+    // boot.ts comes with the HTML; it asks for every other script before any of them has arrived, so evaluating
+    // React first and the rest in a later task (boot.ts) waits for no second round trip.
+    const [bootRequest, bootResponse, ...rest] = scripts;
+    expect([bootRequest, bootResponse]).toEqual([
+      expect.stringMatching(/^request /),
+      expect.stringMatching(/^response /),
+    ]);
+    const requested = rest.filter((event) => event.startsWith('request '));
+    expect(requested.length).toBeGreaterThanOrEqual(4);
+    expect(rest.slice(0, requested.length)).toEqual(requested);
+    await page.close();
+  });
+
   it('transfers under 200 kB on a first visit, brotli-compressed, and nothing of GraphiQL', async () => {
     const cookie = await sessionCookie();
     for (const signedIn of [false, true]) {
