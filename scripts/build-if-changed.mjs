@@ -32,6 +32,7 @@ const TARGETS = [
       'apps/web/index.html',
       'apps/web/playground.html',
       'apps/web/vite.config.ts',
+      'apps/web/vite-graphql-documents.ts',
       'apps/web/vite.playground.config.ts',
       'apps/web/package.json',
       'apps/web/tsconfig.json',

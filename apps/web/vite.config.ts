@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import react from '@vitejs/plugin-react';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Plugin, type Rolldown } from 'vite';
 import { SHELL_PAGES, STATIC_SHELL_ID } from './src/app/static-shells.ts';
+import { graphqlDocumentsApart } from './vite-graphql-documents.ts';
 
 // `pnpm dev` starts the API here beside the Vite dev server. Forwarding the API's routes lets the app
 // fetch same-origin paths in development, so it needs neither CORS nor a configurable API address.
@@ -88,8 +89,49 @@ function staticShells(): Plugin {
   };
 }
 
+/**
+ * Every chunk of the app's first load requested at once, when boot.ts starts to load the app: its imports, a library
+ * at a time so that each is evaluated in a task of its own, would otherwise each request their chunks only when
+ * the one before had run, a round trip each on a slow network. The preload list Vite writes for each of boot.ts's
+ * imports is all the chunks any of them needs; the browser requests each once.
+ */
+function firstLoadTogether(): Plugin {
+  let bundle: Rolldown.OutputBundle | undefined;
+  return {
+    name: 'pastoral:first-load-together',
+    apply: 'build',
+    config: () => ({
+      build: {
+        modulePreload: {
+          resolveDependencies(_fileName, deps, { hostId, hostType }) {
+            const host = hostType === 'js' ? bundle?.[hostId] : undefined;
+            // The entry chunk (index.html's script) is boot.ts's.
+            if (host?.type !== 'chunk' || !host.isEntry) return deps;
+            const chunks = new Set<string>();
+            const add = (fileName: string) => {
+              const chunk = bundle?.[fileName];
+              if (chunk?.type !== 'chunk' || fileName === hostId || chunks.has(fileName)) return;
+              chunks.add(fileName);
+              chunk.imports.forEach(add);
+            };
+            host.dynamicImports.forEach(add);
+            return [...chunks];
+          },
+        },
+      },
+    }),
+    // Before Vite's own generateBundle writes the preload lists, which is when it asks resolveDependencies above.
+    generateBundle: {
+      order: 'pre',
+      handler(_options, output) {
+        bundle = output;
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), staticShells(), precompress()],
+  plugins: [react(), graphqlDocumentsApart(), firstLoadTogether(), staticShells(), precompress()],
   server: {
     proxy: {
       '/graphql': API_ORIGIN,

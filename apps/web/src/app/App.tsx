@@ -1,6 +1,6 @@
 import { ApolloProvider } from '@apollo/client/react';
 import { useMutation } from '@apollo/client/react';
-import { lazy, type ReactNode, Suspense, useLayoutEffect, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useDeferredValue, useLayoutEffect, useMemo, useState } from 'react';
 import { createBrowserRouter, NavLink, Outlet, RouterProvider } from 'react-router';
 import { SignInForm } from '../features/auth/SignInForm.tsx';
 import { DashboardPage } from '../features/dashboard/DashboardPage.tsx';
@@ -56,7 +56,12 @@ function useStaticShellGone(pageShown: boolean) {
 
 /** Signed in: the navigation and the page; signed out: the sign-in page. */
 function Shell({ expired, onSignedIn }: { expired: boolean; onSignedIn: () => void }) {
-  const { data, loading, error, refetch } = useViewerQuery();
+  // The answer arrives as an urgent update (Apollo Client's store subscription), which React renders in one task:
+  // deferred, the page it brings is rendered as a transition instead, yielding to the browser every few
+  // milliseconds, while the urgent pass renders what is on the screen already.
+  const viewerQuery = useViewerQuery();
+  const { data, loading, error } = useDeferredValue(viewerQuery);
+  const { refetch } = viewerQuery;
   const [signOut] = useMutation(SignOutMutation);
   const viewer = staffViewer(data?.viewer);
   const waiting = loading && !data;
@@ -162,24 +167,31 @@ function Root({ children }: { children?: ReactNode }) {
   );
 }
 
-const router = createBrowserRouter([
-  {
-    path: '/',
-    element: <Root />,
-    children: [
-      { index: true, element: <DashboardPage /> },
-      { path: 'alerts', element: <AlertsPage /> },
-      { path: 'cases', element: <CasesPage /> },
-      { path: 'cases/:id', element: <CasePage /> },
-      { path: 'students', element: <StudentsPage /> },
-      { path: 'students/:id', element: <StudentPage /> },
-      { path: 'admin', element: <AdminPage /> },
-      { path: 'sessions', element: <SessionsPage /> },
-      { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
-    ],
-  },
-]);
+/**
+ * The app's routes. Made when the app starts (main.tsx), in a task of its own, not as this module is evaluated:
+ * matching the address and setting up the history is work the first page waits on, and in the module evaluation
+ * task it would lengthen the longest task of a first visit.
+ */
+export function createAppRouter() {
+  return createBrowserRouter([
+    {
+      path: '/',
+      element: <Root />,
+      children: [
+        { index: true, element: <DashboardPage /> },
+        { path: 'alerts', element: <AlertsPage /> },
+        { path: 'cases', element: <CasesPage /> },
+        { path: 'cases/:id', element: <CasePage /> },
+        { path: 'students', element: <StudentsPage /> },
+        { path: 'students/:id', element: <StudentPage /> },
+        { path: 'admin', element: <AdminPage /> },
+        { path: 'sessions', element: <SessionsPage /> },
+        { path: '*', element: <p role="status">Not found: there is no page at this address.</p> },
+      ],
+    },
+  ]);
+}
 
-export function App() {
+export function App({ router }: { router: ReturnType<typeof createAppRouter> }) {
   return <RouterProvider router={router} />;
 }

@@ -1,7 +1,7 @@
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildViewer } from '../testing/render.tsx';
-import { App } from './App.tsx';
+import { App, createAppRouter } from './App.tsx';
 import { DASHBOARD_HEADING, dashboardShell, SHELL_PAGES, signInShell, STATIC_SHELL_ID } from './static-shells.ts';
 
 /** The API, as far as the first page needs it: the viewer (or nobody) answers at once, the dashboard never. */
@@ -45,7 +45,7 @@ describe('the static shells', () => {
   it('stay on the screen until the app has its page, instead of a loading message, then go', async () => {
     const answerViewer = stubApi(null);
     servePage(signInShell);
-    render(<App />);
+    render(<App router={createAppRouter()} />);
     await act(() => new Promise((resolve) => setTimeout(resolve, 20)));
     expect(document.getElementById(STATIC_SHELL_ID)).not.toBeNull();
     expect(screen.queryByText('Loading Pastoral…')).toBeNull();
@@ -56,7 +56,7 @@ describe('the static shells', () => {
 
   it('are the markup the app renders for the sign-in page', async () => {
     stubApi(null)();
-    const { container } = render(<App />);
+    const { container } = render(<App router={createAppRouter()} />);
     await screen.findByLabelText('E-mail address');
     const signInPage = container.querySelector('main.sign-in-page')!;
     // The shell is the page without its form, which the app adds below the heading.
@@ -66,7 +66,7 @@ describe('the static shells', () => {
 
   it("are the markup the app renders for the dashboard's header and heading", async () => {
     stubApi(buildViewer({ user: { id: 'VXNlcjox', fullName: 'Pat Form-Master' } }))();
-    const { container } = render(<App />);
+    const { container } = render(<App router={createAppRouter()} />);
     await screen.findByRole('heading', { name: DASHBOARD_HEADING });
     const shell = document.createElement('div');
     shell.innerHTML = dashboardShell;

@@ -24,6 +24,18 @@ describe.runIf(available)('the web app’s first load in Chromium', () => {
     return { name: cookie!.name, value: cookie!.value, url: web.origin };
   }
 
+  /**
+   * The names of the GraphQL operations and fragments whose documents a script holds, as the build writes them
+   * (`kind:"OperationDefinition",operation:"query",name:{kind:"Name",value:"ViewerQuery"}`, in any quotes).
+   */
+  const documentNames = (script: string) =>
+    Array.from(
+      script.matchAll(
+        /kind:\s*["'`](?:OperationDefinition|FragmentDefinition)["'`][^{}]*?name:\s*\{\s*kind:\s*["'`]Name["'`],\s*value:\s*["'`](\w+)["'`]/g,
+      ),
+      (match) => match[1]!,
+    );
+
   /** The layout shifts a page has had, summed as the browser scores them (CLS). */
   const layoutShift = (page: Page) =>
     page.evaluate<number>(`new Promise((resolve) => {
@@ -86,6 +98,62 @@ describe.runIf(available)('the web app’s first load in Chromium', () => {
         await page.close();
       }
     }
+  });
+
+  it('brings the GraphQL documents of the sign-in page and the dashboard, and no other page’s', async () => {
+    const cookie = await sessionCookie();
+    for (const signedIn of [false, true]) {
+      const page = await web.newPage();
+      if (signedIn) await page.context().addCookies([cookie]);
+      const scripts: Promise<string>[] = [];
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname.endsWith('.js')) scripts.push(response.text());
+      });
+      await page.goto(web.origin);
+      await (
+        signedIn ? page.getByRole('heading', { name: 'Students by risk level' }) : page.getByLabel('E-mail address')
+      ).waitFor();
+      await page.waitForLoadState('networkidle');
+      const names = (await Promise.all(scripts)).flatMap(documentNames);
+      // Codegen's map of every document (src/gql/gql.ts) came whole with the first load: the build now puts each
+      // document in the chunk of the page that uses it (apps/web/vite-graphql-documents.ts).
+      expect({ signedIn, names: [...new Set(names)].sort() }).toEqual({
+        signedIn,
+        names: [
+          'DashboardPageQuery',
+          'NewlyAtRiskPanel_DashboardFragment',
+          'RiskLevelBars_DashboardFragment',
+          'SignInMutation',
+          'SignOutMutation',
+          'TodayFigures_DashboardFragment',
+          'ViewerQuery',
+        ],
+      });
+      await page.close();
+    }
+  });
+
+  it('requests all of the app’s scripts at once, though it evaluates them in steps', async () => {
+    const page = await web.newPage();
+    const events: string[] = [];
+    const script = (url: string) => (new URL(url).pathname.endsWith('.js') ? new URL(url).pathname : null);
+    page.on('request', (request) => events.push(`request ${script(request.url())}`));
+    page.on('response', (response) => events.push(`response ${script(response.url())}`));
+    await page.goto(web.origin);
+    await page.getByLabel('E-mail address').waitFor();
+    await page.waitForLoadState('networkidle');
+    const scripts = events.filter((event) => !event.endsWith(' null'));
+    // boot.ts comes with the HTML; it asks for every other script before any of them has arrived, so evaluating
+    // React first and the rest in a later task (boot.ts) waits for no second round trip.
+    const [bootRequest, bootResponse, ...rest] = scripts;
+    expect([bootRequest, bootResponse]).toEqual([
+      expect.stringMatching(/^request /),
+      expect.stringMatching(/^response /),
+    ]);
+    const requested = rest.filter((event) => event.startsWith('request '));
+    expect(requested.length).toBeGreaterThanOrEqual(4);
+    expect(rest.slice(0, requested.length)).toEqual(requested);
+    await page.close();
   });
 
   it('transfers under 200 kB on a first visit, brotli-compressed, and nothing of GraphiQL', async () => {

@@ -1,4 +1,5 @@
 import { useQuery } from '@apollo/client/react';
+import { useDeferredValue } from 'react';
 import { formatDate, useViewer } from '../../app/session.tsx';
 import { DASHBOARD_HEADING } from '../../app/static-shells.ts';
 import { graphql } from '../../gql/index.ts';
@@ -20,7 +21,9 @@ const DashboardPageQuery = graphql(`
 
 export function DashboardPage() {
   const viewer = useViewer();
-  const { data, loading, error } = useQuery(DashboardPageQuery, { fetchPolicy: 'cache-and-network' });
+  // Deferred, as the viewer is in App.tsx's Shell: the figures, when they arrive, are rendered as a transition that
+  // yields to the browser, not in the one task of the urgent update that brings them.
+  const { data, loading, error } = useDeferredValue(useQuery(DashboardPageQuery, { fetchPolicy: 'cache-and-network' }));
   // The heading is in the HTML already (static-shells.ts): the same words here, so that it stays as it was painted
   // while the figures are on their way.
   const greeting = <h1>{DASHBOARD_HEADING}</h1>;
