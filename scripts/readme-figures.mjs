@@ -39,11 +39,15 @@ function loadTestLines(fixed, max) {
   const chain = fixed.slowStatements
     ? `; statements logged as slow on the audit chain: ${fixed.slowStatements.rampAndSettle.auditChain} while signing in, ${fixed.slowStatements.window.auditChain} in the window`
     : '';
+  const after = fixed.summariesAfterWrites;
+  const summaries = after
+    ? `; after its writes, ${after.mismatches === 0 ? 'every' : `${after.mismatches} of the`} summary rows of ${after.schools} schools ${after.mismatches === 0 ? 'equalled their full counts' : 'differed from their full counts'}`
+    : '';
   return [
     `- **Load test** (\`pnpm loadtest\`: ${thousands(fixed.users)} signed-in staff on the district seed, the API, MariaDB and`,
     `  the load generator on one machine), measured ${machineOf(fixed)}; ${conditions}: offered`,
     `  ${thousands(fixed.offeredPerSecond)} requests/s, achieved ${thousands(fixed.achievedPerSecond)}/s, p95 ${ms(fixed.latency.p95)} ms, p99 ${ms(fixed.latency.p99)} ms, ${fixed.errors} errors;`,
-    `  CPU per request: MariaDB ${cpu.database === null ? 'elsewhere' : `${cpu.database.toFixed(2)} ms`}, the API ${cpu.api.toFixed(2)} ms${chain}.`,
+    `  CPU per request: MariaDB ${cpu.database === null ? 'elsewhere' : `${cpu.database.toFixed(2)} ms`}, the API ${cpu.api.toFixed(2)} ms${chain}${summaries}.`,
     `- **Highest rate** with p99 under 250 ms (\`pnpm loadtest --find-max\`, measured ${machineOf(max)}):`,
     `  ${highest ? `${thousands(highest.offered)} requests/s offered, ${thousands(highest.achievedPerSecond)}/s achieved` : 'none of the steps'}.`,
   ];

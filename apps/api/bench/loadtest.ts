@@ -23,6 +23,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { RowDataPacket } from 'mysql2';
 import { Agent } from 'undici';
+import { createDb } from '@pastoral/db';
+import { schoolSummaryMismatches, summarisedSchoolIds } from '../src/modules/summaries/summary.repository.ts';
 import { webOperation } from '../src/testing/web-operations.ts';
 import { describeMachine, openRawConnection, postGraphql, SEED_PASSWORD, summarize } from './measure.ts';
 import {
@@ -293,6 +295,14 @@ async function main() {
     }
     await Promise.all(everyone);
     monitor.stop();
+    // The load test's writes (triage, case notes, sign-ins) went through the summary triggers: every row must
+    // still equal its full count.
+    const summaries = await summariesAfterWrites();
+    Object.assign(result, { summariesAfterWrites: summaries });
+    markdown.push(
+      `After the run, ${summaries.mismatches === 0 ? 'every' : 'NOT every'} summary row of the ${summaries.schools} schools equalled its full count` +
+        (summaries.mismatches === 0 ? '.' : ` (${summaries.mismatches} differ).`),
+    );
     const name = options['find-max'] ? 'loadtest-max' : 'loadtest';
     // Only a quiet run's results replace the committed ones (and so the README's figures); a busy run's go to
     // bench/tmp/, to be read but not committed.
@@ -305,6 +315,19 @@ async function main() {
     raw.end();
     await dispatcher.close();
     await stopApi(api);
+  }
+}
+
+/** Compares every school's summary rows with full counts over the tables, after the run's writes. */
+async function summariesAfterWrites(): Promise<{ schools: number; mismatches: number }> {
+  const handle = createDb(databaseUrl, { pool: { size: 2, acquireTimeoutMs: 120_000 } });
+  try {
+    const schools = await summarisedSchoolIds(handle.db);
+    let mismatches = 0;
+    for (const school of schools) mismatches += (await schoolSummaryMismatches(handle.db, school)).length;
+    return { schools: schools.length, mismatches };
+  } finally {
+    await handle.destroy();
   }
 }
 

@@ -231,7 +231,7 @@ describe('the in-process cache', () => {
     const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
     const [school1, school2, district] = [viewer(1, 1), viewer(2, 2), viewer(3, null)];
     expect([await read(school1), await read(school2), await read(district)]).toEqual([1, 2, 3]);
-    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [null])));
+    await cache.invalidate(dashboardScopesChangedBy(caseUpdated(1, [null])));
     expect([await read(school1), await read(school2), await read(district)]).toEqual([4, 2, 5]);
     // A change of no one school (null) reaches everyone.
     await cache.invalidate(dashboardScopesChangedBy(recomputed(null)));
@@ -239,6 +239,30 @@ describe('the in-process cache', () => {
     // A sign-in changes no figure.
     await cache.invalidate(dashboardScopesChangedBy({ action: 'session.signed_in', schoolId: 1, userId: 1 }));
     expect([await read(school1), await read(school2), await read(district)]).toEqual([6, 7, 8]);
+  });
+
+  it('keeps every figure through writes that change nothing counted: a note, records, a recompute moving no level', async () => {
+    const cache = memoryDashboardCache({ ttlSeconds: 300, maxEntries: 100 });
+    let computed = 0;
+    const read = async (who: Viewer) => (await cache.forViewer(who)).read('figures', async () => ++computed);
+    const formMaster = { user: { id: 11 }, role: 'FORM_MASTER', schoolId: 1, classroomIds: [11] } as unknown as Viewer;
+    const everyone = [viewer(1, 1), viewer(3, null), formMaster];
+    const look = () => Promise.all(everyone.map(read));
+    expect(await look()).toEqual([1, 2, 3]);
+    const neutral: AuditEvent[] = [
+      { action: 'case.note_added', schoolId: 1, caseId: 1, studentId: 1, changes: {}, assignees: [11] },
+      { action: 'attendance.recorded', schoolId: 1, records: 1_000, students: 500 },
+      { action: 'behaviour.recorded', schoolId: 1, records: 1, students: 1 },
+      { action: 'assessments.recorded', schoolId: 1, records: 10, students: 10 },
+      { action: 'risk.recomputed', schoolId: 1, students: 500, levelChanged: 0, rulesVersion: 'test' },
+    ];
+    for (const event of neutral) {
+      await cache.invalidate(dashboardScopesChangedBy(event));
+      expect({ event: event.action, computed: await look() }).toEqual({ event: event.action, computed: [1, 2, 3] });
+    }
+    // The same recompute moving one level: every dashboard of the school, and the district's, count again.
+    await cache.invalidate(dashboardScopesChangedBy(recomputed(1)));
+    expect(await look()).toEqual([4, 5, 6]);
   });
 
   it("forgets a form master's figures on a change to their own alerts and cases or to their school's students", async () => {
@@ -250,10 +274,10 @@ describe('the in-process cache', () => {
     const [mine, colleague, lead] = [formMaster(11), formMaster(12), viewer(1, 1)];
     expect([await read(mine), await read(colleague), await read(lead)]).toEqual([1, 2, 3]);
     // A case of the colleague's: the school's staff count it, the form master does not.
-    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [12])));
+    await cache.invalidate(dashboardScopesChangedBy(caseUpdated(1, [12])));
     expect([await read(mine), await read(colleague), await read(lead)]).toEqual([1, 4, 5]);
     // Reassigned from nobody to the form master: theirs now.
-    await cache.invalidate(dashboardScopesChangedBy(noteAdded(1, [null, 11])));
+    await cache.invalidate(dashboardScopesChangedBy(caseUpdated(1, [null, 11])));
     expect([await read(mine), await read(colleague), await read(lead)]).toEqual([6, 4, 7]);
     // A risk recompute may move any student of the school: every dashboard there counts again.
     await cache.invalidate(dashboardScopesChangedBy(recomputed(1)));
@@ -263,8 +287,9 @@ describe('the in-process cache', () => {
   });
 });
 
-function noteAdded(schoolId: number, assignees: (number | null)[]): AuditEvent {
-  return { action: 'case.note_added', schoolId, caseId: 1, studentId: 1, changes: {}, assignees };
+/** A change to a case: counted by the school's dashboards and its assignees' (a note is not). */
+function caseUpdated(schoolId: number, assignees: (number | null)[]): AuditEvent {
+  return { action: 'case.updated', schoolId, caseId: 1, studentId: 1, changes: {}, assignees };
 }
 
 function recomputed(schoolId: number | null): AuditEvent {

@@ -72,6 +72,13 @@ const DASHBOARD_NEUTRAL_ACTIONS = new Set([
   'api_token.created',
   'api_token.revoked',
   'audit.purged',
+  // A note changes no status, owner or review date of its case (addCaseNote).
+  'case.note_added',
+  // Records count on a dashboard only through the risk levels they lead to: their recompute is an event of its
+  // own, and so is every alert it raises or resolves.
+  'attendance.recorded',
+  'behaviour.recorded',
+  'assessments.recorded',
 ]);
 
 /** The scope every cached figure depends on: a change beyond any one school, or forgetting everything. */
@@ -80,6 +87,8 @@ export const EVERY_DASHBOARD = 'all';
 /** The generations an audited change moves on; none when it changes nothing a dashboard counts. */
 export function dashboardScopesChangedBy(event: AuditEvent): string[] {
   if (DASHBOARD_NEUTRAL_ACTIONS.has(event.action)) return [];
+  // A recompute that moved no student's level moved no figure and no one into the newly-at-risk list.
+  if (event.action === 'risk.recomputed' && event.levelChanged === 0) return [];
   if (event.schoolId === null) return [EVERY_DASHBOARD];
   const school = [`school:${event.schoolId}`, 'district'];
   if ('assignees' in event) {
