@@ -49,7 +49,7 @@ type Documents = {
   '\n  query CasesPageQuery($after: String, $filter: CaseFilter, $orderBy: CaseOrder) {\n    cases(first: 25, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          ...CaseCard_CaseFragment\n        }\n      }\n    }\n  }\n': typeof types.CasesPageQueryDocument;
   '\n  fragment DidItWorkPanel_CaseFragment on InterventionCase {\n    didItWork {\n      atOpening {\n        level\n        attendanceRate\n      }\n      now {\n        level\n        attendanceRate\n      }\n    }\n  }\n': typeof types.DidItWorkPanel_CaseFragmentFragmentDoc;
   '\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n': typeof types.DashboardPageQueryDocument;
-  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n': typeof types.NewlyAtRiskPanel_DashboardFragmentFragmentDoc;
+  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n': typeof types.NewlyAtRiskPanel_DashboardFragmentFragmentDoc;
   '\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n': typeof types.RiskLevelBars_DashboardFragmentFragmentDoc;
   '\n  fragment TodayFigures_DashboardFragment on Dashboard {\n    newAlerts\n    overdueReviews\n    openCasesByStatus {\n      status\n      count\n    }\n  }\n': typeof types.TodayFigures_DashboardFragmentFragmentDoc;
   '\n  fragment AlertsAndCasesPanel_StudentFragment on Student {\n    alerts(first: 10) {\n      nodes {\n        id\n        reason\n        status\n        alertDate\n      }\n    }\n    cases(first: 10) {\n      nodes {\n        id\n        title\n        status\n      }\n    }\n  }\n': typeof types.AlertsAndCasesPanel_StudentFragmentFragmentDoc;
@@ -129,7 +129,7 @@ const documents: Documents = {
     types.DidItWorkPanel_CaseFragmentFragmentDoc,
   '\n  query DashboardPageQuery {\n    dashboard {\n      computedAt\n      ...TodayFigures_DashboardFragment\n      ...RiskLevelBars_DashboardFragment\n      ...NewlyAtRiskPanel_DashboardFragment\n    }\n  }\n':
     types.DashboardPageQueryDocument,
-  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n':
+  '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n':
     types.NewlyAtRiskPanel_DashboardFragmentFragmentDoc,
   '\n  fragment RiskLevelBars_DashboardFragment on Dashboard {\n    studentsByRiskLevel {\n      level\n      count\n    }\n  }\n':
     types.RiskLevelBars_DashboardFragmentFragmentDoc,
@@ -373,8 +373,8 @@ export function graphql(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(
-  source: '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n',
-): (typeof documents)['\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      totalCount\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n'];
+  source: '\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  fragment NewlyAtRiskPanel_DashboardFragment on Dashboard {\n    newlyAtRisk(first: 10) {\n      nodes {\n        id\n        fullName\n        classroom {\n          name\n        }\n        riskProfile {\n          level\n          reasons\n          worsenedAt\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

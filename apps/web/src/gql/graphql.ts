@@ -571,7 +571,6 @@ export type DashboardPageQueryQuery = {
 
 export type NewlyAtRiskPanel_DashboardFragmentFragment = {
   newlyAtRisk: {
-    totalCount: number;
     nodes: Array<{
       id: string;
       fullName: string;
@@ -1118,7 +1117,6 @@ export const NewlyAtRiskPanel_DashboardFragmentFragmentDoc = {
             selectionSet: {
               kind: 'SelectionSet',
               selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
                 {
                   kind: 'Field',
                   name: { kind: 'Name', value: 'nodes' },
@@ -3107,7 +3105,6 @@ export const DashboardPageQueryDocument = {
             selectionSet: {
               kind: 'SelectionSet',
               selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
                 {
                   kind: 'Field',
                   name: { kind: 'Name', value: 'nodes' },

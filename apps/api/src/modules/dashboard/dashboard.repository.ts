@@ -133,7 +133,9 @@ export async function listNewlyAtRisk(
   type Row = Student & { worsened_at: string };
   const keys: SortKey<Row>[] = [
     { expression: sql.ref('risk_profiles.worsened_at'), direction: 'desc', value: (row) => row.worsened_at },
-    { expression: sql.ref('students.id'), direction: 'desc', value: (row) => row.id },
+    // The profile's student id (the same value): the list's order is then the profiles' own, which
+    // risk_profiles_worsened_idx gives the district's list and (school_id, worsened_at) a school's.
+    { expression: sql.ref('risk_profiles.student_id'), direction: 'desc', value: (row) => row.id },
   ];
   return paginate({
     query: query.selectAll('students').select(sql<string>`risk_profiles.worsened_at`.as('worsened_at')),

@@ -120,6 +120,33 @@ for (const engine of testEngines()) {
       }
     });
 
+    it("the district's dashboard reads its newly-at-risk page from the newest worsened profile, not the week's", async () => {
+      const response = await api.graphql(
+        webOperation('DashboardPageQuery'),
+        {},
+        cookies.get('district.admin@pastoral.example'),
+      );
+      expect(response.body.errors).toBeUndefined();
+      const page = pageStatement(response.queries, 'students');
+      expect(page.sql).toMatch(/worsened_at/);
+      const { db } = api.database.handle;
+      if (engine.name === 'mysql') {
+        const run = async (text: string) => (await sql.raw(text).execute(db)).rows as Record<string, unknown>[];
+        const plan = await planOf(run, format(page.sql, [...page.parameters] as never));
+        const profiles = plan.steps.filter((step) => step.table === 'risk_profiles');
+        expect(profiles.map((step) => step.index)).toEqual(['risk_profiles_worsened_idx']);
+        // The panel's 10 and one more, each joined with its student: no week of profiles read and sorted.
+        expect(plan.returned).toBeGreaterThan(0);
+        expect(plan.examined).toBeLessThanOrEqual(2 * 11);
+        expect(plan.sorted).toBe(0);
+      } else {
+        const plan = await api.database.handle.dialect.explain({
+          compile: () => CompiledQuery.raw(page.sql, [...page.parameters]),
+        });
+        expect(plan.map((step) => step.detail).join('; ')).not.toMatch(/TEMP B-TREE/);
+      }
+    });
+
     for (const { account, operation, variables, table, index } of HOT_LISTS) {
       it(`${operation} as ${account.split('@')[0]} reads ${table} through ${index}, a page's rows and no more`, async () => {
         const response = await api.graphql(webOperation(operation), variables, cookies.get(account));
