@@ -11,6 +11,7 @@ import {
   serversSharingRedis,
 } from '../../testing/api-harness.ts';
 import { toGlobalId } from '../../graphql/relay.ts';
+import { webOperation } from '../../testing/web-operations.ts';
 import type { AuditEvent } from '../audit-log/audit.writer.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { dashboardScopesChangedBy, forgetEveryDashboard, memoryDashboardCache } from './dashboard.cache.ts';
@@ -60,6 +61,32 @@ describe.each(testEngines())('the dashboard cache on $name', (engine) => {
     expect(counting(first).length).toBeGreaterThanOrEqual(2);
     expect(counting(second)).toEqual([]);
     expect(second.body).toEqual(first.body);
+  });
+
+  it("counts the newly-at-risk week only for a client that asks for its total, as the web app's panel does not", async () => {
+    // Another viewer of the district, so that nothing of theirs is cached yet.
+    const cookie = await api.signIn('district.admin@pastoral.example');
+    const web = await api.graphql(webOperation('DashboardPageQuery'), {}, cookie);
+    expect(web.body.errors).toBeUndefined();
+    const countsOfTheWeek = (response: GraphQLResponse) =>
+      response.statements.filter((sql) => /count\(/i.test(sql) && /worsened_at/.test(sql));
+    expect(countsOfTheWeek(web)).toEqual([]);
+    const asked = await api.graphql<{ dashboard: { newlyAtRisk: { totalCount: number } } }>(
+      '{ dashboard { newlyAtRisk(first: 1) { totalCount nodes { id } } } }',
+      {},
+      cookie,
+    );
+    // Asked for, the total is there (counted now, or from the cache where an earlier look counted it).
+    const { db } = api.database.handle;
+    const since = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 23).replace('T', ' ');
+    const counted = await db
+      .selectFrom('risk_profiles')
+      .innerJoin('students', 'students.id', 'risk_profiles.student_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('students.is_active', '=', 1)
+      .where('risk_profiles.worsened_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    expect(asked.body.data!.dashboard.newlyAtRisk.totalCount).toBe(Number(counted.n));
   });
 
   it('counts a change the viewer makes on their very next look', async () => {

@@ -116,20 +116,32 @@ export async function countDashboard(
   return counts;
 }
 
+/** The scope's active students whose risk level worsened since `since`. */
+function newlyAtRiskQuery(db: Kysely<Database>, scope: DashboardScope, since: string) {
+  return (
+    db
+      .selectFrom('students')
+      .innerJoin('risk_profiles', profileOfStudent)
+      .where('students.is_active', '=', 1)
+      .where('risk_profiles.worsened_at', '>=', since)
+      .where(ownStudents(scope))
+      // The profiles' (school_id, worsened_at) index reads only the week's changes.
+      .$if(scope.schoolIds !== null, (query) => query.where(inSchools('risk_profiles.school_id', scope.schoolIds!)))
+  );
+}
+
+/** How many of the scope's students worsened since `since`, up to the lists' cap (one past it: capped). */
+export function countNewlyAtRisk(db: Kysely<Database>, scope: DashboardScope, since: string): Promise<number> {
+  return countCapped(db, newlyAtRiskQuery(db, scope, since));
+}
+
 export async function listNewlyAtRisk(
   db: Kysely<Database>,
   scope: DashboardScope,
   since: string,
   args: PageArgs,
 ): Promise<ConnectionModel> {
-  const query = db
-    .selectFrom('students')
-    .innerJoin('risk_profiles', profileOfStudent)
-    .where('students.is_active', '=', 1)
-    .where('risk_profiles.worsened_at', '>=', since)
-    .where(ownStudents(scope))
-    // The profiles' (school_id, worsened_at) index reads only the week's changes.
-    .$if(scope.schoolIds !== null, (query) => query.where(inSchools('risk_profiles.school_id', scope.schoolIds!)));
+  const query = newlyAtRiskQuery(db, scope, since);
   type Row = Student & { worsened_at: string };
   const keys: SortKey<Row>[] = [
     { expression: sql.ref('risk_profiles.worsened_at'), direction: 'desc', value: (row) => row.worsened_at },
