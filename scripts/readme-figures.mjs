@@ -41,7 +41,7 @@ function loadTestLines(fixed, max) {
     : '';
   const after = fixed.summariesAfterWrites;
   const summaries = after
-    ? `; after its writes, ${after.mismatches === 0 ? 'every' : `${after.mismatches} of the`} summary rows of ${after.schools} schools ${after.mismatches === 0 ? 'equalled their full counts' : 'differed from their full counts'}`
+    ? `; after its writes, ${after.mismatches === 0 ? `every summary row of the ${after.schools} schools equalled its full count` : `${after.mismatches} summary rows of the ${after.schools} schools differed from their full counts`}`
     : '';
   return [
     `- **Load test** (\`pnpm loadtest\`: ${thousands(fixed.users)} signed-in staff on the district seed, the API, MariaDB and`,
