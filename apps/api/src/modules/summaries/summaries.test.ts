@@ -288,9 +288,9 @@ for (const engine of testEngines()) {
       );
     });
 
-    it.runIf(engine.name === 'mysql')(
-      "leave a trusted bulk load's rows to a rebuild, and count every other write meanwhile and after",
-      async () => {
+    // MySQL alone pauses the triggers for a trusted load (SQLite's load keeps them: one writer, no replicas).
+    if (engine.name === 'mysql') {
+      it("leave a trusted bulk load's rows to a rebuild, and count every other write meanwhile and after", async () => {
         const { dialect } = api.database.handle;
         const { id: _id, ...template } = await buildAlert(db, { school_id: schoolId, status: 'NEW' });
         const columns = Object.keys(template);
@@ -311,8 +311,8 @@ for (const engine of testEngines()) {
         ]);
         await rebuildSchoolSummaries(db, schoolId);
         expect(await mismatches(db)).toEqual([]);
-      },
-    );
+      });
+    }
 
     it("give whole-school and district viewers their lists' totals, read from the summary rows", async () => {
       const district = await api.signIn('district.admin@pastoral.example');
