@@ -30,7 +30,8 @@ const KEY = 'school_id, scope_kind, scope_id, metric, bucket';
 /**
  * MySQL: a trusted bulk load (the seed's, `EngineDialect.bulkInsert` with `trusted`) sets this session variable
  * and counts the summaries afresh once it has loaded, instead of running a trigger statement for each of its
- * 400,000 rows (a statement a row made the district seed many times slower). It must: the load runs with foreign-key and unique
+ * 400,000 rows (with them the district seed took 27 minutes on 2026-12-07, on a machine busy with other work: a
+ * figure with no quiet baseline beside it). It must: the load runs with foreign-key and unique
  * checks off, under which InnoDB buffers inserts into an empty table, and a replica applying the load's summary
  * rows (inserted, then updated in the same transaction) cannot find the row it updates and stops with error
  * 1032 (replicas.faults.test.ts). Every other session leaves the variable NULL, so its writes are counted.

@@ -94,8 +94,6 @@ export async function seedDatabase(handle: DatabaseHandle, options: SeedOptions)
   if (handle.engine === 'mysql') {
     // The trusted load paused the summary triggers (BulkInsertOptions.trusted): count the summaries once.
     for (const schoolId of await summarisedSchoolIds(handle.db)) await rebuildSchoolSummaries(handle.db, schoolId);
-  }
-  if (handle.engine === 'mysql') {
     // Fresh statistics, so the optimizer plans the first queries against the real row counts.
     for (const table of data.tables) await sql`analyze table ${sql.table(table.table)}`.execute(handle.db);
   } else {
